@@ -1,0 +1,103 @@
+"""Wiring one process: store, fetcher, poller, digest; the operations the CLI and scheduler run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import Settings
+from bot.digest.build import build_digest
+from bot.digest.render import render_console
+from bot.ingest.fetch import Fetcher
+from bot.ingest.opml import read_opml
+from bot.ingest.poll import Poller, PollReport, Progress
+from bot.models import Story
+from bot.store import Store, utcnow
+from bot.summarize.lead import lead_sentences
+
+log = logging.getLogger("newsbot.app")
+CONSOLE_CHAT = ("console", "console")
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store named by the settings, migrated, closed on exit."""
+    store = await Store.open(settings.store_url())
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    """The HTTP client configured from [ingest]."""
+    ingest = settings.ingest
+    return Fetcher(
+        user_agent=ingest.user_agent,
+        timeout=ingest.timeout_seconds,
+        max_bytes=ingest.max_body_bytes,
+        max_redirects=ingest.max_redirects,
+        per_host=ingest.per_host_concurrency,
+    )
+
+
+async def poll_once(
+    store: Store, settings: Settings, progress: Progress | None = None
+) -> PollReport:
+    """Poll every due feed once."""
+    async with make_fetcher(settings) as fetcher:
+        return await Poller(store, fetcher, settings.ingest).poll_due(progress)
+
+
+async def import_feeds(store: Store, path: Path) -> tuple[int, int]:
+    """Add every feed of an OPML file; returns (added, already known)."""
+    added = known = 0
+    for outline in read_opml(path.read_bytes()):
+        _, new = await store.add_feed(outline.url, outline.title)
+        added, known = added + new, known + (not new)
+    return added, known
+
+
+@dataclass(slots=True)
+class DigestRun:
+    """A digest that was built and recorded."""
+
+    text: str
+    stories: int
+    left_out: int
+
+
+async def console_digest(
+    store: Store, settings: Settings, now: datetime | None = None
+) -> DigestRun:
+    """Build the console's digest of everything stored since its previous digest, and record it."""
+    now = now or utcnow()
+    chat_id = await store.ensure_chat(
+        *CONSOLE_CHAT,
+        timezone=settings.digest.default_timezone,
+        digest_time=settings.digest.default_time,
+    )
+    since = await store.last_digest_end(chat_id)
+    articles = await store.articles_since(since, until=now)
+    sentences = settings.digest.summary_sentences
+
+    def first_sentences(story: Story) -> list[str]:
+        return lead_sentences(story.lead.text, sentences)
+
+    digest, left_out = build_digest(
+        articles,
+        window_start=since,
+        window_end=now,
+        max_stories=settings.digest.max_stories,
+        summarize=first_sentences,
+    )
+    await store.record_digest(chat_id, since, now, len(digest.items))
+    if left_out:
+        log.info(
+            "digest left stories out", extra={"shown": len(digest.items), "left_out": left_out}
+        )
+    return DigestRun(render_console(digest, left_out=left_out), len(digest.items), left_out)

@@ -1,0 +1,147 @@
+"""The `newsbot` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot import logs
+from bot.config import SECRETS, ConfigError, Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="Self-hosted news digests for Telegram, Slack and the console."
+    )
+    parser.add_argument(
+        "--config", help="config file (default: config/newsbot.toml or $NEWSBOT_CONFIG)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser("run", help="run the service: polling, digests, chat adapters")
+    demo = sub.add_parser("demo", help="serve the bundled sample site, poll it, print a digest")
+    demo.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    demo.add_argument("--store", default="sqlite:///data/demo.db", help="store URL for the demo")
+    sub.add_parser("poll", help="poll every due feed once")
+    sub.add_parser("digest", help="print the stories since the last digest")
+    sub.add_parser("check", help="validate the configuration and reach the store")
+    sub.add_parser("health", help="exit 0 when a running `newsbot run` is alive (for Docker)")
+
+    feeds = sub.add_parser("feeds", help="list, add, remove, import or export feeds")
+    fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    fsub.add_parser("list", help="feeds with their health")
+    fsub.add_parser("add", help="add a feed").add_argument("url")
+    fsub.add_parser("remove", help="remove a feed (its articles stay)").add_argument("url")
+    fsub.add_parser("import", help="add the feeds of an OPML file").add_argument("file", type=Path)
+    fsub.add_parser("export", help="print the feeds as OPML").add_argument(
+        "file", type=Path, nargs="?", help="write here instead of standard output"
+    )
+
+    ev = sub.add_parser("eval", help="score newsbot on a ../shared/eval data set")
+    ev.add_argument("name", choices=["extraction", "feeds"])
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/eval)")
+    return parser
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scheduler import run_service
+
+    await run_service(settings)
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo.run import run_demo
+
+    return await run_demo(settings, port=args.port, store_url=args.store)
+
+
+async def _poll(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_store
+    from bot.cli_commands import poll_with_progress
+
+    async with open_store(settings) as store:
+        report = await poll_with_progress(store, settings)
+    return 1 if report.feeds and len(report.failed) == len(report.feeds) else 0
+
+
+async def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import console_digest, open_store
+
+    async with open_store(settings) as store:
+        run = await console_digest(store, settings)
+    sys.stdout.write(run.text)
+    return 0
+
+
+async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_commands import check
+
+    return await check(settings)
+
+
+async def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scheduler import heartbeat_age
+
+    age = heartbeat_age(settings)
+    if age is None or age > 300:
+        print("unhealthy: no heartbeat from `newsbot run` in the last 5 minutes", file=sys.stderr)
+        return 1
+    print(f"healthy: last heartbeat {age:.0f}s ago")
+    return 0
+
+
+async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_commands import feeds_command
+
+    return await feeds_command(args, settings)
+
+
+async def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.eval.report import run_eval
+
+    return await asyncio.to_thread(run_eval, args.name, args.data, args.json)
+
+
+COMMANDS: dict[str, Handler] = {
+    "run": _run,
+    "demo": _demo,
+    "poll": _poll,
+    "digest": _digest,
+    "check": _check,
+    "health": _health,
+    "feeds": _feeds,
+    "eval": _eval,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `newsbot` command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"newsbot: the configuration needs fixing:\n{exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log.level, settings.log.format)
+    try:
+        for section, key in SECRETS:
+            logs.register_secret(settings.secret(section, key))
+        return asyncio.run(COMMANDS[args.command](args, settings))
+    except ConfigError as exc:
+        print(f"newsbot: the configuration needs fixing:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(data: object) -> None:
+    """Print one JSON object on standard output."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")

@@ -1,0 +1,147 @@
+"""Bodies of the operator commands: poll with a progress bar, check, feeds."""
+
+from __future__ import annotations
+
+import argparse
+import stat
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from bot.app import import_feeds, open_store, poll_once
+from bot.config import SECRETS, Settings, redact_url
+from bot.ingest.opml import OPMLError, write_opml
+from bot.ingest.poll import FeedReport, PollReport
+from bot.ingest.urls import canonicalize_url
+from bot.models import Feed
+from bot.store import Store
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+async def poll_with_progress(store: Store, settings: Settings) -> PollReport:
+    """Poll due feeds, with a progress bar on a terminal, then a one-line summary."""
+    total = len(await store.due_feeds(datetime.now().astimezone()))
+    if total == 0:
+        err.print("No feed is due; `newsbot feeds list` shows when each is checked next.")
+        return PollReport()
+    if sys.stderr.isatty():
+        columns = (
+            TextColumn("polling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("", total=total)
+
+            def advance(feed: Feed, result: FeedReport) -> None:
+                bar.update(task, advance=1, description=feed.title or feed.url)
+
+            report = await poll_once(store, settings, advance)
+    else:
+        report = await poll_once(store, settings)
+    failed = report.failed
+    err.print(f"Polled {len(report.feeds)} feeds: {report.new} new articles, {len(failed)} failed.")
+    for feed in failed:
+        err.print(Text(f"  ✗ {feed.url}: {feed.error}"))
+    return report
+
+
+async def check(settings: Settings) -> int:
+    """Validate what load_settings cannot: files, secrets' permissions, the store."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    for section, key in SECRETS:
+        secret_file = getattr(getattr(settings, section), f"{key}_file")
+        path = Path(secret_file) if secret_file else None
+        if path and path.exists() and path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH):
+            warnings.append(
+                f"[{section}] {key}_file {secret_file} is readable by other users; "
+                f"run: chmod 600 {secret_file}"
+            )
+    for section, key in SECRETS:
+        settings.secret(section, key)  # raises ConfigError on an unreadable file
+    feeds_file = settings.ingest.feeds_file
+    if not feeds_file.exists():
+        warnings.append(f"[ingest] feeds_file {feeds_file} does not exist; no starter feeds")
+    url = settings.store_url()
+    try:
+        async with open_store(settings) as store:
+            feeds = await store.list_feeds()
+    except Exception as exc:  # report any driver error as a finding, not a trace
+        problems.append(f"[store] url {redact_url(url)}: cannot open the store: {exc}")
+        feeds = []
+    for line in warnings:
+        err.print(Text(f"warning: {line}"))
+    for line in problems:
+        err.print(Text(f"error: {line}"))
+    if problems:
+        return 1
+    out.print(Text(f"Configuration OK. Store {redact_url(url)} holds {len(feeds)} feeds."))
+    return 0
+
+
+async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot feeds list|add|remove|import|export."""
+    async with open_store(settings) as store:
+        action = args.feeds_command
+        if action == "list":
+            _print_feeds(await store.list_feeds())
+        elif action == "add":
+            url = canonicalize_url(args.url)
+            if url is None:
+                err.print(Text(f"{args.url!r} is not an http(s) URL; give the feed's address."))
+                return 2
+            feed, new = await store.add_feed(url)
+            out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
+        elif action == "remove":
+            removed = await store.remove_feed(args.url)
+            if not removed:
+                err.print(Text(f"No feed {args.url}; `newsbot feeds list` shows the feeds."))
+                return 1
+            out.print(Text(f"Removed {args.url}; its stored articles stay."))
+        elif action == "import":
+            try:
+                added, known = await import_feeds(store, args.file)
+            except (OSError, OPMLError) as exc:
+                err.print(Text(f"Cannot import {args.file}: {exc}"))
+                return 2
+            out.print(f"Imported {added} new feeds ({known} already known).")
+        elif action == "export":
+            document = write_opml(await store.list_feeds())
+            if args.file:
+                args.file.write_text(document, encoding="utf-8")
+                err.print(f"Wrote {args.file}")
+            else:
+                sys.stdout.write(document)
+    return 0
+
+
+def _ago(stamp: datetime | None) -> str:
+    return stamp.astimezone().strftime("%Y-%m-%d %H:%M") if stamp else "never"
+
+
+def _print_feeds(feeds: list[Feed]) -> None:
+    if not feeds:
+        out.print("No feeds yet. Add one: newsbot feeds add URL, or newsbot feeds import FILE.opml")
+        return
+    table = Table("feed", "last success", "errors", "last error", "next check", box=None)
+    for feed in feeds:
+        name = Text(feed.title or feed.url)
+        if feed.title:
+            name.append(f"\n{feed.url}", style="dim")
+        table.add_row(
+            name,
+            _ago(feed.last_success_at),
+            str(feed.error_count),
+            Text(feed.last_error or "") if feed.error_count else Text(""),
+            _ago(feed.next_check_at),
+        )
+    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)

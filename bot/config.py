@@ -1,0 +1,257 @@
+"""Typed settings: config/newsbot.toml, overridden by NEWSBOT_* environment variables.
+
+Secrets (tokens, API keys, passwords) are accepted only from the environment or from a file
+reference (``<name>_file``); a secret written into the config file is an error that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG = Path("config/newsbot.toml")
+ENV_PREFIX = "NEWSBOT_"
+
+# (section, key) of every secret; each has a companion "<key>_file" setting.
+SECRETS: tuple[tuple[str, str], ...] = (
+    ("llm", "api_key"),
+    ("telegram", "token"),
+    ("slack", "bot_token"),
+    ("slack", "app_token"),
+    ("slack", "signing_secret"),
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and what to fix."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(Section):
+    url: str = "sqlite:///data/newsbot.db"
+    url_file: Path | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class IngestSettings(Section):
+    feeds_file: Path = Path("config/feeds.opml")
+    user_agent: str = "newsbot/0.1 (self-hosted news digest; +https://github.com/newsbot/newsbot)"
+    timeout_seconds: float = Field(20.0, gt=0)
+    max_body_bytes: int = Field(10_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=20)
+    per_host_concurrency: int = Field(2, ge=1)
+    concurrency: int = Field(8, ge=1)
+    poll_interval_minutes: int = Field(30, ge=1)
+    max_backoff_minutes: int = Field(1440, ge=1)
+    min_text_chars: int = Field(300, ge=0)
+    max_entries_per_feed: int = Field(100, ge=1)
+
+
+class DigestSettings(Section):
+    max_stories: int = Field(12, ge=1, le=100)
+    summary_sentences: int = Field(2, ge=1, le=10)
+    default_time: str = "08:00"
+    default_timezone: str = "UTC"
+
+    @field_validator("default_time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("expected a time as HH:MM, e.g. 08:00")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("expected an IANA time zone, e.g. Europe/Berlin") from exc
+        return value
+
+
+class SummarizerSettings(Section):
+    backend: Literal["extractive", "llm"] = "extractive"
+
+
+class LLMSettings(Section):
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+    daily_token_budget: int = Field(200_000, ge=0)
+
+
+class TelegramSettings(Section):
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    base_url: str = "https://api.telegram.org/bot"
+
+
+class SlackSettings(Section):
+    bot_token: SecretStr | None = None
+    bot_token_file: Path | None = None
+    app_token: SecretStr | None = None
+    app_token_file: Path | None = None
+    signing_secret: SecretStr | None = None
+    signing_secret_file: Path | None = None
+    base_url: str = "https://slack.com/api/"
+
+
+class LogSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["console", "json"] = "console"
+
+
+class Settings(BaseSettings):
+    """Every setting of newsbot; see config/newsbot.toml for what each one means."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
+    digest: DigestSettings = DigestSettings()
+    summarizer: SummarizerSettings = SummarizerSettings()
+    llm: LLMSettings = LLMSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    slack: SlackSettings = SlackSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, which init_settings carries.
+        return (env_settings, init_settings)
+
+    def secret(self, section: str, key: str) -> str | None:
+        """The value of a secret, read from the environment or its ``<key>_file``."""
+        part = getattr(self, section)
+        value: SecretStr | None = getattr(part, key)
+        if value is not None:
+            return value.get_secret_value()
+        path: Path | None = getattr(part, f"{key}_file")
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"[{section}] {key}_file: cannot read {path} ({exc.strerror}); "
+                "point it at a readable file that holds only the secret"
+            ) from exc
+
+    def store_url(self) -> str:
+        """The SQLAlchemy async URL of the store, with the async driver filled in."""
+        url = self.store.url
+        if self.store.url_file is not None:
+            url = self.store.url_file.read_text(encoding="utf-8").strip()
+        return normalise_store_url(url)
+
+
+def normalise_store_url(url: str) -> str:
+    """Accept plain sqlite:// and postgresql:// URLs and name the async driver."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe to log."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The config file to read: the argument, else NEWSBOT_CONFIG, else config/newsbot.toml."""
+    return Path(explicit or os.environ.get("NEWSBOT_CONFIG") or DEFAULT_CONFIG)
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse the TOML file; a missing default file means all defaults."""
+    if not path.exists():
+        if path == DEFAULT_CONFIG:
+            return {}
+        raise ConfigError(f"{path}: no such config file; create it or drop --config")
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix the syntax there") from exc
+    for section, key in SECRETS:
+        if key in data.get(section, {}):
+            env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{path}: [{section}] {key}: secrets are not read from the config file; "
+                f'set {env} in the environment or {key}_file = "/path/to/secret" instead'
+            )
+    url = data.get("store", {}).get("url")
+    if isinstance(url, str) and urlsplit(url).password:
+        raise ConfigError(
+            f"{path}: [store] url holds a password; set NEWSBOT_STORE__URL in the environment "
+            'or url_file = "/path/to/url" instead'
+        )
+    return data
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read, merge and validate the settings, or raise ConfigError saying what to fix."""
+    file = config_path(path)
+    data = read_file(file)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, file)) from None
+
+
+def describe_errors(exc: ValidationError, file: Path) -> str:
+    """One line per problem: which file or variable, which key, what is expected."""
+    secret_keys = {k for _, k in SECRETS}
+    lines = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "?"
+        env = ENV_PREFIX + "__".join(part.upper() for part in loc)
+        origin = env if env in {k.upper() for k in os.environ} else str(file)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting; check the spelling against config/newsbot.toml"
+        shown = "" if (loc and loc[-1] in secret_keys) else f" (got {err.get('input')!r})"
+        if err["type"] == "extra_forbidden" or err["type"] == "missing":
+            shown = ""
+        lines.append(f"{origin}: {key}: {message}{shown}")
+    return "\n".join(lines)

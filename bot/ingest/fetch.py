@@ -1,0 +1,229 @@
+"""The one HTTP client of newsbot: conditional GET, caps, redirects, per-host limits.
+
+Every feed and page newsbot reads goes through :class:`Fetcher`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urljoin
+
+import httpx
+
+from bot.ingest.urls import host_of
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+UrlGuard = Callable[[str], Awaitable[None]]
+
+
+class FetchError(Exception):
+    """A fetch that failed; the message is fit for a log line and a feed's health."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TooLarge(FetchError):
+    """The body is larger than the cap."""
+
+
+class TooManyRedirects(FetchError):
+    """More redirects than allowed, or a redirect loop."""
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """A response that was read in full (or a 304)."""
+
+    url: str  # after redirects
+    status: int
+    body: bytes
+    headers: httpx.Headers
+    elapsed: float
+
+    @property
+    def not_modified(self) -> bool:
+        """The server said our copy is current (304): nothing to parse."""
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        """The validator to send as If-None-Match next time."""
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        """The validator to send as If-Modified-Since next time."""
+        return self.headers.get("last-modified")
+
+    @property
+    def max_age(self) -> int | None:
+        """Cache-Control max-age (or s-maxage) in seconds, when the server set one."""
+        return parse_max_age(self.headers.get("cache-control", ""))
+
+    @property
+    def content_type(self) -> str:
+        """The media type, without parameters, lower-cased."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def parse_max_age(value: str) -> int | None:
+    """The max-age of a Cache-Control header, or None."""
+    ages = []
+    for directive in value.split(","):
+        name, _, arg = directive.strip().partition("=")
+        if name.lower() in ("max-age", "s-maxage") and arg.strip().strip('"').isdigit():
+            ages.append(int(arg.strip().strip('"')))
+    return max(ages) if ages else None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+class Fetcher:
+    """Async HTTP GET with every safeguard newsbot needs; use as an async context manager."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float = 20.0,
+        max_bytes: int = 10_000_000,
+        max_redirects: int = 5,
+        per_host: int = 2,
+        url_guard: UrlGuard | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.per_host = per_host
+        self.url_guard = url_guard
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResult:
+        """GET a URL, following redirects, within the size, time and redirect caps.
+
+        Raises FetchError (with status and retry_after when the server gave them).
+        """
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._follow(url, headers, started)
+        except TimeoutError:
+            raise FetchError(f"timed out after {self.timeout:g}s") from None
+        except httpx.TimeoutException:
+            raise FetchError(f"timed out after {self.timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"network error: {type(exc).__name__}: {exc}") from None
+
+    async def _follow(self, url: str, headers: dict[str, str], started: float) -> FetchResult:
+        seen = {url}
+        for _hop in range(self.max_redirects + 1):
+            if self.url_guard is not None:
+                await self.url_guard(url)
+            async with self._host_slot(url), self._client.stream("GET", url, headers=headers) as r:
+                if r.status_code in _REDIRECTS and "location" in r.headers:
+                    url = urljoin(url, r.headers["location"])
+                    if url in seen:
+                        raise TooManyRedirects(f"redirect loop at {url}")
+                    seen.add(url)
+                    continue
+                if r.status_code == 304:
+                    return FetchResult(url, 304, b"", r.headers, time.monotonic() - started)
+                if r.status_code >= 400:
+                    raise FetchError(
+                        f"HTTP {r.status_code} {r.reason_phrase}".strip(),
+                        status=r.status_code,
+                        retry_after=parse_retry_after(r.headers.get("retry-after")),
+                    )
+                body = await self._read_capped(r)
+                return FetchResult(url, r.status_code, body, r.headers, time.monotonic() - started)
+        raise TooManyRedirects(f"more than {self.max_redirects} redirects")
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise TooLarge(f"body of {int(declared):,} bytes exceeds the {self.max_bytes:,} cap")
+        chunks: list[bytes] = []
+        size = 0
+        # aiter_bytes yields decoded bytes, so the cap also stops compression bombs.
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise TooLarge(f"body exceeds the {self.max_bytes:,} byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        host = host_of(url)
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = asyncio.Semaphore(self.per_host)
+        return slot
+
+
+def http_date(when: datetime) -> str:
+    """An HTTP date (RFC 9110) for a header."""
+    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)

@@ -1,0 +1,126 @@
+"""Plain data models that flow through the pipeline: feed → entries → article → story → digest.
+
+No I/O lives here; every stage takes and returns these dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class TextSource(StrEnum):
+    """Where an article's text came from."""
+
+    PAGE = "page"  # extracted from the article page
+    FEED = "feed"  # the page failed or was too thin: the feed's content or summary
+
+
+@dataclass(slots=True)
+class Feed:
+    """A news source polled on a schedule, with its health."""
+
+    url: str
+    id: int | None = None
+    title: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    error_count: int = 0
+    next_check_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass(slots=True)
+class Entry:
+    """One item of a parsed feed document."""
+
+    key: str  # stable across polls, unique within the feed
+    title: str
+    link: str | None  # canonical URL of the article page
+    published: datetime | None = None
+    author: str | None = None
+    summary: str = ""  # the feed's summary, as plain text
+    content: str = ""  # the feed's full content, as plain text, when it ships one
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A feed document after parsing: its metadata and entries."""
+
+    title: str | None
+    site_url: str | None
+    entries: list[Entry]
+    ttl_minutes: int | None = None
+    language: str | None = None
+    warning: str | None = None  # recoverable problem reported by the parser
+
+
+@dataclass(slots=True)
+class Extracted:
+    """Main text and metadata extracted from an article page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(slots=True)
+class Article:
+    """A stored news article."""
+
+    url: str | None
+    title: str
+    text: str
+    source: str
+    text_source: TextSource
+    content_hash: str
+    id: int | None = None
+    feed_id: int | None = None
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Story:
+    """One news event, told by one or more articles."""
+
+    articles: list[Article]
+    id: int | None = None
+
+    @property
+    def lead(self) -> Article:
+        """The article that represents the story."""
+        return self.articles[0]
+
+    @property
+    def sources(self) -> list[str]:
+        """Distinct source names, in order of first appearance."""
+        return list(dict.fromkeys(a.source for a in self.articles))
+
+
+@dataclass(slots=True)
+class DigestItem:
+    """A story as it appears in a digest."""
+
+    story: Story
+    summary: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Digest:
+    """The stories selected for one chat over one window."""
+
+    window_start: datetime | None
+    window_end: datetime
+    items: list[DigestItem]

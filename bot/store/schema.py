@@ -1,0 +1,152 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations under migrations/ create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back time-zone aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("title", Text),
+    Column("site_url", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_success_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime()),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("next_check_at", UTCDateTime()),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL")),
+    Column("url", Text, unique=True),
+    Column("title", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("author", Text),
+    Column("published_at", UTCDateTime()),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(16)),
+    Column("content_hash", String(64), nullable=False),
+    Column("text_source", String(8), nullable=False),
+    Index("ix_articles_fetched_at", "fetched_at"),
+    Index("ix_articles_published_at", "published_at"),
+    Index("ix_articles_content_hash", "content_hash"),
+)
+
+# Which feed entries were seen, so a poll skips them without refetching their pages.
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("entry_key", Text, nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("feed_id", "entry_key", name="uq_entries_feed_key"),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_key", Text, nullable=False),
+    Column("title", Text),
+    Column("timezone", Text, nullable=False),
+    Column("digest_time", String(5), nullable=False),
+    Column("weekdays", String(32), nullable=False, default="mon,tue,wed,thu,fri,sat,sun"),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "chat_key", name="uq_chats_platform_key"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # company | keyword | feed | topic
+    Column("value", Text, nullable=False),
+    Column("exclude", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("chat_id", "kind", "value", name="uq_subscriptions"),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("window_start", UTCDateTime()),
+    Column("window_end", UTCDateTime(), nullable=False),
+    Column("story_count", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_digests_chat_end", "chat_id", "window_end"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE")),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", Text, nullable=False, unique=True),
+    Column("part_index", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | sending | sent | failed
+    Column("platform_message_id", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

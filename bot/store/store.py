@@ -1,0 +1,295 @@
+"""The queries the rest of newsbot uses, over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.models import Article, Feed, TextSource
+from bot.store.db import create_engine, migrate
+from bot.store.schema import articles, chats, digests, entries, feeds
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, time-zone aware."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """Async access to newsbot's database. Use ``await Store.open(url)``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect and apply pending migrations."""
+        engine = create_engine(url)
+        await migrate(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # feeds ---------------------------------------------------------------------------------
+
+    async def add_feed(self, url: str, title: str | None = None) -> tuple[Feed, bool]:
+        """Add a feed (due at once); returns the feed and whether it is new."""
+        async with self.engine.begin() as conn:
+            stmt = self._insert(feeds).values(
+                url=url, title=title, error_count=0, active=True, created_at=utcnow()
+            )
+            result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))
+            row = (await conn.execute(select(feeds).where(feeds.c.url == url))).one()
+        return _feed(row), result.rowcount == 1
+
+    async def remove_feed(self, url: str) -> bool:
+        """Remove a feed; its articles stay. Returns whether it existed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(feeds).where(feeds.c.url == url))
+        return result.rowcount > 0
+
+    async def list_feeds(self) -> list[Feed]:
+        """Every feed, in the order they were added."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(feeds).order_by(feeds.c.id))
+        return [_feed(r) for r in rows]
+
+    async def due_feeds(self, now: datetime) -> list[Feed]:
+        """Active feeds whose next check has come."""
+        due = (feeds.c.next_check_at.is_(None)) | (feeds.c.next_check_at <= now)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(feeds).where(feeds.c.active, due).order_by(feeds.c.next_check_at, feeds.c.id)
+            )
+        return [_feed(r) for r in rows]
+
+    async def make_due(self, feed_id: int | None) -> None:
+        """Make a feed due for polling now."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(feeds).where(feeds.c.id == feed_id).values(next_check_at=None)
+            )
+
+    async def feed_succeeded(self, feed: Feed, *, now: datetime, next_check: datetime) -> None:
+        """Record a successful poll: validators, metadata, health reset."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed.id)
+                .values(
+                    title=feed.title,
+                    site_url=feed.site_url,
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    last_success_at=now,
+                    error_count=0,
+                    next_check_at=next_check,
+                )
+            )
+
+    async def feed_failed(
+        self, feed_id: int, error: str, *, now: datetime, next_check: datetime
+    ) -> None:
+        """Record a failed poll; the feed stays active and is retried at next_check."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id)
+                .values(
+                    last_error=error[:1000],
+                    last_error_at=now,
+                    error_count=feeds.c.error_count + 1,
+                    next_check_at=next_check,
+                )
+            )
+
+    # entries and articles ---------------------------------------------------------------------
+
+    async def seen_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """The keys of this feed's entries that were stored before."""
+        wanted = list(keys)
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = await conn.execute(
+                    select(entries.c.entry_key).where(
+                        entries.c.feed_id == feed_id, entries.c.entry_key.in_(chunk)
+                    )
+                )
+                found.update(r[0] for r in rows)
+        return found
+
+    async def add_article(self, article: Article, entry_key: str) -> bool:
+        """Store an article and the entry it came from, once.
+
+        An article whose canonical URL is already stored (another feed of the same site, say)
+        is not stored again; the entry is still marked seen. Returns whether it was new.
+        """
+        async with self.engine.begin() as conn:
+            stmt = self._insert(articles).values(**_article_row(article))
+            result = await conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=["url"]).returning(articles.c.id)
+            )
+            article_id = result.scalar()
+            inserted = article_id is not None
+            if not inserted:
+                article_id = await self._existing_article(conn, article.url)
+            stmt = self._insert(entries).values(
+                feed_id=article.feed_id,
+                entry_key=entry_key,
+                article_id=article_id,
+                seen_at=utcnow(),
+            )
+            await conn.execute(stmt.on_conflict_do_nothing(index_elements=["feed_id", "entry_key"]))
+        return inserted
+
+    async def _existing_article(self, conn: AsyncConnection, url: str | None) -> int | None:
+        if url is None:
+            return None
+        row = (await conn.execute(select(articles.c.id).where(articles.c.url == url))).first()
+        return row[0] if row else None
+
+    async def articles_since(
+        self, since: datetime | None, *, until: datetime | None = None, limit: int = 5000
+    ) -> list[Article]:
+        """Articles stored after ``since`` (all when None) up to ``until``, newest first."""
+        query = select(articles).order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
+        if since is not None:
+            query = query.where(articles.c.fetched_at > since)
+        if until is not None:
+            query = query.where(articles.c.fetched_at <= until)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query.limit(limit))
+        return [_article(r) for r in rows]
+
+    async def count(self, table: str) -> int:
+        """Number of rows in one of the store's tables."""
+        tables = {"feeds": feeds, "articles": articles, "entries": entries, "digests": digests}
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(select(func.count()).select_from(tables[table]))).scalar()
+            )
+
+    # chats and digests ------------------------------------------------------------------------
+
+    async def ensure_chat(
+        self, platform: str, chat_key: str, *, timezone: str, digest_time: str
+    ) -> int:
+        """The id of a chat, registering it with the given defaults when new."""
+        async with self.engine.begin() as conn:
+            stmt = self._insert(chats).values(
+                platform=platform,
+                chat_key=chat_key,
+                timezone=timezone,
+                digest_time=digest_time,
+                weekdays="mon,tue,wed,thu,fri,sat,sun",
+                paused=False,
+                created_at=utcnow(),
+            )
+            await conn.execute(stmt.on_conflict_do_nothing(index_elements=["platform", "chat_key"]))
+            row = await conn.execute(
+                select(chats.c.id).where(chats.c.platform == platform, chats.c.chat_key == chat_key)
+            )
+            return int(row.scalar_one())
+
+    async def last_digest_end(self, chat_id: int) -> datetime | None:
+        """Where the chat's previous digest window ended, if it had one."""
+        async with self.engine.connect() as conn:
+            row = await conn.execute(
+                select(func.max(digests.c.window_end)).where(digests.c.chat_id == chat_id)
+            )
+            value = row.scalar()
+        return _aware(value)
+
+    async def record_digest(
+        self, chat_id: int, window_start: datetime | None, window_end: datetime, story_count: int
+    ) -> int:
+        """Remember a digest window so the next digest starts where this one ended."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                insert(digests).values(
+                    chat_id=chat_id,
+                    window_start=window_start,
+                    window_end=window_end,
+                    story_count=story_count,
+                    created_at=utcnow(),
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # Aggregates bypass the column type, so SQLite hands back naive values (or strings).
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _feed(row: Any) -> Feed:
+    m = row._mapping
+    return Feed(
+        id=m["id"],
+        url=m["url"],
+        title=m["title"],
+        site_url=m["site_url"],
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        last_success_at=m["last_success_at"],
+        last_error=m["last_error"],
+        last_error_at=m["last_error_at"],
+        error_count=m["error_count"],
+        next_check_at=m["next_check_at"],
+        active=m["active"],
+    )
+
+
+def _article_row(a: Article) -> dict[str, Any]:
+    return {
+        "feed_id": a.feed_id,
+        "url": a.url,
+        "title": a.title,
+        "source": a.source,
+        "author": a.author,
+        "published_at": a.published,
+        "fetched_at": a.fetched_at or utcnow(),
+        "text": a.text,
+        "language": a.language,
+        "content_hash": a.content_hash,
+        "text_source": a.text_source.value,
+    }
+
+
+def _article(row: Any) -> Article:
+    m = row._mapping
+    return Article(
+        id=m["id"],
+        feed_id=m["feed_id"],
+        url=m["url"],
+        title=m["title"],
+        source=m["source"],
+        author=m["author"],
+        published=m["published_at"],
+        fetched_at=m["fetched_at"],
+        text=m["text"],
+        language=m["language"],
+        content_hash=m["content_hash"],
+        text_source=TextSource(m["text_source"]),
+    )

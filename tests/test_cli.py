@@ -1,0 +1,108 @@
+"""The newsbot command as an operator uses it."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config file and SQLite store in tmp for in-process runs."""
+    config = tmp_path / "newsbot.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/n.db"\n')
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
+    return tmp_path
+
+
+def test_feeds_add_list_export_import_remove(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feeds", "add", "https://News.example/rss?utm_source=x"]) == 0
+    assert "Added https://news.example/rss" in capsys.readouterr().out
+    assert main(["feeds", "add", "not a url"]) == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
+    assert main(["feeds", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "https://news.example/rss" in listing and "never" in listing
+    assert main(["feeds", "export", str(env / "out.opml")]) == 0
+    assert main(["feeds", "remove", "https://news.example/rss"]) == 0
+    assert main(["feeds", "remove", "https://news.example/rss"]) == 1
+    assert main(["feeds", "import", str(env / "out.opml")]) == 0
+    assert "Imported 1 new feeds" in capsys.readouterr().out
+    assert main(["feeds", "import", str(env / "missing.opml")]) == 2
+
+
+def test_check_reports_ok_and_broken_config(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert "Configuration OK" in capsys.readouterr().out
+    (env / "newsbot.toml").write_text('[ingest]\nmax_body_bytes = "lots"\n')
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "[ingest] max_body_bytes" in err and str(env / "newsbot.toml") in err
+
+
+def test_check_warns_about_a_secret_file_others_can_read(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = env / "token"
+    secret.write_text("123:abc")
+    secret.chmod(0o644)
+    config = env / "newsbot.toml"
+    config.write_text(config.read_text() + f'[telegram]\ntoken_file = "{secret}"\n')
+    config.chmod(0o644)
+    assert main(["check"]) == 0
+    err = capsys.readouterr().err
+    assert "readable by other users" in err and f"chmod 600 {secret}" in err
+    assert "123:abc" not in err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_twice_prints_a_digest_then_nothing_new(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "demo.db"
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        str(port),
+        "--store",
+        f"sqlite:///{db}",
+    ]
+    run = dict(cwd=ROOT, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(command, **run)  # type: ignore[call-overload]
+    assert first.returncode == 0, first.stderr
+    assert "Digest: 12 stories" in first.stdout
+    assert first.stdout.count("\n1. ") + first.stdout.count("\n12. ") == 2 or "1. " in first.stdout
+    second = subprocess.run(command, **run)  # type: ignore[call-overload]
+    assert second.returncode == 0, second.stderr
+    assert "No new stories since the last digest" in second.stdout
+    assert "0 new articles" in second.stderr
+    with sqlite3.connect(db) as conn:
+        total, urls = conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone()
+    assert total == urls >= 20
+
+
+def test_python_dash_m_bot_is_the_newsbot_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "newsbot" in done.stdout and "demo" in done.stdout

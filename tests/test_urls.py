@@ -1,0 +1,36 @@
+"""URL canonicalisation: tracking dropped, meaning kept."""
+
+import pytest
+
+from bot.ingest.urls import canonicalize_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("https://Example.COM/a?utm_source=rss&utm_medium=feed", "https://example.com/a"),
+        ("https://example.com/a?id=7&fbclid=xyz&gclid=1#comments", "https://example.com/a?id=7"),
+        ("http://example.com:80/a", "http://example.com/a"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
+        ("https://user:pw@example.com/a", "https://example.com/a"),
+        ("https://例え.jp/記事", "https://xn--r8jz45g.jp/%E8%A8%98%E4%BA%8B"),
+        ("  https://example.com/a%20b  ", "https://example.com/a%20b"),
+    ],
+)
+def test_canonical_forms(raw: str, canonical: str) -> None:
+    assert canonicalize_url(raw) == canonical
+
+
+def test_relative_links_resolve_against_the_base() -> None:
+    assert canonicalize_url("/news/1?utm_campaign=x", base="https://ex.com/feed") == (
+        "https://ex.com/news/1"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "javascript:alert(1)", "mailto:a@b.c", "ftp://ex.com/f", "http://", "http://[::1"]
+)
+def test_non_web_urls_are_refused(raw: str) -> None:
+    assert canonicalize_url(raw) is None
