@@ -113,13 +113,16 @@ def run(
     """Score our extractor and every reference output on the set in ``data_dir``.
 
     ``data_dir`` holds ``ground-truth.json``, ``html/<id>.html.gz`` and
-    ``reference-outputs/*.json``. ``extractor`` maps (html, url) to text and defaults to
-    newsbot's ``bot.ingest.extract``. Raises ``EvalDataMissing`` (a ``FileNotFoundError``)
-    when the folder or a required file is missing.
+    ``reference-outputs/*.json`` (the shared eval folder holding ``extraction/`` is accepted
+    too). ``extractor`` maps (html, url) to text and defaults to newsbot's
+    ``bot.ingest.extract``. Raises ``EvalDataMissing`` (a ``FileNotFoundError``) when the
+    folder or a required file is missing.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise EvalDataMissing(f"evaluation folder not found: {data_dir}")
+    if not (data_dir / "ground-truth.json").exists() and (data_dir / "extraction").is_dir():
+        data_dir = data_dir / "extraction"
     truth = _load_json(data_dir / "ground-truth.json")
     gold = {k: (v or {}).get("articleBody") or "" for k, v in truth.items()}
     if extractor is None:
@@ -128,17 +131,27 @@ def run(
         def extractor(html: bytes, url: str | None) -> str:
             return extract(html, url).text
 
+    import trafilatura
+
     html_dir = data_dir / "html"
     ours: dict[str, str] = {}
+    live: dict[str, str] = {}  # the installed trafilatura, run here as a same-run anchor
     for key, item in truth.items():
         page = html_dir / f"{key}.html.gz"
         if not page.is_file():
             page = html_dir / f"{key}.html"
         if not page.is_file():
             raise EvalDataMissing(f"page not found for item {key}: {page}")
-        ours[key] = extractor(read_page(page), (item or {}).get("url"))
+        html, url = read_page(page), (item or {}).get("url")
+        ours[key] = extractor(html, url)
+        live[key] = (
+            trafilatura.extract(html, url=url, favor_precision=True, include_comments=False) or ""
+        )
 
-    systems = {"newsbot": _rounded(score(ours, gold))}
+    systems = {
+        "newsbot": _rounded(score(ours, gold)),
+        f"trafilatura-{trafilatura.__version__}-precision (run here)": _rounded(score(live, gold)),
+    }
     for path in sorted((data_dir / "reference-outputs").glob("*.json")):
         name, pred = load_reference(path)
         systems[name] = _rounded(score(pred, gold))

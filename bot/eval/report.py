@@ -20,6 +20,8 @@ def _runner(name: str):  # type: ignore[no-untyped-def]
         from bot.eval.extraction import run
     elif name == "feeds":
         from bot.eval.feeds import run
+    elif name == "extraction-en":
+        from bot.eval.extraction_en import run
     else:
         raise ValueError(f"unknown evaluation {name!r}")
     return run
@@ -40,6 +42,8 @@ def run_eval(name: str, data_dir: Path | None, as_json: bool) -> int:
     except FileNotFoundError as exc:
         print(f"newsbot eval: {exc}", file=sys.stderr)
         return 2
+    for failure in result.pop("failures", []):
+        print(f"newsbot eval: {failure}", file=sys.stderr)
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
@@ -59,8 +63,6 @@ def format_table(result: dict[str, Any]) -> str:
     for system, values in systems.items():
         cells = "".join(f"{_cell(values.get(f)):>16}" for f in figures)
         lines.append(system.ljust(width) + cells)
-    for failure in result.get("failures", []):
-        lines.append(f"  failed: {failure}")
     return "\n".join(lines) + "\n"
 
 

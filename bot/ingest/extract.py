@@ -38,10 +38,10 @@ ARTICLE_TYPES = {
 }  # fmt: skip
 TITLE_TAGS = ("og:title", "twitter:title")
 AUTHOR_TAGS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
-DATE_TAGS = (
+DATE_TAGS = (  # the first two are the most trusted, ahead of JSON-LD
     "article:published_time", "article:published", "og:published_time", "datepublished",
-    "parsely-pub-date",
-    "sailthru.date", "dc.date.issued", "dc.date", "pubdate", "publish-date", "date",
+    "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "pubdate",
+    "publish-date", "date",
 )  # fmt: skip
 AUTHOR_XPATH = "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']"
 LANGUAGE_TAGS = ("content-language", "dc.language", "language", "og:locale")
