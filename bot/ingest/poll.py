@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +19,9 @@ from bot.models import Article, Entry, Extracted, Feed, TextSource
 from bot.store import Store, utcnow
 
 log = logging.getLogger("newsbot.poll")
+# Extraction is CPU-bound and holds the GIL: one worker thread keeps the event loop free
+# without several extractions thrashing over the lock.
+_EXTRACTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
 Progress = Callable[[Feed, "FeedReport"], None]
 
@@ -171,8 +175,11 @@ class Poller:
             seen = await self.store.seen_entry_keys(feed.id, (e.key for e in parsed.entries))
             fresh = [e for e in parsed.entries if e.key not in seen]
             report.known = len(parsed.entries) - len(fresh)
-            stored = await asyncio.gather(*(self._ingest(feed, e, report) for e in fresh))
-            report.new = sum(stored)
+            built = await asyncio.gather(*(self._build(feed, e) for e in fresh))
+            report.from_feed_text = sum(a.text_source is TextSource.FEED for a in built)
+            report.new = await self.store.add_articles(
+                [(a, e.key) for a, e in zip(built, fresh, strict=True)]
+            )
         now = self.clock()
         next_check = next_check_after_success(
             now, self.settings, ttl_minutes=ttl, max_age=result.max_age
@@ -188,12 +195,9 @@ class Poller:
             },
         )
 
-    async def _ingest(self, feed: Feed, entry: Entry, report: FeedReport) -> bool:
+    async def _build(self, feed: Feed, entry: Entry) -> Article:
         page = await self._page(entry) if entry.link else None
-        article = build_article(feed, entry, page, self.settings.min_text_chars, self.clock())
-        if article.text_source is TextSource.FEED:
-            report.from_feed_text += 1
-        return await self.store.add_article(article, entry.key)
+        return build_article(feed, entry, page, self.settings.min_text_chars, self.clock())
 
     async def _page(self, entry: Entry) -> Extracted | None:
         assert entry.link is not None
@@ -205,7 +209,9 @@ class Poller:
                 extra={"url": entry.link, "error": str(exc)},
             )
             return None
-        return await asyncio.to_thread(extract, result.body, result.url)
+        return await asyncio.get_running_loop().run_in_executor(
+            _EXTRACTOR, extract, result.body, result.url
+        )
 
 
 def build_article(

@@ -136,34 +136,62 @@ class Store:
         return found
 
     async def add_article(self, article: Article, entry_key: str) -> bool:
-        """Store an article and the entry it came from, once.
+        """Store one article and its entry; see add_articles. Returns whether it was new."""
+        return await self.add_articles([(article, entry_key)]) == 1
+
+    async def add_articles(self, items: list[tuple[Article, str]]) -> int:
+        """Store articles and the entries they came from, once, in one transaction.
 
         An article whose canonical URL is already stored (another feed of the same site, say)
-        is not stored again; the entry is still marked seen. Returns whether it was new.
+        is not stored again; its entry is still marked seen. Returns how many were new.
         """
+        if not items:
+            return 0
+        now = utcnow()
         async with self.engine.begin() as conn:
-            stmt = self._insert(articles).values(**_article_row(article))
-            result = await conn.execute(
-                stmt.on_conflict_do_nothing(index_elements=["url"]).returning(articles.c.id)
+            ids = await self._ids_by_url(conn, [a.url for a, _ in items if a.url])
+            rows: dict[str, dict[str, Any]] = {}
+            for article, _ in items:
+                if article.url and article.url not in ids:
+                    rows.setdefault(article.url, _article_row(article))
+            inserted = 0
+            if rows:
+                stmt = self._insert(articles).on_conflict_do_nothing(index_elements=["url"])
+                result = await conn.execute(stmt.returning(articles.c.id), list(rows.values()))
+                inserted = len(result.all())
+                ids.update(await self._ids_by_url(conn, list(rows)))
+            seen = []
+            for article, key in items:
+                article_id = ids.get(article.url) if article.url else None
+                if article.url is None:
+                    result = await conn.execute(
+                        insert(articles).values(**_article_row(article)).returning(articles.c.id)
+                    )
+                    article_id, inserted = result.scalar_one(), inserted + 1
+                seen.append(
+                    {
+                        "feed_id": article.feed_id,
+                        "entry_key": key,
+                        "article_id": article_id,
+                        "seen_at": now,
+                    }
+                )
+            stmt = self._insert(entries).on_conflict_do_nothing(
+                index_elements=["feed_id", "entry_key"]
             )
-            article_id = result.scalar()
-            inserted = article_id is not None
-            if not inserted:
-                article_id = await self._existing_article(conn, article.url)
-            stmt = self._insert(entries).values(
-                feed_id=article.feed_id,
-                entry_key=entry_key,
-                article_id=article_id,
-                seen_at=utcnow(),
-            )
-            await conn.execute(stmt.on_conflict_do_nothing(index_elements=["feed_id", "entry_key"]))
+            await conn.execute(stmt, seen)
         return inserted
 
-    async def _existing_article(self, conn: AsyncConnection, url: str | None) -> int | None:
-        if url is None:
-            return None
-        row = (await conn.execute(select(articles.c.id).where(articles.c.url == url))).first()
-        return row[0] if row else None
+    async def _ids_by_url(self, conn: AsyncConnection, urls: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(urls), 500):
+            rows = await conn.execute(
+                select(articles.c.url, articles.c.id).where(
+                    articles.c.url.in_(urls[start : start + 500])
+                )
+            )
+            found.update((url, id_) for url, id_ in rows)
+        return found
 
     async def articles_since(
         self, since: datetime | None, *, until: datetime | None = None, limit: int = 5000
