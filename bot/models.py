@@ -110,6 +110,28 @@ class Story:
 
 
 @dataclass(slots=True)
+class Quote:
+    """A direct quotation found verbatim in an article, with who said it."""
+
+    text: str  # the words inside the quotation marks, verbatim
+    speaker: str | None  # the fullest name the article gives, or None when unknown
+    start: int = -1  # character offset of the quote in the article text, when known
+    score: float = 0.0  # newsworthiness: higher is more worth showing
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a summarizer says about an article or story."""
+
+    sentences: list[str]  # a few whole sentences
+    quotes: list[Quote]  # the key quotes, one or two
+    all_quotes: list[Quote]  # every quote found, in order of appearance
+    companies: list[str]  # companies mentioned, most central first
+    summarizer: str  # "extractive" or "llm"
+    note: str | None = None  # e.g. why the LLM fell back to the extractive summarizer
+
+
+@dataclass(slots=True)
 class DigestItem:
     """A story as it appears in a digest."""
 
