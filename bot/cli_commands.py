@@ -48,7 +48,10 @@ async def poll_with_progress(store: Store, settings: Settings) -> PollReport:
     else:
         report = await poll_once(store, settings)
     failed = report.failed
-    err.print(f"Polled {len(report.feeds)} feeds: {report.new} new articles, {len(failed)} failed.")
+    err.print(
+        f"Polled {_count(len(report.feeds), 'feed')}: {_count(report.new, 'new article')}, "
+        f"{len(failed)} failed."
+    )
     for feed in failed:
         err.print(Text(f"  ✗ {feed.url}: {feed.error}"))
     return report
@@ -122,6 +125,10 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 sys.stdout.write(document)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _ago(stamp: datetime | None) -> str:
