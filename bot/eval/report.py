@@ -22,6 +22,12 @@ def _runner(name: str):  # type: ignore[no-untyped-def]
         from bot.eval.feeds import run
     elif name == "extraction-en":
         from bot.eval.extraction_en import run
+    elif name == "summaries":
+        from bot.eval.summaries import run
+    elif name == "quotes":
+        from bot.eval.quotes import run
+    elif name == "clusters":
+        from bot.eval.clusters import run
     else:
         raise ValueError(f"unknown evaluation {name!r}")
     return run

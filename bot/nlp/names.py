@@ -1,0 +1,236 @@
+"""Names of people and organisations in one article, and the fullest form of each.
+
+A name is a run of capitalised words outside sentence-initial function words ("The", "But").
+Titles and honorifics ("Mr.", "Sen.", "President") are dropped from the name but kept as
+evidence: they mark a person, and "Mr." / "Ms." a gender. A short mention resolves to the
+earliest longer name in the article that contains all its words: "Zhengfei" and "Mr. Ren" ->
+"Ren Zhengfei", "Trump" -> "Donald Trump" (never to "Trump Tower" or "Donald Trump Jr.").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
+
+TITLES = word_set(
+    "mr mrs ms miss dr prof sen senator rep representative gov governor president vice "
+    "secretary mayor judge justice gen general lt col sgt capt adm rev reverend father sir dame "
+    "lord lady pope king queen prince princess sheikh chairman chairwoman ceo chancellor "
+    "minister prime speaker attorney commissioner detective chief coach professor ambassador "
+    "candidate nominee democrat republican democratic gop independent libertarian former "
+    "u.s congressman congresswoman sens reps officer pastor bishop cardinal executive director "
+    "editor spokesman spokeswoman founder head leader manager analyst correspondent anchor host "
+    "majority minority whip"
+)
+_MALE_TITLES = word_set("mr sir lord king prince father congressman chairman")
+_FEMALE_TITLES = word_set("mrs ms miss dame lady queen princess congresswoman chairwoman")
+ORG_WORDS = word_set(
+    "inc inc. corp corp. co co. ltd ltd. llc plc ag sa group company party committee department "
+    "ministry university college institute foundation association council agency administration "
+    "commission bureau bank times post news journal network campaign house senate congress court "
+    "church club union federation organization organisation center centre service office fund "
+    "trust board authority airlines motors technologies systems holdings capital partners media "
+    "press tribune herald review magazine channel tv radio tower hall street avenue square park "
+    "building airport hotel county city state river island valley beach mountain school "
+    "hospital police army navy force forces guard caucus coalition alliance project fox cnn"
+)
+_SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from is are")
+_PLACE_FIRST = word_set("north south east west new united saint st. san santa los las fort")
+_GROUP_ENDINGS = ("ans", "crats", "inos", "inas", "ists", "ites")
+_SUFFIXES = word_set("jr jr. sr sr. ii iii iv")
+
+
+@dataclass(slots=True)
+class Mention:
+    """One occurrence of a name."""
+
+    words: tuple[str, ...]  # the name's words, titles and possessive 's dropped
+    start: int
+    end: int
+    in_quote: bool
+    title: str | None = None  # the last title before the name ("sen", "mr")
+    after_the: bool = False  # "the Clinton Foundation": organisations take an article
+    after_in: bool = False  # "in Ohio": places follow "in"
+    text: str = ""  # as written, without titles and possessive ("G.K. Butterfield")
+
+
+@dataclass(slots=True)
+class Entity:
+    """A person or organisation of the article, under its fullest name."""
+
+    name: str
+    words: tuple[str, ...]
+    mentions: list[Mention] = field(default_factory=list)
+    gender: str | None = None  # "m" or "f" when a title or a resolved pronoun says so
+    speaks: int = 0  # times the article makes it the subject of a speech verb
+
+    @property
+    def org_like(self) -> bool:
+        """True when the name looks like an organisation, a place or a building."""
+        if self.words[-1].lower() in ORG_WORDS or any(
+            w.isupper() and len(w) > 1 for w in self.words
+        ):
+            return True
+        votes = sum(m.after_the or m.after_in for m in self.mentions)
+        return votes * 2 > len(self.mentions)
+
+    @property
+    def maybe_person(self) -> bool:
+        """True for a sure person, and for a name of two or more words with no other sign."""
+        if self.person_like:
+            return True
+        if self.org_like or self.words[0].lower() in _PLACE_FIRST:
+            return False
+        return len(self.words) >= 2
+
+    @property
+    def person_like(self) -> bool:
+        """True when a title, a speech verb or a reused surname points to a person."""
+        if self.org_like or self.words[0].lower() in _PLACE_FIRST:
+            return False
+        if len(self.words) == 1 and self.words[0].lower().endswith(_GROUP_ENDINGS):
+            return False  # "Democrats", "African-Americans", "Latinos": groups, not people
+        if self.speaks or any(m.title for m in self.mentions):
+            return True
+        # "Hope Hicks ... Hicks said": a full name whose last word is used on its own.
+        words = {m.words for m in self.mentions}
+        return len(self.words) >= 2 and (self.words[-1],) in words
+
+
+def _name_token(tok: Token) -> bool:
+    return tok.is_word and tok.is_capitalized
+
+
+def find_mentions(
+    text: str, quoted: list[tuple[int, int]], sentence_starts: set[int]
+) -> list[Mention]:
+    """Every name mention of the text, in order."""
+    tokens = [t for t in tokenize(text) if not in_headline(text, t.start)]
+    lower_words = {t.text for t in tokens if t.is_word and t.text.islower()}
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(tokens):
+        if not _name_token(tokens[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and (
+            _name_token(tokens[j])
+            or (
+                tokens[j].text in ("de", "van", "von", "bin", "al", "da", "der")
+                and j + 1 < len(tokens)
+                and _name_token(tokens[j + 1])
+            )
+        ):
+            j += 1
+        mention = _mention(text, tokens, i, j, quoted, sentence_starts, lower_words)
+        if mention is not None:
+            mentions.append(mention)
+        i = j
+    return mentions
+
+
+def in_headline(text: str, at: int) -> bool:
+    """A line in title case ("Lawmakers Rip Donald Trump") names no one reliably."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    words = [w for w in text[start : end if end >= 0 else len(text)].split() if w[0].isalpha()]
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    return len(words) >= 3 and all(w[0].isupper() for w in content)
+
+
+def _common_word(word: str, lower_words: set[str]) -> bool:
+    """The article also writes the word, or its singular, in lower case."""
+    return word in lower_words or (word.endswith("s") and word[:-1] in lower_words)
+
+
+def _mention(
+    text: str,
+    tokens: list[Token],
+    i: int,
+    j: int,
+    quoted: list[tuple[int, int]],
+    sentence_starts: set[int],
+    lower_words: set[str],
+) -> Mention | None:
+    run = tokens[i:j]
+    # A sentence's first word is capitalised anyway: "Democrats" is a name, "Voters" is not.
+    while run and (
+        run[0].text.lower() in FUNCTION_WORDS
+        or (run[0].start in sentence_starts and _common_word(run[0].text.lower(), lower_words))
+    ):
+        run = run[1:]
+    title = None
+    # "Senate Majority Leader Mitch McConnell": the name follows the last title.
+    last = max(
+        (k for k, t in enumerate(run[:-1]) if t.bare.lower().rstrip(".") in TITLES), default=-1
+    )
+    if last >= 0:
+        title = run[last].bare.lower().rstrip(".")
+        run = run[last + 1 :]
+    run = [t for t in run if t.text.lower() not in FUNCTION_WORDS]
+    if not run or (len(run) == 1 and run[0].bare.lower().rstrip(".") in TITLES):
+        return None
+    words = tuple(t.bare for t in run)
+    start, end = run[0].start, run[-1].end
+    first = tokens.index(run[0]) if title is None else i
+    prev = tokens[first - 1].text if first > 0 else ""
+    in_quote = any(s <= start < e for s, e in quoted)
+    shown = " ".join(text[start : run[-1].start + len(run[-1].bare)].split())
+    return Mention(words, start, end, in_quote, title, prev == "the", prev == "in", shown)
+
+
+class NameIndex:
+    """The entities of one article, built from its mentions."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = mentions
+        self._entities: dict[tuple[str, ...], Entity] = {}
+        # Quotations hold nicknames ("Crooked Hillary Clinton"): full forms come from outside.
+        self._full = [m for m in mentions if not m.in_quote] or mentions
+        for mention in mentions:
+            entity = self.entity_for(mention.words)
+            entity.mentions.append(mention)
+            if mention.title in _MALE_TITLES:
+                entity.gender = "m"
+            elif mention.title in _FEMALE_TITLES:
+                entity.gender = "f"
+
+    def fullest(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """The fullest name in the article that contains all the given words."""
+        seen = {words}
+        current = words
+        while True:
+            wanted = {w.lower() for w in current}
+            best = None
+            for m in self._full:
+                if len(m.words) <= len(current) or m.words in seen:
+                    continue
+                have = {w.lower() for w in m.words}
+                extra = have - wanted
+                if not wanted <= have or extra & (ORG_WORDS | _SUFFIXES):
+                    continue
+                best = m.words
+                break
+            if best is None:
+                return current
+            seen.add(best)
+            current = best
+
+    def entity_for(self, words: tuple[str, ...]) -> Entity:
+        """The entity that a mention with these words refers to (created when new)."""
+        full = self.fullest(words)
+        key = tuple(w.lower() for w in full)
+        if key not in self._entities:
+            shown = next((m.text for m in self.mentions if m.words == full and m.text), None)
+            self._entities[key] = Entity(shown or " ".join(full), full)
+        return self._entities[key]
+
+    def within(self, start: int, end: int) -> Entity | None:
+        """The entity of the last mention inside text[start:end]."""
+        found = None
+        for mention in self.mentions:
+            if mention.start >= start and mention.end <= end:
+                found = mention
+        return self.entity_for(found.words) if found is not None else None

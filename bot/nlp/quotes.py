@@ -1,0 +1,212 @@
+"""Direct quotations of an article, who said them, and which are worth showing.
+
+`find_quotes` returns every direct quotation in order: its text is exactly the words between
+the marks (quotemarks.py), never altered, with the character offset where they start. A
+quotation split around its attribution (“A,” he said, “B.”) and each paragraph of a quotation
+that runs over several paragraphs come back as separate quotes with the same speaker: joining
+them would put words in a row that the speaker did not say in a row.
+
+The speaker comes from the cue next to the quotation (cues.py), in this order: right after it
+(“…,” Smith said), before it in the same sentence (Smith said: “…”), later in the sentence,
+or the sentence ending with a colon just before it. A quotation with no cue of its own takes
+the speaker of the quotation it continues: the previous paragraph's part, the other part of a
+split quotation, or the quotation just before it in the paragraph. Phrases are resolved to the
+fullest name by speakers.py. Scare quotes and titles (a one- or two-word “term”, “The Crown”, a
+quoted fragment inside a sentence with no speech verb) are not quotations of a person.
+
+`key_quotes` picks the most newsworthy: attributed to a named speaker, a whole statement of
+about 8-40 words, earlier in the article a little better, and distinct speakers first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from bot.models import Quote
+from bot.nlp.cues import Attribution, attribution_after, attribution_before, introduced_by
+from bot.nlp.quotemarks import QuoteSpan, scan_quotes
+from bot.nlp.speakers import SpeakerResolver
+from bot.nlp.wordtokens import sentence_ends, word_set
+
+_WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
+_SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from")
+
+
+@dataclass(slots=True)
+class _Found:
+    span: QuoteSpan
+    attribution: Attribution | None
+    speaker: str | None
+    standalone: bool  # the quotation starts its sentence
+    introduced: bool  # a colon right before it introduces it: The message was: “…”
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Every direct quotation of the text, in order of appearance, with its speaker."""
+    spans = scan_quotes(text)
+    if not spans:
+        return []
+    inside = [(s.open_at, s.after) for s in spans]
+    ends = [e for e in sentence_ends(text) if not any(a < e < b for a, b in inside)]
+    starts = [0, *ends]
+    resolver = SpeakerResolver(text, [(s.start, s.end) for s in spans], starts)
+    found = [_attribute(text, spans, k, ends, resolver) for k in range(len(spans))]
+    _inherit(text, found)
+    quotes = []
+    for item in found:
+        if not _is_quotation(text, item):
+            continue
+        words = len(_WORD_RE.findall(text[item.span.start : item.span.end]))
+        quote = Quote(
+            text=text[item.span.start : item.span.end],
+            speaker=item.speaker,
+            start=item.span.start,
+        )
+        quote.score = newsworthiness(quote, words, len(text))
+        quotes.append(quote)
+    return quotes
+
+
+def _attribute(
+    text: str, spans: list[QuoteSpan], k: int, ends: list[int], resolver: SpeakerResolver
+) -> _Found:
+    span = spans[k]
+    para_start = text.rfind("\n", 0, span.open_at) + 1
+    para_end = text.find("\n", span.after)
+    para_end = len(text) if para_end < 0 else para_end
+    prev_end = spans[k - 1].after if k > 0 else 0
+    next_open = spans[k + 1].open_at if k + 1 < len(spans) else len(text)
+    i = bisect.bisect_right(ends, span.open_at)
+    sentence_start = ends[i - 1] if i > 0 else 0
+    before_start = max(sentence_start, prev_end, para_start)
+    j = bisect.bisect_left(ends, span.after)
+    sentence_end = ends[j] if j < len(ends) else len(text)
+    after_end = min(sentence_end, next_open, para_end)
+    standalone = not _WORD_RE.search(text[max(sentence_start, para_start) : span.open_at])
+
+    attribution = None
+    if after_end > span.after:
+        attribution = attribution_after(text, span.after, after_end, strict=True)
+    elif text[span.end - 1] in "?!":
+        # “Why?” Smith asked. -- the attribution follows a question or exclamation.
+        stop = ends[j + 1] if j + 1 < len(ends) else len(text)
+        attribution = attribution_after(text, span.after, min(stop, next_open, para_end), True)
+    if attribution is None and before_start < span.open_at:
+        attribution = attribution_before(text, before_start, span.open_at)
+    if attribution is None and after_end > span.after:
+        attribution = attribution_after(text, span.after, after_end, strict=False)
+    if attribution is None and standalone and para_start == before_start and para_start > 0:
+        attribution = _colon_intro(text, para_start, ends)
+    introduced = text[before_start : span.open_at].rstrip().endswith(":")
+    if attribution is None and introduced:
+        attribution = introduced_by(text, before_start, span.open_at)
+    speaker = None
+    if attribution is not None and attribution.speaker is not None:
+        speaker = resolver.resolve(attribution.speaker, attribution.speaker.start)
+    return _Found(span, attribution, speaker, standalone, introduced)
+
+
+def _colon_intro(text: str, para_start: int, ends: list[int]) -> Attribution | None:
+    """Smith said:¶“…” -- the previous paragraph ends with a colon that introduces the quote."""
+    prev = text[:para_start].rstrip()
+    if not prev.endswith(":"):
+        return None
+    i = bisect.bisect_right(ends, len(prev) - 1)
+    start = max(ends[i - 1] if i > 0 else 0, text.rfind("\n", 0, len(prev)) + 1)
+    return attribution_before(text, start, len(prev))
+
+
+def _inherit(text: str, found: list[_Found]) -> None:
+    """A quotation with no cue takes the speaker of the quotation it continues."""
+    # The paragraphs of one quotation share the attribution that any of them carries.
+    chain: list[_Found] = []
+    for item in [*found, None]:
+        if item is not None and item.span.continued and chain:
+            chain.append(item)
+            continue
+        source = next((c for c in chain if c.attribution is not None), None)
+        for member in chain:
+            if member.attribution is None and source is not None:
+                member.attribution, member.speaker = source.attribution, source.speaker
+        chain = [item] if item is not None else []
+    for k, item in enumerate(found):
+        if item.attribution is not None or not item.standalone:
+            continue
+        prev = found[k - 1] if k > 0 else None
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        if prev is not None and prev.attribution and _same_paragraph(text, prev, item):
+            source = prev
+        elif nxt is not None and nxt.attribution and _same_paragraph(text, item, nxt):
+            source = nxt
+        elif prev is not None and prev.attribution and _adjacent_paragraphs(text, prev, item):
+            source = prev
+        else:
+            continue
+        item.attribution, item.speaker = source.attribution, source.speaker
+
+
+def _same_paragraph(text: str, a: _Found, b: _Found) -> bool:
+    return "\n" not in text[a.span.after : b.span.open_at]
+
+
+def _adjacent_paragraphs(text: str, a: _Found, b: _Found) -> bool:
+    """b opens the paragraph right after the one that a ends."""
+    between = text[a.span.after : b.span.open_at]
+    return between.count("\n") >= 1 and not between.replace("\n", "").strip(" .,\t")
+
+
+def _is_quotation(text: str, item: _Found) -> bool:
+    """False for scare quotes, terms and titles: the quotation of a person has a speaker cue,
+    continues one, or stands as a statement of its own."""
+    inner = text[item.span.start : item.span.end]
+    words = _WORD_RE.findall(inner)
+    if not words or (_title_like(words) and not item.standalone):
+        return False
+    if item.attribution is not None:
+        return len(words) > 2 or item.attribution.adjacent
+    if len(words) <= 2 or _title_like(words):
+        return False
+    return item.standalone or item.introduced
+
+
+def _title_like(words: list[str]) -> bool:
+    """“The Crown”, “Make America Great Again”, “Christian”: every word capitalised."""
+    return all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
+
+
+def newsworthiness(quote: Quote, words: int, text_length: int) -> float:
+    """Score of a quote for a digest: named speaker, 8-40 words, a whole statement, early."""
+    if words < 8:
+        length = words / 8
+    elif words <= 40:
+        length = 1.0
+    else:
+        length = max(0.3, 40 / words)
+    speaker = 1.0 if quote.speaker else 0.3
+    stripped = quote.text.strip()
+    whole = stripped[:1].isupper() and stripped[-1:] in ".?!,…"
+    fragment = 1.0 if whole else 0.6
+    position = 1.0 - 0.25 * (quote.start / text_length if text_length else 0.0)
+    return round(length * speaker * fragment * position, 4)
+
+
+def key_quotes(quotes: list[Quote], limit: int = 2) -> list[Quote]:
+    """The most newsworthy quotes, attributed ones first, one per speaker before any second."""
+    ranked = sorted(quotes, key=lambda q: (q.speaker is not None, q.score), reverse=True)
+    chosen: list[Quote] = []
+    speakers: set[str | None] = set()
+    texts: set[str] = set()
+    for pass_distinct in (True, False):
+        for quote in ranked:
+            if len(chosen) >= limit:
+                return chosen
+            if quote in chosen or quote.text in texts:
+                continue
+            if pass_distinct and quote.speaker in speakers:
+                continue
+            chosen.append(quote)
+            speakers.add(quote.speaker)
+            texts.add(quote.text)
+    return chosen

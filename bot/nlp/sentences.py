@@ -1,0 +1,165 @@
+"""Sentence splitting for English news text, with character spans into the original text.
+
+A line break always ends a sentence (headlines and captions often have no final stop). Inside a
+line a sentence ends at ``.``, ``!``, ``?`` or an ellipsis, with any closing quotes and brackets,
+before white space, unless the next word or the word before says otherwise: abbreviations
+(Mr., Inc., U.S., No. 1, Jan. 5, a.m.), initials (George W. Bush), a lower-case next word, or a
+quote's attribution ("Why?" Smith asked.). Decimals and money (3.5%, $2.1) never end a sentence
+because no white space follows their point.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _word_set(spec: str) -> frozenset[str]:
+    return frozenset(spec.split())
+
+
+# The characters str.splitlines() breaks on.
+_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+# A terminator run, then closing quotes or brackets, then white space.
+_CANDIDATE = re.compile(r"([.!?…]+)([\"'”’»)\]}]*)(?=\s)")
+_OPENERS = "\"'“‘«([{"
+_CLOSING_QUOTES = frozenset("\"'”’»")
+_WORD_PUNCT = "\"'“”‘’«»()[]{},;:"
+
+# Always followed by a name: never the end of a sentence.
+_TITLES = _word_set(
+    "mr mrs ms messrs dr prof gen sen rep gov lt col capt cmdr sgt cpl pvt maj adm brig "
+    "rev hon pres supt insp det fr mt ft mme mlle"
+)
+# End a sentence only when the next word usually starts one ("Apple Inc. The company...").
+_AMBIGUOUS = _word_set("inc corp co ltd llc plc bros jr sr st esq dept univ ave blvd rd")
+# Followed by a number: "No. 1", "Jan. 5", "p. 12".
+_NUMBERED = _word_set("no nos vol vols p pp fig figs art ch sec")
+_MONTHS = _word_set("jan feb mar apr jun jul aug sep sept oct nov dec")
+_NEVER_FINAL = _word_set("e.g i.e cf viz vs v")
+_DOTTED = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")  # U.S, a.m, Ph.D, D.C
+_NUMBER = re.compile(r"[$£€]?\d[\d.,]*%?")
+_CLOCK = frozenset({"a.m", "p.m"})
+_WHEN = _word_set(
+    "monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow yesterday "
+    "january february march april may june july august september october november december "
+    "et pt ct mt gmt bst cet utc est edt pst pdt cst cdt"
+)
+
+# Words that usually begin a sentence; after an ambiguous abbreviation they mean a new one.
+_STARTERS = _word_set(
+    """the a an he she it they we i you this that these those there here his her its their our
+    my your but and or so yet nor for in on at as by to from with without after before when
+    while where why how what who which if although though because since until unless during
+    despite however meanwhile also still then now some many most all both each every no not
+    one two three several other such last next earlier later"""
+)
+_SPEECH_VERBS = _word_set(
+    """said says say asked asks added adds told tells wrote writes explained explains insisted
+    insists replied replies recalled recalls continued continues noted notes shouted shouts
+    cried exclaimed tweeted posted declared admitted admits warned warns according"""
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``, in order.
+
+    Spans never hold leading or trailing white space and never cross a line break; together they
+    cover every non-space character of ``text`` exactly once.
+    """
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        start, end = line.span()
+        for match in _CANDIDATE.finditer(text, start, end):
+            if match.end() > start and _is_boundary(text, match, end):
+                _add(text, start, match.end(), spans)
+                start = match.end()
+        _add(text, start, end, spans)
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, each stripped of surrounding white space."""
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    segment = text[start:end]
+    stripped = segment.strip()
+    if stripped:
+        a = start + len(segment) - len(segment.lstrip())
+        spans.append((a, a + len(stripped)))
+
+
+def _is_boundary(text: str, match: re.Match[str], line_end: int) -> bool:
+    terminator, closers = match.group(1), match.group(2)
+    following = _next_words(text, match.end(), line_end, 6)
+    if not following:
+        return True  # only white space follows: the line's end closes the sentence anyway
+    first = following[0].lstrip(_OPENERS)
+    if not first or not (first[0].isupper() or first[0].isdigit() or first[0] in "$£€"):
+        return False  # "... he said", ". . .", "3 p.m. on"
+    if any(c in _CLOSING_QUOTES for c in closers) and _attribution(following, terminator):
+        return False
+    if terminator != "." or closers:
+        return True
+    previous = _previous_word(text, match.start())
+    return _ends_after(previous, first, following[0])
+
+
+def _ends_after(previous: str, first: str, next_token: str) -> bool:
+    """Whether ``previous.`` ends a sentence before the next word ``first``."""
+    word = previous.lower()
+    if not word or _NUMBER.fullmatch(previous):
+        return True
+    if word in _TITLES or word in _NEVER_FINAL:
+        return False
+    if word in _NUMBERED and first[0].isdigit():
+        return False
+    if word in _MONTHS:
+        return not first[0].isdigit() and _starts_sentence(first, next_token)
+    if word in _CLOCK:
+        return first.lower().rstrip(_WORD_PUNCT + ".") not in _WHEN
+    if len(previous) == 1 and previous.isupper():  # an initial: "George W. Bush"
+        return _starts_sentence(first, next_token)
+    if word in _AMBIGUOUS or _DOTTED.fullmatch(previous):
+        return _starts_sentence(first, next_token)
+    return True
+
+
+def _starts_sentence(first: str, next_token: str) -> bool:
+    # "A." or "R." after an initial is another initial, not the word "A".
+    if next_token.endswith(".") and len(next_token.strip(_OPENERS + ".")) == 1:
+        return False
+    return first.rstrip(_WORD_PUNCT).lower() in _STARTERS
+
+
+def _attribution(following: list[str], terminator: str) -> bool:
+    """'"Why?" Smith asked.': a speech verb right after a closing quote continues the sentence.
+
+    After a full stop only a short attribution that ends the sentence counts ('"No." he said.').
+    """
+    for i, token in enumerate(following[:5]):
+        if token.strip(_WORD_PUNCT + ".!?").lower() in _SPEECH_VERBS:
+            if terminator != ".":
+                return True
+            return any(_ends_with_stop(t) for t in following[i:5])
+        if _ends_with_stop(token):
+            return False
+    return False
+
+
+def _ends_with_stop(token: str) -> bool:
+    word = token.rstrip(_WORD_PUNCT)
+    return bool(word) and word[-1] in ".!?…"
+
+
+def _previous_word(text: str, end: int) -> str:
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return text[start:end].lstrip(_OPENERS)
+
+
+def _next_words(text: str, start: int, end: int, count: int) -> list[str]:
+    # A window is enough for a few words; the last one may be cut, which no rule minds.
+    return text[start : min(end, start + 40 * count)].split(None, count)[:count]

@@ -1,0 +1,194 @@
+"""Resolve a speaker phrase ("he", "the founder", "Mr. Ren") to the fullest name in the article.
+
+- A name resolves to its fullest form (names.py).
+- "he" / "she" resolve to the first fitting person of the nearest sentence before the cue that
+  names one (outside quotations), searching each sentence from its start, since its subject
+  comes first (a light form of Hobbs' algorithm). A person is fitting when no title or earlier
+  resolution gives them the other gender.
+- A definite description ("the founder", "the businessman") resolves to the nearest earlier
+  name the article links to that noun ("Huawei founder Ren Zhengfei", "Ren Zhengfei, the
+  founder of Huawei"); failing that, a person noun resolves like a pronoun and an organisation
+  noun ("the company") to the organisation the article names most often, else to nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from bot.nlp.cues import Phrase, cue_length, subject_before
+from bot.nlp.names import Entity, NameIndex, find_mentions
+from bot.nlp.wordtokens import tokenize, word_set
+
+BUSINESS_NOUNS = word_set(
+    "company firm group corporation business giant maker carmaker automaker retailer bank lender "
+    "insurer airline startup conglomerate manufacturer operator supplier chain brand"
+)
+ORG_NOUNS = BUSINESS_NOUNS | word_set(
+    "publisher newspaper paper outlet agency organization organisation campaign committee party "
+    "ministry department government administration team club union office station magazine"
+)
+_CORPORATE = word_set(
+    "inc inc. corp corp. co co. ltd ltd. llc plc ag sa group technologies holdings motors airlines"
+)
+PERSON_NOUNS = word_set(
+    "founder cofounder co-founder businessman businesswoman candidate nominee president senator "
+    "governor congressman congresswoman lawmaker mayor chairman chairwoman chair chief executive "
+    "ceo leader minister official spokesman spokeswoman spokesperson secretary director manager "
+    "owner billionaire mogul tycoon entrepreneur investor analyst economist professor expert "
+    "lawyer attorney judge officer general commander actor actress singer star host author "
+    "writer reporter journalist doctor pastor reverend bishop pope king queen prince princess "
+    "woman man mother father son daughter wife husband veteran activist rapper player coach "
+    "speaker adviser advisor aide strategist pollster organizer president-elect frontrunner "
+    "front-runner democrat republican politician diplomat ambassador scientist researcher "
+    "student teacher resident witness victim suspect sheriff chancellor premier boss"
+)
+_MALE = word_set("he him his businessman congressman chairman spokesman man father son husband")
+_FEMALE = word_set(
+    "she her businesswoman congresswoman chairwoman spokeswoman woman mother daughter wife "
+    "actress queen princess"
+)
+_SEARCH_SENTENCES = 15
+_LINKS = word_set("of for at in on with by from to and or")
+
+
+class SpeakerResolver:
+    """Names the speaker of a phrase at an offset of one article."""
+
+    def __init__(self, text: str, quoted: list[tuple[int, int]], sentence_starts: list[int]):
+        self.text = text
+        self.starts = sentence_starts
+        mentions = find_mentions(text, quoted, set(sentence_starts))
+        self.names = NameIndex(mentions)
+        self.outside = [m for m in mentions if not m.in_quote]
+        self.tokens = tokenize(text)
+        self._token_at = {t.start: k for k, t in enumerate(self.tokens)}
+        self._count_speakers()
+
+    def _count_speakers(self) -> None:
+        """Mark names the article makes the subject of a speech verb (Smith said, said Smith)."""
+        for k in range(len(self.tokens)):
+            if not cue_length(self.tokens, k):
+                continue
+            phrase = subject_before(self.text, self.tokens, k)
+            if phrase is not None and phrase.kind == "name":
+                entity = self.names.within(phrase.start, phrase.start + len(phrase.text))
+                if entity is not None:
+                    entity.speaks += 1
+
+    def resolve(self, phrase: Phrase | None, at: int) -> str | None:
+        """The fullest name of the speaker that `phrase` (at offset `at`) refers to, or None."""
+        entity = self.entity(phrase, at)
+        return entity.name if entity is not None else None
+
+    def entity(self, phrase: Phrase | None, at: int) -> Entity | None:
+        """The entity that `phrase` refers to, or None."""
+        if phrase is None:
+            return None
+        if phrase.kind == "name":
+            # Capitalised words that are no mention (a sentence's first word, a headline) are
+            # not names: "Teachers said" names no one.
+            return self.names.within(phrase.start, phrase.start + len(phrase.text))
+        if phrase.kind == "clause":
+            return self._clause_subject(phrase.start, phrase.start + len(phrase.text))
+        if phrase.kind == "pronoun":
+            word = phrase.text.lower()
+            if word not in ("he", "she"):
+                return None
+            gender = "m" if word == "he" else "f"
+            entity = self._nearest_person(at, gender)
+            if entity is not None and entity.gender is None:
+                entity.gender = gender
+            return entity
+        if not phrase.definite or phrase.head is None:
+            return None
+        nouns = BUSINESS_NOUNS if phrase.head in BUSINESS_NOUNS else frozenset({phrase.head})
+        linked = self._linked(nouns, at)
+        if linked is not None:
+            return linked
+        if phrase.head in PERSON_NOUNS:
+            gender = "m" if phrase.head in _MALE else "f" if phrase.head in _FEMALE else None
+            return self._nearest_person(at, gender)
+        if phrase.head in BUSINESS_NOUNS:
+            return self._main_company(at)
+        return None
+
+    def _clause_subject(self, start: int, end: int) -> Entity | None:
+        """The first person named (or he / she) in text[start:end]."""
+        k = next((i for i, t in enumerate(self.tokens) if t.start >= start), len(self.tokens))
+        while k < len(self.tokens) and self.tokens[k].end <= end:
+            tok = self.tokens[k]
+            if tok.text.lower() in ("he", "she"):
+                return self.entity(Phrase(tok.text, tok.start, "pronoun"), tok.start)
+            entity = self.names.within(tok.start, tok.end)
+            if entity is None:
+                for mention in self.outside:
+                    if mention.start == tok.start:
+                        entity = self.names.entity_for(mention.words)
+            if entity is not None and entity.maybe_person:
+                return entity
+            k += 1
+        return None
+
+    def _nearest_person(self, at: int, gender: str | None) -> Entity | None:
+        """The first fitting person of the nearest sentence that names one; a name with no
+        sign of being a person ("Maria Gomez" said nothing yet) only when no sure one fits."""
+        here = bisect.bisect_right(self.starts, at) - 1
+        lowest = max(0, here - _SEARCH_SENTENCES)
+        for sure in (True, False):
+            for index in range(here, lowest - 1, -1):
+                begin = self.starts[index] if index >= 0 else 0
+                stop = at if index == here else self.starts[index + 1]
+                for mention in self.outside:
+                    if mention.start < begin or mention.start >= stop:
+                        continue
+                    entity = self.names.entity_for(mention.words)
+                    fits = entity.person_like if sure else entity.maybe_person
+                    if fits and (gender is None or entity.gender in (None, gender)):
+                        return entity
+        return None
+
+    def _linked(self, nouns: frozenset[str], at: int) -> Entity | None:
+        """The nearest earlier name that the article describes with one of these nouns."""
+        for mention in reversed(self.outside):
+            if mention.start >= at:
+                continue
+            if self._describes(mention.start, mention.end, nouns):
+                return self.names.entity_for(mention.words)
+        return None
+
+    def _describes(self, start: int, end: int, nouns: frozenset[str]) -> bool:
+        k = self._token_at.get(start)
+        if k is None:
+            return False
+        # "Huawei founder Ren Zhengfei", "the businessman Donald Trump"
+        for tok in reversed(self.tokens[max(0, k - 3) : k]):
+            if not tok.is_word or tok.text.lower() in _LINKS:
+                break
+            if tok.bare.lower() in nouns:
+                return True
+        # "Ren Zhengfei, the founder of Huawei," / "Trump is a businessman"
+        j = k
+        while j < len(self.tokens) and self.tokens[j].end <= end:
+            j += 1
+        if j >= len(self.tokens) or self.tokens[j].text.lower() not in (",", "is", "was", "("):
+            return False
+        for tok in self.tokens[j + 1 : j + 9]:
+            if not tok.is_word:
+                return False
+            if tok.bare.lower() in nouns:
+                return True
+        return False
+
+    def _main_company(self, at: int) -> Entity | None:
+        """The company named most often before `at` (by a corporate word: Inc., Group, ...)."""
+        counts: dict[str, tuple[int, Entity]] = {}
+        for mention in self.outside:
+            if mention.start >= at:
+                break
+            entity = self.names.entity_for(mention.words)
+            if entity.words[-1].lower() in _CORPORATE:
+                n, _ = counts.get(entity.name, (0, entity))
+                counts[entity.name] = (n + 1, entity)
+        if not counts:
+            return None
+        return max(counts.values(), key=lambda pair: pair[0])[1]
