@@ -10,14 +10,15 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.digest.build import build_digest
+from bot.digest.build import select_stories
 from bot.digest.render import render_console
 from bot.ingest.fetch import Fetcher
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
-from bot.models import Story
+from bot.models import Digest, DigestItem
 from bot.store import Store, utcnow
-from bot.summarize.lead import lead_sentences
+from bot.summarize.base import Summarizer
+from bot.summarize.embedded import ExtractiveSummarizer, load_gazetteer
 
 log = logging.getLogger("newsbot.app")
 CONSOLE_CHAT = ("console", "console")
@@ -31,6 +32,11 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
+
+
+def make_summarizer(settings: Settings) -> Summarizer:
+    """The summarizer the settings choose."""
+    return ExtractiveSummarizer(load_gazetteer(settings.companies.file))
 
 
 def make_fetcher(settings: Settings) -> Fetcher:
@@ -72,7 +78,7 @@ class DigestRun:
 
 
 async def console_digest(
-    store: Store, settings: Settings, now: datetime | None = None
+    store: Store, settings: Settings, summarizer: Summarizer, now: datetime | None = None
 ) -> DigestRun:
     """Build the console's digest of everything stored since its previous digest, and record it."""
     now = now or utcnow()
@@ -83,21 +89,15 @@ async def console_digest(
     )
     since = await store.last_digest_end(chat_id)
     articles = await store.articles_since(since, until=now)
-    sentences = settings.digest.summary_sentences
-
-    def first_sentences(story: Story) -> list[str]:
-        return lead_sentences(story.lead.text, sentences)
-
-    digest, left_out = build_digest(
-        articles,
-        window_start=since,
-        window_end=now,
-        max_stories=settings.digest.max_stories,
-        summarize=first_sentences,
-    )
-    await store.record_digest(chat_id, since, now, len(digest.items))
-    if left_out:
-        log.info(
-            "digest left stories out", extra={"shown": len(digest.items), "left_out": left_out}
+    stories, left_out = select_stories(articles, max_stories=settings.digest.max_stories)
+    items = [
+        DigestItem(
+            story, await summarizer.summarize(story, sentences=settings.digest.summary_sentences)
         )
-    return DigestRun(render_console(digest, left_out=left_out), len(digest.items), left_out)
+        for story in stories
+    ]
+    digest = Digest(window_start=since, window_end=now, items=items)
+    await store.record_digest(chat_id, since, now, len(items))
+    if left_out:
+        log.info("digest left stories out", extra={"shown": len(items), "left_out": left_out})
+    return DigestRun(render_console(digest, left_out=left_out), len(items), left_out)

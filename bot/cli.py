@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", default="sqlite:///data/demo.db", help="store URL for the demo")
     sub.add_parser("poll", help="poll every due feed once")
     sub.add_parser("digest", help="print the stories since the last digest")
+    summ = sub.add_parser("summarize", help="summarize one article: URL, HTML or text file, or -")
+    summ.add_argument("target", metavar="URL|FILE|-")
+    summ.add_argument("--json", action="store_true", help="print one JSON object")
+    summ.add_argument("--sentences", type=int, default=3, help="summary length (default 3)")
     sub.add_parser("check", help="validate the configuration and reach the store")
     sub.add_parser("health", help="exit 0 when a running `newsbot run` is alive (for Docker)")
 
@@ -46,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score newsbot on a ../shared/eval data set")
     ev.add_argument(
         "name",
-        choices=["extraction", "feeds", "extraction-en", "summaries", "quotes", "clusters"],
+        choices=["extraction", "feeds", "extraction-en", "summaries", "quotes"],
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/eval)")
@@ -76,11 +80,28 @@ async def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import console_digest, open_store
+    from bot.app import console_digest, make_summarizer, open_store
 
     async with open_store(settings) as store:
-        run = await console_digest(store, settings)
+        run = await console_digest(store, settings, make_summarizer(settings))
     sys.stdout.write(run.text)
+    return 0
+
+
+async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import make_summarizer
+    from bot.cli_summarize import InputError, as_json, as_text, read_input, story_of
+
+    try:
+        doc = await read_input(args.target, settings)
+    except InputError as exc:
+        print(f"newsbot summarize: {exc}", file=sys.stderr)
+        return 2
+    summary = await make_summarizer(settings).summarize(story_of(doc), sentences=args.sentences)
+    if args.json:
+        print_json(as_json(doc, summary))
+    else:
+        sys.stdout.write(as_text(doc, summary))
     return 0
 
 
@@ -114,6 +135,7 @@ async def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Handler] = {
+    "summarize": _summarize,
     "run": _run,
     "demo": _demo,
     "poll": _poll,

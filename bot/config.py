@@ -88,6 +88,10 @@ class DigestSettings(Section):
         return value
 
 
+class CompaniesSettings(Section):
+    file: Path = Path("config/companies.toml")
+
+
 class SummarizerSettings(Section):
     backend: Literal["extractive", "llm"] = "extractive"
 
@@ -132,6 +136,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
     digest: DigestSettings = DigestSettings()
+    companies: CompaniesSettings = CompaniesSettings()
     summarizer: SummarizerSettings = SummarizerSettings()
     llm: LLMSettings = LLMSettings()
     telegram: TelegramSettings = TelegramSettings()

@@ -5,7 +5,7 @@ No I/O lives here; every stage takes and returns these dataclasses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -136,7 +136,7 @@ class DigestItem:
     """A story as it appears in a digest."""
 
     story: Story
-    summary: list[str] = field(default_factory=list)
+    summary: Summary
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from bot.app import console_digest, import_feeds, open_store, poll_once
+from bot.app import console_digest, import_feeds, make_summarizer, open_store, poll_once
 from bot.config import Settings
 from bot.store import Store
 
@@ -76,8 +76,10 @@ def _scheduler(store: Store, settings: Settings) -> AsyncIOScheduler:
                 extra={"feeds": len(report.feeds), "new": report.new, "failed": len(report.failed)},
             )
 
+    summarizer = make_summarizer(settings)
+
     async def digest() -> None:
-        run = await console_digest(store, settings)
+        run = await console_digest(store, settings, summarizer)
         print(run.text, flush=True)
 
     def heartbeat() -> None:

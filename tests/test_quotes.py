@@ -310,3 +310,12 @@ def test_every_quote_is_verbatim_at_its_offset(text: str) -> None:
     for quote in find_quotes(text):
         assert quote.text
         assert text[quote.start : quote.start + len(quote.text)] == quote.text
+
+
+def test_description_then_name_apposition_names_the_person() -> None:
+    text = (
+        "“Banks used to ask whether the cloud was safe,” Google Cloud's president for Europe, "
+        "the Middle East and Africa, Thomas Van Acker, said in an interview."
+    )
+    (quote,) = find_quotes(text)
+    assert quote.speaker == "Thomas Van Acker"

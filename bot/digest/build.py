@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from bot.models import Article, Digest, DigestItem, Story
-
-Summarize = Callable[[Story], list[str]]
+from bot.models import Article, Story
 
 
 def stories_from_articles(articles: list[Article]) -> list[Story]:
@@ -32,18 +29,7 @@ def _recency(story: Story) -> datetime:
     return stamp
 
 
-def build_digest(
-    articles: list[Article],
-    *,
-    window_start: datetime | None,
-    window_end: datetime,
-    max_stories: int,
-    summarize: Summarize,
-) -> tuple[Digest, int]:
-    """The digest of the newest stories, and how many stories did not fit."""
+def select_stories(articles: list[Article], *, max_stories: int) -> tuple[list[Story], int]:
+    """The newest stories of the window, and how many more did not fit."""
     stories = sorted(stories_from_articles(articles), key=_recency, reverse=True)
-    chosen = stories[:max_stories]
-    items = [DigestItem(story=s, summary=summarize(s)) for s in chosen]
-    return Digest(window_start=window_start, window_end=window_end, items=items), len(
-        stories
-    ) - len(chosen)
+    return stories[:max_stories], max(0, len(stories) - max_stories)

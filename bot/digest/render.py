@@ -17,6 +17,11 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def quote_for_display(text: str) -> str:
+    """A quote's words without the comma that led into its attribution ("…growing," he said)."""
+    return clean(text).rstrip(" ,;:")
+
+
 def _when(stamp: datetime | None) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M UTC") if stamp else "time unknown"
 
@@ -35,13 +40,24 @@ def render_console(digest: Digest, *, left_out: int = 0) -> str:
         lines.append(f"   {sources} · {_when(lead.published or lead.fetched_at)}")
         if lead.url:
             lines.append(f"   {clean(lead.url)}")
-        for sentence in item.summary:
+        for sentence in item.summary.sentences:
             lines.extend(
                 textwrap.wrap(
                     clean(sentence),
                     width=96,
                     initial_indent="   ",
                     subsequent_indent="   ",
+                    break_on_hyphens=False,
+                )
+            )
+        for quote in item.summary.quotes[:1]:
+            said = f"“{quote_for_display(quote.text)}” — {clean(quote.speaker or 'unattributed')}"
+            lines.extend(
+                textwrap.wrap(
+                    said,
+                    width=96,
+                    initial_indent="   ",
+                    subsequent_indent="    ",
                     break_on_hyphens=False,
                 )
             )

@@ -26,8 +26,6 @@ def _runner(name: str):  # type: ignore[no-untyped-def]
         from bot.eval.summaries import run
     elif name == "quotes":
         from bot.eval.quotes import run
-    elif name == "clusters":
-        from bot.eval.clusters import run
     else:
         raise ValueError(f"unknown evaluation {name!r}")
     return run
@@ -62,12 +60,13 @@ def format_table(result: dict[str, Any]) -> str:
     systems: dict[str, dict[str, Any]] = result["systems"]
     figures = list(dict.fromkeys(k for fig in systems.values() for k in fig))
     width = max(len(s) for s in systems) + 2
+    cols = [max(10, len(f)) + 2 for f in figures]
     lines = [
         f"{result['set']}: {result['items']} items; metric: {result['metric']}",
-        "system".ljust(width) + "".join(f"{f:>16}" for f in figures),
+        "system".ljust(width) + "".join(f"{f:>{c}}" for f, c in zip(figures, cols, strict=True)),
     ]
     for system, values in systems.items():
-        cells = "".join(f"{_cell(values.get(f)):>16}" for f in figures)
+        cells = "".join(f"{_cell(values.get(f)):>{c}}" for f, c in zip(figures, cols, strict=True))
         lines.append(system.ljust(width) + cells)
     return "\n".join(lines) + "\n"
 

@@ -140,6 +140,11 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
             m -= 1
         if m < 0 or tokens[m].text != ",":
             return None
+        inner = tokens[m + 1 : j]
+        if len(inner) >= 2 and all(_is_name_token(t) for t in inner):
+            # "the company's president for Europe, Thomas Van Acker, said": the name is the
+            # apposition and the description stands before it.
+            return _phrase(text, tokens, m + 1, j, "name")
         j = _skip_parenthesis_back(tokens, m - 1)
     if j < 0 or not tokens[j].is_word:
         return None

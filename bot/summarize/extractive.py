@@ -111,6 +111,8 @@ def is_content(sentence: str) -> bool:
         return False
     if _BOILERPLATE.match(stripped) or _DATELINE.match(stripped):
         return False
+    if sentence.count("“") != sentence.count("”"):
+        return False  # one sentence of a longer quotation: out of it, it loses its speaker
     return not (_CONTACT.search(stripped) or _PHOTO_CREDIT.search(stripped))
 
 

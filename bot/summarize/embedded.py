@@ -1,0 +1,63 @@
+"""The embedded summarizer: extractive sentences, key quotes and companies, no network."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.models import Quote, Story, Summary
+from bot.nlp.companies import Gazetteer
+from bot.nlp.quotes import find_quotes, key_quotes
+from bot.summarize.extractive import summarize_text
+
+log = logging.getLogger("newsbot.summarize")
+
+
+def load_gazetteer(path: Path) -> Gazetteer | None:
+    """The companies gazetteer, or None (with a warning) when the file is missing."""
+    if not path.exists():
+        log.warning(
+            "companies file not found; no company names in summaries", extra={"file": str(path)}
+        )
+        return None
+    return Gazetteer.load(path)
+
+
+class ExtractiveSummarizer:
+    """The embedded default: whole sentences of the story's lead article, quotes, companies."""
+
+    name = "extractive"
+
+    def __init__(self, gazetteer: Gazetteer | None = None, *, max_chars: int = 600) -> None:
+        self.gazetteer = gazetteer
+        self.max_chars = max_chars
+
+    async def summarize(self, story: Story, *, sentences: int = 3) -> Summary:
+        """Summarize the lead article; quotes and companies come from every article."""
+        lead = story.lead
+        chosen = summarize_text(
+            lead.text, title=lead.title, sentences=sentences, max_chars=self.max_chars
+        )
+        quotes: list[Quote] = []
+        seen: set[str] = set()
+        for article in story.articles:
+            for quote in find_quotes(article.text):
+                if quote.text not in seen:  # syndicated copies repeat the same quotes
+                    seen.add(quote.text)
+                    quotes.append(quote)
+        return Summary(
+            sentences=chosen,
+            quotes=key_quotes(quotes, limit=2),
+            all_quotes=quotes,
+            companies=self._companies(story),
+            summarizer=self.name,
+        )
+
+    def _companies(self, story: Story) -> list[str]:
+        if self.gazetteer is None:
+            return []
+        scores: dict[str, float] = {}
+        for article in story.articles:
+            for mention in self.gazetteer.find(article.text, article.title):
+                scores[mention.name] = max(scores.get(mention.name, 0.0), mention.score)
+        return sorted(scores, key=lambda name: -scores[name])

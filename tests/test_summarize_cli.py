@@ -1,0 +1,99 @@
+"""`newsbot summarize (URL | FILE | -) [--json]`: the contract outside tools rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.demo import sitegen
+from bot.store import utcnow
+from tests.newssite import NewsSite
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = (
+    "Apple to invest $1 billion in Texas\n"
+    "Apple Inc. said on Monday it would invest $1 billion in a new campus in Austin, Texas. "
+    "The campus will employ 5,000 people.\n"
+    "“We are excited to grow in Texas,” said Tim Cook, Apple's chief executive. "
+    "“Austin has been home to us for decades.”\n"
+    "Construction starts next year."
+)
+KEYS = {"title", "summary", "quotes", "all_quotes", "companies", "summarizer"}
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main(["summarize", *args, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # exactly one JSON object
+    return json.loads(out)
+
+
+def test_text_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(TEXT)
+    result = run_json(capsys, str(path))
+    assert set(result) == KEYS
+    assert result["title"] == "Apple to invest $1 billion in Texas"
+    assert result["summary"][0] == (
+        "Apple Inc. said on Monday it would invest $1 billion in a new campus in Austin, Texas."
+    )
+    assert 1 <= len(result["quotes"]) <= 2
+    assert all(q in result["all_quotes"] for q in result["quotes"])
+    assert [q["text"] for q in result["all_quotes"]] == [
+        "We are excited to grow in Texas,",
+        "Austin has been home to us for decades.",
+    ]
+    assert all(q["speaker"] == "Tim Cook" for q in result["all_quotes"])
+    assert result["companies"] == ["Apple"]
+    assert result["summarizer"] == "extractive"
+    assert all(sentence in TEXT for sentence in result["summary"])
+
+
+def test_html_page_from_a_url_on_the_loopback_site(
+    site: NewsSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = next(a for a in sitegen.load_articles(utcnow()) if "huawei" in a.slug)
+    result = run_json(capsys, site.url(sitegen.article_path(article)))
+    assert result["title"] == article.title
+    assert "Huawei" in result["companies"]
+    assert result["summary"] and result["summary"][0] in "\n".join(article.paragraphs)
+    assert all(q["text"] in "\n".join(article.paragraphs) for q in result["all_quotes"])
+
+
+def test_standard_input_and_text_output() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "summarize", "-"],
+        input=TEXT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Apple to invest $1 billion in Texas\n")
+    assert "” — Tim Cook" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("/nonexistent/file.html", "neither an http(s) URL nor a readable file"),
+        ("http://127.0.0.1:9/x.html", "could not fetch"),
+    ],
+)
+def test_bad_input_says_what_is_wrong(
+    target: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summarize", target]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_empty_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "e.txt").write_text("  \n")
+    assert main(["summarize", str(tmp_path / "e.txt")]) == 2
+    assert "is empty" in capsys.readouterr().err
