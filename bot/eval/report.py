@@ -26,6 +26,8 @@ def _runner(name: str):  # type: ignore[no-untyped-def]
         from bot.eval.summaries import run
     elif name == "quotes":
         from bot.eval.quotes import run
+    elif name == "clusters":
+        from bot.eval.clusters import run
     else:
         raise ValueError(f"unknown evaluation {name!r}")
     return run

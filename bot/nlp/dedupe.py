@@ -1,0 +1,89 @@
+"""Syndication: find near-verbatim copies of an article already seen.
+
+A wire story reaches many outlets as the same text under other headlines, with an intro line or
+boilerplate added. Such a copy shares almost all the word 5-shingles of the original: the copy
+*contains* the original (or the other way round), even when the extra lines make the Jaccard
+similarity of the two texts low. So the test is containment, estimated on a fixed 1-in-`sample`
+subset of the shingle hashes (Broder's mod-m sampling), which keeps the index small without
+MinHash signatures or another dependency.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def shingles(text: str, size: int = 5, sample: int = 4) -> set[int]:
+    """Hashes of the text's word `size`-shingles, keeping those divisible by `sample`.
+
+    The hash is CRC-32, stable across processes (unlike `hash()`), so the same text always
+    keeps the same sample.
+    """
+    words = _WORD.findall(text.lower())
+    if len(words) < size:
+        words_shingles = [" ".join(words)] if words else []
+    else:
+        words_shingles = [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+    hashes = (zlib.crc32(s.encode()) for s in words_shingles)
+    return {h for h in hashes if h % sample == 0}
+
+
+class SyndicationIndex:
+    """An index of recent texts that tells whether a new text copies one of them."""
+
+    def __init__(
+        self, size: int = 5, sample: int = 4, containment: float = 0.8, min_shingles: int = 6
+    ) -> None:
+        self.size = size
+        self.sample = sample
+        self.containment = containment
+        self.min_shingles = min_shingles  # sampled shingles; fewer is too short to judge
+        self._postings: dict[int, set[str]] = defaultdict(set)
+        self._docs: dict[str, set[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def find(self, text: str) -> str | None:
+        """The indexed document that `text` copies or is contained in, or None."""
+        return self._find(shingles(text, self.size, self.sample))
+
+    def add(self, doc_id: str, text: str) -> str | None:
+        """Index a document; return the id of the earlier document it copies, if any."""
+        sample = shingles(text, self.size, self.sample)
+        original = self._find(sample)
+        if doc_id in self._docs:
+            self.remove(doc_id)
+        self._docs[doc_id] = sample
+        for h in sample:
+            self._postings[h].add(doc_id)
+        return original
+
+    def remove(self, doc_id: str) -> None:
+        """Forget a document (it left the time window)."""
+        for h in self._docs.pop(doc_id, ()):
+            ids = self._postings[h]
+            ids.discard(doc_id)
+            if not ids:
+                del self._postings[h]
+
+    def _find(self, sample: set[int]) -> str | None:
+        if len(sample) < self.min_shingles:
+            return None
+        shared: dict[str, int] = defaultdict(int)
+        for h in sample:
+            for other in self._postings.get(h, ()):
+                shared[other] += 1
+        best, best_score = None, 0.0
+        for other, count in shared.items():
+            smaller = min(len(sample), len(self._docs[other]))
+            if smaller < self.min_shingles:
+                continue
+            score = count / smaller
+            if score >= self.containment and score > best_score:
+                best, best_score = other, score
+        return best

@@ -1,0 +1,229 @@
+"""Story clustering: copies, rewrites, other events, new developments, the window, the metrics."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.eval.clusters import bcubed, detokenise, pairwise
+from bot.models import Article, TextSource
+from bot.nlp.cluster import StoryClusterer, cluster_texts, terms
+from bot.nlp.dedupe import SyndicationIndex
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+WIRE = (
+    "Huawei unveiled the Mate X7, a foldable smartphone priced at 1,999 euros, at an event in "
+    "Barcelona on Monday, saying it would go on sale in Europe on March 20. The Chinese company "
+    "said the phone folds to 9.5 millimetres and carries a Kirin 9100 chip made by SMIC. Richard "
+    "Yu, head of Huawei's consumer business, said the company expected to ship two million units "
+    "this year. Analysts at Counterpoint said the price undercuts Samsung's Galaxy Z Fold by about "
+    "200 euros and could win Huawei back some share in Europe, where sanctions have hurt sales of "
+    "its handsets since 2019."
+)
+COPY = (
+    "BARCELONA (Reuters) - "
+    + WIRE
+    + " Reporting by Supantha Mukherjee; Editing by Mark Potter. Our Standards: The Thomson "
+    "Reuters Trust Principles."
+)
+REWRITE = (
+    "Huawei's new Mate X7 foldable costs 1,999 euros and goes on sale across Europe on March 20, "
+    "the company announced in Barcelona. Consumer chief Richard Yu told the audience Huawei hopes "
+    "to ship two million of the foldable phones in 2025. The Mate X7 is 9.5 millimetres thick when "
+    "folded and runs on a Kirin 9100 processor built by SMIC. At that price the phone is roughly "
+    "200 euros cheaper than Samsung's Galaxy Z Fold, Counterpoint analysts noted."
+)
+OTHER_EVENT = (
+    "Huawei reported annual revenue of 862 billion yuan on Friday, up 22 percent, as its cloud and "
+    "car software units grew. Rotating chairman Eric Xu said net profit fell because of heavy "
+    "spending on research, which reached 179 billion yuan. The company said it would pay a "
+    "dividend to its employee shareholders in April."
+)
+DEVELOPMENT = (
+    "Huawei paused shipments of the Mate X7 in Germany and France on Thursday after buyers "
+    "reported cracked hinges and flickering inner screens. A spokeswoman said fewer than one "
+    "percent of units were affected and that customers would get replacements within two weeks. "
+    "Retailer MediaMarkt removed the device from its online shop pending an inspection."
+)
+UNRELATED = (
+    "Heavy rain flooded parts of Valencia overnight, closing schools and the port, and emergency "
+    "services rescued dozens of drivers trapped in their cars, the regional government said."
+)
+
+
+def clusterer_with(*docs: tuple[str, str, str, datetime | None, str]) -> StoryClusterer:
+    clusterer = StoryClusterer()
+    for doc in docs:
+        clusterer.add(*doc)
+    return clusterer
+
+
+def test_syndicated_copy_with_other_headline_and_intro_joins() -> None:
+    c = StoryClusterer()
+    first = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+    c.add("u", "Floods in Valencia", UNRELATED, T0, "El País")
+    joined = c.add(
+        "b",
+        "Huawei's cheaper foldable takes aim at Samsung",
+        COPY,
+        T0 + timedelta(hours=1),
+        "Yahoo",
+    )
+    assert joined == first
+    assert c.copy_of("b") == "a"
+    assert c.sources(first) == ["Reuters", "Yahoo"]
+    assert c.describe(first) == "2 sources: Reuters, Yahoo"
+    assert c.best(first) == "a"  # the original, not the copy
+
+
+def test_rewrite_by_another_outlet_joins() -> None:
+    c = StoryClusterer()
+    first = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+    c.add("u", "Floods in Valencia", UNRELATED, T0, "El País")
+    rewrite = c.add("v", "Huawei's Mate X7 costs 1,999 euros", REWRITE, T0, "The Verge")
+    assert rewrite == first
+    assert c.copy_of("v") is None  # reported anew, not syndicated
+    assert c.describe(first) == "2 sources: Reuters, The Verge"
+
+
+def test_other_event_of_the_same_company_does_not_join() -> None:
+    c = StoryClusterer()
+    launch = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+    c.add("v", "Huawei's Mate X7 costs 1,999 euros", REWRITE, T0, "The Verge")
+    results = c.add("r", "Huawei revenue up 22%", OTHER_EVENT, T0 + timedelta(hours=5), "AFP")
+    assert results != launch
+    assert len(c.clusters()) == 2
+
+
+def test_new_development_days_later_opens_a_new_story() -> None:
+    c = StoryClusterer()
+    launch = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+    c.add("v", "Huawei's Mate X7 costs 1,999 euros", REWRITE, T0, "The Verge")
+    later = T0 + timedelta(days=2)
+    recall = c.add(
+        "d", "Huawei halts Mate X7 shipments over hinge defects", DEVELOPMENT, later, "BBC"
+    )
+    assert recall != launch
+    assert c.members(recall) == ["d"]
+
+
+def test_window_excludes_old_articles() -> None:
+    c = StoryClusterer(window=timedelta(hours=72))
+    old = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+    c.add("u", "Floods in Valencia", UNRELATED, T0 + timedelta(days=4), "El País")
+    # The same text again, but the first report has left the window: not a candidate any more.
+    again = c.add("b", "Huawei Mate X7 launch", COPY, T0 + timedelta(days=4), "Yahoo")
+    assert again != old
+    assert c.copy_of("b") is None
+    # Inside the window it would have joined.
+    fresh = clusterer_with(("a", "Huawei launches Mate X7", WIRE, T0, "Reuters"))
+    assert fresh.add("b", "Huawei Mate X7 launch", COPY, T0 + timedelta(days=2), "Yahoo") == 0
+    assert c.prune() == [old]
+    assert ["a"] not in c.clusters()
+
+
+def test_undated_and_naive_datetimes_mix_with_aware_ones() -> None:
+    c = StoryClusterer()
+    a = c.add("a", "Huawei launches Mate X7", WIRE, datetime(2025, 3, 3, 9), "Reuters")
+    assert c.add("b", "", REWRITE, None, "The Verge") == a
+    assert c.add("c", "", OTHER_EVENT, T0 + timedelta(hours=1), "AFP") != a
+
+
+def test_adding_the_same_id_twice_returns_its_story() -> None:
+    c = StoryClusterer()
+    a = c.add("a", "Huawei", WIRE, T0, "Reuters")
+    assert c.add("a", "Huawei", WIRE, T0, "Reuters") == a
+    assert c.clusters() == [["a"]]
+
+
+STREAM = [WIRE, UNRELATED, REWRITE, OTHER_EVENT, COPY]
+
+
+def _grouping(clusters: list[list[int]]) -> set[frozenset[int]]:
+    return {frozenset(members) for members in clusters}
+
+
+def test_incremental_adds_give_the_batch_result_in_any_order() -> None:
+    batch = _grouping(cluster_texts(STREAM))
+    assert batch == {frozenset({0, 2, 4}), frozenset({1}), frozenset({3})}
+    for order in itertools.permutations(range(len(STREAM))):
+        c = StoryClusterer()
+        for i in order:  # one at a time, as polls deliver them
+            c.add(str(i), "", STREAM[i], None, "s")
+        assert _grouping([[int(d) for d in m] for m in c.clusters()]) == batch
+
+
+def test_rebuilt_from_stored_articles_gives_the_same_stories() -> None:
+    articles = [
+        Article(
+            url=f"https://example.com/{i}",
+            title="",
+            text=text,
+            source="s",
+            text_source=TextSource.PAGE,
+            content_hash=str(i),
+            id=i,
+            published=T0 + timedelta(minutes=i),
+        )
+        for i, text in enumerate(STREAM)
+    ]
+    rebuilt = StoryClusterer.from_articles(reversed(articles))
+    grouping = _grouping([[int(d) for d in m] for m in rebuilt.clusters()])
+    assert grouping == _grouping(cluster_texts(STREAM))
+
+
+def test_small_story_is_merged_when_a_report_bridges_it() -> None:
+    c = StoryClusterer(threshold=0.3, size_prior=0.0, floor=0.0, merge_threshold=0.05)
+    a = c.add("a", "", "Huawei Mate X7 foldable price euros Barcelona launch", None, "s")
+    b = c.add("b", "", "Richard Yu ships two million Kirin chips SMIC", None, "s")
+    assert a != b
+    bridge = "Huawei Mate X7 foldable launch in Barcelona: Richard Yu ships two million"
+    joined = c.add("c", "", bridge, None, "s")
+    assert c.resolve(a) == c.resolve(b) == joined
+    assert sorted(c.members(a)) == ["a", "b", "c"]
+
+
+def test_terms_drop_stop_words_possessives_and_plurals() -> None:
+    assert terms("Huawei's phones are the Best’s") == ["huawei", "phone", "best"]
+
+
+def test_syndication_index_finds_containment_not_mere_overlap() -> None:
+    index = SyndicationIndex()
+    assert index.add("a", WIRE) is None
+    assert index.add("b", COPY) == "a"
+    assert index.find(REWRITE) is None
+    index.remove("a")
+    index.remove("b")
+    assert index.find(COPY) is None and len(index) == 0
+
+
+# Metrics on toy cases computed by hand.
+GOLD = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 2}
+
+
+def test_bcubed_by_hand() -> None:
+    # {a,b} {c,d,e}: precision per item a,b 1; c 1/3; d,e 2/3 -> (2 + 1/3 + 4/3) / 5 = 11/15
+    # recall: a,b 2/3; c 1/3; d,e 1 -> (4/3 + 1/3 + 2) / 5 = 11/15
+    p, r, f = bcubed([["a", "b"], ["c", "d", "e"]], GOLD)
+    assert p == pytest.approx(11 / 15) and r == pytest.approx(11 / 15)
+    assert f == pytest.approx(11 / 15)
+    assert bcubed([["a", "b", "c"], ["d", "e"]], GOLD) == pytest.approx((1.0, 1.0, 1.0))
+    p, r, _ = bcubed([[x] for x in GOLD], GOLD)  # all singletons: precision 1
+    assert p == 1.0 and r == pytest.approx((3 * 1 / 3 + 2 * 1 / 2) / 5)
+
+
+def test_pairwise_by_hand() -> None:
+    # predicted pairs: ab, cd, ce, de = 4, right: ab, de = 2; gold pairs: ab ac bc de = 4
+    p, r, f = pairwise([["a", "b"], ["c", "d", "e"]], GOLD)
+    assert (p, r, f) == pytest.approx((0.5, 0.5, 0.5))
+    p, r, f = pairwise([["a", "b", "c", "d", "e"]], GOLD)  # one lump: 10 pairs, 4 right
+    assert (p, r) == pytest.approx((0.4, 1.0)) and f == pytest.approx(2 * 0.4 / 1.4)
+    assert pairwise([[x] for x in GOLD], GOLD)[:2] == (1.0, 0.0)
+
+
+def test_detokenise_ptb_text() -> None:
+    text = "Merson said `` it 's over '' , and Townsend did n't ( really ) reply ."
+    assert detokenise(text) == "Merson said \"it's over\", and Townsend didn't (really) reply."
