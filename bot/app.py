@@ -34,9 +34,23 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         await store.close()
 
 
-def make_summarizer(settings: Settings) -> Summarizer:
-    """The summarizer the settings choose."""
-    return ExtractiveSummarizer(load_gazetteer(settings.companies.file))
+@asynccontextmanager
+async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Summarizer]:
+    """The summarizer the settings choose; the LLM one falls back to the embedded one."""
+    embedded = ExtractiveSummarizer(load_gazetteer(settings.companies.file))
+    if settings.summarizer.backend != "llm":
+        yield embedded
+        return
+    from bot.store.cache import SummaryCache
+    from bot.summarize.llm import LLMSummarizer
+
+    llm = LLMSummarizer(
+        settings.llm, settings.secret("llm", "api_key"), SummaryCache(store), embedded
+    )
+    try:
+        yield llm
+    finally:
+        await llm.aclose()
 
 
 def make_fetcher(settings: Settings) -> Fetcher:

@@ -80,16 +80,16 @@ async def _poll(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import console_digest, make_summarizer, open_store
+    from bot.app import console_digest, open_store, open_summarizer
 
-    async with open_store(settings) as store:
-        run = await console_digest(store, settings, make_summarizer(settings))
+    async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
+        run = await console_digest(store, settings, summarizer)
     sys.stdout.write(run.text)
     return 0
 
 
 async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import make_summarizer
+    from bot.app import open_store, open_summarizer
     from bot.cli_summarize import InputError, as_json, as_text, read_input, story_of
 
     try:
@@ -97,7 +97,8 @@ async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
     except InputError as exc:
         print(f"newsbot summarize: {exc}", file=sys.stderr)
         return 2
-    summary = await make_summarizer(settings).summarize(story_of(doc), sentences=args.sentences)
+    async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
+        summary = await summarizer.summarize(story_of(doc), sentences=args.sentences)
     if args.json:
         print_json(as_json(doc, summary))
     else:

@@ -72,7 +72,15 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "alembic", "charset_normalizer"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "httpx2",
+        "httpcore2",
+        "openai",
+        "alembic",
+        "charset_normalizer",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for noisy in ("trafilatura", "htmldate", "courlan"):  # their warnings are about the page
         logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -13,9 +13,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from bot.app import console_digest, import_feeds, make_summarizer, open_store, poll_once
+from bot.app import console_digest, import_feeds, open_store, open_summarizer, poll_once
 from bot.config import Settings
 from bot.store import Store
+from bot.summarize.base import Summarizer
 
 log = logging.getLogger("newsbot.run")
 
@@ -38,7 +39,7 @@ def heartbeat_age(settings: Settings) -> float | None:
 
 async def run_service(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT: poll due feeds every minute, print the daily digest."""
-    async with open_store(settings) as store:
+    async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
             added, _ = await import_feeds(store, settings.ingest.feeds_file)
             log.info(
@@ -49,7 +50,7 @@ async def run_service(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = _scheduler(store, settings)
+        scheduler = _scheduler(store, settings, summarizer)
         scheduler.start()
         log.info(
             "newsbot is running",
@@ -64,7 +65,7 @@ async def run_service(settings: Settings) -> None:
         await asyncio.sleep(0)
 
 
-def _scheduler(store: Store, settings: Settings) -> AsyncIOScheduler:
+def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> AsyncIOScheduler:
     beat = heartbeat_path(settings)
     beat.parent.mkdir(parents=True, exist_ok=True)
 
@@ -75,8 +76,6 @@ def _scheduler(store: Store, settings: Settings) -> AsyncIOScheduler:
                 "poll round done",
                 extra={"feeds": len(report.feeds), "new": report.new, "failed": len(report.failed)},
             )
-
-    summarizer = make_summarizer(settings)
 
     async def digest() -> None:
         run = await console_digest(store, settings, summarizer)

@@ -97,3 +97,39 @@ def test_empty_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (tmp_path / "e.txt").write_text("  \n")
     assert main(["summarize", str(tmp_path / "e.txt")]) == 2
     assert "is empty" in capsys.readouterr().err
+
+
+def test_llm_backend_through_the_cli_and_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.openai_server import OpenAIServer, json_answer
+
+    answer = json_answer(
+        ["Apple will invest $1 billion in an Austin campus.", "It will employ 5,000 people."],
+        [
+            {"text": "We are excited to grow in Texas,", "speaker": "Tim Cook"},
+            {"text": "Texas is the future,", "speaker": "Tim Cook"},
+        ],  # not in the article
+        ["Apple", "Samsung"],  # Samsung is not in the article
+    )
+    path = tmp_path / "a.txt"
+    path.write_text(TEXT)
+    with OpenAIServer(answer) as server:
+        config = tmp_path / "newsbot.toml"
+        config.write_text(
+            f'[store]\nurl = "sqlite:///{tmp_path}/n.db"\n[summarizer]\nbackend = "llm"\n'
+            f'[llm]\nbase_url = "{server.url}"\nmodel = "test-model"\n'
+        )
+        monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
+        monkeypatch.setenv("NEWSBOT_LLM__API_KEY", "sk-test-key-0123456789")
+        first = run_json(capsys, str(path), "--sentences", "2")
+        second = run_json(capsys, str(path), "--sentences", "2")
+        calls = server.count
+    assert first == second and calls == 1  # the second run came from the store's cache
+    assert first["summarizer"] == "llm"
+    assert first["summary"] == [
+        "Apple will invest $1 billion in an Austin campus.",
+        "It will employ 5,000 people.",
+    ]
+    assert first["quotes"] == [{"text": "We are excited to grow in Texas,", "speaker": "Tim Cook"}]
+    assert first["companies"] == ["Apple"]

@@ -6,7 +6,7 @@ import errno
 import logging
 import sys
 
-from bot.app import console_digest, make_summarizer, open_store
+from bot.app import console_digest, open_store, open_summarizer
 from bot.cli_commands import poll_with_progress
 from bot.config import Settings
 from bot.demo.server import LoopbackServer, feed_urls, sample_site_routes
@@ -41,7 +41,8 @@ async def run_demo(settings: Settings, *, port: int, store_url: str) -> int:
                 # The demo polls every time it runs, whatever the feeds' schedule says.
                 await store.make_due(feed.id)
             await poll_with_progress(store, settings)
-            run = await console_digest(store, settings, make_summarizer(settings))
+            async with open_summarizer(settings, store) as summarizer:
+                run = await console_digest(store, settings, summarizer)
             articles = await store.count("articles")
     sys.stdout.write(run.text)
     print(

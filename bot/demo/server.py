@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +25,8 @@ class Response:
 
 
 Route = Callable[[Mapping[str, str]], Response]
+# A POST route also gets the request body (read whole, by Content-Length).
+PostRoute = Callable[[Mapping[str, str], bytes], Response]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -37,6 +39,14 @@ class _Handler(BaseHTTPRequestHandler):
         route = self.server.routes.get(path)
         response = route(self.headers) if route else Response(404, b"not found")
         self._send(response)
+
+    def do_POST(self) -> None:
+        path = self.path.split("?", 1)[0]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.hits[path] = self.server.hits.get(path, 0) + 1
+        route = self.server.post_routes.get(path)
+        response = route(self.headers, body) if route else Response(404, b"not found")
+        self._send(replace(response, conditional=False))  # no ETag/304 for a POST
 
     def _send(self, response: Response) -> None:
         headers = dict(response.headers)
@@ -72,6 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     routes: dict[str, Route]
+    post_routes: dict[str, PostRoute]
     hits: dict[str, int]
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -81,9 +92,16 @@ class _Server(ThreadingHTTPServer):
 class LoopbackServer:
     """Serves routes on 127.0.0.1 from a background thread; use as a context manager."""
 
-    def __init__(self, routes: dict[str, Route] | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        port: int = 0,
+        *,
+        post_routes: dict[str, PostRoute] | None = None,
+    ) -> None:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.routes = dict(routes or {})
+        self._server.post_routes = dict(post_routes or {})
         self._server.hits = {}
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -96,6 +114,11 @@ class LoopbackServer:
     def routes(self) -> dict[str, Route]:
         """The path → route table; tests may add to it while serving."""
         return self._server.routes
+
+    @property
+    def post_routes(self) -> dict[str, PostRoute]:
+        """The path → POST route table; tests may add to it while serving."""
+        return self._server.post_routes
 
     @property
     def hits(self) -> dict[str, int]:

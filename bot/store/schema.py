@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -149,4 +150,27 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# LLM summaries, once per (content, model, prompt version); content_hash hashes a story's articles.
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("prompt_version", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # the Summary as JSON
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("content_hash", "model", "prompt_version", name="uq_summaries_key"),
+)
+
+# Tokens the LLM used per UTC day, for the daily budget.
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("tokens", Integer, nullable=False, default=0),
+    UniqueConstraint("day", name="uq_llm_usage_day"),
 )
