@@ -6,7 +6,6 @@ extractive summarizer to fall back on.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from typing import Any
 import openai
 
 from bot.config import LLMSettings
+from bot.ingest.fetch import parse_retry_after
 from bot.logs import register_secret
 from bot.models import Story, Summary
 from bot.store.cache import CacheKey, SummaryCache
@@ -282,20 +282,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
             return float(ms) / 1000
         except ValueError:
             pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def _error(exc: openai.APIError) -> dict[str, Any]:
