@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings, normalise_store_url
@@ -46,14 +48,47 @@ def _backends() -> list[object]:
     ]
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own on the NEWSBOT_TEST_POSTGRES_URL server, dropped after.
+
+    Runs side by side (two checkouts, two developers) never share tables.
+    """
+    assert PG_URL
+    name = f"newsbot_test_{os.getpid()}"
+    own = make_url(normalise_store_url(PG_URL)).set(database=name)
+
+    async def run(sql: str) -> None:
+        engine = create_async_engine(
+            make_url(normalise_store_url(PG_URL)), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(sql))
+        except OSError as exc:  # CI sets the URL: unreachable is a failure, not a skip
+            pytest.fail(f"NEWSBOT_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {exc}")
+        finally:
+            await engine.dispose()
+
+    def sync(sql: str) -> None:
+        # First requested from inside a running event loop: run in a thread of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run(sql)).result()
+
+    sync(f'DROP DATABASE IF EXISTS "{name}"')
+    sync(f'CREATE DATABASE "{name}"')
+    yield own.render_as_string(hide_password=False)
+    sync(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=_backends())
 async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty store's URL: a SQLite file in tmp, or the test PostgreSQL database, reset."""
+    """An empty store's URL: a SQLite file in tmp, or this run's PostgreSQL database, reset."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'newsbot.db'}"
-    assert PG_URL
-    await _reset_postgres(PG_URL)
-    return PG_URL
+    url = request.getfixturevalue("postgres_url")
+    await _reset_postgres(url)
+    return url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -24,12 +25,41 @@ class FeedError(Exception):
     """The document is not a feed we can read; the message says what it is instead."""
 
 
+# The internal subset of a DOCTYPE: <!DOCTYPE rss [ ... ]>
+_SUBSET = re.compile(rb"(<!DOCTYPE[^\[>]*)\[(.*?)\]\s*>", re.S | re.I)
+_ENTITY = re.compile(rb"<!ENTITY\s+(%\s+)?[^\s>]+\s+(SYSTEM|PUBLIC|\"[^\"]*\"|'[^']*')", re.I)
+_MAX_ENTITIES = 32
+
+
+def defuse(body: bytes) -> bytes:
+    """The document without a DOCTYPE internal subset that could expand or fetch entities.
+
+    A few feeds declare plain text entities (<!ENTITY id "tag:example.com,">), which stay; a
+    subset with parameter entities, external entities, entities built from other entities
+    (the "billion laughs") or very many declarations is dropped whole, and the references to
+    it are left undefined, as text.
+    """
+    head = body[:65536]
+    match = _SUBSET.search(head)
+    if match is None:
+        return body
+    declarations = _ENTITY.findall(match.group(2))
+    risky = len(declarations) > _MAX_ENTITIES or any(
+        percent or kind.upper() in (b"SYSTEM", b"PUBLIC") or b"&" in kind or b"%" in kind
+        for percent, kind in declarations
+    )
+    if not risky:
+        return body
+    return body[: match.start()] + match.group(1) + b">" + body[match.end() :]
+
+
 def parse_document(
     body: bytes, url: str, content_type: str = "", headers: dict[str, str] | None = None
 ) -> feedparser.FeedParserDict:
     """Parse feed bytes into feedparser's result shape (JSON Feed included). Never raises."""
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url)
+    body = defuse(body)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if content_type:
         response_headers["content-type"] = content_type

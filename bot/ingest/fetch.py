@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from bot.ingest.decode import BoundedDecoder, DecodeError, Overflow
 from bot.ingest.urls import host_of
 
 FEED_ACCEPT = (
@@ -208,14 +209,23 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge(f"body of {int(declared):,} bytes exceeds the {self.max_bytes:,} cap")
-        chunks: list[bytes] = []
-        size = 0
-        # aiter_bytes yields decoded bytes, so the cap also stops compression bombs.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
+        if response.is_stream_consumed:  # built from bytes in memory (a transport in tests)
+            if len(response.content) > self.max_bytes:
                 raise TooLarge(f"body exceeds the {self.max_bytes:,} byte cap")
-            chunks.append(chunk)
+            return response.content
+        try:
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
+        except DecodeError as exc:
+            raise FetchError(str(exc)) from None
+        chunks: list[bytes] = []
+        try:
+            # Raw bytes, decoded here in bounded steps: the cap also stops compression bombs.
+            async for raw in response.aiter_raw(16384):
+                chunks.extend(decoder.feed(raw))
+        except Overflow:
+            raise TooLarge(f"body exceeds the {self.max_bytes:,} byte cap") from None
+        except DecodeError as exc:
+            raise FetchError(str(exc)) from None
         return b"".join(chunks)
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
