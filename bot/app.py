@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,8 +17,10 @@ from bot.digest.render import render_console
 from bot.ingest.fetch import Fetcher
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
-from bot.models import Digest, DigestItem
+from bot.models import Article, Digest, DigestItem
+from bot.nlp.indexer import StoryIndexer
 from bot.store import Store, utcnow
+from bot.store.news import NewsIndex
 from bot.summarize.base import Summarizer
 from bot.summarize.embedded import ExtractiveSummarizer, load_gazetteer
 
@@ -68,9 +72,39 @@ def make_fetcher(settings: Settings) -> Fetcher:
 async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
-    """Poll every due feed once."""
+    """Poll every due feed once, then index what it stored (companies, stories)."""
     async with make_fetcher(settings) as fetcher:
-        return await Poller(store, fetcher, settings.ingest).poll_due(progress)
+        report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
+    await index_articles(store, settings, report.stored)
+    return report
+
+
+@dataclass(slots=True)
+class _Indexing:
+    lock: asyncio.Lock
+    indexer: StoryIndexer | None = None
+
+
+# One story indexer per open store, for the life of the process: its clusterer is rebuilt from
+# the store once, on first use, and then follows every poll.
+_INDEXERS: weakref.WeakKeyDictionary[Store, _Indexing] = weakref.WeakKeyDictionary()
+
+
+async def index_articles(store: Store, settings: Settings, stored: list[Article]) -> None:
+    """Index newly stored articles; a failure is logged (rebuilding indexes them later)."""
+    state = _INDEXERS.setdefault(store, _Indexing(asyncio.Lock()))
+    if not stored and state.indexer is None:
+        return
+    index = NewsIndex(store)
+    async with state.lock:
+        try:
+            if state.indexer is None:
+                gazetteer = load_gazetteer(settings.companies.file)
+                state.indexer = await StoryIndexer.rebuild(index, gazetteer)
+            await state.indexer.index(index, stored)
+        except Exception:
+            log.exception("indexing failed", extra={"articles": len(stored)})
+            state.indexer = None  # its clusterer may be out of step with the store
 
 
 async def import_feeds(store: Store, path: Path) -> tuple[int, int]:

@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("target", metavar="URL|FILE|-")
     summ.add_argument("--json", action="store_true", help="print one JSON object")
     summ.add_argument("--sentences", type=int, default=3, help="summary length (default 3)")
+    company = sub.add_parser("company", help="the latest stories about a company")
+    company.add_argument("name", nargs="+", metavar="NAME", help="name, alias or ticker")
+    company.add_argument("--json", action="store_true", help="print one JSON object")
+    ask = sub.add_parser("ask", help="answer a question from the stored news, with sources")
+    ask.add_argument("question", nargs="+", metavar="QUESTION")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("check", help="validate the configuration and reach the store")
     sub.add_parser("health", help="exit 0 when a running `newsbot run` is alive (for Docker)")
 
@@ -106,6 +112,44 @@ async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _company(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat.console import render_reply
+    from bot.chat.handlers_company import company_reply
+    from bot.chat.wiring import CONSOLE, open_core
+
+    async with open_core(settings) as core:
+        result = await core.find_company(" ".join(args.name), CONSOLE)
+    if result.problem:
+        print(f"newsbot company: {result.problem}", file=sys.stderr)
+        return 2
+    if args.json:
+        print_json(result.to_json())
+    else:
+        sys.stdout.write(render_reply(company_reply(result)))
+    return 0 if result.company else 1
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat.console import render_reply
+    from bot.chat.handlers_ask import ask_reply
+    from bot.chat.wiring import open_core
+
+    question = " ".join(args.question).strip()
+    if not question:
+        print(
+            "newsbot ask: ask a question, e.g. newsbot ask What did Huawei announce?",
+            file=sys.stderr,
+        )
+        return 2
+    async with open_core(settings) as core:
+        answer = await core.ask(question)
+    if args.json:
+        print_json(answer.to_json())
+    else:
+        sys.stdout.write(render_reply(ask_reply(answer)))
+    return 0
+
+
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_commands import check
 
@@ -137,6 +181,8 @@ async def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS: dict[str, Handler] = {
     "summarize": _summarize,
+    "company": _company,
+    "ask": _ask,
     "run": _run,
     "demo": _demo,
     "poll": _poll,

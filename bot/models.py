@@ -89,6 +89,7 @@ class Article:
     published: datetime | None = None
     language: str | None = None
     fetched_at: datetime | None = None
+    story_id: int | None = None
 
 
 @dataclass(slots=True)

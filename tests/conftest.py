@@ -115,3 +115,15 @@ def site() -> Iterator[NewsSite]:
     """The sample news site plus hostile routes, on 127.0.0.1."""
     with NewsSite() as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`newsbot` commands run in-process point logging at pytest's captured stderr; undo it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -36,6 +36,7 @@ class FeedReport:
     from_feed_text: int = 0  # articles whose page failed or was too thin
     not_modified: bool = False
     error: str | None = None
+    stored: list[Article] = field(default_factory=list, repr=False)  # the new ones, with ids
 
 
 @dataclass(slots=True)
@@ -48,6 +49,11 @@ class PollReport:
     def new(self) -> int:
         """New articles stored."""
         return sum(f.new for f in self.feeds)
+
+    @property
+    def stored(self) -> list[Article]:
+        """The new articles, as stored (with ids)."""
+        return [a for f in self.feeds for a in f.stored]
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -177,9 +183,10 @@ class Poller:
             report.known = len(parsed.entries) - len(fresh)
             built = await asyncio.gather(*(self._build(feed, e) for e in fresh))
             report.from_feed_text = sum(a.text_source is TextSource.FEED for a in built)
-            report.new = await self.store.add_articles(
+            report.stored = await self.store.store_articles(
                 [(a, e.key) for a, e in zip(built, fresh, strict=True)]
             )
+            report.new = len(report.stored)
         now = self.clock()
         next_check = next_check_after_success(
             now, self.settings, ttl_minutes=ttl, max_age=result.max_age

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -80,9 +82,67 @@ articles = Table(
     Column("language", String(16)),
     Column("content_hash", String(64), nullable=False),
     Column("text_source", String(8), nullable=False),
+    Column(
+        "story_id",
+        Integer,
+        ForeignKey("stories.id", name="fk_articles_story_id"),
+    ),
     Index("ix_articles_fetched_at", "fetched_at"),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_content_hash", "content_hash"),
+    Index("ix_articles_story_id", "story_id"),
+)
+# Full-text search over articles(title, text) lives outside this metadata, made by migration 0003:
+# SQLite: the FTS5 table articles_fts (external content) and three triggers that keep it in sync;
+# PostgreSQL: articles.search, a generated tsvector (title weight A, text B) with a GIN index.
+
+# One news event; its articles point here (articles.story_id). The lead represents the story.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column(
+        "lead_article_id",
+        Integer,
+        ForeignKey(
+            "articles.id", ondelete="SET NULL", name="fk_stories_lead_article_id", use_alter=True
+        ),
+    ),
+)
+
+# The companies each article mentions. published_at copies the article's time (published, else
+# fetched) so that /company reads the latest mentions of a company straight off an index.
+article_companies = Table(
+    "article_companies",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("company", Text, primary_key=True),  # canonical name
+    Column("known", Boolean, nullable=False),  # from the gazetteer, or an organisation by its cues
+    Column("mentions", Integer, nullable=False),
+    Column("first_offset", Integer, nullable=False),  # in the text; -1 when only the title names it
+    Column("in_title", Boolean, nullable=False),
+    Column("score", Float, nullable=False),  # salience: above 2 the article is about the company
+    Column("published_at", UTCDateTime(), nullable=False),
+    Index(
+        "ix_article_companies_company_published", "company", "published_at", "article_id", "score"
+    ),
+    # The mentions of articles about their company (news.ABOUT): the first rows /company reads.
+    Index(
+        "ix_article_companies_about",
+        "company",
+        "published_at",
+        "article_id",
+        "score",
+        sqlite_where=text("score >= 2.0"),
+        postgresql_where=text("score >= 2.0"),
+    ),
 )
 
 # Which feed entries were seen, so a poll skips them without refetching their pages.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,34 +141,46 @@ class Store:
         return await self.add_articles([(article, entry_key)]) == 1
 
     async def add_articles(self, items: list[tuple[Article, str]]) -> int:
+        """Store articles and their entries; see store_articles. Returns how many were new."""
+        return len(await self.store_articles(items))
+
+    async def store_articles(self, items: list[tuple[Article, str]]) -> list[Article]:
         """Store articles and the entries they came from, once, in one transaction.
 
         An article whose canonical URL is already stored (another feed of the same site, say)
-        is not stored again; its entry is still marked seen. Returns how many were new.
+        is not stored again; its entry is still marked seen. Returns the new articles, with ids.
         """
         if not items:
-            return 0
+            return []
         now = utcnow()
+        new: list[Article] = []
         async with self.engine.begin() as conn:
             ids = await self._ids_by_url(conn, [a.url for a, _ in items if a.url])
             rows: dict[str, dict[str, Any]] = {}
+            first: dict[str, Article] = {}
             for article, _ in items:
-                if article.url and article.url not in ids:
-                    rows.setdefault(article.url, _article_row(article))
-            inserted = 0
+                if article.url and article.url not in ids and article.url not in rows:
+                    rows[article.url] = _article_row(article, now)
+                    first[article.url] = article
             if rows:
                 stmt = self._insert(articles).on_conflict_do_nothing(index_elements=["url"])
-                result = await conn.execute(stmt.returning(articles.c.id), list(rows.values()))
-                inserted = len(result.all())
+                result = await conn.execute(
+                    stmt.returning(articles.c.id, articles.c.url), list(rows.values())
+                )
+                # Another process may have stored some URLs meanwhile: only returned rows are new.
+                for id_, url in result.all():
+                    new.append(_stored(first[url], id_, rows[url]["fetched_at"]))
                 ids.update(await self._ids_by_url(conn, list(rows)))
             seen = []
             for article, key in items:
                 article_id = ids.get(article.url) if article.url else None
                 if article.url is None:
+                    row = _article_row(article, now)
                     result = await conn.execute(
-                        insert(articles).values(**_article_row(article)).returning(articles.c.id)
+                        insert(articles).values(**row).returning(articles.c.id)
                     )
-                    article_id, inserted = result.scalar_one(), inserted + 1
+                    article_id = result.scalar_one()
+                    new.append(_stored(article, article_id, row["fetched_at"]))
                 seen.append(
                     {
                         "feed_id": article.feed_id,
@@ -180,7 +193,7 @@ class Store:
                 index_elements=["feed_id", "entry_key"]
             )
             await conn.execute(stmt, seen)
-        return inserted
+        return new
 
     async def _ids_by_url(self, conn: AsyncConnection, urls: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -289,7 +302,11 @@ def _feed(row: Any) -> Feed:
     )
 
 
-def _article_row(a: Article) -> dict[str, Any]:
+def _stored(article: Article, id_: int, fetched_at: datetime) -> Article:
+    return replace(article, id=id_, fetched_at=fetched_at, story_id=None)
+
+
+def _article_row(a: Article, now: datetime | None = None) -> dict[str, Any]:
     return {
         "feed_id": a.feed_id,
         "url": a.url,
@@ -297,7 +314,7 @@ def _article_row(a: Article) -> dict[str, Any]:
         "source": a.source,
         "author": a.author,
         "published_at": a.published,
-        "fetched_at": a.fetched_at or utcnow(),
+        "fetched_at": a.fetched_at or now or utcnow(),
         "text": a.text,
         "language": a.language,
         "content_hash": a.content_hash,
@@ -320,4 +337,5 @@ def _article(row: Any) -> Article:
         language=m["language"],
         content_hash=m["content_hash"],
         text_source=TextSource(m["text_source"]),
+        story_id=m.get("story_id"),
     )

@@ -1,0 +1,69 @@
+"""Parsing a chat message into a Command, once, the same way for every platform.
+
+``/company@NewsBot  Huawei`` and ``/COMPANY huawei`` are the same command. Arguments are
+cleaned (control characters out, white space collapsed) and capped: a longer argument is cut
+and flagged, and the core answers that it is too long instead of running the command.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_ARG_CHARS = 500
+# Telegram command names: 1-32 of a-z, 0-9 and _; an optional @BotName addresses one bot.
+_COMMAND = re.compile(r"^/(?P<name>[^\s@/]*)(?:@(?P<bot>[^\s/]*))?(?=\s|$)(?P<args>.*)$", re.S)
+# C0/C1 controls (NUL breaks PostgreSQL text) and bidi overrides that disguise text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: lower-case name without the slash, cleaned arguments, the raw text."""
+
+    name: str
+    args: str
+    raw: str
+    too_long: bool = False  # the arguments were longer than MAX_ARG_CHARS and were cut
+
+
+def clean_args(text: str) -> tuple[str, bool]:
+    """Arguments without control characters, white space collapsed, cut to MAX_ARG_CHARS."""
+    text = unicodedata.normalize("NFC", text)
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if len(text) > MAX_ARG_CHARS:
+        return text[:MAX_ARG_CHARS], True
+    return text, False
+
+
+def make_command(name: str, args: str = "", raw: str | None = None) -> Command:
+    """A Command from parts an adapter already split (a Slack slash command, a button)."""
+    cleaned, too_long = clean_args(args)
+    name = _CONTROL.sub("", name).strip().lstrip("/").casefold()[:64]
+    return Command(name, cleaned, raw if raw is not None else f"/{name} {args}".strip(), too_long)
+
+
+def parse_command(text: str, *, bot_name: str | None = None) -> Command | None:
+    """The command in a message, or None when the message is not a command for this bot.
+
+    ``/cmd@OtherBot`` is for another bot in the same group: None. Without a leading slash the
+    message is not a command: None (adapters decide what plain messages mean).
+    """
+    if not isinstance(text, str):
+        return None
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    addressed = match["bot"]
+    if addressed is not None and bot_name and addressed.casefold() != bot_name.casefold():
+        return None
+    return make_command(match["name"], match["args"], raw=text)
+
+
+def command_from_action(action: str) -> Command | None:
+    """The command a button's action payload stands for: ``summary:42`` is ``/summary 42``."""
+    name, sep, args = action.partition(":")
+    if not sep or not name:
+        return None
+    return make_command(name, args, raw=action)

@@ -1,0 +1,221 @@
+"""The platform-neutral command core: a Command in, a Reply out, for every chat adapter.
+
+Adapters convert (platform payload → Command, Reply → platform messages) and hold no logic;
+every command is written here once. A command never raises: a failure is logged with its
+trace and the user gets a short apology that says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bot.chat.answer import Answer, Answerer
+from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args
+from bot.chat.handlers_ask import ask_reply
+from bot.chat.handlers_company import CompanyResult, company_reply, find_company
+from bot.chat.handlers_summary import summary
+from bot.chat.reply import Reply, bullets, para
+from bot.chat.retrieve import Index
+from bot.config import Settings
+from bot.ingest.fetch import Fetcher
+from bot.nlp.companies import Gazetteer
+from bot.store import Store
+from bot.store.cache import SummaryCache
+from bot.store.schema import chats, digests
+from bot.summarize.base import Summarizer
+
+log = logging.getLogger("newsbot.chat")
+
+FetcherFactory = Callable[[], Fetcher]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatContext:
+    """Where a command came from: platform, chat, user, and whether the user is a chat admin."""
+
+    platform: str
+    chat_key: str
+    user_key: str = ""
+    is_admin: bool = False
+
+
+Handler = Callable[["CommandCore", str, ChatContext], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A command as /help lists it."""
+
+    name: str
+    usage: str
+    example: str
+    about: str
+    handler: Handler
+
+
+async def _company(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    return company_reply(await core.find_company(args, context))
+
+
+async def _ask(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    if not args.strip():
+        return Reply.message(
+            "What would you like to know? For example: /ask What did Huawei announce?", ok=False
+        )
+    return ask_reply(await core.ask(args))
+
+
+async def _help(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    return help_reply()
+
+
+COMMANDS: dict[str, Spec] = {
+    spec.name: spec
+    for spec in (
+        Spec(
+            "company",
+            "/company NAME",
+            "/company huawei",
+            "the latest stories about a company",
+            _company,
+        ),
+        Spec(
+            "summary",
+            "/summary LINK or STORY",
+            "/summary https://example.com/news/1",
+            "summarize a web page, or the longer summary of a story from a digest",
+            summary,
+        ),
+        Spec(
+            "ask",
+            "/ask QUESTION",
+            "/ask What did Huawei announce in Europe?",
+            "an answer from the stored news, with its sources",
+            _ask,
+        ),
+        Spec("help", "/help", "/help", "this list", _help),
+    )
+}
+
+
+def help_reply() -> Reply:
+    """Every command with what it does and an example."""
+    return Reply().add(
+        para("Here is what I can do:"),
+        bullets(f"{s.usage} — {s.about}. Example: {s.example}" for s in COMMANDS.values()),
+    )
+
+
+class CommandCore:
+    """Answers commands from the store's news, the summarizer and the gazetteer."""
+
+    company_limit = 5
+    long_sentences = 6
+
+    def __init__(
+        self,
+        store: Store,
+        summarizer: Summarizer,
+        gazetteer: Gazetteer | None,
+        settings: Settings,
+        fetcher_factory: FetcherFactory,
+        *,
+        index: Index | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        if index is None:
+            from bot.store.news import NewsIndex
+
+            index = NewsIndex(store)
+        self.store = store
+        self.index: Index = index
+        self.summarizer = summarizer
+        self.gazetteer = gazetteer
+        self.settings = settings
+        self.fetcher_factory = fetcher_factory
+        self.answerer = answerer or Answerer(index, settings, cache=_cache(store, settings))
+
+    async def aclose(self) -> None:
+        """Release what the core opened (the answerer's HTTP client)."""
+        await self.answerer.aclose()
+
+    async def handle(self, command: Command, context: ChatContext) -> Reply:
+        """The reply to a command; never raises."""
+        spec = COMMANDS.get(command.name)
+        if spec is None:
+            shown = command.name[:32]
+            return Reply.message(
+                f"I don't know /{shown}." if shown else "That's not a command I know.",
+                "Send /help to see what I can do.",
+                ok=False,
+            )
+        if command.too_long:
+            return Reply.message(
+                f"That's too long: keep it under {MAX_ARG_CHARS} characters.",
+                f"For example: {spec.example}",
+                ok=False,
+            )
+        started = time.monotonic()
+        try:
+            reply = await spec.handler(self, command.args, context)
+        except Exception:
+            log.exception(
+                "command failed",
+                extra={
+                    "command": spec.name,
+                    "platform": context.platform,
+                    "chat": context.chat_key,
+                },
+            )
+            return Reply.message(
+                "Sorry, something went wrong on my side.", "Please try again in a minute.", ok=False
+            )
+        log.info(
+            "command answered",
+            extra={
+                "command": spec.name,
+                "platform": context.platform,
+                "ok": reply.ok,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
+        return reply
+
+    async def find_company(self, name: str, context: ChatContext) -> CompanyResult:
+        """/company's data: the company's latest stories, or suggestions (the CLI uses this)."""
+        cleaned, _ = clean_args(name)
+        return await find_company(self, cleaned, context)
+
+    async def ask(self, question: str) -> Answer:
+        """/ask's data: the answer and its numbered sources (the CLI uses this)."""
+        cleaned, _ = clean_args(question)
+        return await self.answerer.answer(cleaned)
+
+    async def last_digest_end(self, context: ChatContext) -> datetime | None:
+        """Where the chat's last digest window ended; None when it never had one.
+
+        A read-only query, so a chat that only asks questions is not registered for digests.
+        """
+        query = (
+            select(func.max(digests.c.window_end))
+            .select_from(digests.join(chats, chats.c.id == digests.c.chat_id))
+            .where(chats.c.platform == context.platform, chats.c.chat_key == context.chat_key)
+        )
+        async with self.store.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        if isinstance(value, str):  # SQLite hands aggregates back as text
+            value = datetime.fromisoformat(value)
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def _cache(store: Store, settings: Settings) -> SummaryCache | None:
+    """The store's token counter, so /ask answers count against the daily LLM budget."""
+    return SummaryCache(store) if settings.summarizer.backend == "llm" else None

@@ -1,0 +1,103 @@
+"""/summary URL (fetched through the SSRF guard) and /summary STORY_ID (a stored story)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
+from bot.chat.views import StoryView, when
+from bot.cli_summarize import InputError, document_from_bytes, story_of
+from bot.ingest.fetch import PAGE_ACCEPT, FetchError
+from bot.ingest.guard import BlockedURL
+from bot.ingest.urls import host_of
+from bot.models import Story, Summary
+
+if TYPE_CHECKING:
+    from bot.chat.core import ChatContext, CommandCore
+
+log = logging.getLogger("newsbot.chat")
+
+USAGE = "Send a link or a story number, for example: /summary https://example.com/news/1"
+_STORY_ID = re.compile(r"^#?(\d{1,18})$")
+_HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/news without scheme
+_MAX_ID = 2**31 - 1  # larger numbers are no story, and would overflow an INTEGER column
+_READABLE = {"", "text/html", "application/xhtml+xml", "text/plain"}
+
+
+async def summary(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    """The longer summary of a stored story, or the summary of the page a link points to."""
+    arg = args.strip()
+    if not arg:
+        return Reply.message(USAGE, ok=False)
+    if match := _STORY_ID.match(arg):
+        return await _story(core, int(match[1]))
+    return await _page(core, arg)
+
+
+async def _story(core: CommandCore, story_id: int) -> Reply:
+    story = await core.index.story(story_id) if story_id <= _MAX_ID else None
+    if story is None or not story.articles:
+        return Reply.message(
+            f"I can't find story {story_id}.",
+            "Story numbers are on the buttons of digests and /company replies.",
+            ok=False,
+        )
+    long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    return long_summary_reply(story, long)
+
+
+async def _page(core: CommandCore, arg: str) -> Reply:
+    url = arg if "://" in arg or not _HOST_PATH.match(arg) else "https://" + arg
+    try:
+        async with core.fetcher_factory() as fetcher:
+            result = await fetcher.fetch(url, accept=PAGE_ACCEPT)
+    except BlockedURL as exc:
+        return Reply.message(str(exc), USAGE, ok=False)
+    except FetchError as exc:
+        log.info("summary fetch failed", extra={"host": host_of(url), "error": str(exc)[:300]})
+        return Reply.message(
+            f"I couldn't fetch that page ({str(exc)[:200]}).",
+            "Check the link, or try again in a few minutes.",
+            ok=False,
+        )
+    if result.content_type not in _READABLE:
+        return Reply.message(
+            f"That link is a {result.content_type} file, not a web page I can read.",
+            USAGE,
+            ok=False,
+        )
+    try:
+        doc = await asyncio.to_thread(
+            document_from_bytes, result.body, source=host_of(result.url), url=result.url
+        )
+    except InputError:
+        return Reply.message(
+            "I found no article text on that page.", "Try the link of the article itself.", ok=False
+        )
+    story = story_of(doc)
+    return long_summary_reply(
+        story, await core.summarizer.summarize(story, sentences=core.long_sentences)
+    )
+
+
+def long_summary_reply(story: Story, summary: Summary) -> Reply:
+    """Title, every summary sentence, the key quotes, sources and company buttons."""
+    view = StoryView(story, summary)
+    reply = Reply([Heading(story.lead.title)])
+    reply.add(*(para(sentence) for sentence in summary.sentences))
+    reply.add(*(QuoteBlock(q.text, q.speaker) for q in summary.quotes))
+    links: list[str | Link] = []
+    for i, (name, url) in enumerate(view.sources()):
+        links += [", "] if i else []
+        links.append(Link(name, url) if url else name)
+    stamp = when(story)
+    reply.add(para("Sources: ", *links, f" · {stamp}" if stamp else ""))
+    if summary.companies:
+        reply.add(
+            para("Companies in this story:"),
+            Buttons(tuple(Button(c, f"company:{c}") for c in summary.companies[:5])),
+        )
+    return reply

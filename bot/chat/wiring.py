@@ -1,0 +1,52 @@
+"""Building a CommandCore from the settings: the store, summarizer, gazetteer, guarded fetcher."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from bot.chat.core import ChatContext, CommandCore, FetcherFactory
+from bot.config import Settings
+from bot.ingest.fetch import Fetcher
+from bot.ingest.guard import UrlGuard, guarded_fetcher
+
+# The console is one chat, the same one `newsbot digest` records its digests for.
+CONSOLE = ChatContext("console", "console", "console", is_admin=True)
+
+
+def chat_fetcher_factory(settings: Settings, allow: Iterable[str] = ()) -> FetcherFactory:
+    """Fetchers for links from chats: [ingest] limits, and the SSRF guard on every hop."""
+    guard = UrlGuard(allow)
+    ingest = settings.ingest
+
+    def make() -> Fetcher:
+        return guarded_fetcher(
+            guard,
+            user_agent=ingest.user_agent,
+            timeout=ingest.timeout_seconds,
+            max_bytes=ingest.max_body_bytes,
+            max_redirects=ingest.max_redirects,
+            per_host=ingest.per_host_concurrency,
+        )
+
+    return make
+
+
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[CommandCore]:
+    """A CommandCore on the configured store and summarizer, closed on exit."""
+    from bot.app import open_store, open_summarizer
+    from bot.summarize.embedded import load_gazetteer
+
+    async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
+        core = CommandCore(
+            store,
+            summarizer,
+            load_gazetteer(settings.companies.file),
+            settings,
+            chat_fetcher_factory(settings),
+        )
+        try:
+            yield core
+        finally:
+            await core.aclose()

@@ -1,0 +1,128 @@
+"""Indexing new articles: the companies each mentions, and the story each joins.
+
+Pure orchestration: the clusterer decides which articles tell one story, the gazetteer finds
+companies, and the store (a NewsIndex) keeps both. A cluster of the clusterer maps to one stored
+story; a new cluster opens one, led by its first article. After a restart, `rebuild` re-adds the
+window's stored articles to a fresh clusterer and maps each cluster to the stored story of its
+first article, so a late copy of an old report joins the story it was in; the window's articles
+that were never indexed (stored before an upgrade, or while indexing failed) are indexed then.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.models import Article
+from bot.nlp.cluster import StoryClusterer
+from bot.nlp.companies import CompanyMention, Gazetteer
+
+if TYPE_CHECKING:
+    from bot.store.news import NewsIndex
+
+log = logging.getLogger("newsbot.indexer")
+
+
+class StoryIndexer:
+    """Company mentions and story ids for articles as they are stored."""
+
+    def __init__(
+        self, gazetteer: Gazetteer | None, clusterer: StoryClusterer | None = None
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.clusterer = clusterer or StoryClusterer()
+        self._story: dict[int, int] = {}  # cluster id -> stored story id
+        self._in: dict[str, int] = {}  # article id (the clusterer's doc id) -> stored story id
+        self._lead: dict[int, int] = {}  # stored story id -> its lead article id, as last set
+
+    @classmethod
+    async def rebuild(
+        cls,
+        index: NewsIndex,
+        gazetteer: Gazetteer | None,
+        window_hours: float = 72,
+        *,
+        now: datetime | None = None,
+    ) -> StoryIndexer:
+        """An indexer whose clusterer holds the stored articles of the last `window_hours`."""
+        window = timedelta(hours=window_hours)
+        indexer = cls(gazetteer, StoryClusterer(window=window))
+        recent = await index.recent_articles((now or datetime.now(UTC)) - window)
+        pending = []
+        for article in sorted(recent, key=_published):
+            if article.story_id is None:
+                pending.append(article)
+                continue
+            cluster = indexer._add(article)
+            indexer._in[str(article.id)] = article.story_id
+            indexer._story.setdefault(cluster, article.story_id)
+        log.info(
+            "story index rebuilt",
+            extra={"articles": len(recent) - len(pending), "unindexed": len(pending)},
+        )
+        await indexer.index(index, pending)
+        return indexer
+
+    async def index(self, index: NewsIndex, articles: list[Article]) -> None:
+        """Index newly stored articles (with ids), in order of publication."""
+        for article in sorted(articles, key=_published):
+            if article.id is None or str(article.id) in self._in:
+                continue  # not stored, or indexed already
+            mentions = self._mentions(article)
+            cluster = self._add(article)
+            story_id = self._story.get(cluster)
+            if story_id is None:
+                story_id = await index.new_story(article.id)
+                self._story[cluster] = story_id
+                self._lead[story_id] = article.id
+            await index.save_index(article.id, mentions, story_id)
+            self._in[str(article.id)] = story_id
+            await self._settle(index, cluster, story_id)
+        self._prune()
+        log.info("articles indexed", extra={"articles": len(articles)})
+
+    async def _settle(self, index: NewsIndex, cluster: int, story_id: int) -> None:
+        """Bring a cluster's stored articles into its story (clusters merge); update its lead."""
+        members = self.clusterer.members(cluster)
+        movers = [int(doc) for doc in members if self._in.get(doc) != story_id]
+        lead = int(self.clusterer.best(cluster))
+        if movers or self._lead.get(story_id) != lead:
+            await index.set_story(movers, story_id, lead_article_id=lead)
+            self._lead[story_id] = lead
+            for doc in members:
+                self._in[doc] = story_id
+
+    def _add(self, article: Article) -> int:
+        return self.clusterer.add(
+            str(article.id), article.title, article.text, article.published, article.source
+        )
+
+    def _mentions(self, article: Article) -> list[CompanyMention]:
+        if self.gazetteer is None:
+            return []
+        try:
+            return self.gazetteer.find(article.text, article.title)
+        except Exception:  # a gazetteer bug must not keep the article out of its story
+            log.exception("company mentions failed", extra={"article": article.id})
+            return []
+
+    def _prune(self) -> None:
+        """Forget stories whose articles all left the clusterer's window."""
+        gone = set(self.clusterer.prune())
+        if not gone:
+            return
+        alive = {doc for members in self.clusterer.clusters() for doc in members}
+        clusters = {self.clusterer.story_of(doc) for doc in alive}
+        self._in = {doc: s for doc, s in self._in.items() if doc in alive}
+        self._story = {c: s for c, s in self._story.items() if c in clusters}
+        kept = set(self._in.values())
+        self._lead = {s: lead for s, lead in self._lead.items() if s in kept}
+
+
+def _published(article: Article) -> tuple[bool, datetime]:
+    """Oldest first, undated last (the clusterer dates them at the newest time seen)."""
+    when = article.published
+    if when is None:
+        return True, datetime.min.replace(tzinfo=UTC)
+    return False, when if when.tzinfo else when.replace(tzinfo=UTC)

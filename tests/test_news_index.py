@@ -1,0 +1,315 @@
+"""Stories, company mentions and full-text search in the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, text, update
+
+from bot.app import poll_once
+from bot.config import Settings
+from bot.demo.server import feed_urls
+from bot.ingest.poll import content_hash
+from bot.models import Article, TextSource
+from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.nlp.indexer import StoryIndexer
+from bot.store import Store
+from bot.store.news import NewsIndex, search_terms
+from bot.store.schema import article_companies, articles
+from tests.newssite import NewsSite
+from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
+
+COMPANIES = Path(__file__).resolve().parents[1] / "config" / "companies.toml"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOSTILE = [
+    '"',
+    "NEAR",
+    "NEAR(huawei samsung)",
+    "*",
+    "huawei*",
+    "((",
+    "))",
+    "'; DROP TABLE articles; --",
+    "title:huawei",
+    "huawei AND OR NOT",
+    "-huawei",
+    "^huawei",
+    "!&|:*'",
+    "📱🔥",
+    "华为",
+    "x" * 500,
+    "huawei " * 80,
+    "",
+    "   ",
+    "\x00huawei\ud800",
+]
+
+
+def article(key: str, title: str, text: str, source: str, when: datetime) -> Article:
+    return Article(
+        url=f"https://{source.lower().replace(' ', '-')}.test/{key}",
+        title=title,
+        text=text,
+        source=source,
+        text_source=TextSource.PAGE,
+        content_hash=content_hash(text),
+        published=when,
+        fetched_at=when,
+    )
+
+
+async def put(store: Store, *items: Article) -> list[Article]:
+    feed, _ = await store.add_feed("https://feeds.test/all.xml")
+    for item in items:
+        item.feed_id = feed.id
+    return await store.store_articles([(a, a.url or "") for a in items])
+
+
+def mention(name: str, score: float, count: int = 1) -> CompanyMention:
+    return CompanyMention(name, count, 10, score >= 3, True, score)
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load(COMPANIES)
+
+
+async def test_migrations_match_the_metadata(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.schema import metadata
+
+    def diff(conn: Any) -> list[Any]:
+        return compare_metadata(MigrationContext.configure(conn), metadata)
+
+    async with store.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    # Full-text search lives outside the metadata: SQLite's FTS5 tables, PostgreSQL's tsvector.
+    fts = ("articles_fts", "ix_articles_search", "'search'")
+    mine = ("stories", "article_companies", "articles")
+    left = [repr(c) for c in changes if not any(name in repr(c) for name in fts)]
+    assert [c for c in left if any(name in c for name in mine)] == []
+
+
+async def test_upgrading_a_store_makes_its_articles_searchable(store: Store) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.db import MIGRATIONS
+
+    def migrate(conn: Any, revision: str) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        step = command.upgrade if revision == "head" else command.downgrade
+        step(cfg, revision)
+
+    async with store.engine.begin() as conn:
+        await conn.run_sync(migrate, "0002")
+        await conn.execute(
+            text(
+                "INSERT INTO articles (title, source, fetched_at, text, content_hash, text_source)"
+                " VALUES ('Turbine orders rose', 'A', :now, 'Wind power.', 'h', 'page')"
+            ),
+            {"now": NOW},
+        )
+        await conn.run_sync(migrate, "head")
+    hits = await NewsIndex(store).search("turbines", now=NOW)
+    assert [h.article.title for h in hits] == ["Turbine orders rose"]
+
+
+async def test_companies_indexed_with_counts_and_first_offsets(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    (wire,) = await put(store, article("w", "Huawei launches Mate X7 in Europe", WIRE, "R", NOW))
+    await StoryIndexer(gazetteer).index(NewsIndex(store), [wire])
+    async with store.engine.connect() as conn:
+        rows = {r.company: r for r in await conn.execute(select(article_companies))}
+    huawei = rows["Huawei"]
+    assert (huawei.article_id, huawei.known, huawei.in_title) == (wire.id, True, True)
+    assert huawei.mentions == WIRE.count("Huawei") + 1  # and once in the title
+    assert huawei.first_offset == WIRE.index("Huawei") == 0
+    assert rows["SMIC"].first_offset == WIRE.index("SMIC") and rows["SMIC"].mentions == 1
+    assert not rows["SMIC"].in_title and rows["Huawei"].score > rows["SMIC"].score
+    assert {"Huawei", "SMIC", "Samsung"} <= set(await NewsIndex(store).company_names())
+
+
+async def test_a_story_about_the_company_beats_a_passing_mention_and_newer_beats_older(
+    store: Store,
+) -> None:
+    index = NewsIndex(store)
+    days = [3, 0, 1, 40, 50]
+    stored = await put(
+        store,
+        *(
+            article(f"a{i}", f"Story {i}", f"Text {i}.", "S", NOW - timedelta(d))
+            for i, d in enumerate(days)
+        ),
+    )
+    scores = [3.5, 1.5, 2.0, 1.0, 3.2]  # about, passing (newest), about (newer), old, old about
+    for a, score in zip(stored, scores, strict=True):
+        assert a.id is not None
+        await index.save_index(a.id, [mention("Acme", score)], await index.new_story(a.id))
+    found = await index.company_stories("Acme", now=NOW)
+    assert [s.lead.title for s in found] == ["Story 2", "Story 0", "Story 1", "Story 4", "Story 3"]
+    assert [s.lead.title for s in await index.company_stories("Acme", limit=2, now=NOW)] == [
+        "Story 2",
+        "Story 0",
+    ]
+    assert await index.company_stories("Nobody", now=NOW) == []
+
+
+async def test_copies_and_reports_of_one_event_make_one_stored_story(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    index = NewsIndex(store)
+    wire, unrelated, copy, rewrite, other = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable in Europe", WIRE, "Reuters", NOW),
+        article("u", "Floods in Valencia", UNRELATED, "El País", NOW + timedelta(minutes=5)),
+        article("c", "Huawei's cheaper foldable", COPY, "Yahoo", NOW + timedelta(hours=1)),
+        article("r", "Mate X7 costs 1,999 euros", REWRITE, "The Verge", NOW + timedelta(hours=2)),
+        article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=3)),
+    )
+    await StoryIndexer(gazetteer).index(index, [other, rewrite, copy, unrelated, wire])
+    stored = {a.id: a for a in await index.recent_articles(NOW - timedelta(days=1))}
+    launch = stored[wire.id].story_id
+    assert launch is not None
+    assert stored[copy.id].story_id == stored[rewrite.id].story_id == launch
+    assert len({launch, stored[other.id].story_id, stored[unrelated.id].story_id}) == 3
+    story = await index.story(launch)
+    assert story is not None and story.id == launch
+    assert story.lead.id == wire.id and story.sources == ["Reuters", "Yahoo", "The Verge"]
+    about_huawei = await index.company_stories("Huawei", now=NOW)
+    assert {s.id for s in about_huawei} == {launch, stored[other.id].story_id}
+    assert await index.story(10_000) is None
+
+
+async def test_rebuild_after_a_restart_keeps_story_ids(store: Store, gazetteer: Gazetteer) -> None:
+    index = NewsIndex(store)
+    wire, other = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=1)),
+    )
+    await StoryIndexer(gazetteer).index(index, [wire, other])
+    before = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    later = NOW + timedelta(hours=5)
+    restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
+    (copy,) = await put(store, article("c", "Huawei's foldable", COPY, "Yahoo", later))
+    await restarted.index(index, [copy])
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert {i: after[i] for i in before} == before
+    assert after[copy.id] == before[wire.id] != before[other.id]
+    story = await index.story(before[wire.id] or 0)
+    assert story is not None and story.sources == ["Reuters", "Yahoo"]
+
+
+async def test_rebuild_indexes_articles_stored_before_indexing(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    wire, _ = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("c", "Huawei's foldable", COPY, "Yahoo", NOW + timedelta(hours=1)),
+    )
+    index = NewsIndex(store)
+    await StoryIndexer.rebuild(index, gazetteer, now=NOW + timedelta(hours=2))
+    stored = await index.recent_articles(NOW - timedelta(days=1))
+    assert stored[0].story_id is not None and stored[0].story_id == stored[1].story_id
+    assert [s.lead.id for s in await index.company_stories("Huawei", now=NOW)] == [wire.id]
+
+
+async def test_search_finds_title_and_text_words_and_ranks_titles_and_recent_first(
+    store: Store,
+) -> None:
+    filler = "The company said the results were in line with what analysts had expected. "
+    index = NewsIndex(store)
+    await put(
+        store,
+        article("t", "Lidar maker raises funds", filler * 3, "A", NOW - timedelta(days=1)),
+        article(
+            "x",
+            "Funding round",
+            filler + "It builds lidar. " + filler * 2,
+            "B",
+            NOW - timedelta(days=1),
+        ),
+        article("new", "Quantum chip shipped", filler * 3, "C", NOW),
+        article("old", "Quantum chip shipped", filler * 3, "D", NOW - timedelta(days=20)),
+        article("f", "Foldable phones", "Launches of foldables grew.", "E", NOW),
+    )
+    assert [h.article.source for h in await index.search("lidar", now=NOW)] == ["A", "B"]
+    assert [h.article.source for h in await index.search("QUANTUM chips", now=NOW)] == ["C", "D"]
+    hits = await index.search("What did they say about the launch of foldable phones?", now=NOW)
+    assert [h.article.source for h in hits] == ["E"] and hits[0].score > 0
+    assert await index.search("nothing-matches-this zzzqqq", now=NOW) == []
+    assert len(await index.search("quantum OR lidar", limit=1, now=NOW)) == 1
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+async def test_hostile_queries_and_company_names_are_just_text(store: Store, query: str) -> None:
+    index = NewsIndex(store)
+    await put(
+        store, article("h", "Huawei 华为 NEAR launch", "Huawei said 📱 sales rose.", "A", NOW)
+    )
+    hits = await index.search(query, now=NOW)
+    assert all(h.article.source == "A" for h in hits)
+    assert await index.company_stories(query, now=NOW) == []
+    assert await store.count("articles") == 1
+
+
+def test_search_terms_strip_operators_and_keep_unicode() -> None:
+    assert search_terms('"Huawei" NEAR(foo*) -bar ^baz') == ["huawei", "near", "foo", "bar", "baz"]
+    assert search_terms("Café 华为 📱 the what") == ["café", "华为"]
+    assert search_terms("'; DROP TABLE articles; --") == ["drop", "table", "articles"]
+    assert search_terms("*()\"'") == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=st.text(max_size=80) | st.sampled_from(HOSTILE))
+async def test_search_never_raises(store: Store, query: str) -> None:
+    if not await store.count("articles"):
+        await put(store, article("h", "Huawei 华为 launch", "Huawei said 📱 sales rose.", "A", NOW))
+    await NewsIndex(store).search(query)
+    await NewsIndex(store).company_stories(query)
+
+
+async def test_fts_follows_updates_and_deletes(store: Store) -> None:
+    index = NewsIndex(store)
+    (first,) = await put(
+        store, article("a", "Turbine orders", "Wind turbine orders rose.", "A", NOW)
+    )
+    assert len(await index.search("turbine", now=NOW)) == 1
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(articles).where(articles.c.id == first.id).values(title="Solar panels", text="x")
+        )
+    assert await index.search("turbine", now=NOW) == []
+    assert [h.article.title for h in await index.search("solar", now=NOW)] == ["Solar panels"]
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(articles).where(articles.c.id == first.id))
+    assert await index.search("solar", now=NOW) == []
+
+
+async def test_every_poll_indexes_what_it_stored(
+    store: Store, settings: Settings, site: NewsSite
+) -> None:
+    settings.companies.file = COMPANIES
+    for url in feed_urls(site.base_url):
+        await store.add_feed(url)
+    report = await poll_once(store, settings)
+    assert report.new == len(report.stored) >= 20
+    async with store.engine.connect() as conn:
+        unindexed = await conn.execute(select(articles.c.id).where(articles.c.story_id.is_(None)))
+        companies = await conn.execute(select(article_companies.c.company).distinct())
+        assert unindexed.all() == [] and len(companies.all()) >= 5
+    assert (await poll_once(store, settings)).stored == []
