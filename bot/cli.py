@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question from the stored news, with sources")
     ask.add_argument("question", nargs="+", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    clu = sub.add_parser("cluster", help="group article files (HTML or text) into stories")
+    clu.add_argument("files", nargs="+", metavar="FILE")
+    clu.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("check", help="validate the configuration and reach the store")
     sub.add_parser("health", help="exit 0 when a running `newsbot run` is alive (for Docker)")
 
@@ -150,6 +153,27 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _cluster(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_summarize import InputError, document_from_bytes
+    from bot.nlp.cluster import StoryClusterer
+
+    clusterer = StoryClusterer()
+    for i, name in enumerate(args.files):
+        try:
+            doc = document_from_bytes(Path(name).read_bytes(), source=Path(name).name)
+        except (OSError, InputError) as exc:
+            print(f"newsbot cluster: {name}: {exc}", file=sys.stderr)
+            return 2
+        clusterer.add(str(i), doc.title, doc.text, None, doc.source)
+    stories = sorted(sorted(int(i) for i in members) for members in clusterer.clusters())
+    if args.json:
+        print_json({"stories": stories})
+    else:
+        for number, members in enumerate(stories, start=1):
+            print(f"story {number}: " + ", ".join(args.files[i] for i in members))
+    return 0
+
+
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_commands import check
 
@@ -182,6 +206,7 @@ async def _eval(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, Handler] = {
     "summarize": _summarize,
     "company": _company,
+    "cluster": _cluster,
     "ask": _ask,
     "run": _run,
     "demo": _demo,

@@ -62,6 +62,15 @@ class IngestSettings(Section):
     max_backoff_minutes: int = Field(1440, ge=1)
     min_text_chars: int = Field(300, ge=0)
     max_entries_per_feed: int = Field(100, ge=1)
+    allow_private: list[str] = []
+
+    @field_validator("allow_private")
+    @classmethod
+    def _allowlist(cls, value: list[str]) -> list[str]:
+        from bot.ingest.guard import UrlGuard
+
+        UrlGuard(value)  # raises ValueError saying what to write
+        return value
 
 
 class DigestSettings(Section):

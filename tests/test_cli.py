@@ -106,3 +106,33 @@ def test_python_dash_m_bot_is_the_newsbot_command() -> None:
         timeout=60,
     )
     assert done.returncode == 0 and "newsbot" in done.stdout and "demo" in done.stdout
+
+
+def test_cluster_groups_the_sample_sites_shared_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from bot.demo import sitegen
+    from bot.store import utcnow
+
+    articles = sitegen.load_articles(utcnow())
+    files = []
+    for article in articles:
+        path = tmp_path / f"{article.slug}.html"
+        path.write_text(sitegen.render_page(article, "http://x.invalid", articles))
+        files.append(str(path))
+    assert main(["cluster", *files, "--json"]) == 0
+    stories = json.loads(capsys.readouterr().out)["stories"]
+    assert sorted(i for story in stories for i in story) == list(range(len(files)))
+    together = sorted(sorted(articles[i].slug for i in s) for s in stories if len(s) > 1)
+    # The sample site covers four events twice (one of them as a syndicated wire copy).
+    assert together == sorted(
+        [
+            ["apple-india-iphone-assembly-us", "apple-suppliers-india-capacity"],
+            ["samsung-hbm4-passes-nvidia-tests", "samsung-shares-jump-nvidia-hbm-nod"],
+            ["tesla-camera-glitch-recall", "tesla-recall-rear-camera-software"],
+            ["intel-sells-network-unit-stake-larchmont", "intel-sheds-control-network-chip-arm"],
+        ]
+    )
+    assert main(["cluster", str(tmp_path / "missing.html")]) == 2

@@ -106,3 +106,10 @@ def test_store_urls_get_async_drivers_and_passwords_are_redacted() -> None:
     assert settings.store_url() == "postgresql+asyncpg://u:pw@db:5432/news"
     assert redact_url(settings.store_url()) == "postgresql+asyncpg://u:***@db:5432/news"
     assert Settings().store_url() == "sqlite+aiosqlite:///data/newsbot.db"
+
+
+def test_private_allowlist_is_validated(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[ingest]\nallow_private = ["10.1.2.0/24"]\n'))
+    assert settings.ingest.allow_private == ["10.1.2.0/24"]
+    with pytest.raises(ConfigError, match=r"\[ingest\] allow_private"):
+        load_settings(write(tmp_path, '[ingest]\nallow_private = ["10.1.2.0/99"]\n'))

@@ -44,7 +44,7 @@ async def open_core(settings: Settings) -> AsyncIterator[CommandCore]:
             summarizer,
             load_gazetteer(settings.companies.file),
             settings,
-            chat_fetcher_factory(settings),
+            chat_fetcher_factory(settings, settings.ingest.allow_private),
         )
         try:
             yield core
