@@ -24,6 +24,7 @@ run: $(STAMP)  ## the service: polling and daily digests (config/newsbot.toml)
 
 bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/commands.py
 
 lint: $(STAMP)  ## ruff and hadolint
 	$(BIN)/ruff check .

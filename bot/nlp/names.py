@@ -106,7 +106,15 @@ def find_mentions(
     text: str, quoted: list[tuple[int, int]], sentence_starts: set[int]
 ) -> list[Mention]:
     """Every name mention of the text, in order."""
-    tokens = [t for t in tokenize(text) if not in_headline(text, t.start)]
+    headlines: dict[int, bool] = {}  # by line start: a line is judged once, not per token
+
+    def headline(at: int) -> bool:
+        start = text.rfind("\n", 0, at) + 1
+        if start not in headlines:
+            headlines[start] = in_headline(text, at)
+        return headlines[start]
+
+    tokens = [t for t in tokenize(text) if not headline(t.start)]
     lower_words = {t.text for t in tokens if t.is_word and t.text.islower()}
     mentions: list[Mention] = []
     i = 0
@@ -174,7 +182,7 @@ def _mention(
         return None
     words = tuple(t.bare for t in run)
     start, end = run[0].start, run[-1].end
-    first = tokens.index(run[0]) if title is None else i
+    first = next(p for p in range(i, j) if tokens[p] is run[0]) if title is None else i
     prev = tokens[first - 1].text if first > 0 else ""
     in_quote = any(s <= start < e for s, e in quoted)
     shown = " ".join(text[start : run[-1].start + len(run[-1].bare)].split())

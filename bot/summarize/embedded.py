@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 from bot.models import Quote, Story, Summary
@@ -28,12 +29,28 @@ class ExtractiveSummarizer:
 
     name = "extractive"
 
-    def __init__(self, gazetteer: Gazetteer | None = None, *, max_chars: int = 600) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer | None = None, *, max_chars: int = 600, cache_size: int = 4096
+    ) -> None:
         self.gazetteer = gazetteer
         self.max_chars = max_chars
+        # A story is summarized once however many chats and commands show it.
+        self._cache: OrderedDict[tuple[tuple[str, ...], int], Summary] = OrderedDict()
+        self._cache_size = cache_size
 
     async def summarize(self, story: Story, *, sentences: int = 3) -> Summary:
         """Summarize the lead article; quotes and companies come from every article."""
+        key = (tuple(a.content_hash for a in story.articles), sentences)
+        if (cached := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return cached
+        summary = self._summarize(story, sentences)
+        self._cache[key] = summary
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return summary
+
+    def _summarize(self, story: Story, sentences: int) -> Summary:
         lead = story.lead
         chosen = summarize_text(
             lead.text, title=lead.title, sentences=sentences, max_chars=self.max_chars
