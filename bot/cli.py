@@ -155,17 +155,17 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _cluster(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_summarize import InputError, document_from_bytes
-    from bot.nlp.cluster import StoryClusterer
+    from bot.nlp.cluster import cluster_documents
 
-    clusterer = StoryClusterer()
-    for i, name in enumerate(args.files):
+    documents = []
+    for name in args.files:
         try:
             doc = document_from_bytes(Path(name).read_bytes(), source=Path(name).name)
         except (OSError, InputError) as exc:
             print(f"newsbot cluster: {name}: {exc}", file=sys.stderr)
             return 2
-        clusterer.add(str(i), doc.title, doc.text, None, doc.source)
-    stories = sorted(sorted(int(i) for i in members) for members in clusterer.clusters())
+        documents.append((doc.title, doc.text))
+    stories = cluster_documents(documents)
     if args.json:
         print_json({"stories": stories})
     else:

@@ -1,16 +1,26 @@
-"""Story clustering: copies, rewrites, other events, new developments, the window, the metrics."""
+"""Story clustering: copies, rewrites, other events, new developments, the window, splits,
+waiting, the CLI, the metrics."""
 
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.eval.clusters import bcubed, detokenise, pairwise
 from bot.models import Article, TextSource
-from bot.nlp.cluster import StoryClusterer, cluster_texts, terms
+from bot.nlp.cluster import (
+    StoryClusterer,
+    cluster_documents,
+    cluster_texts,
+    terms,
+)
 from bot.nlp.dedupe import SyndicationIndex
+from bot.nlp.storysplit import bisect, next_check
+from bot.nlp.storyvec import StreamingTfIdf
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -227,3 +237,126 @@ def test_pairwise_by_hand() -> None:
 def test_detokenise_ptb_text() -> None:
     text = "Merson said `` it 's over '' , and Townsend did n't ( really ) reply ."
     assert detokenise(text) == "Merson said \"it's over\", and Townsend didn't (really) reply."
+
+
+# Two stories on one subject (Falcao, Manchester United): River Plate's interest, a team-mate's
+# words. Alternating, as a news stream would bring them.
+RIVER = [
+    "River Plate want to bring Radamel Falcao home from Manchester United, vice president "
+    "Matias Patanian said.",
+    "Falcao could return to River Plate: Patanian says the Buenos Aires club dreams of the "
+    "Manchester United striker.",
+    "River Plate vice president Matias Patanian: the doors are open for Falcao to leave "
+    "Manchester United for Buenos Aires.",
+    "Buenos Aires side River Plate admit a deal for Manchester United loanee Falcao is "
+    "complicated, says Patanian.",
+]
+DIRAR = [
+    "Nabil Dirar says his former Monaco team-mate Falcao regrets the loan move to Manchester "
+    "United.",
+    "Falcao must regret leaving Monaco for Manchester United, former team-mate Nabil Dirar told "
+    "French radio.",
+    "Monaco winger Nabil Dirar believes Falcao would have been better off staying in France "
+    "than joining Manchester United.",
+    "Dirar: Falcao regrets his Manchester United loan and misses Monaco, says the Moroccan winger.",
+]
+SAME_SUBJECT = [text for pair in zip(RIVER, DIRAR, strict=True) for text in pair]
+
+
+def test_two_stories_grown_as_one_are_split_and_the_moves_reported() -> None:
+    # A bar of zero lets every report join the first story; the split test repairs it.
+    c = StoryClusterer(threshold=0.0, floor=0.0, size_prior=0.0, ambiguity=0.0)
+    ids = [f"{'rd'[i % 2]}{i // 2}" for i in range(len(SAME_SUBJECT))]
+    stories = [
+        c.add(doc_id, "", text, None, "s") for doc_id, text in zip(ids, SAME_SUBJECT, strict=True)
+    ]
+    assert stories[:5] == [0] * 5  # one blend until the checkpoint at 6 articles
+    assert c.clusters() == [["r0", "r1", "r2", "r3"], ["d0", "d1", "d2", "d3"]]
+    assert c.story_of("d3") == stories[-1] == 1 and c.story_of("r3") == stories[-2] == 0
+    moves = c.take_moves()
+    assert set(moves) == {"d0", "d1", "d2"} and set(moves.values()) == {1}
+    assert c.take_moves() == {}
+
+
+def test_two_stories_on_one_subject_stay_apart_by_default() -> None:
+    assert _grouping(cluster_texts(SAME_SUBJECT)) == {
+        frozenset({0, 2, 4, 6}),
+        frozenset({1, 3, 5, 7}),
+    }
+    without_split = cluster_texts(SAME_SUBJECT, split=None, threshold=0.0, floor=0.0)
+    assert len(without_split) == 1  # what the split test undoes
+
+
+def test_split_is_never_tried_below_the_checkpoint_nor_on_one_event() -> None:
+    c = StoryClusterer(threshold=0.0, floor=0.0, size_prior=0.0)
+    for i, text in enumerate(RIVER):
+        c.add(str(i), "", text, None, "s")
+    assert len(c.clusters()) == 1 and c.take_moves() == {}
+    assert next_check(6) > 6 and next_check(1) == 6
+
+
+def test_bisect_separates_two_groups_and_not_one() -> None:
+    tfidf = StreamingTfIdf()
+    vectors = [tfidf.add(terms(t)) for t in SAME_SUBJECT]
+    labels, separation = bisect(vectors, min_part=3, seed=0) or ([], 1.0)
+    assert labels[0::2] == [labels[0]] * 4 and labels[1::2] == [not labels[0]] * 4
+    assert separation < 0.35
+    one_event = bisect([*vectors[0::2], tfidf.add(terms(RIVER[0] + " Falcao"))], 2, seed=0)
+    assert one_event is not None and one_event[1] > separation
+    assert bisect(vectors[:5], min_part=3, seed=0) is None  # a part would be too small
+
+
+def test_a_report_equally_close_to_two_stories_waits_in_its_own() -> None:
+    texts = [
+        "Huawei foldable Barcelona",
+        "Valencia floods schools",
+        "Huawei foldable Valencia floods",
+    ]
+    waiting = StoryClusterer(threshold=0.1, ambiguity=0.05, merge_threshold=None)
+    assert [waiting.add(str(i), "", t, None, "s") for i, t in enumerate(texts)] == [0, 1, 2]
+    eager = StoryClusterer(threshold=0.1, ambiguity=0.0, merge_threshold=None)
+    assert [eager.add(str(i), "", t, None, "s") for i, t in enumerate(texts)] == [0, 1, 0]
+
+
+def test_merge_is_reported_as_moves() -> None:
+    c = StoryClusterer(threshold=0.3, size_prior=0.0, floor=0.0, merge_threshold=0.05)
+    c.add("a", "", "Huawei Mate X7 foldable price euros Barcelona launch", None, "s")
+    c.add("b", "", "Richard Yu ships two million Kirin chips SMIC", None, "s")
+    bridge = "Huawei Mate X7 foldable launch in Barcelona: Richard Yu ships two million"
+    assert c.add("c", "", bridge, None, "s") == 0
+    assert c.take_moves() == {"b": 0}
+
+
+def _write(folder: Path, texts: dict[str, str]) -> list[Path]:
+    paths = []
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        paths.append(folder / name)
+    return paths
+
+
+def test_cluster_command_on_text_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Plain text files: the first line is the headline, as `newsbot summarize` reads them.
+    paths = _write(
+        tmp_path,
+        {
+            "reuters.txt": f"Huawei launches Mate X7 foldable in Europe\n\n{WIRE}",
+            "floods.txt": f"Floods in Valencia\n{UNRELATED}",
+            "verge.txt": f"Huawei's Mate X7 costs 1,999 euros\n{REWRITE}",
+            "afp.txt": f"Huawei revenue up 22%\n{OTHER_EVENT}",
+            "yahoo.txt": f"Huawei's cheaper foldable takes aim at Samsung\n{COPY}",
+            "bbc.txt": f"Huawei halts Mate X7 shipments over hinge defects\n{DEVELOPMENT}",
+        },
+    )
+    from bot.cli import main
+
+    assert cluster_documents([("", t) for t in SAME_SUBJECT]) == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    assert main(["cluster", *map(str, paths)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"story 1: {paths[0]}, {paths[2]}, {paths[4]}" and len(lines) == 4
+    assert main(["cluster", *map(str, paths), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"stories": [[0, 2, 4], [1], [3], [5]]}
+    (tmp_path / "empty.txt").write_text("\n")
+    for bad in ("missing.txt", "empty.txt"):
+        assert main(["cluster", str(paths[0]), str(tmp_path / bad)]) == 2
+        assert f"{bad}:" in capsys.readouterr().err

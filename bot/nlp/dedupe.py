@@ -44,6 +44,8 @@ class SyndicationIndex:
         self.min_shingles = min_shingles  # sampled shingles; fewer is too short to judge
         self._postings: dict[int, set[str]] = defaultdict(set)
         self._docs: dict[str, set[int]] = {}
+        self._rank: dict[str, int] = {}  # order of indexing
+        self._indexed = 0
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -59,12 +61,15 @@ class SyndicationIndex:
         if doc_id in self._docs:
             self.remove(doc_id)
         self._docs[doc_id] = sample
+        self._rank[doc_id] = self._indexed
+        self._indexed += 1
         for h in sample:
             self._postings[h].add(doc_id)
         return original
 
     def remove(self, doc_id: str) -> None:
         """Forget a document (it left the time window)."""
+        self._rank.pop(doc_id, None)
         for h in self._docs.pop(doc_id, ()):
             ids = self._postings[h]
             ids.discard(doc_id)
@@ -79,7 +84,8 @@ class SyndicationIndex:
             for other in self._postings.get(h, ()):
                 shared[other] += 1
         best, best_score = None, 0.0
-        for other, count in shared.items():
+        for other in sorted(shared, key=self._rank.__getitem__):  # ties go to the oldest
+            count = shared[other]
             smaller = min(len(sample), len(self._docs[other]))
             if smaller < self.min_shingles:
                 continue

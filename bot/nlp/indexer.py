@@ -79,6 +79,7 @@ class StoryIndexer:
             await index.save_index(article.id, mentions, story_id)
             self._in[str(article.id)] = story_id
             await self._settle(index, cluster, story_id)
+            await self._follow_moves(index)
         self._prune()
         log.info("articles indexed", extra={"articles": len(articles)})
 
@@ -92,6 +93,23 @@ class StoryIndexer:
             self._lead[story_id] = lead
             for doc in members:
                 self._in[doc] = story_id
+
+    async def _follow_moves(self, index: NewsIndex) -> None:
+        """Keep stored stories in step when the clusterer split or merged stories."""
+        moves = self.clusterer.take_moves()
+        if not moves:
+            return
+        left = {self._in[doc] for doc in moves if doc in self._in}  # stories that lost members
+        for cluster in {self.clusterer.story_of(doc) for doc in moves}:
+            story_id = self._story.get(cluster)
+            if story_id is None:  # a split opened a new story
+                story_id = await index.new_story(int(self.clusterer.best(cluster)))
+                self._story[cluster] = story_id
+            await self._settle(index, cluster, story_id)
+        for story_id in left:  # its lead may have moved out
+            remaining = [doc for doc, s in self._in.items() if s == story_id]
+            if remaining:
+                await self._settle(index, self.clusterer.story_of(remaining[0]), story_id)
 
     def _add(self, article: Article) -> int:
         return self.clusterer.add(

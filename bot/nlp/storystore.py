@@ -1,0 +1,194 @@
+"""The bookkeeping under `StoryClusterer`: articles, stories, the window, merges and splits.
+
+`StoryStore` keeps every article of the window with its vector, each story's members and
+centroid (`bot.nlp.storyvec`), and the moves of articles between stories; it answers the
+questions about stories (members, sources, the best article). It decides nothing: which story
+an article joins, and when stories merge or split, is `bot.nlp.cluster`'s business.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.nlp.dedupe import SyndicationIndex
+from bot.nlp.storyvec import Centroids, Members, StreamingTfIdf, Vector, dot
+
+
+@dataclass(slots=True)
+class Doc:
+    cluster: int
+    source: str
+    words: int
+    vector: Vector  # unit TF-IDF vector, weighted with the IDF of its arrival
+    copy_of: str | None = None
+    active: bool = True
+
+
+class StoryStore:
+    """Articles and stories within a sliding time window."""
+
+    def __init__(self, window: timedelta, syndication: bool) -> None:
+        self.window = window
+        self._copies = SyndicationIndex() if syndication else None
+        self._tfidf = StreamingTfIdf()
+        self._centroids = Centroids()
+        self._index = Members()
+        self._docs: dict[str, Doc] = {}
+        self._members: dict[int, list[str]] = {}
+        self._merged: dict[int, int] = {}  # absorbed story id -> the story it went into
+        self._moves: dict[str, int] = {}
+        self._timeline: list[tuple[datetime, int, str]] = []
+        self._newest: datetime | None = None
+        self._next_id = 0
+
+    def clusters(self) -> list[list[str]]:
+        """Every story's article ids, in order of arrival, stories in order of opening."""
+        return [list(members) for _, members in sorted(self._members.items())]
+
+    def story_of(self, doc_id: str) -> int:
+        """The id of the story an article is in now (stories merge and split)."""
+        return self._docs[doc_id].cluster
+
+    def resolve(self, story: int) -> int:
+        """The id a story has now: itself, or the story it was merged into."""
+        while story in self._merged:
+            story = self._merged[story]
+        return story
+
+    def members(self, story: int) -> list[str]:
+        """The article ids of a story."""
+        return list(self._members[self.resolve(story)])
+
+    def take_moves(self) -> dict[str, int]:
+        """The articles whose story changed (by a merge or a split) since the last call, each
+        with its story now; for keeping stored story ids in step."""
+        moves, self._moves = self._moves, {}
+        return {doc_id: story for doc_id, story in moves.items() if doc_id in self._docs}
+
+    def copy_of(self, doc_id: str) -> str | None:
+        """The article that `doc_id` is a syndicated copy of, if it is one."""
+        return self._docs[doc_id].copy_of
+
+    def sources(self, story: int) -> list[str]:
+        """Distinct sources of a story, in order of first appearance."""
+        return list(dict.fromkeys(self._docs[d].source for d in self.members(story)))
+
+    def describe(self, story: int) -> str:
+        """E.g. "3 sources: Reuters, The Verge, AFP"."""
+        names = self.sources(story)
+        return f"{len(names)} source{'s' if len(names) != 1 else ''}: {', '.join(names)}"
+
+    def best(self, story: int) -> str:
+        """The article that represents the story: close to the centroid, with a full text (under
+        300 words counts in proportion). A copy that adds little ranks as its original, after it;
+        one that holds much more (an article quoting a short text whole) ranks on its own length."""
+        story = self.resolve(story)
+        centroid = self._centroids.sums[story]
+
+        def merit(doc_id: str) -> tuple[float, bool]:
+            doc = text = self._docs[doc_id]
+            while text.copy_of is not None and text.copy_of in self._docs:
+                text = self._docs[text.copy_of]  # a copy has no vector of its own
+            words = doc.words if doc.words > 1.5 * text.words else text.words
+            return dot(text.vector, centroid) * min(1.0, words / 300), doc.copy_of is None
+
+        return max(self._members[story], key=merit)
+
+    def prune(self) -> list[int]:
+        """Forget the stories whose articles have all left the window; return their ids."""
+        gone = [
+            sid
+            for sid, members in self._members.items()
+            if not any(self._docs[d].active for d in members)
+        ]
+        for sid in gone:
+            for doc_id in self._members.pop(sid):
+                del self._docs[doc_id]
+            self._centroids.close(sid)
+            self._forget(sid)
+        self._merged = {a: b for a, b in self._merged.items() if b in self._members}
+        return gone
+
+    def _forget(self, story: int) -> None:
+        """A story is gone (merged or pruned): drop what a subclass keeps about it."""
+
+    def _arrive(self, published: datetime | None) -> datetime | None:
+        """Move the clock to an arrival (undated: the newest time seen); expire the old."""
+        when = aware(published) or self._newest
+        if when is not None and (self._newest is None or when > self._newest):
+            self._newest = when
+        self._expire()
+        return when
+
+    def _open(self) -> int:
+        story = self._next_id
+        self._next_id += 1
+        self._members[story] = []
+        self._centroids.open(story)
+        return story
+
+    def _place(self, doc_id: str, doc: Doc, when: datetime | None) -> None:
+        """Put a new article in its story (a copy adds nothing to the centroid or the index)."""
+        self._docs[doc_id] = doc
+        self._members[doc.cluster].append(doc_id)
+        if doc.copy_of is None:
+            self._centroids.put(doc.cluster, doc.vector, +1)
+            self._index.add(doc_id, doc.vector)
+        if when is not None:
+            heapq.heappush(self._timeline, (when, len(self._docs), doc_id))
+
+    def _merge(self, one: int, two: int) -> int:
+        """Merge two stories; the older id survives and is returned."""
+        keep, gone = (one, two) if one < two else (two, one)
+        self._centroids.put(keep, self._centroids.sums[gone], self._centroids.count[gone])
+        self._centroids.close(gone)
+        for doc_id in self._members[gone]:
+            self._docs[doc_id].cluster = keep
+            self._moves[doc_id] = keep
+        self._members[keep].extend(self._members.pop(gone))
+        self._merged[gone] = keep
+        self._forget(gone)
+        return keep
+
+    def _move(self, moved: set[str], story: int) -> int:
+        """Move articles (and their copies) out of `story` into a new story; return its id."""
+        new = self._open()
+        stay = []
+        for doc_id in self._members[story]:
+            doc = self._docs[doc_id]
+            if doc_id in moved or doc.copy_of in moved:
+                if doc.copy_of is None:
+                    self._centroids.put(story, doc.vector, -1)
+                    self._centroids.put(new, doc.vector, +1)
+                doc.cluster = new
+                self._moves[doc_id] = new
+                self._members[new].append(doc_id)
+            else:
+                stay.append(doc_id)
+        self._members[story] = stay
+        return new
+
+    def _expire(self) -> None:
+        if self._newest is None:
+            return
+        cutoff = self._newest - self.window
+        while self._timeline and self._timeline[0][0] < cutoff:
+            _, _, doc_id = heapq.heappop(self._timeline)
+            doc = self._docs[doc_id]
+            doc.active = False
+            if self._copies is not None:
+                self._copies.remove(doc_id)
+            if doc.copy_of is None:
+                self._centroids.put(doc.cluster, doc.vector, -1)
+                self._index.remove(doc_id, doc.vector)
+                self._tfidf.remove(doc.vector)
+            doc.vector = {}
+
+
+def aware(when: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC, so that every comparison works."""
+    if when is not None and when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when

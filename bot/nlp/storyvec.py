@@ -1,0 +1,182 @@
+"""Vectors for story clustering: content words, a streaming TF-IDF and two sparse indexes.
+
+- `terms`: lower-cased content words (no stop words, no possessive 's, plural -s stripped);
+- `StreamingTfIdf`: unit TF-IDF vectors (sublinear term frequency) whose document frequencies
+  follow the stream: a document counts from its arrival until it leaves the time window;
+- `Centroids`: each story's sum of member vectors, with an inverted index from term to stories,
+  so that a new vector is scored only against the stories it shares a term with;
+- `Members`: the member vectors themselves, indexed the same way, for the nearest member.
+
+Pure Python: sparse vectors are dicts from term to weight.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+Vector = dict[str, float]
+
+_STOP_WORDS = """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    said says say one two new year years time last first may might must shall told like get got
+    make made us mr mrs ms"""
+_STOP = frozenset(_STOP_WORDS.split())
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased content words: no stop words, no possessive 's, plural -s stripped."""
+    out = []
+    for word in _WORD.findall(text.lower().replace("\u2019", "'")):
+        if word.endswith("'s"):
+            word = word[:-2]
+        if len(word) < 2 or word in _STOP:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.append(word)
+    return out
+
+
+def dot(a: Vector, b: Vector) -> float:
+    """The dot product of two sparse vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def add_into(total: Vector, vector: Vector, sign: float = 1.0) -> None:
+    """`total += sign * vector`, in place."""
+    for t, w in vector.items():
+        total[t] = total.get(t, 0.0) + sign * w
+
+
+class StreamingTfIdf:
+    """TF-IDF weights with document frequencies over the documents now in the window."""
+
+    def __init__(self) -> None:
+        self.df: dict[str, int] = defaultdict(int)
+        self.n = 0
+
+    def add(self, words: Iterable[str]) -> Vector:
+        """Count a document in; return its unit vector weighted with the IDF of now."""
+        counts: dict[str, int] = defaultdict(int)
+        for word in words:
+            counts[word] += 1
+        self.n += 1
+        for word in counts:
+            self.df[word] += 1
+        weights = {
+            t: (1 + math.log(c)) * (math.log((self.n + 1) / (self.df[t] + 1)) + 1)
+            for t, c in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {t: w / norm for t, w in weights.items()}
+
+    def remove(self, vector: Vector) -> None:
+        """Count a document out (it left the window)."""
+        self.n -= 1
+        for t in vector:
+            self.df[t] -= 1
+            if self.df[t] <= 0:
+                del self.df[t]
+
+
+class Centroids:
+    """Per story: the sum of its members' vectors, its squared norm and its member count."""
+
+    def __init__(self) -> None:
+        self.sums: dict[int, Vector] = {}
+        self.norm2: dict[int, float] = {}
+        self.count: dict[int, int] = {}
+        self._postings: dict[str, set[int]] = defaultdict(set)
+
+    def open(self, story: int) -> None:
+        self.sums[story], self.norm2[story], self.count[story] = {}, 0.0, 0
+
+    def close(self, story: int) -> None:
+        for t in self.sums.pop(story):
+            self._drop_posting(t, story)
+        del self.norm2[story], self.count[story]
+
+    def put(self, story: int, vector: Vector, count: int) -> None:
+        """Add (count > 0) or remove (count < 0) a sum of `abs(count)` vectors."""
+        total = self.sums[story]
+        sign = 1.0 if count > 0 else -1.0
+        norm2 = self.norm2[story] + 2 * sign * dot(vector, total) + dot(vector, vector)
+        self.count[story] += count
+        for t, w in vector.items():
+            value = total.get(t, 0.0) + sign * w
+            if self.count[story] > 0 and abs(value) >= 1e-9:
+                total[t] = value
+                self._postings[t].add(story)
+            elif t in total:
+                del total[t]
+                self._drop_posting(t, story)
+        if self.count[story] <= 0:
+            for t in total:
+                self._drop_posting(t, story)
+            total.clear()
+            norm2 = 0.0
+        self.norm2[story] = max(0.0, norm2)
+
+    def scores(self, vector: Vector) -> dict[int, float]:
+        """Cosine of a unit vector to every story centroid it shares a term with."""
+        dots: dict[int, float] = defaultdict(float)
+        for t, w in vector.items():
+            for story in self._postings.get(t, ()):
+                dots[story] += w * self.sums[story][t]
+        return {s: d / math.sqrt(self.norm2[s]) for s, d in dots.items() if d > 0}
+
+    def cosine(self, one: int, two: int) -> float:
+        """Cosine between two stories' centroids."""
+        denominator = math.sqrt(self.norm2[one] * self.norm2[two])
+        return dot(self.sums[one], self.sums[two]) / denominator if denominator else 0.0
+
+    def _drop_posting(self, term: str, story: int) -> None:
+        stories = self._postings.get(term)
+        if stories is not None:
+            stories.discard(story)
+            if not stories:
+                del self._postings[term]
+
+
+class Members:
+    """Member vectors indexed by term: the nearest member of each story to a new vector."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, dict[str, float]] = defaultdict(dict)
+
+    def add(self, doc_id: str, vector: Vector) -> None:
+        for t, w in vector.items():
+            self._postings[t][doc_id] = w
+
+    def remove(self, doc_id: str, vector: Vector) -> None:
+        for t in vector:
+            docs = self._postings.get(t)
+            if docs is not None:
+                docs.pop(doc_id, None)
+                if not docs:
+                    del self._postings[t]
+
+    def nearest(self, vector: Vector, story_of: Callable[[str], int]) -> dict[int, float]:
+        """Per story, the highest cosine of a unit vector to one of its members."""
+        dots: dict[str, float] = defaultdict(float)
+        for t, w in vector.items():
+            for doc_id, x in self._postings.get(t, {}).items():
+                dots[doc_id] += w * x
+        best: dict[int, float] = {}
+        for doc_id, value in dots.items():
+            story = story_of(doc_id)
+            if value > best.get(story, 0.0):
+                best[story] = value
+        return best
