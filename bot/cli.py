@@ -127,6 +127,8 @@ async def _company(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.json:
         print_json(result.to_json())
+        if result.suggestions:
+            print(f"Did you mean: {', '.join(result.suggestions)}?", file=sys.stderr)
     else:
         sys.stdout.write(render_reply(company_reply(result)))
     return 0 if result.company else 1

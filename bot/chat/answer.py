@@ -53,15 +53,11 @@ class Answer:
     note: str | None = None  # why an LLM answer fell back
 
     def to_json(self) -> dict[str, Any]:
-        """The `newsbot ask --json` contract: {"answer": text whose [n] refer to "sources",
-        "sources": [{"n", "title", "name", "url", "story_id"}], "answerer": "llm"|"extractive"}.
+        """The `newsbot ask --json` contract, exactly: {"answer": text whose [n] refer to
+        "sources", "sources": [{"n", "title", "name", "url", "story_id"}]}.
 
         Only cited sources are listed, numbered 1..n; "not answered" has no sources."""
-        return {
-            "answer": self.text,
-            "sources": [s.to_json() for s in self.sources],
-            "answerer": self.answerer,
-        }
+        return {"answer": self.text, "sources": [s.to_json() for s in self.sources]}
 
 
 def check_citations(text: str, count: int) -> tuple[str, list[int]]:

@@ -40,13 +40,9 @@ class CompanyResult:
     problem: str | None = None  # why the query was not looked up at all
 
     def to_json(self) -> dict[str, Any]:
-        """The `newsbot company --json` contract: {"company": canonical name, or null when
-        unknown, "stories": [StoryView.to_json()], "suggestions": [closest names]}."""
-        return {
-            "company": self.company,
-            "stories": [view.to_json() for view in self.stories],
-            "suggestions": self.suggestions,
-        }
+        """The `newsbot company --json` contract, exactly: {"company": canonical name, or null
+        when unknown, "stories": [StoryView.to_json()]}. Suggestions go to standard error."""
+        return {"company": self.company, "stories": [view.to_json() for view in self.stories]}
 
 
 def _fold(name: str) -> str:
