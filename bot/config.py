@@ -23,6 +23,7 @@ ENV_PREFIX = "NEWSBOT_"
 SECRETS: tuple[tuple[str, str], ...] = (
     ("llm", "api_key"),
     ("telegram", "token"),
+    ("telegram", "webhook_secret"),
     ("slack", "bot_token"),
     ("slack", "app_token"),
     ("slack", "signing_secret"),
@@ -118,6 +119,18 @@ class TelegramSettings(Section):
     token: SecretStr | None = None
     token_file: Path | None = None
     base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("expected the public https:// URL Telegram posts updates to")
+        return value
 
 
 class SlackSettings(Section):
@@ -128,6 +141,9 @@ class SlackSettings(Section):
     signing_secret: SecretStr | None = None
     signing_secret_file: Path | None = None
     base_url: str = "https://slack.com/api/"
+    mode: Literal["socket", "http"] = "socket"
+    port: int = Field(3000, ge=1, le=65535)
+    admins: list[str] = []
 
 
 class LogSettings(Section):

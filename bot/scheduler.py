@@ -7,6 +7,7 @@ import logging
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -17,6 +18,9 @@ from bot.app import console_digest, import_feeds, open_store, open_summarizer, p
 from bot.config import Settings
 from bot.store import Store
 from bot.summarize.base import Summarizer
+
+if TYPE_CHECKING:
+    from bot.chat.telegram import TelegramBot
 
 log = logging.getLogger("newsbot.run")
 
@@ -39,7 +43,15 @@ def heartbeat_age(settings: Settings) -> float | None:
 
 async def run_service(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT: poll due feeds every minute, print the daily digest."""
-    async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
+    from bot.chat.slack import slack_service
+    from bot.chat.telegram import telegram_service
+
+    async with (
+        open_store(settings) as store,
+        open_summarizer(settings, store) as summarizer,
+        telegram_service(store, summarizer, settings) as telegram,
+        slack_service(store, summarizer, settings) as slack,
+    ):
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
             added, _ = await import_feeds(store, settings.ingest.feeds_file)
             log.info(
@@ -51,6 +63,10 @@ async def run_service(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         scheduler = _scheduler(store, settings, summarizer)
+        if telegram is not None:
+            _add_telegram_digests(scheduler, telegram)
+        if slack is not None:
+            slack.add_digest_job(scheduler)
         scheduler.start()
         log.info(
             "newsbot is running",
@@ -104,6 +120,18 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
     )
     scheduler.add_job(heartbeat, IntervalTrigger(seconds=30), id="heartbeat", next_run_time=_now())
     return scheduler
+
+
+def _add_telegram_digests(scheduler: AsyncIOScheduler, telegram: TelegramBot) -> None:
+    """Each minute, send the Telegram chats whose digest time (in their own zone) has come."""
+    scheduler.add_job(
+        telegram.send_due_digests,
+        CronTrigger(minute="*", timezone="UTC"),
+        id="digest:telegram",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=50,
+    )
 
 
 def _now():  # type: ignore[no-untyped-def]

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from bot.chat import handlers_chat as chat_cmds
 from bot.chat.answer import Answer, Answerer
-from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args
+from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args, command_from_action
 from bot.chat.handlers_ask import ask_reply
 from bot.chat.handlers_company import CompanyResult, company_reply, find_company
 from bot.chat.handlers_summary import summary
@@ -75,6 +76,12 @@ async def _help(core: CommandCore, args: str, context: ChatContext) -> Reply:
     return help_reply()
 
 
+async def _sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    if args.strip().lstrip("#").isdigit():  # a story's Sources button, typed
+        return await chat_cmds.story_sources(core, args, context)
+    return await chat_cmds.sources(core, args, context)
+
+
 COMMANDS: dict[str, Spec] = {
     spec.name: spec
     for spec in (
@@ -98,6 +105,55 @@ COMMANDS: dict[str, Spec] = {
             "/ask What did Huawei announce in Europe?",
             "an answer from the stored news, with its sources",
             _ask,
+        ),
+        Spec(
+            "start",
+            "/start",
+            "/start",
+            "register this chat for a daily digest and see what comes next",
+            chat_cmds.start,
+        ),
+        Spec(
+            "digest",
+            "/digest",
+            "/digest",
+            "this chat's digest now: the stories since the last one",
+            chat_cmds.digest,
+        ),
+        Spec(
+            "subscribe",
+            "/subscribe company NAME | keyword WORD | -keyword WORD",
+            "/subscribe company Huawei",
+            "choose what this chat's digest follows (no arguments: the list)",
+            chat_cmds.subscribe,
+        ),
+        Spec(
+            "unsubscribe",
+            "/unsubscribe company NAME | keyword WORD",
+            "/unsubscribe company Huawei",
+            "stop following a company or keyword",
+            chat_cmds.unsubscribe,
+        ),
+        Spec(
+            "settings",
+            "/settings [time HH:MM] [tz Area/City] [days mon-fri]",
+            "/settings time 07:30 tz Europe/Berlin",
+            "show or change when this chat gets its digest",
+            chat_cmds.settings_command,
+        ),
+        Spec(
+            "sources",
+            "/sources [STORY]",
+            "/sources",
+            "the feeds I read, or the articles behind a story",
+            _sources,
+        ),
+        Spec(
+            "quotes",
+            "/quotes STORY",
+            "/quotes 42",
+            "every quote of a story from a digest",
+            chat_cmds.quotes,
         ),
         Spec("help", "/help", "/help", "this list", _help),
     )
@@ -186,6 +242,17 @@ class CommandCore:
             },
         )
         return reply
+
+    async def story_action(self, action: str, context: ChatContext) -> Reply:
+        """The reply to a button's action payload (``summary:42``, ``quotes:42``,
+        ``sources:42``, ``company:Huawei``); never raises."""
+        command = command_from_action(action)
+        if command is None or command.name not in COMMANDS:
+            log.info("unknown button action", extra={"action": action[:64]})
+            return Reply.message(
+                "That button no longer works.", "Send /help to see what I can do.", ok=False
+            )
+        return await self.handle(command, context)
 
     async def find_company(self, name: str, context: ChatContext) -> CompanyResult:
         """/company's data: the company's latest stories, or suggestions (the CLI uses this)."""

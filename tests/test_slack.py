@@ -1,0 +1,414 @@
+"""The Slack adapter end to end: signed HTTP requests into the Bolt app that `newsbot run`
+starts, the real slack_sdk client against the loopback Web API (tests/slack_api.py), and the
+store filled through the real ingest from the loopback news site."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.chat.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
+from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
+from bot.chat.slack_render import blocks_text, button_actions
+from bot.config import Settings, SlackSettings
+from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
+from tests.slack_api import BOT_USER_ID, TEAM_ID, SlackAPIServer, signed_headers, validate_blocks
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "test-signing-secret"
+ADMIN = "U0ADMIN"
+CHANNEL = "C0NEWS"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def slack_settings(settings: Settings, server: SlackAPIServer) -> Settings:
+    return settings.model_copy(
+        update={
+            "slack": SlackSettings(
+                bot_token=server.token,
+                signing_secret=SECRET,
+                base_url=server.base_url,
+                mode="http",
+                port=_free_port(),
+                admins=[ADMIN],
+            )
+        }
+    )
+
+
+@pytest.fixture
+def slack_server() -> Iterator[SlackAPIServer]:
+    with SlackAPIServer() as server:
+        yield server
+
+
+class Workspace:
+    """The Slack side of a test: what users do, sent as Slack sends it, signed."""
+
+    def __init__(self, server: SlackAPIServer, bot: SlackBot, url: str) -> None:
+        self.server = server
+        self.bot = bot
+        self.url = url
+        self.http = aiohttp.ClientSession()
+
+    async def post(self, body: bytes, *, secret: str = SECRET, **kwargs: Any) -> int:
+        headers = signed_headers(body, secret, **kwargs)
+        async with self.http.post(self.url, data=body, headers=headers) as response:
+            await response.read()
+            status = response.status
+        await self.bot.idle()
+        return status
+
+    async def news(self, text: str, *, user: str = "U0USER", channel: str = CHANNEL) -> str:
+        """Run `/news text`; returns the response_url id."""
+        rid = f"R{time.monotonic_ns()}"
+        body = self.server.slash_command(
+            "/news", text, user_id=user, channel_id=channel, response_id=rid
+        )
+        assert await self.post(body) == 200
+        return rid
+
+    async def press(self, value: str, message_ts: str, *, channel: str = CHANNEL) -> int:
+        body = self.server.block_actions(
+            "newsbot:1", value, channel_id=channel, message_ts=message_ts
+        )
+        return await self.post(body)
+
+    async def event(self, event: dict[str, Any]) -> int:
+        payload = {
+            "token": "unused",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0NEWSBOT",
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "event": {"event_ts": event.get("ts"), **event},
+        }
+        return await self.post(json.dumps(payload).encode(), content_type="application/json")
+
+
+@pytest.fixture
+async def workspace(
+    testbot: ChatBot,
+    slack_server: SlackAPIServer,
+) -> AsyncIterator[Workspace]:
+    settings = slack_settings(testbot.settings, slack_server)
+    bot = SlackBot(testbot.core, settings, pace_seconds=0.01)
+    service = SlackService(bot, settings)
+    await service.start(host="127.0.0.1")
+    space = Workspace(slack_server, bot, f"http://127.0.0.1:{service.port}/slack/events")
+    try:
+        yield space
+    finally:
+        await space.http.close()
+        await service.stop()
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return blocks_text([{"blocks": m["blocks"] or []} for m in messages]) + "\n".join(
+        m["text"] for m in messages
+    )
+
+
+# --- the Bolt app over HTTP --------------------------------------------------------------------
+
+
+async def test_signed_requests_are_accepted_and_forged_or_stale_ones_get_401(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    body = slack_server.slash_command("/news", "help", channel_id=CHANNEL)
+    assert await workspace.post(body, secret="wrong-secret") == 401
+    assert await workspace.post(body, timestamp=int(time.time()) - 600) == 401
+    assert slack_server.posted == {}
+    assert await workspace.post(body) == 200
+    [answer] = slack_server.posted[CHANNEL]
+    assert "/news company" in texts([answer]) and validate_blocks(answer["blocks"]) == []
+    assert slack_server.count("auth.test") >= 1  # Bolt's first-request check, on our base URL
+
+
+async def test_a_new_user_gets_a_digest_presses_buttons_and_asks_in_the_thread(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    # /news digest in a channel: a Block Kit digest with buttons, posted with chat.postMessage.
+    await workspace.news("digest")
+    digest = slack_server.posted[CHANNEL]
+    assert digest, slack_server.responses
+    first = digest[0]
+    assert first["blocks"][0]["type"] == "header" and "digest" in first["text"].lower()
+    assert first["unfurl_links"] is False
+    for message in digest:
+        assert validate_blocks(message["blocks"]) == []
+    actions = button_actions([{"blocks": m["blocks"]} for m in digest])
+    summaries = [a for a in actions if a.startswith("summary:")]
+    assert summaries and any(a.startswith("quotes:") for a in actions)
+    assert any(a.startswith("sources:") for a in actions)
+    story = summaries[0]
+    parent = next(m for m in digest if story in button_actions([{"blocks": m["blocks"]}]))
+
+    # The Summary button: the longer summary, in the digest's thread.
+    assert await workspace.press(story, parent["ts"]) == 200
+    [long] = [m for m in slack_server.posted[CHANNEL] if m["thread_ts"] == parent["ts"]]
+    assert long["blocks"][0]["type"] == "header"
+    # The Sources button too.
+    assert await workspace.press(story.replace("summary", "sources"), parent["ts"]) == 200
+    in_thread = [m for m in slack_server.posted[CHANNEL] if m["thread_ts"] == parent["ts"]]
+    assert len(in_thread) == 2 and "<http" in json.dumps(in_thread[1]["blocks"])
+
+    # /news company huawei
+    before = len(slack_server.posted[CHANNEL])
+    await workspace.news("company huawei")
+    company = slack_server.posted[CHANNEL][before:]
+    assert company and "Huawei" in texts(company)
+
+    # "summary 1" replied in the digest's thread: answered in that thread.
+    await workspace.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "U0USER",
+            "text": "summary 1",
+            "ts": "1800000000.000100",
+            "thread_ts": digest[0]["ts"],
+            "channel_type": "channel",
+        }
+    )
+    answered = [m for m in slack_server.posted[CHANNEL] if m["thread_ts"] == digest[0]["ts"]]
+    assert answered and answered[-1]["blocks"][0]["type"] == "header"
+    # A "summary" in a thread that is not ours is left alone.
+    count = len(slack_server.posted[CHANNEL])
+    await workspace.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "U0USER",
+            "text": "summary",
+            "ts": "1800000000.000200",
+            "thread_ts": "1700000000.999999",
+        }
+    )
+    assert len(slack_server.posted[CHANNEL]) == count
+
+    # @newsbot company huawei: answered in the mention's thread.
+    await workspace.event(
+        {
+            "type": "app_mention",
+            "channel": CHANNEL,
+            "user": "U0USER",
+            "text": f"<@{BOT_USER_ID}> company huawei",
+            "ts": "1800000000.000300",
+        }
+    )
+    mention = slack_server.posted[CHANNEL][-1]
+    assert mention["thread_ts"] == "1800000000.000300" and "Huawei" in texts([mention])
+
+    # /news ask and /news help
+    before = len(slack_server.posted[CHANNEL])
+    await workspace.news("ask What did Huawei announce?")
+    await workspace.news("")
+    assert len(slack_server.posted[CHANNEL]) >= before + 2
+    assert "/news subscribe" in texts(slack_server.posted[CHANNEL][-1:])
+
+
+async def test_only_configured_admins_change_a_channel(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    refused = await workspace.news("settings time 07:30", user="U0SOMEONE")
+    [answer] = slack_server.responses[refused]
+    assert answer["response_type"] == "ephemeral" and "admin" in answer["text"].lower()
+    assert CHANNEL not in slack_server.posted
+    await workspace.news("settings time 07:30 tz Europe/Berlin", user=ADMIN)
+    await workspace.news("subscribe company huawei", user=ADMIN)
+    shown = texts(slack_server.posted[CHANNEL])
+    assert "07:30" in shown and "Huawei" in shown
+    # In a direct message the user changes their own settings.
+    await workspace.news("settings time 06:00", user="U0SOMEONE", channel="D0DM")
+    assert "06:00" in texts(slack_server.posted["D0DM"])
+
+
+async def test_slack_errors_are_logged_and_the_user_gets_a_short_answer(
+    workspace: Workspace, slack_server: SlackAPIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    slack_server.fail_next("chat.postMessage", "internal_error")
+    rid = await workspace.news("company huawei")
+    [answer] = slack_server.responses[rid]
+    assert answer["response_type"] == "ephemeral"
+    assert "internal_error" in answer["text"] and "Traceback" not in answer["text"]
+    refused = [r for r in caplog.records if r.getMessage() == "slack refused a message"]
+    assert refused and refused[0].__dict__["error"] == "internal_error"
+    assert not any(r.exc_info for r in caplog.records if r.name.startswith("newsbot"))
+
+    # Where the bot is not a member, the answer goes through the command's response_url.
+    slack_server.kick("C0OUT")
+    rid = await workspace.news("company huawei", channel="C0OUT")
+    [shared] = slack_server.responses[rid]
+    assert shared["response_type"] == "in_channel" and "Huawei" in json.dumps(shared)
+
+
+# --- posting: rate limits and long digests -----------------------------------------------------
+
+
+def _digest(stories: int) -> Reply:
+    reply = Reply([Heading(f"Your digest: {stories} stories")])
+    for n in range(1, stories + 1):
+        reply.add(
+            para(Bold(f"{n}. Story {n}: <!channel> & @here")),
+            para("What happened, in two sentences of a summary. " * 6),
+            QuoteBlock(f"We said {n} things", "A spokesperson"),
+            para("2026-11-25 08:00 UTC · 1 source: ", Link("Wire", f"https://w.example/{n}")),
+            Buttons((Button("Summary", f"summary:{n}"), Button("Quotes", f"quotes:{n}"))),
+        )
+    return reply
+
+
+def _bot(server: SlackAPIServer, settings: Settings, pace: float) -> SlackBot:
+    return SlackBot(None, slack_settings(settings, server), pace_seconds=pace)  # type: ignore[arg-type]
+
+
+async def test_a_60_story_digest_is_split_in_order_within_the_limits(
+    slack_server: SlackAPIServer,
+) -> None:
+    slack_server.enforce_limits = True  # one message per second per channel, else 429
+    bot = _bot(slack_server, Settings(), pace=1.0)
+    sent = await bot.send("C0BIG", _digest(60))
+    posted = slack_server.posted["C0BIG"]
+    assert [m["ts"] for m in posted] == sent and len(sent) >= 2
+    assert slack_server.too_many_requests == 0
+    for part, message in enumerate(posted, start=1):
+        assert validate_blocks(message["blocks"]) == []
+        assert message["text"].endswith(f"({part}/{len(posted)})")
+        assert "<!channel>" not in json.dumps(message)
+    numbers = [a for a in button_actions(posted) if a.startswith("summary:")]
+    assert numbers == [f"summary:{n}" for n in range(1, 61)]
+    # Every message remembers its own stories, for "summary N" in its thread.
+    assert [s for ts in sent for s in bot.posted[("C0BIG", ts)].stories] == list(range(1, 61))
+
+
+async def test_429_retry_after_holds_up_that_channel_only(slack_server: SlackAPIServer) -> None:
+    bot = _bot(slack_server, Settings(), pace=0.0)
+    slack_server.fail_next("chat.postMessage", "ratelimited", channel="C0SLOW", retry_after=1)
+    done: dict[str, float] = {}
+    began = time.monotonic()
+
+    async def send(channel: str) -> None:
+        await bot.send(channel, Reply.message(f"hello {channel}"))
+        done[channel] = time.monotonic() - began
+
+    await asyncio.gather(send("C0SLOW"), send("C0FAST"))
+    assert done["C0FAST"] < 0.8 <= 1.0 <= done["C0SLOW"]
+    assert [m["text"] for m in slack_server.posted["C0SLOW"]] == ["hello C0SLOW"]
+    assert slack_server.too_many_requests == 1
+
+
+def test_news_subcommands_and_thread_numbers() -> None:
+    assert parse_news("company  Huawei").name == "company"
+    assert parse_news("company  Huawei").args == "Huawei"
+    assert parse_news(f"<@{BOT_USER_ID}> ask who?").name == "ask"
+    assert parse_news("").name == "help"
+    ids, numbers = story_numbers(_digest(3))
+    assert ids == [1, 2, 3] and numbers == {1: 1, 2: 2, 3: 3}
+
+
+# --- inside `newsbot run` ----------------------------------------------------------------------
+
+
+async def test_due_channels_get_their_digest_on_schedule(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.chat.slack import send_due_digests
+    from bot.store.chats import ChatStore
+
+    now = datetime.now(UTC)
+    store = workspace.bot.core.store
+    due, later = now.strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
+    await ChatStore(store).ensure("slack", "C0DAILY", timezone="UTC", digest_time=due)
+    await ChatStore(store).ensure("slack", "C0LATER", timezone="UTC", digest_time=later)
+    assert await send_due_digests(workspace.bot, now) == 1
+    assert "C0LATER" not in slack_server.posted
+    assert slack_server.posted["C0DAILY"][0]["blocks"][0]["type"] == "header"
+    assert await send_due_digests(workspace.bot, now) == 0  # not twice in the hour
+
+
+def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(
+    tmp_path: Path, slack_server: SlackAPIServer
+) -> None:
+    port = _free_port()
+    config = tmp_path / "newsbot.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "newsbot.db"}"\n'
+        f'[ingest]\nfeeds_file = "{tmp_path / "none.opml"}"\n'
+        f'[slack]\nbase_url = "{slack_server.base_url}"\nmode = "http"\nport = {port}\n'
+    )
+    env = {
+        **os.environ,
+        "NEWSBOT_CONFIG": str(config),
+        "NEWSBOT_SLACK__BOT_TOKEN": slack_server.token,
+        "NEWSBOT_SLACK__SIGNING_SECRET": SECRET,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = slack_server.slash_command("/news", "help", channel_id=CHANNEL)
+        status = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status is None:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/slack/events",
+                    data=body,
+                    headers=signed_headers(body, SECRET),
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    status = response.status
+            except (ConnectionError, urllib.error.URLError):
+                time.sleep(0.2)
+        assert status == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not slack_server.posted[CHANNEL]:
+            time.sleep(0.1)
+        assert "/news company" in texts(slack_server.posted[CHANNEL])
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "slack listening" in err and "stopping" in err
+
+
+def test_the_manifest_defines_news_socket_mode_and_the_scopes() -> None:
+    manifest = (ROOT / "slack-app-manifest.yml").read_text(encoding="utf-8")
+    assert "- command: /news" in manifest and "socket_mode_enabled: true" in manifest
+    for scope in ("chat:write", "commands", "app_mentions:read", "channels:history", "users:read"):
+        assert f"- {scope}" in manifest
+    for event in ("app_mention", "message.channels"):
+        assert f"- {event}" in manifest
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "slack-app-manifest.yml" in readme and "NEWSBOT_SLACK__APP_TOKEN" in readme

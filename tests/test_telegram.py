@@ -1,0 +1,303 @@
+"""The Telegram adapter end to end: the REAL python-telegram-bot against the loopback Bot API
+(tests/telegram_api.py), over a store filled through the real ingest (tests/chatbot.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+
+from bot.chat.reply import Heading, Reply, para
+from bot.chat.telegram import MENU, TelegramBot
+from bot.config import Settings, TelegramSettings
+from bot.store.chats import ChatStore
+from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
+from tests.telegram_api import BotAPIServer, parse_html
+
+TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
+SECRET = "s3cret-token_42"
+
+# PTB 22 warns, whenever a RetryAfter is built, that retry_after will become a timedelta.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
+)
+
+
+@pytest.fixture
+def tg_server() -> Iterator[BotAPIServer]:
+    with BotAPIServer() as server:
+        yield server
+
+
+def tg_settings(settings: Settings, server: BotAPIServer, **telegram: object) -> Settings:
+    section = TelegramSettings(base_url=f"{server.base_url}/bot", token=TOKEN, **telegram)
+    return settings.model_copy(update={"telegram": section})
+
+
+@pytest.fixture
+async def tgbot(testbot: ChatBot, tg_server: BotAPIServer) -> AsyncIterator[TelegramBot]:
+    bot = TelegramBot(testbot.core, tg_settings(testbot.settings, tg_server), TOKEN)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def says(server: BotAPIServer, chat: int, text: str, user: int, **kw: object) -> list[dict]:
+    """The user writes; returns the bot's messages sent in answer."""
+    before = len(server.sent[chat])
+    server.user_says(chat, text, user_id=user, **kw)  # type: ignore[arg-type]
+    await server.wait_sent(chat, before + 1, timeout=20)
+    await asyncio.sleep(0.2)  # the rest of a multi-part answer
+    return server.sent[chat][before:]
+
+
+def plain(messages: list[dict]) -> str:
+    return "\n".join(m["plain"] for m in messages)
+
+
+async def test_a_new_user_starts_sets_subscribes_reads_and_asks(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    menu = next(iter(tg_server.commands.values()))
+    assert [c["command"] for c in menu] == [name for name, _ in MENU]
+
+    welcome = await says(tg_server, 42, "/start", 42)
+    assert "08:00 (UTC)" in plain(welcome) and welcome[0]["parse_mode"] == "HTML"
+
+    saved = await says(tg_server, 42, "/settings time 07:30 tz Europe/Berlin", 42)
+    assert "07:30 (Europe/Berlin)" in plain(saved)
+
+    subscribed = await says(tg_server, 42, "/subscribe company huawei", 42)
+    assert "Subscribed: Huawei" in plain(subscribed)
+
+    digest = await says(tg_server, 42, "/digest", 42)
+    assert "Huawei" in plain(digest)
+    stories = [m for m in digest if m["reply_markup"]]
+    assert stories and all(m["link_preview_options"]["is_disabled"] for m in digest)
+    row = stories[0]["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in row] == ["Summary", "Quotes", "Sources"]
+    story_id = row[0]["callback_data"].split(":")[1]
+    for message in digest:
+        parse_html(message["text"])  # valid Telegram HTML
+        assert len(message["plain"]) <= 4096
+
+    before = len(tg_server.sent[42])
+    tg_server.user_presses(42, stories[0]["message_id"], f"summary:{story_id}", user_id=42)
+    await tg_server.wait_sent(42, before + 1)
+    assert tg_server.callback_answers  # answered, so the button stops spinning
+    longer = tg_server.sent[42][before]
+    assert longer["reply_to"] == stories[0]["message_id"] and "Sources:" in longer["plain"]
+
+    before = len(tg_server.sent[42])
+    tg_server.user_presses(42, stories[0]["message_id"], f"sources:{story_id}", user_id=42)
+    await tg_server.wait_sent(42, before + 1)
+
+    replied = await says(tg_server, 42, "summary", 42, reply_to=stories[0]["message_id"])
+    assert replied[0]["plain"].splitlines()[0] == longer["plain"].splitlines()[0]
+
+    slash = await says(tg_server, 42, "/summary", 42, reply_to=stories[0]["message_id"])
+    assert slash[0]["plain"].splitlines()[0] == longer["plain"].splitlines()[0]
+
+    answer = await says(tg_server, 42, "/ask What did Huawei announce?", 42)
+    assert answer and answer[0]["plain"]
+
+
+async def test_group_admins_only_and_addressing(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    group = -1001000
+    tg_server.add_chat(group, "supergroup")
+    tg_server.set_member(group, 5, "member")
+    tg_server.set_member(group, 6, "administrator")
+    refused = await says(tg_server, group, "/settings time 09:00", 5)
+    assert "administrators" in plain(refused)
+    allowed = await says(tg_server, group, "/settings@newsbot_test_bot time 09:00", 6)
+    assert "09:00" in plain(allowed)
+
+    tg_server.user_says(group, "/company@OtherBot huawei", user_id=5)
+    shown = await says(tg_server, group, "/help", 5)
+    assert "Here is what I can do" in plain(shown)
+    assert len(tg_server.sent[group]) == 2 + len(shown)  # nothing answered the other bot's command
+
+
+async def test_a_long_reply_arrives_as_ordered_parts(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    text = " ".join(f"Sentence {i} of a very long digest & <stuff>." for i in range(250))
+    assert len(text) > 10_000
+    sent = await tgbot.send_reply(50, Reply([Heading("Long"), para(text)]))
+    messages = tg_server.sent[50]
+    assert len(sent) == len(messages) >= 3
+    assert all(len(m["plain"]) <= 4096 for m in messages)
+    joined = " ".join(m["plain"] for m in messages)
+    assert " ".join(joined.split()) == " ".join(("Long " + text).split())
+
+
+async def test_forbidden_pauses_the_chat(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    await says(tg_server, 43, "/start", 43)
+    tg_server.block(43)
+    chats = ChatStore(testbot.store)
+    chat = await chats.get("telegram", "43")
+    assert chat is not None and not chat.paused
+    assert await tgbot.send_digest(chat) == []
+    paused = await chats.get("telegram", "43")
+    assert paused is not None and paused.paused
+    assert await tgbot.send_digest(paused) == []  # a paused chat is not sent to
+
+
+async def test_retry_after_is_honoured(tgbot: TelegramBot, tg_server: BotAPIServer) -> None:
+    tg_server.fail_next(44, "retry_after", retry_after=1, method="sendMessage")
+    began = time.monotonic()
+    sent = await tgbot.send_reply(44, Reply.message("hello"))
+    assert len(sent) == 1 and time.monotonic() - began >= 1.0
+    assert [m["plain"] for m in tg_server.sent[44]] == ["hello"]
+
+
+async def test_a_migrated_group_is_followed(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    chats = ChatStore(testbot.store)
+    await chats.ensure("telegram", "-4242", timezone="UTC", digest_time="08:00")
+    tg_server.migrate(-4242, -1001234567890)
+    await tgbot.send_reply(-4242, Reply.message("digest", "part two"))
+    assert [m["plain"] for m in tg_server.sent[-1001234567890]] == ["digest\n\npart two"]
+    assert await chats.get("telegram", "-4242") is None
+    assert await chats.get("telegram", "-1001234567890") is not None
+
+
+async def test_unparsable_html_is_resent_as_plain_text(
+    tgbot: TelegramBot, tg_server: BotAPIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg_server.fail_next(
+        45, "bad_request", method="sendMessage", description="can't parse entities: boom"
+    )
+    await tgbot.send_reply(45, Reply([para("a < b & c")]))
+    [message] = tg_server.sent[45]
+    assert message["parse_mode"] is None and message["plain"] == "a < b & c"
+    assert "plain text" in caplog.text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_checks_the_secret_token(testbot: ChatBot, tg_server: BotAPIServer) -> None:
+    port = _free_port()
+    settings = tg_settings(
+        testbot.settings,
+        tg_server,
+        webhook_url="https://bot.example.com/telegram/hook",
+        webhook_secret=SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    bot = TelegramBot(testbot.core, settings, TOKEN)
+    await bot.start()
+    try:
+        assert tg_server.webhook["url"] == "https://bot.example.com/telegram/hook"
+        assert tg_server.webhook["secret_token"] == SECRET
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 77, "type": "private", "first_name": "Ann"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Ann"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with session.post(url, json=update, headers=headers) as response:
+                    assert response.status == 403
+            assert not tg_server.sent[77]
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 200
+        [help_message] = await tg_server.wait_sent(77)
+        assert "Here is what I can do" in help_message["plain"]
+    finally:
+        await bot.stop()
+
+
+async def test_due_digests_go_to_chats_at_their_own_time(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.store import utcnow
+
+    now = utcnow()
+    berlin = now.astimezone(ZoneInfo("Europe/Berlin"))
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[berlin.weekday()]
+    await says(tg_server, 46, "/start", 46)
+    await says(tg_server, 46, f"/settings time {berlin:%H:%M} tz Europe/Berlin days {day}", 46)
+    other = (now + timedelta(hours=2)).strftime("%H:%M")
+    await says(tg_server, 47, f"/settings time {other}", 47)
+    before = {chat: len(tg_server.sent[chat]) for chat in (46, 47)}
+    assert await tgbot.send_due_digests(now) == 1
+    assert len(tg_server.sent[46]) > before[46] and len(tg_server.sent[47]) == before[47]
+    assert "Your digest" in tg_server.sent[46][before[46]]["plain"]
+    assert await tgbot.send_due_digests(now) == 0  # once per window
+
+
+def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(
+    tmp_path, tg_server: BotAPIServer
+) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    config = tmp_path / "newsbot.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/data/newsbot.db"\n'
+        f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n'
+        f'[telegram]\nbase_url = "{tg_server.base_url}/bot"\n'
+    )
+    env = {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not tg_server.commands and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tg_server.commands, "setMyCommands was not called"
+        tg_server.user_says(42, "/start", user_id=42)
+        while not tg_server.sent[42] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Welcome to newsbot" in tg_server.sent[42][0]["plain"]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "telegram bot is running" in err
