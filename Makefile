@@ -17,7 +17,7 @@ demo: $(STAMP)  ## serve the sample news site, poll it into data/demo.db, print 
 	$(BIN)/newsbot demo
 
 test: $(STAMP)  ## the whole test suite (PostgreSQL too when NEWSBOT_TEST_POSTGRES_URL is set)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 run: $(STAMP)  ## the service: polling and daily digests (config/newsbot.toml)
 	$(BIN)/newsbot run

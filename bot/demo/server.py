@@ -103,7 +103,10 @@ class LoopbackServer:
         self._server.routes = dict(routes or {})
         self._server.post_routes = dict(post_routes or {})
         self._server.hits = {}
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
