@@ -52,9 +52,11 @@ def test_newest_first_and_the_rest_counted() -> None:
 def test_identical_texts_from_two_sources_are_one_story() -> None:
     same = "The same wire text. Word for word."
     stories, _ = select_stories([art(1, same, "AFP"), art(2, same, "Le Monde")], max_stories=10)
-    assert len(stories) == 1 and stories[0].sources == ["AFP", "Le Monde"]
-    text = render_console(Digest(None, T0, [item(stories[0].lead, ["x."])]))
-    assert "AFP" in text
+    # Le Monde's copy was published an hour earlier: the first report leads.
+    assert len(stories) == 1 and stories[0].sources == ["Le Monde", "AFP"]
+    summary = Summary(["x."], [], [], [], "extractive")
+    text = render_console(Digest(None, T0, [DigestItem(stories[0], summary)]))
+    assert "Le Monde, AFP ·" in text
 
 
 def test_key_quote_with_speaker_is_shown() -> None:
@@ -114,3 +116,14 @@ async def test_console_digest_shows_what_is_new_since_the_last_one(
     await store.add_article(late, "k9")
     third = await console_digest(store, settings, summarizer, now=T0 + timedelta(hours=3))
     assert third.stories == 1 and "Title 9" in third.text
+
+
+def test_articles_of_one_stored_story_are_one_item_led_by_the_first_report() -> None:
+    original = art(5, "Intel sells its network unit. The wire's own text.", "Harbor Wire")
+    copy = art(1, "Republished. Intel sells its network unit. The wire's text.", "Markets Daily")
+    other = art(2, "Floods in Valencia. Roads closed.", "El País")
+    original.story_id = copy.story_id = 7
+    other.story_id = 8
+    stories, _ = select_stories([copy, other, original], max_stories=10)
+    assert [s.id for s in stories] == [7, 8]  # ranked by the newest report in each story
+    assert stories[0].lead is original and stories[0].sources == ["Harbor Wire", "Markets Daily"]

@@ -8,25 +8,30 @@ from bot.models import Article, Story
 
 
 def stories_from_articles(articles: list[Article]) -> list[Story]:
-    """One story per distinct text; identical texts under several URLs are one story.
-
-    Real clustering of one event across sources arrives with the stories issue (#4).
-    """
-    by_hash: dict[str, Story] = {}
+    """The window's articles grouped into their stored stories (the indexer's clustering);
+    an article not indexed yet is grouped with identical texts only."""
+    groups: dict[tuple[str, object], Story] = {}
     for article in articles:
-        story = by_hash.get(article.content_hash)
+        key = ("story", article.story_id) if article.story_id else ("text", article.content_hash)
+        story = groups.get(key)
         if story is None:
-            by_hash[article.content_hash] = Story(articles=[article])
+            groups[key] = Story(articles=[article], id=article.story_id)
         else:
             story.articles.append(article)
-    return list(by_hash.values())
+    for story in groups.values():
+        # The first report leads: a syndicated copy comes after its original.
+        story.articles.sort(key=_when)
+    return list(groups.values())
+
+
+def _when(article: Article) -> datetime:
+    stamp = article.published or article.fetched_at
+    assert stamp is not None
+    return stamp
 
 
 def _recency(story: Story) -> datetime:
-    lead = story.lead
-    stamp = lead.published or lead.fetched_at
-    assert stamp is not None
-    return stamp
+    return max(_when(a) for a in story.articles)
 
 
 def select_stories(articles: list[Article], *, max_stories: int) -> tuple[list[Story], int]:
