@@ -562,16 +562,9 @@ async def slack_service(
     if not slack_configured(settings):
         yield None
         return
-    from bot.chat.wiring import chat_fetcher_factory
-    from bot.summarize.embedded import load_gazetteer
+    from bot.chat.wiring import make_core
 
-    core = CommandCore(
-        store,
-        summarizer,
-        load_gazetteer(settings.companies.file),
-        settings,
-        chat_fetcher_factory(settings),
-    )
+    core = make_core(store, summarizer, settings)
     service = SlackService(SlackBot(core, settings), settings)
     try:
         await service.start()

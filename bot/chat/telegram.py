@@ -422,16 +422,9 @@ async def telegram_service(
     if not token:
         yield None
         return
-    from bot.chat.wiring import chat_fetcher_factory
-    from bot.summarize.embedded import load_gazetteer
+    from bot.chat.wiring import make_core
 
-    core = CommandCore(
-        store,
-        summarizer,
-        load_gazetteer(settings.companies.file),
-        settings,
-        chat_fetcher_factory(settings),
-    )
+    core = make_core(store, summarizer, settings)
     bot = TelegramBot(core, settings, token)
     try:
         await bot.start()

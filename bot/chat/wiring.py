@@ -9,6 +9,8 @@ from bot.chat.core import ChatContext, CommandCore, FetcherFactory
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher
 from bot.ingest.guard import UrlGuard, guarded_fetcher
+from bot.store import Store
+from bot.summarize.base import Summarizer
 
 # The console is one chat, the same one `newsbot digest` records its digests for.
 CONSOLE = ChatContext("console", "console", "console", is_admin=True)
@@ -32,20 +34,26 @@ def chat_fetcher_factory(settings: Settings, allow: Iterable[str] = ()) -> Fetch
     return make
 
 
+def make_core(store: Store, summarizer: Summarizer, settings: Settings) -> CommandCore:
+    """The command core every chat adapter and the CLI share, built from the settings."""
+    from bot.summarize.embedded import load_gazetteer
+
+    return CommandCore(
+        store,
+        summarizer,
+        load_gazetteer(settings.companies.file),
+        settings,
+        chat_fetcher_factory(settings, settings.ingest.allow_private),
+    )
+
+
 @asynccontextmanager
 async def open_core(settings: Settings) -> AsyncIterator[CommandCore]:
     """A CommandCore on the configured store and summarizer, closed on exit."""
     from bot.app import open_store, open_summarizer
-    from bot.summarize.embedded import load_gazetteer
 
     async with open_store(settings) as store, open_summarizer(settings, store) as summarizer:
-        core = CommandCore(
-            store,
-            summarizer,
-            load_gazetteer(settings.companies.file),
-            settings,
-            chat_fetcher_factory(settings, settings.ingest.allow_private),
-        )
+        core = make_core(store, summarizer, settings)
         try:
             yield core
         finally:
