@@ -52,7 +52,8 @@ from bot.models import Article, TextSource  # noqa: E402
 from bot.nlp.companies import CompanyMention, Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
 from bot.store import Store, utcnow  # noqa: E402
-from bot.store.news import MAX_NAME_CHARS, NewsIndex, _clean_name, search_terms  # noqa: E402
+from bot.store.news import NewsIndex, search_terms  # noqa: E402
+from bot.store.news import company_rows as index_rows  # noqa: E402
 from bot.store.schema import article_companies, articles, stories  # noqa: E402
 from bot.summarize.embedded import ExtractiveSummarizer  # noqa: E402
 
@@ -707,21 +708,7 @@ async def _bulk_index(store: Store, corpus: Corpus, stored: list[Article]) -> No
     company_rows = []
     for (_, _, event), article, mentions in zip(corpus.items, stored, corpus.mentions, strict=True):
         members.setdefault(event, []).append(article)
-        rows: dict[str, dict[str, Any]] = {}
-        for m in mentions:  # as NewsIndex.save_index
-            name = _clean_name(m.name)[:MAX_NAME_CHARS]
-            if name and (name not in rows or rows[name]["score"] < m.score):
-                rows[name] = {
-                    "article_id": article.id,
-                    "company": name,
-                    "known": m.known,
-                    "mentions": m.count,
-                    "first_offset": m.first_offset,
-                    "in_title": m.in_title,
-                    "score": m.score,
-                    "published_at": article.published,
-                }
-        company_rows.extend(rows.values())
+        company_rows.extend(index_rows(article.id, mentions, article.published))
     now = utcnow()
     groups = list(members.values())
     async with store.engine.begin() as conn:

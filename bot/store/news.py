@@ -68,6 +68,27 @@ def _clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
+def company_rows(
+    article_id: int, mentions: list[CompanyMention], published_at: datetime | None
+) -> list[dict[str, Any]]:
+    """The article_companies rows of one article: one per cleaned name, the best mention."""
+    rows: dict[str, dict[str, Any]] = {}
+    for m in mentions:
+        name = _clean_name(m.name)[:MAX_NAME_CHARS]
+        if name and (name not in rows or rows[name]["score"] < m.score):
+            rows[name] = {
+                "article_id": article_id,
+                "company": name,
+                "known": m.known,
+                "mentions": m.count,
+                "first_offset": m.first_offset,
+                "in_title": m.in_title,
+                "score": m.score,
+                "published_at": published_at,
+            }
+    return list(rows.values())
+
+
 class NewsIndex:
     """Stories, company mentions and search over the store's articles."""
 
@@ -133,22 +154,9 @@ class NewsIndex:
             await conn.execute(
                 delete(article_companies).where(article_companies.c.article_id == article_id)
             )
-            rows: dict[str, dict[str, Any]] = {}
-            for m in mentions:
-                name = _clean_name(m.name)[:MAX_NAME_CHARS]
-                if name and (name not in rows or rows[name]["score"] < m.score):
-                    rows[name] = {
-                        "article_id": article_id,
-                        "company": name,
-                        "known": m.known,
-                        "mentions": m.count,
-                        "first_offset": m.first_offset,
-                        "in_title": m.in_title,
-                        "score": m.score,
-                        "published_at": row.at,
-                    }
+            rows = company_rows(article_id, mentions, row.at)
             if rows:
-                await conn.execute(article_companies.insert(), list(rows.values()))
+                await conn.execute(article_companies.insert(), rows)
 
     # reading ---------------------------------------------------------------------------------
 
