@@ -25,6 +25,7 @@ run: $(STAMP)  ## the service: polling and daily digests (config/newsbot.toml)
 bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/commands.py
+	$(BIN)/python bench/delivery.py
 
 lint: $(STAMP)  ## ruff and hadolint
 	$(BIN)/ruff check .

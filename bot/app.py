@@ -66,6 +66,7 @@ def make_fetcher(settings: Settings) -> Fetcher:
         max_bytes=ingest.max_body_bytes,
         max_redirects=ingest.max_redirects,
         per_host=ingest.per_host_concurrency,
+        deadline=ingest.request_deadline_seconds,
     )
 
 

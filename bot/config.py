@@ -7,6 +7,7 @@ reference (``<name>_file``); a secret written into the config file is an error t
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG = Path("config/newsbot.toml")
 ENV_PREFIX = "NEWSBOT_"
+# Slack's ids of workspaces (T…), channels (C…, G…, D…) and users (U…, W…).
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 
 # (section, key) of every secret; each has a companion "<key>_file" setting.
 SECRETS: tuple[tuple[str, str], ...] = (
@@ -41,6 +44,7 @@ class Section(BaseModel):
 class StoreSettings(Section):
     url: str = "sqlite:///data/newsbot.db"
     url_file: Path | None = None
+    retention_days: int = Field(90, ge=0)
 
     @field_validator("url")
     @classmethod
@@ -50,11 +54,21 @@ class StoreSettings(Section):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("retention_days")
+    @classmethod
+    def _keep_a_week(cls, value: int) -> int:
+        if 0 < value < 7:
+            raise ValueError("expected 0 (keep everything) or at least 7 days")
+        return value
+
 
 class IngestSettings(Section):
     feeds_file: Path = Path("config/feeds.opml")
     user_agent: str = "newsbot/0.1 (self-hosted news digest; +https://github.com/newsbot/newsbot)"
     timeout_seconds: float = Field(20.0, gt=0)
+    request_deadline_seconds: float = Field(60.0, gt=0)
+    feed_time_budget_seconds: float = Field(120.0, gt=0)
+    host_time_budget_seconds: float = Field(300.0, gt=0)
     max_body_bytes: int = Field(10_000_000, ge=1024)
     max_redirects: int = Field(5, ge=0, le=20)
     per_host_concurrency: int = Field(2, ge=1)
@@ -124,6 +138,8 @@ class TelegramSettings(Section):
     webhook_secret_file: Path | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
+    allowed_chats: list[int] = []
+    allowed_users: list[int] = []
 
     @field_validator("webhook_url")
     @classmethod
@@ -144,6 +160,50 @@ class SlackSettings(Section):
     mode: Literal["socket", "http"] = "socket"
     port: int = Field(3000, ge=1, le=65535)
     admins: list[str] = []
+    allowed_workspaces: list[str] = []
+    allowed_channels: list[str] = []
+
+    @field_validator("allowed_workspaces", "allowed_channels")
+    @classmethod
+    def _slack_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _SLACK_ID.fullmatch(item):
+                raise ValueError(
+                    f"{item!r} is not a Slack id: expected ids such as T0123ABCD (workspace) "
+                    "or C0123ABCD (channel), not names; Slack shows them in a channel's or "
+                    "workspace's details"
+                )
+        return value
+
+
+class BotSettings(Section):
+    owners: list[str] = []
+
+    @field_validator("owners")
+    @classmethod
+    def _platform_user(cls, value: list[str]) -> list[str]:
+        for item in value:
+            platform, _, user = item.partition(":")
+            if not (
+                (platform == "telegram" and user.isdigit())
+                or (platform == "slack" and _SLACK_ID.fullmatch(user))
+            ):
+                raise ValueError(
+                    f'{item!r}: expected "platform:user_id" such as "telegram:12345" or '
+                    '"slack:U0123ABCD"'
+                )
+        return value
+
+
+class LimitsSettings(Section):
+    summary_per_hour: int = Field(20, ge=0)
+    ask_per_hour: int = Field(10, ge=0)
+
+
+class DeliverySettings(Section):
+    missed_grace_minutes: int = Field(180, ge=0)
+    lease_seconds: int = Field(60, ge=1)
+    concurrency: int = Field(64, ge=1, le=1000)
 
 
 class LogSettings(Section):
@@ -166,6 +226,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
+    bot: BotSettings = BotSettings()
+    limits: LimitsSettings = LimitsSettings()
+    delivery: DeliverySettings = DeliverySettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -1,11 +1,16 @@
-"""`newsbot run`: APScheduler jobs for polling, the console digest and a heartbeat."""
+"""`newsbot run`: APScheduler jobs for polling, digest planning, the console digest and a
+heartbeat; the delivery worker beside them in the same event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +21,15 @@ from sqlalchemy.engine import make_url
 
 from bot.app import console_digest, import_feeds, open_store, open_summarizer, poll_once
 from bot.config import Settings
+from bot.delivery.planner import DigestPlanner, Encoder
+from bot.delivery.sender import Sender
+from bot.delivery.worker import DeliveryWorker
 from bot.store import Store
+from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
+    from bot.chat.slack import SlackService
     from bot.chat.telegram import TelegramBot
 
 log = logging.getLogger("newsbot.run")
@@ -63,22 +73,74 @@ async def run_service(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         scheduler = _scheduler(store, settings, summarizer)
-        if telegram is not None:
-            _add_telegram_digests(scheduler, telegram)
-        if slack is not None:
-            slack.add_digest_job(scheduler)
+        delivery = await _delivery(store, summarizer, settings, telegram, slack)
+        worker_task = None
+        if delivery is not None:
+            planner, worker = delivery
+            scheduler.add_job(
+                planner.plan_due,
+                CronTrigger(second=2, timezone="UTC"),
+                id="digest:plan",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=50,
+                next_run_time=_now(),  # at start: what was missed within the grace
+            )
+            worker_task = asyncio.create_task(worker.run(stop), name="delivery")
         scheduler.start()
         log.info(
             "newsbot is running",
             extra={
                 "digest_time": settings.digest.default_time,
                 "timezone": settings.digest.default_timezone,
+                "platforms": sorted(delivery[1].senders) if delivery else [],
             },
         )
         await stop.wait()
-        log.info("stopping: finishing the jobs under way")
+        log.info("stopping: finishing the sends under way, parking the rest")
         scheduler.shutdown(wait=False)
+        if worker_task is not None:
+            await worker_task
         await asyncio.sleep(0)
+
+
+async def _delivery(
+    store: Store,
+    summarizer: Summarizer,
+    settings: Settings,
+    telegram: TelegramBot | None,
+    slack: SlackService | None,
+) -> tuple[DigestPlanner, DeliveryWorker] | None:
+    """The digest planner and the delivery worker for the chat platforms that are configured."""
+    from bot.chat import slack_send, telegram_send
+    from bot.chat.wiring import make_core
+
+    senders: dict[str, Sender] = {}
+    encoders: dict[str, Encoder] = {}
+    if telegram is not None:
+        senders["telegram"] = telegram.sender
+        encoders["telegram"] = telegram_send.encode_parts
+    if slack is not None:
+        senders["slack"] = slack.bot.sender
+        encoders["slack"] = slack_send.encode_parts
+    if not senders:
+        return None
+    core = telegram.core if telegram is not None else make_core(store, summarizer, settings)
+    section = settings.delivery
+    outbox = Outbox(store, _worker_name(), lease=timedelta(seconds=section.lease_seconds))
+    worker = DeliveryWorker(outbox, senders, concurrency=section.concurrency)
+    planner = DigestPlanner(
+        core,
+        outbox,
+        encoders,
+        grace=timedelta(minutes=section.missed_grace_minutes),
+        on_planned=worker.wake,
+    )
+    return planner, worker
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> AsyncIOScheduler:
@@ -100,6 +162,11 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
     def heartbeat() -> None:
         beat.touch()
 
+    async def retention() -> None:
+        from bot.store.retention import cleanup
+
+        await cleanup(store, settings, _now())
+
     hour, minute = settings.digest.default_time.split(":")
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -119,19 +186,15 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
         misfire_grace_time=3600,
     )
     scheduler.add_job(heartbeat, IntervalTrigger(seconds=30), id="heartbeat", next_run_time=_now())
-    return scheduler
-
-
-def _add_telegram_digests(scheduler: AsyncIOScheduler, telegram: TelegramBot) -> None:
-    """Each minute, send the Telegram chats whose digest time (in their own zone) has come."""
     scheduler.add_job(
-        telegram.send_due_digests,
-        CronTrigger(minute="*", timezone="UTC"),
-        id="digest:telegram",
+        retention,
+        CronTrigger(hour=3, minute=17, timezone="UTC"),
+        id="retention",
         max_instances=1,
         coalesce=True,
-        misfire_grace_time=50,
+        misfire_grace_time=6 * 3600,
     )
+    return scheduler
 
 
 def _now():  # type: ignore[no-untyped-def]

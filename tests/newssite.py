@@ -44,6 +44,18 @@ def _endless(total: int) -> Route:
     return lambda _headers: Response(200, chunks(), {"Content-Type": RSS}, conditional=False)
 
 
+def trickling(body: bytes, content_type: str, every: float = 0.2) -> Route:
+    """A route that sends its body one byte every ``every`` seconds: never idle long enough for
+    a read timeout, so only a deadline on the whole response stops it."""
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(len(body)):
+            time.sleep(every)
+            yield body[i : i + 1]
+
+    return lambda _headers: Response(200, chunks(), {"Content-Type": content_type})
+
+
 @functools.cache
 def _bomb_body() -> bytes:
     return gzip.compress(b"\0" * 60_000_000, compresslevel=9)
@@ -72,6 +84,8 @@ class NewsSite(LoopbackServer):
         self.routes.update(
             {
                 "/broken/slow.xml": _slow(5.0),
+                # 1,000 bytes at 5 a second: 200 s, however short the read timeout.
+                "/broken/trickle.xml": trickling(rss([]).ljust(1000), RSS),
                 "/broken/404.xml": _status(404),
                 "/broken/500.xml": _status(500),
                 "/broken/503.xml": _status(503, **{"Retry-After": "7200"}),

@@ -306,6 +306,7 @@ class SlackAPIServer(AiohttpLoopback):
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "api.test": lambda args: {"args": args},
         }
@@ -686,6 +687,9 @@ class SlackAPIServer(AiohttpLoopback):
         thread_ts = args.get("thread_ts") or None
         if thread_ts:
             message["thread_ts"] = str(thread_ts)
+        metadata = _json_arg(args.get("metadata"))
+        if metadata:
+            message["metadata"] = metadata
         self.messages[(channel["id"], ts)] = message
         self.posted[channel["id"]].append(
             {
@@ -732,6 +736,23 @@ class SlackAPIServer(AiohttpLoopback):
         if channel.get("is_private") and not channel.get("is_member"):
             raise SlackError("channel_not_found")
         return {"channel": channel}
+
+    def _conversations_history(self, args: JSONDict) -> JSONDict:
+        """A channel's top-level messages, newest first; metadata only with include_all_metadata
+        (as Slack does); ``oldest`` and ``limit`` honoured."""
+        channel = self._channel(args.get("channel"))
+        if not channel.get("is_member"):
+            raise SlackError("not_in_channel")
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        with_metadata = bool(_flag(args.get("include_all_metadata")))
+        found = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for (cid, ts), m in self.messages.items()
+            if cid == channel["id"] and float(ts) > oldest and "thread_ts" not in m
+        ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        return {"messages": found[:limit], "has_more": len(found) > limit}
 
     def _users_info(self, args: JSONDict) -> JSONDict:
         return {"user": self._user(args.get("user"))}

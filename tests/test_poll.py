@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from bot.config import IngestSettings, Settings
-from bot.demo.server import feed_urls
+from bot.demo.server import Response, feed_urls, static
 from bot.ingest.fetch import Fetcher
 from bot.ingest.poll import Poller, next_check_after_error, next_check_after_success
 from bot.models import TextSource
 from bot.store import Store, utcnow
-from tests.newssite import NewsSite
+from tests.newssite import RSS, NewsSite, rss
 
 BROKEN = [
     "/broken/slow.xml",
@@ -25,15 +27,17 @@ BROKEN = [
 ]
 
 
-def poller(store: Store, settings: Settings, clock=utcnow) -> tuple[Poller, Fetcher]:  # type: ignore[no-untyped-def]
+def poller(store: Store, settings: Settings, clock=utcnow, rng=None) -> tuple[Poller, Fetcher]:  # type: ignore[no-untyped-def]
     ingest = settings.ingest
     fetcher = Fetcher(
         user_agent="newsbot-test",
         timeout=ingest.timeout_seconds,
+        deadline=ingest.request_deadline_seconds,
         max_bytes=ingest.max_body_bytes,
         max_redirects=ingest.max_redirects,
+        per_host=ingest.per_host_concurrency,
     )
-    return Poller(store, fetcher, ingest, clock), fetcher
+    return Poller(store, fetcher, ingest, clock, rng), fetcher
 
 
 async def test_sample_site_is_stored_once(store: Store, settings: Settings, site: NewsSite) -> None:
@@ -149,3 +153,73 @@ def test_schedule_after_success_and_backoff_after_errors() -> None:
     assert next_check_after_error(now, settings, errors=1, retry_after=3600) - now == timedelta(
         hours=1
     )
+
+
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+async def test_feeds_polled_together_come_due_spread_out(
+    store: Store, settings: Settings, site: NewsSite
+) -> None:
+    site.routes["/many.xml"] = static(rss([]), RSS)
+    for n in range(200):
+        await store.add_feed(site.url(f"/many.xml?feed={n}"))
+    assert len(await store.due_feeds(NOW)) == 200  # a new feed is due at once
+    ingest = settings.ingest.model_copy(update={"per_host_concurrency": 8})
+    settings = settings.model_copy(update={"ingest": ingest})
+    poll, fetcher = poller(store, settings, clock=lambda: NOW, rng=random.Random(8))
+    async with fetcher:
+        report = await poll.poll_due()
+    assert len(report.feeds) == 200 and report.failed == []
+    waits = sorted(f.next_check_at - NOW for f in await store.list_feeds() if f.next_check_at)
+    assert len(waits) == 200
+    # Every 30 minutes, moved by up to 3 minutes either way: over 6 minutes, not in one instant.
+    assert timedelta(minutes=27) <= waits[0] and waits[-1] <= timedelta(minutes=33)
+    assert waits[-1] - waits[0] > timedelta(minutes=5)
+    assert max(Counter(int(w.total_seconds() // 60) for w in waits).values()) < 60
+    assert 40 < len(await store.due_feeds(NOW + timedelta(minutes=30))) < 160
+
+
+async def test_jitter_never_undercuts_a_retry_after(
+    store: Store, settings: Settings, site: NewsSite
+) -> None:
+    site.routes["/busy.xml"] = lambda _headers: Response(
+        503, b"busy", {"Retry-After": "600"}, conditional=False
+    )
+    for n in range(50):
+        await store.add_feed(site.url(f"/busy.xml?feed={n}"))
+    settings = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"poll_interval_minutes": 5})}
+    )
+    poll, fetcher = poller(store, settings, clock=lambda: NOW, rng=random.Random(3))
+    async with fetcher:
+        report = await poll.poll_due()
+    assert len(report.failed) == 50
+    waits = [f.next_check_at - NOW for f in await store.list_feeds() if f.next_check_at]
+    assert len(waits) == 50 and min(waits) >= timedelta(seconds=600)
+    assert max(waits) <= timedelta(seconds=660) and len(set(waits)) > 40
+
+
+def test_jitter_keeps_what_the_server_asked_and_the_backoff_cap() -> None:
+    settings = IngestSettings(poll_interval_minutes=30, max_backoff_minutes=600)
+    rng = random.Random(5)
+    for _ in range(500):
+        after_error = [
+            next_check_after_error(NOW, settings, errors=n, retry_after=None, rng=rng) - NOW
+            for n in range(1, 15)
+        ]
+        assert all(w <= timedelta(minutes=600) for w in after_error)
+        assert all(w >= timedelta(minutes=540) for w in after_error[5:])  # capped, jittered down
+        assert next_check_after_error(
+            NOW, settings, errors=1, retry_after=3600, rng=rng
+        ) - NOW >= timedelta(hours=1)
+        # A Retry-After beyond the cap waits exactly the cap.
+        assert next_check_after_error(
+            NOW, settings, errors=1, retry_after=10**6, rng=rng
+        ) - NOW == timedelta(minutes=600)
+        assert next_check_after_success(
+            NOW, settings, ttl_minutes=None, max_age=7200, rng=rng
+        ) - NOW >= timedelta(hours=2)
+        assert next_check_after_success(
+            NOW, settings, ttl_minutes=120, max_age=None, rng=rng
+        ) - NOW >= timedelta(hours=2)

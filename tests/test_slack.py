@@ -332,23 +332,53 @@ def test_news_subcommands_and_thread_numbers() -> None:
 # --- inside `newsbot run` ----------------------------------------------------------------------
 
 
-async def test_due_channels_get_their_digest_on_schedule(
+async def test_due_channels_get_their_digest_on_schedule_and_thread_follow_ups_survive(
     workspace: Workspace, slack_server: SlackAPIServer
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.chat.slack import send_due_digests
+    from bot.chat.slack_send import encode_parts
+    from bot.delivery.planner import DigestPlanner
+    from bot.delivery.worker import DeliveryWorker
     from bot.store.chats import ChatStore
+    from bot.store.outbox import Outbox
 
-    now = datetime.now(UTC)
+    soon = datetime.now(UTC) + timedelta(minutes=1)
     store = workspace.bot.core.store
-    due, later = now.strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
+    due, later = soon.strftime("%H:%M"), (soon + timedelta(hours=2)).strftime("%H:%M")
     await ChatStore(store).ensure("slack", "C0DAILY", timezone="UTC", digest_time=due)
     await ChatStore(store).ensure("slack", "C0LATER", timezone="UTC", digest_time=later)
-    assert await send_due_digests(workspace.bot, now) == 1
+    slack_server.add_channel("C0DAILY", "daily")
+    outbox = Outbox(store, "test", lease=timedelta(seconds=30))
+    planner = DigestPlanner(
+        workspace.bot.core, outbox, {"slack": encode_parts}, grace=timedelta(minutes=30)
+    )
+    at = soon.replace(second=30)
+    assert await planner.plan_due(at) == 1
+    await DeliveryWorker(outbox, {"slack": workspace.bot.sender}).drain()
     assert "C0LATER" not in slack_server.posted
-    assert slack_server.posted["C0DAILY"][0]["blocks"][0]["type"] == "header"
-    assert await send_due_digests(workspace.bot, now) == 0  # not twice in the hour
+    posted = slack_server.posted["C0DAILY"]
+    assert posted[0]["blocks"][0]["type"] == "header"
+    assert posted[0]["metadata"]["event_payload"]["key"].endswith(":part0")
+    assert await planner.plan_due(at + timedelta(seconds=20)) == 0  # once per slot
+
+    # A restart forgets what was posted; "summary 1" in the digest's thread still works.
+    workspace.bot.posted.clear()
+    before = len(slack_server.posted["C0DAILY"])
+    await workspace.event(
+        {
+            "type": "message",
+            "channel": "C0DAILY",
+            "user": "U0USER",
+            "text": "summary 1",
+            "ts": "1800000000.000900",
+            "thread_ts": posted[0]["ts"],
+            "channel_type": "channel",
+        }
+    )
+    replies = slack_server.posted["C0DAILY"][before:]
+    assert replies and replies[0]["thread_ts"] == posted[0]["ts"]
+    assert replies[0]["blocks"][0]["type"] == "header"
 
 
 def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(

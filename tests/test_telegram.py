@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dtm
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -13,8 +14,14 @@ import pytest
 
 from bot.chat.reply import Heading, Reply, para
 from bot.chat.telegram import MENU, TelegramBot
+from bot.chat.telegram_send import encode_parts
 from bot.config import Settings, TelegramSettings
+from bot.delivery.planner import DigestPlanner
+from bot.delivery.schedule import Schedule, next_slot
+from bot.delivery.worker import DeliveryWorker
+from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
+from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.telegram_api import BotAPIServer, parse_html
 
@@ -146,18 +153,41 @@ async def test_a_long_reply_arrives_as_ordered_parts(
     assert " ".join(joined.split()) == " ".join(("Long " + text).split())
 
 
+async def deliver_due(bot: TelegramBot, now: dtm.datetime) -> int:
+    """What `newsbot run` does each minute: plan the due digests, deliver them; returns how
+    many digests were planned."""
+    outbox = Outbox(bot.core.store, "test", lease=dtm.timedelta(seconds=30))
+    planner = DigestPlanner(
+        bot.core, outbox, {"telegram": encode_parts}, grace=dtm.timedelta(minutes=30)
+    )
+    planned = await planner.plan_due(now)
+    await DeliveryWorker(outbox, {"telegram": bot.sender}).drain()
+    return planned
+
+
+async def next_digest(store: Store, chat_key: str) -> dtm.datetime:
+    chat = await ChatStore(store).get("telegram", chat_key)
+    assert chat is not None
+    schedule = Schedule.parse(chat.timezone, chat.digest_time, chat.weekdays, chat.schedule_since)
+    slot = next_slot(schedule, utcnow())
+    assert slot is not None
+    return slot
+
+
 async def test_forbidden_pauses_the_chat(
     tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
 ) -> None:
     await says(tg_server, 43, "/start", 43)
     tg_server.block(43)
-    chats = ChatStore(testbot.store)
-    chat = await chats.get("telegram", "43")
-    assert chat is not None and not chat.paused
-    assert await tgbot.send_digest(chat) == []
-    paused = await chats.get("telegram", "43")
+    slot = await next_digest(testbot.store, "43")
+    assert await deliver_due(tgbot, slot + dtm.timedelta(minutes=1)) == 1
+    paused = await ChatStore(testbot.store).get("telegram", "43")
     assert paused is not None and paused.paused
-    assert await tgbot.send_digest(paused) == []  # a paused chat is not sent to
+    assert len(tg_server.sent[43]) == 1  # the welcome only
+    tg_server.unblock(43)
+    tomorrow = slot + dtm.timedelta(days=1, minutes=1)
+    assert await deliver_due(tgbot, tomorrow) == 0  # a paused chat is not sent to
+    assert len(tg_server.sent[43]) == 1
 
 
 async def test_retry_after_is_honoured(tgbot: TelegramBot, tg_server: BotAPIServer) -> None:
@@ -242,23 +272,23 @@ async def test_webhook_checks_the_secret_token(testbot: ChatBot, tg_server: BotA
 async def test_due_digests_go_to_chats_at_their_own_time(
     tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
 ) -> None:
-    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.store import utcnow
-
-    now = utcnow()
-    berlin = now.astimezone(ZoneInfo("Europe/Berlin"))
+    soon = utcnow() + dtm.timedelta(minutes=1)
+    berlin = soon.astimezone(ZoneInfo("Europe/Berlin"))
     day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[berlin.weekday()]
     await says(tg_server, 46, "/start", 46)
     await says(tg_server, 46, f"/settings time {berlin:%H:%M} tz Europe/Berlin days {day}", 46)
-    other = (now + timedelta(hours=2)).strftime("%H:%M")
+    other = (soon + dtm.timedelta(hours=2)).strftime("%H:%M")
+    await says(tg_server, 47, "/start", 47)
     await says(tg_server, 47, f"/settings time {other}", 47)
     before = {chat: len(tg_server.sent[chat]) for chat in (46, 47)}
-    assert await tgbot.send_due_digests(now) == 1
+    at = soon.replace(second=30)
+    assert await deliver_due(tgbot, at) == 1
     assert len(tg_server.sent[46]) > before[46] and len(tg_server.sent[47]) == before[47]
-    assert "Your digest" in tg_server.sent[46][before[46]]["plain"]
-    assert await tgbot.send_due_digests(now) == 0  # once per window
+    assert "digest" in tg_server.sent[46][before[46]]["plain"].split("\n")[0]
+    assert await deliver_due(tgbot, at + dtm.timedelta(seconds=20)) == 0  # once per slot
+    assert await deliver_due(tgbot, at + dtm.timedelta(days=1)) == 0  # only on its day
 
 
 def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(

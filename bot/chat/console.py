@@ -22,7 +22,7 @@ from bot.chat.reply import (
     Span,
     Text,
 )
-from bot.digest.render import clean, quote_for_display
+from bot.digest.render import clean, clean_line, quote_for_display
 
 WIDTH = 96
 
@@ -63,7 +63,7 @@ def render_reply(reply: Reply) -> str:
     for block in reply.blocks:
         match block:
             case Heading(text=text):
-                title = clean(text)
+                title = clean_line(text)
                 lines += [title, "=" * min(len(title), WIDTH)]
             case Paragraph(spans=run):
                 lines += _wrap(_inline(run))
@@ -75,7 +75,7 @@ def render_reply(reply: Reply) -> str:
                 lines += _wrap(said, "    ", "     ")
             case Buttons(buttons=row):
                 shown = "   ".join(
-                    f"[{clean(b.label)}: {clean(action_command(b.action))}]" for b in row
+                    f"[{clean_line(b.label)}: {clean_line(action_command(b.action))}]" for b in row
                 )
                 lines += _wrap(shown, "  ")
             case Divider():

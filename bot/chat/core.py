@@ -16,11 +16,14 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.chat import handlers_chat as chat_cmds
+from bot.chat import handlers_digest
+from bot.chat.access import Access, AccessGate, owners_only
 from bot.chat.answer import Answer, Answerer
 from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args, command_from_action
 from bot.chat.handlers_ask import ask_reply
 from bot.chat.handlers_company import CompanyResult, company_reply, find_company
 from bot.chat.handlers_summary import summary
+from bot.chat.limits import RateLimits
 from bot.chat.reply import Reply, bullets, para
 from bot.chat.retrieve import Index
 from bot.config import Settings
@@ -38,12 +41,14 @@ FetcherFactory = Callable[[], Fetcher]
 
 @dataclass(frozen=True, slots=True)
 class ChatContext:
-    """Where a command came from: platform, chat, user, and whether the user is a chat admin."""
+    """Where a command came from: platform, chat, user, whether the user is a chat admin, and
+    the user's workspace (Slack's team id; empty elsewhere)."""
 
     platform: str
     chat_key: str
     user_key: str = ""
     is_admin: bool = False
+    team_key: str = ""
 
 
 Handler = Callable[["CommandCore", str, ChatContext], Awaitable[Reply]]
@@ -58,6 +63,7 @@ class Spec:
     example: str
     about: str
     handler: Handler
+    owner_only: bool = False  # changes the bot for everyone (e.g. its feeds): [bot] owners only
 
 
 async def _company(core: CommandCore, args: str, context: ChatContext) -> Reply:
@@ -118,7 +124,7 @@ COMMANDS: dict[str, Spec] = {
             "/digest",
             "/digest",
             "this chat's digest now: the stories since the last one",
-            chat_cmds.digest,
+            handlers_digest.digest,
         ),
         Spec(
             "subscribe",
@@ -196,13 +202,16 @@ class CommandCore:
         self.settings = settings
         self.fetcher_factory = fetcher_factory
         self.answerer = answerer or Answerer(index, settings, cache=_cache(store, settings))
+        self.gate = AccessGate(Access.from_settings(settings))  # adapters admit updates here
+        self.limits = RateLimits.from_settings(settings.limits)
 
     async def aclose(self) -> None:
         """Release what the core opened (the answerer's HTTP client)."""
         await self.answerer.aclose()
 
     async def handle(self, command: Command, context: ChatContext) -> Reply:
-        """The reply to a command; never raises."""
+        """The reply to a command; never raises. Commands for owners only and the per-user
+        rate limits of [limits] are enforced here, for every platform."""
         spec = COMMANDS.get(command.name)
         if spec is None:
             shown = command.name[:32]
@@ -217,6 +226,13 @@ class CommandCore:
                 f"For example: {spec.example}",
                 ok=False,
             )
+        owner = self.gate.access.is_owner(context)
+        if spec.owner_only and not owner:
+            return owners_only()
+        if command.args and not owner:  # without arguments the command only explains itself
+            limited = self.limits.check(spec.name, _user(context))
+            if limited is not None:
+                return limited
         started = time.monotonic()
         try:
             reply = await spec.handler(self, command.args, context)
@@ -281,6 +297,11 @@ class CommandCore:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _user(context: ChatContext) -> str:
+    """Who the per-user limits count: the user, or the chat when the platform names nobody."""
+    return f"{context.platform}:{context.user_key or 'chat:' + context.chat_key}"
 
 
 def _cache(store: Store, settings: Settings) -> SummaryCache | None:

@@ -1,5 +1,5 @@
-"""The chat's own commands: /start, /settings, /subscribe, /unsubscribe, /sources, /digest,
-and the story buttons (Summary, Quotes, Sources) of a digest.
+"""The chat's own commands: /start, /settings, /subscribe, /unsubscribe, /sources, and the
+story buttons (Summary, Quotes, Sources) of a digest. /digest is in handlers_digest.
 
 Changing a chat (settings, subscriptions) needs ``ChatContext.is_admin``: adapters set it for
 the one person in a private chat and for the administrators of a group.
@@ -7,29 +7,15 @@ the one person in a private chat and for the administrators of a group.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.handlers_company import resolve
 from bot.chat.handlers_summary import summary as summary_command
-from bot.chat.reply import (
-    Button,
-    Buttons,
-    Divider,
-    Heading,
-    Link,
-    QuoteBlock,
-    Reply,
-    bullets,
-    para,
-)
-from bot.chat.views import StoryView, story_blocks
-from bot.models import Article, Story
-from bot.store import utcnow
+from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, bullets, para
+from bot.models import Story
 from bot.store.chats import ALL_DAYS, Chat, ChatStore, Subscription
 
 if TYPE_CHECKING:
@@ -38,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbot.chat")
 
 SETTINGS_USAGE = "/settings time 07:30 tz Europe/Berlin days mon-fri"
+EMPTY_USAGE = "/settings empty silent (or /settings empty notice)"
 SUBSCRIBE_USAGE = (
     "/subscribe company NAME, /subscribe keyword WORD, or /subscribe -keyword WORD to leave "
     "stories with that word out"
@@ -54,6 +41,10 @@ _DAY_SETS = {
     "weekdays": ALL_DAYS[:5], "workdays": ALL_DAYS[:5], "weekends": ALL_DAYS[5:],
     "weekend": ALL_DAYS[5:],
 }  # fmt: skip
+_EMPTY_WORDS = {
+    "notice": "notice", "say": "notice", "tell": "notice", "notify": "notice", "on": "notice",
+    "silent": "silent", "silence": "silent", "quiet": "silent", "skip": "silent", "off": "silent",
+}  # fmt: skip
 MAX_WORD_CHARS = 60
 
 
@@ -61,7 +52,9 @@ def chat_store(core: CommandCore) -> ChatStore:
     return ChatStore(core.store)
 
 
-async def _chat(core: CommandCore, context: ChatContext) -> tuple[Chat, bool]:
+async def chat_for(core: CommandCore, context: ChatContext) -> tuple[Chat, bool]:
+    """The chat a command came from, registered with the [digest] defaults when new; and
+    whether it is new."""
     digest = core.settings.digest
     return await chat_store(core).ensure(
         context.platform,
@@ -87,6 +80,8 @@ def _settings_lines(chat: Chat) -> list[str]:
         f"Digest time: {chat.digest_time} ({chat.timezone})",
         f"Days: {describe_days(chat.weekdays)}",
         "Deliveries: " + ("paused" if chat.paused else "on"),
+        "When there is no news: "
+        + ("no message" if chat.empty_digest == "silent" else "a short “No new stories” message"),
     ]
 
 
@@ -95,7 +90,7 @@ def _settings_lines(chat: Chat) -> list[str]:
 
 async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
     """Register the chat with the [digest] defaults and say what comes next."""
-    chat, new = await _chat(core, context)
+    chat, new = await chat_for(core, context)
     if chat.paused:
         await chat_store(core).update_settings(chat.id, paused=False)
     first = "Welcome to newsbot!" if new else "Welcome back!"
@@ -142,14 +137,16 @@ def parse_days(text: str) -> tuple[str, ...] | None:
 
 
 async def settings_command(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """Show the chat's digest settings, or change time, time zone and days."""
-    chat, _ = await _chat(core, context)
+    """Show the chat's digest settings, or change time, time zone, days, and whether a digest
+    with nothing new says so (empty notice) or is not sent (empty silent)."""
+    chat, _ = await chat_for(core, context)
     words = args.split()
     if not words:
         return Reply().add(
             Heading("Digest settings"),
             bullets(_settings_lines(chat)),
             para(f"To change them: {SETTINGS_USAGE}"),
+            para(f"To get no message on days without news: {EMPTY_USAGE}"),
         )
     if not context.is_admin:
         return Reply.message(ADMIN_ONLY.format(what="the digest settings"), ok=False)
@@ -179,11 +176,20 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
                     "weekdays or daily."
                 )
             changes["weekdays"] = ",".join(days)
+        elif key in ("empty", "nonews", "no-news"):
+            choice = _EMPTY_WORDS.get(value.casefold())
+            if choice is None:
+                return Reply.message(
+                    f"I can't read “{value[:20]}”. Write empty silent (no message when there is "
+                    "no news) or empty notice (a short “No new stories” message).",
+                    ok=False,
+                )
+            changes["empty_digest"] = choice
         else:
             return _bad(f"I don't know the setting “{words[i][:20]}”.")
         i += 2
     await chat_store(core).update_settings(chat.id, **changes)
-    chat, _ = await _chat(core, context)
+    chat, _ = await chat_for(core, context)
     return Reply().add(Heading("Settings saved"), bullets(_settings_lines(chat)))
 
 
@@ -269,7 +275,7 @@ async def _list(core: CommandCore, chat: Chat) -> Reply:
 
 async def subscribe(core: CommandCore, args: str, context: ChatContext) -> Reply:
     """Follow a company or keyword, or leave a keyword out; no arguments: the list."""
-    chat, _ = await _chat(core, context)
+    chat, _ = await chat_for(core, context)
     if not args.strip():
         return await _list(core, chat)
     if not context.is_admin:
@@ -291,7 +297,7 @@ async def subscribe(core: CommandCore, args: str, context: ChatContext) -> Reply
 
 async def unsubscribe(core: CommandCore, args: str, context: ChatContext) -> Reply:
     """Stop following a company or keyword."""
-    chat, _ = await _chat(core, context)
+    chat, _ = await chat_for(core, context)
     if not args.strip():
         return await _list(core, chat)
     if not context.is_admin:
@@ -328,94 +334,6 @@ async def sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
         items.append((Link(name, feed.url), state) if name != feed.url else (feed.url, state))
     return Reply().add(Heading(f"I read {len(feeds)} feed{'s' if len(feeds) != 1 else ''}"),
                        bullets(items))  # fmt: skip
-
-
-# /digest -------------------------------------------------------------------------------------
-
-
-def story_buttons(story_id: int) -> Buttons:
-    """Summary, Quotes and Sources for a story of a digest."""
-    return Buttons(
-        (
-            Button("Summary", f"summary:{story_id}"),
-            Button("Quotes", f"quotes:{story_id}"),
-            Button("Sources", f"sources:{story_id}"),
-        )
-    )
-
-
-async def _window_stories(
-    core: CommandCore, chat: Chat, since: datetime | None, now: datetime
-) -> tuple[list[Story], int]:
-    articles = await core.store.articles_since(since, until=now)
-    subs = await chat_store(core).subscriptions(chat.id)
-    store = chat_store(core)
-    include = [s for s in subs if not s.exclude]
-    exclude = [s for s in subs if s.exclude]
-
-    async def matching(group: list[Subscription]) -> set[int]:
-        companies = [s.value for s in group if s.kind == "company"]
-        words = [s.value for s in group if s.kind == "keyword"]
-        return await store.company_articles(companies, since, now) | await store.keyword_articles(
-            words, since, now
-        )
-
-    if include:
-        keep = await matching(include)
-        articles = [a for a in articles if a.id in keep]
-    if exclude:
-        drop = await matching(exclude)
-        articles = [a for a in articles if a.id not in drop]
-    groups: dict[int, list[Article]] = {}
-    for article in articles:
-        key = article.story_id if article.story_id is not None else -(article.id or 0)
-        groups.setdefault(key, []).append(article)
-
-    def newest(key: int) -> datetime:
-        return max((a.published or a.fetched_at or now) for a in groups[key])
-
-    keys = sorted(groups, key=newest, reverse=True)
-    limit = core.settings.digest.max_stories
-    chosen, left_out = keys[:limit], max(0, len(keys) - limit)
-    stories = []
-    for key in chosen:
-        story = await core.index.story(key) if key > 0 else None
-        stories.append(story if story is not None and story.articles else Story(groups[key]))
-    return stories, left_out
-
-
-async def digest(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """This chat's digest now: the stories since its last digest, filtered by its
-    subscriptions, each with Summary / Quotes / Sources buttons; the window is recorded."""
-    chat, _ = await _chat(core, context)
-    since = await core.store.last_digest_end(chat.id)
-    now = utcnow()
-    stories, left_out = await _window_stories(core, chat, since, now)
-    sentences = core.settings.digest.summary_sentences
-    summaries = await asyncio.gather(
-        *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
-    )
-    await core.store.record_digest(chat.id, since, now, len(stories))
-    subs = await chat_store(core).subscriptions(chat.id)
-    if not stories:
-        what = "for your subscriptions " if any(not s.exclude for s in subs) else ""
-        when = "since your last digest" if since is not None else "yet"
-        return Reply.message(
-            f"No new stories {what}{when}.",
-            "Try /company NAME for a company's latest stories, or /ask a question.",
-        )
-    count = len(stories)
-    reply = Reply([Heading(f"Your digest: {count} stor{'ies' if count != 1 else 'y'}")])
-    for number, (story, summary) in enumerate(zip(stories, summaries, strict=True), start=1):
-        reply.add(*story_blocks(StoryView(story, summary), number, button=False))
-        if story.id is not None:
-            reply.add(story_buttons(story.id))
-        else:
-            reply.add(Divider())
-    if left_out:
-        reply.add(para(f"{left_out} more stor{'ies' if left_out != 1 else 'y'} did not fit."))
-    reply.add(para("Reply “summary” to a story for its longer summary."))
-    return reply
 
 
 # buttons -------------------------------------------------------------------------------------
@@ -463,7 +381,7 @@ def _no_story(args: str) -> Reply:
 
 
 __all__ = [
-    "digest",
+    "chat_for",
     "quotes",
     "settings_command",
     "sources",

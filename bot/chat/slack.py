@@ -29,9 +29,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -46,9 +44,11 @@ from bot.chat.commands import Command, make_command
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Bold, Buttons, Paragraph, Reply, Text, bullets, para
 from bot.chat.slack_render import ACTION_PREFIX, render_messages
+from bot.chat.slack_send import SlackSender, decode_stories
 from bot.config import Settings
+from bot.delivery.pacing import Limit, Pacer
 from bot.store import Store
-from bot.store.chats import Chat, ChatStore
+from bot.store.outbox import part_of_message
 from bot.summarize.base import Summarizer
 
 log = logging.getLogger("newsbot.slack")
@@ -97,6 +97,28 @@ def help_reply() -> Reply:
     )  # fmt: skip
 
 
+def slack_ids(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(workspace, channel, user) of a slash command, button press or event. The workspace is
+    the user's own where Slack says it (a guest from another organisation in a shared channel
+    writes from theirs), else the one the request came from."""
+    event = body.get("event")
+    if isinstance(event, dict):
+        team = event.get("user_team") or event.get("team") or body.get("team_id")
+        return str(team or ""), str(event.get("channel", "")), str(event.get("user", ""))
+    user = body.get("user")
+    if isinstance(user, dict):  # an interactive payload (block_actions)
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
+        team = user.get("team_id") or (body.get("team") or {}).get("id")
+        return str(team or ""), str(channel or ""), str(user.get("id", ""))
+    return (
+        str(body.get("team_id", "")),
+        str(body.get("channel_id", "")),
+        str(body.get("user_id", "")),
+    )
+
+
 def parse_news(text: str) -> Command:
     """``/news company huawei`` → Command("company", "huawei"); empty text → help."""
     text = _MENTION.sub(" ", text or "").strip()
@@ -133,29 +155,6 @@ def story_numbers(reply: Reply) -> tuple[list[int], dict[int, int]]:
     return ids, numbers
 
 
-class ChannelPacer:
-    """About one message per second per channel: each channel waits only for itself."""
-
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._last: dict[str, float] = {}
-
-    def lock(self, channel: str) -> asyncio.Lock:
-        return self._locks.setdefault(channel, asyncio.Lock())
-
-    async def wait(self, channel: str) -> None:
-        """Call holding ``lock(channel)``: sleeps until the channel may send again."""
-        last = self._last.get(channel)
-        if last is not None:
-            delay = last + self.interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-
-    def sent(self, channel: str) -> None:
-        self._last[channel] = time.monotonic()
-
-
 def web_client(settings: Settings, token: str, *, max_retries: int = 3) -> AsyncWebClient:
     """The Web API client: the configured base URL, 429 Retry-After honoured, one retry of a
     dropped connection."""
@@ -190,8 +189,14 @@ class SlackBot:
         self.settings = settings
         self.client = client
         self.admins = frozenset(slack.admins)
-        self.pacer = ChannelPacer(pace_seconds)
+        # One pacer for replies and digest parts: about one message per second per channel.
+        self.pacer = Pacer(None, Limit(1, pace_seconds))
+        self.sender = SlackSender(
+            AsyncWebClient(token=client.token, base_url=client.base_url, retry_handlers=[]),
+            self.pacer,
+        )
         self.posted: OrderedDict[tuple[str, str], _Posted] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         secret = settings.secret("slack", "signing_secret")
         http = slack.mode == "http"
@@ -235,7 +240,8 @@ class SlackBot:
             if task is not None:
                 self.tasks.add(task)
             try:
-                await work(body)
+                if await self._admitted(body):
+                    await work(body)
             except Exception:
                 log.exception("slack listener failed")
             finally:
@@ -253,25 +259,44 @@ class SlackBot:
             await asyncio.wait(set(self.tasks), timeout=max(0.0, deadline - time.monotonic()))
             await asyncio.sleep(0)
 
-    def context(self, channel: str, user: str) -> ChatContext:
+    def context(self, channel: str, user: str, team: str = "") -> ChatContext:
         """Where a command comes from; admins are configured, and a DM is the user's own."""
         admin = user in self.admins or channel in self.admins or channel.startswith("D")
-        return ChatContext(PLATFORM, channel, user, is_admin=admin)
+        return ChatContext(PLATFORM, channel, user, is_admin=admin, team_key=team)
+
+    async def _admitted(self, body: dict[str, Any]) -> bool:
+        """Whether the workspace, channel and user may use the bot ([slack] allowed_workspaces,
+        allowed_channels). If not, nothing runs; a slash command, button or mention gets the
+        refusal (at most once an hour per channel), a thread message none."""
+        team, channel, user = slack_ids(body)
+        event = body.get("event") or {}
+        response_url = body.get("response_url")
+        addressed = bool(response_url) or event.get("type") == "app_mention"
+        refusal = self.core.gate.admit(self.context(channel, user, team), notify=addressed)
+        if refusal is None:
+            return True
+        if refusal.blocks and response_url:
+            await self.respond(response_url, refusal, ephemeral=True)
+        elif refusal.blocks:
+            thread = event.get("thread_ts") or event.get("ts")
+            await self.send(channel, refusal, thread_ts=thread, quiet=True)
+        return False
 
     async def _on_command(self, body: dict[str, Any]) -> None:
-        channel, user = body.get("channel_id", ""), body.get("user_id", "")
+        team, channel, user = slack_ids(body)
         command = parse_news(body.get("text", ""))
-        reply = await self.answer(command, self.context(channel, user))
+        reply = await self.answer(command, self.context(channel, user, team))
         await self.deliver(reply, channel, body.get("response_url"))
 
     async def _on_mention(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
-        channel, user = event.get("channel", ""), event.get("user", "")
+        team, channel, user = slack_ids(body)
         thread = event.get("thread_ts")
         if thread and _THREAD_ASK.match(event.get("text", "")):
             await self._thread_summary(event)
             return
-        reply = await self.answer(parse_news(event.get("text", "")), self.context(channel, user))
+        command = parse_news(event.get("text", ""))
+        reply = await self.answer(command, self.context(channel, user, team))
         await self.deliver(reply, channel, None, thread_ts=thread or event.get("ts"))
 
     async def _on_thread_message(self, body: dict[str, Any]) -> None:
@@ -282,7 +307,7 @@ class SlackBot:
     async def _thread_summary(self, event: dict[str, Any]) -> None:
         channel, thread = event.get("channel", ""), event["thread_ts"]
         match = _THREAD_ASK.match(event.get("text", ""))
-        known = self.posted.get((channel, thread))
+        known = self.posted.get((channel, thread)) or await self._stored_post(channel, thread)
         if match is None or known is None:
             return  # a thread of someone else's message: not for us
         number = int(match[1]) if match[1] else None
@@ -301,18 +326,16 @@ class SlackBot:
                 ok=False,
             )
         else:
+            team, _, user = slack_ids({"event": event})
             reply = await self.answer(
-                make_command("summary", str(story)), self.context(channel, event.get("user", ""))
+                make_command("summary", str(story)), self.context(channel, user, team)
             )
         await self.send(channel, reply, thread_ts=thread, quiet=True)
 
     async def _on_action(self, body: dict[str, Any]) -> None:
-        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-            "channel_id", ""
-        )
-        user = (body.get("user") or {}).get("id", "")
+        team, channel, user = slack_ids(body)
         message_ts = body.get("container", {}).get("message_ts")
-        context = self.context(channel, user)
+        context = self.context(channel, user, team)
         for action in body.get("actions", []):
             value = str(action.get("value", ""))
             story_action = getattr(self.core, "story_action", None)
@@ -375,20 +398,19 @@ class SlackBot:
         messages = render_messages(reply)
         ids, numbers = story_numbers(reply)
         sent: list[str] = []
-        async with self.pacer.lock(channel):
+        async with self._locks.setdefault(channel, asyncio.Lock()):  # parts stay in order
             for message in messages:
-                await self.pacer.wait(channel)
                 try:
-                    response = await self.client.chat_postMessage(
-                        channel=channel,
-                        text=message["text"],
-                        blocks=message["blocks"] or None,
-                        thread_ts=thread_ts,
-                        unfurl_links=False,
-                        unfurl_media=False,
-                    )
+                    async with self.pacer.turn(channel):
+                        response = await self.client.chat_postMessage(
+                            channel=channel,
+                            text=message["text"],
+                            blocks=message["blocks"] or None,
+                            thread_ts=thread_ts,
+                            unfurl_links=False,
+                            unfurl_media=False,
+                        )
                 except SlackApiError as exc:
-                    self.pacer.sent(channel)
                     error = exc.response.get("error") if exc.response is not None else None
                     log.warning(
                         "slack refused a message",
@@ -403,14 +425,21 @@ class SlackBot:
                     if quiet:
                         return sent
                     raise
-                self.pacer.sent(channel)
                 ts = str(response.get("ts", ""))
                 sent.append(ts)
-                mine = _message_stories(message, ids)
+                mine = message_stories(message, ids)
                 if mine:
                     mine_numbers = {n: s for n, s in numbers.items() if s in mine}
                     self._remember(channel, ts, _Posted(mine, mine_numbers or dict(numbers)))
         return sent
+
+    async def _stored_post(self, channel: str, ts: str) -> _Posted | None:
+        """A digest part the outbox delivered (before a restart, or by another process)."""
+        body = await part_of_message(self.core.store, PLATFORM, channel, ts)
+        if body is None:
+            return None
+        stories, numbers = decode_stories(body)
+        return _Posted(stories, numbers) if stories else None
 
     def _remember(self, channel: str, ts: str, posted: _Posted) -> None:
         self.posted[(channel, ts)] = posted
@@ -439,7 +468,7 @@ class SlackBot:
                 return
 
 
-def _message_stories(message: dict[str, Any], ids: list[int]) -> list[int]:
+def message_stories(message: dict[str, Any], ids: list[int]) -> list[int]:
     """The story ids whose Summary button is in this message."""
     found = []
     for block in message["blocks"]:
@@ -489,22 +518,6 @@ class SlackService:
         self.port = self._runner.addresses[0][1] if self._runner.addresses else slack.port
         log.info("slack listening (http)", extra={"port": self.port, "path": EVENTS_PATH})
 
-    def add_digest_job(self, scheduler: Any) -> None:
-        """Each minute, post the digest of the channels whose digest time has come."""
-        from apscheduler.triggers.cron import CronTrigger
-
-        async def job() -> None:
-            await send_due_digests(self.bot)
-
-        scheduler.add_job(
-            job,
-            CronTrigger(minute="*", timezone="UTC"),
-            id="digest:slack",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=50,
-        )
-
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
@@ -513,39 +526,6 @@ class SlackService:
             await self._runner.cleanup()
             self._runner = None
         await self.bot.idle(timeout=5.0)
-
-
-def _due(chat: Chat, now: datetime) -> bool:
-    """Whether the chat's digest time (in its own zone, on its days) is this minute."""
-    try:
-        local = now.astimezone(ZoneInfo(chat.timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    return day in chat.weekdays.split(",") and local.strftime("%H:%M") == chat.digest_time
-
-
-async def send_due_digests(bot: SlackBot, now: datetime | None = None) -> int:
-    """Post each Slack channel whose digest time is this minute its digest (what /news digest
-    answers); returns how many channels got one. The scheduler calls this once a minute."""
-    now = now or datetime.now(UTC)
-    count = 0
-    for chat in await ChatStore(bot.core.store).all(PLATFORM):
-        if chat.paused or not _due(chat, now):
-            continue
-        last = await bot.core.store.last_digest_end(chat.id)
-        if last is not None and now - last < timedelta(hours=1):
-            continue  # already sent (or asked for with /news digest) this hour
-        context = ChatContext(PLATFORM, chat.chat_key, "", is_admin=True)
-        try:
-            reply = await bot.answer(make_command("digest"), context)
-            if await bot.send(chat.chat_key, reply):
-                count += 1
-        except SlackApiError:
-            pass  # logged by send() with Slack's error code
-        except Exception:
-            log.exception("slack digest failed", extra={"channel": chat.chat_key})
-    return count
 
 
 def slack_configured(settings: Settings) -> bool:

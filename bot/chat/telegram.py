@@ -19,13 +19,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
     Update,
@@ -35,20 +32,24 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.chat.commands import make_command, parse_command
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Reply
-from bot.chat.telegram_render import Keyboard, TelegramMessage, render
+from bot.chat.telegram_render import TelegramMessage, render
+from bot.chat.telegram_send import TelegramSender, keyboard_markup
 from bot.config import Settings
-from bot.store import Store, utcnow
-from bot.store.chats import Chat, ChatStore
+from bot.delivery.pacing import Pacer
+from bot.store import Store
+from bot.store.chats import ChatStore
 from bot.summarize.base import Summarizer
 
 log = logging.getLogger("newsbot.telegram")
@@ -84,14 +85,6 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
-def _keyboard(rows: Keyboard) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
 def story_of_message(message: Message | None) -> int | None:
     """The story a digest message is about: its Summary button says so."""
     markup = message.reply_markup if message is not None else None
@@ -120,6 +113,8 @@ class TelegramBot:
             .concurrent_updates(True)  # one chat waiting out a RetryAfter holds up no other
             .build()
         )
+        # Before any other handler: updates from chats not on the allowlists stop here.
+        self.app.add_handler(TypeHandler(Update, self._gate), group=-1)
         self.app.add_handler(CommandHandler(list(COMMANDS), self._on_command))
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_handler(
@@ -131,6 +126,9 @@ class TelegramBot:
         self.app.add_error_handler(self._on_error)
         self._webhook: web.AppRunner | None = None
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        # One pacer for replies and digest parts: Telegram's flood limits are per bot.
+        self.pacer = Pacer.telegram()
+        self.sender = TelegramSender(self.app.bot, self.pacer)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -213,6 +211,39 @@ class TelegramBot:
         return handle
 
     # -- updates in -------------------------------------------------------------------------------
+
+    async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop an update from a chat and user not allowed ([telegram] allowed_chats,
+        allowed_users): no command runs. One meant for the bot gets the refusal, at most once
+        an hour per chat."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        who = ChatContext(PLATFORM, str(chat.id), str(user.id) if user else "")
+        refusal = self.core.gate.admit(who, notify=self._addressed(update))
+        if refusal is None:
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()  # the button stops spinning
+        message = update.effective_message
+        if refusal.blocks:
+            await self.send_reply(
+                chat.id,
+                refusal,
+                thread_id=_thread(message) if isinstance(message, Message) else None,
+                reply_to=message.message_id if message is not None else None,
+            )
+        raise ApplicationHandlerStop
+
+    def _addressed(self, update: Update) -> bool:
+        """Whether the update is meant for the bot: a button, a private message, or one of
+        our commands (a group's talk and other bots' commands get no refusal)."""
+        chat, message = update.effective_chat, update.effective_message
+        if update.callback_query is not None or (chat and chat.type == ChatType.PRIVATE):
+            return True
+        text = message.text if message is not None else None
+        command = parse_command(text or "", bot_name=self.app.bot.username)
+        return command is not None and command.name in COMMANDS
 
     async def _context(self, update: Update, *, needs_admin: bool) -> ChatContext:
         chat, user = update.effective_chat, update.effective_user
@@ -324,20 +355,21 @@ class TelegramBot:
         html = True
         for _ in range(MAX_RETRIES + 1):
             try:
-                return await self.app.bot.send_message(
-                    chat_id,
-                    part.html if html else part.plain,
-                    parse_mode=ParseMode.HTML if html else None,
-                    reply_markup=_keyboard(part.keyboard),
-                    link_preview_options=_NO_PREVIEW,
-                    message_thread_id=thread_id,
-                    reply_to_message_id=reply_to,
-                    allow_sending_without_reply=True,
-                )
+                async with self.pacer.turn(str(chat_id), group=chat_id < 0, burst=True):
+                    return await self.app.bot.send_message(
+                        chat_id,
+                        part.html if html else part.plain,
+                        parse_mode=ParseMode.HTML if html else None,
+                        reply_markup=keyboard_markup(part.keyboard),
+                        link_preview_options=_NO_PREVIEW,
+                        message_thread_id=thread_id,
+                        reply_to_message_id=reply_to,
+                        allow_sending_without_reply=True,
+                    )
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 log.warning("telegram asks to wait", extra={"chat": chat_id, "seconds": wait})
-                await asyncio.sleep(wait)
+                self.pacer.hold(str(chat_id), wait)
             except Forbidden as exc:
                 log.warning(
                     "telegram chat is gone: pausing its deliveries",
@@ -363,43 +395,6 @@ class TelegramBot:
                 raise
         log.error("telegram send gave up", extra={"chat": chat_id})
         return None
-
-    # -- digests ----------------------------------------------------------------------------------
-
-    async def send_digest(self, chat: Chat) -> list[Message]:
-        """Send one chat its digest now (what /digest answers), unless it is paused."""
-        if chat.paused:
-            return []
-        context = ChatContext(PLATFORM, chat.chat_key, "", is_admin=True)
-        reply = await self.core.handle(make_command("digest"), context)
-        return await self.send_reply(int(chat.chat_key), reply)
-
-    async def send_due_digests(self, now: dtm.datetime | None = None) -> int:
-        """Send every Telegram chat whose digest time is this minute its digest; returns how
-        many chats were sent to. The scheduler calls this once a minute."""
-        now = now or utcnow()
-        count = 0
-        for chat in await self.chats.all(PLATFORM):
-            if chat.paused or not _due(chat, now):
-                continue
-            last = await self.core.store.last_digest_end(chat.id)
-            if last is not None and now - last < dtm.timedelta(hours=1):
-                continue  # already sent (or asked for with /digest) this hour
-            try:
-                if await self.send_digest(chat):
-                    count += 1
-            except Exception:
-                log.exception("telegram digest failed", extra={"chat": chat.chat_key})
-        return count
-
-
-def _due(chat: Chat, now: dtm.datetime) -> bool:
-    try:
-        local = now.astimezone(ZoneInfo(chat.timezone))
-    except Exception:
-        return False
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    return day in chat.weekdays.split(",") and local.strftime("%H:%M") == chat.digest_time
 
 
 def _thread(message: Message) -> int | None:

@@ -29,6 +29,7 @@ def chat_fetcher_factory(settings: Settings, allow: Iterable[str] = ()) -> Fetch
             max_bytes=ingest.max_body_bytes,
             max_redirects=ingest.max_redirects,
             per_host=ingest.per_host_concurrency,
+            deadline=ingest.request_deadline_seconds,
         )
 
     return make

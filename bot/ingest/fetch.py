@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -114,13 +115,20 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class Fetcher:
-    """Async HTTP GET with every safeguard newsbot needs; use as an async context manager."""
+    """Async HTTP GET with every safeguard newsbot needs; use as an async context manager.
+
+    ``timeout`` bounds each wait (connecting, the next bytes of a response); ``deadline`` bounds
+    a whole request (every redirect hop, headers and body), so a server that trickles bytes just
+    fast enough to beat ``timeout`` is still cut off. Time spent queued for one of the host's
+    ``per_host`` slots does not count against the deadline.
+    """
 
     def __init__(
         self,
         *,
         user_agent: str,
         timeout: float = 20.0,
+        deadline: float = 60.0,
         max_bytes: int = 10_000_000,
         max_redirects: int = 5,
         per_host: int = 2,
@@ -128,6 +136,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout = timeout
+        self.deadline = deadline
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.per_host = per_host
@@ -172,21 +181,28 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self._follow(url, headers, started)
+            async with asyncio.timeout(self.deadline) as limit:
+                return await self._follow(url, headers, started, limit)
         except TimeoutError:
-            raise FetchError(f"timed out after {self.timeout:g}s") from None
+            raise FetchError(
+                f"timed out: no complete response within the {self.deadline:g}s request deadline"
+            ) from None
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {type(exc).__name__}: {exc}") from None
 
-    async def _follow(self, url: str, headers: dict[str, str], started: float) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], started: float, limit: asyncio.Timeout
+    ) -> FetchResult:
         seen = {url}
         for _hop in range(self.max_redirects + 1):
             if self.url_guard is not None:
                 await self.url_guard(url)
-            async with self._host_slot(url), self._client.stream("GET", url, headers=headers) as r:
+            async with (
+                self._turn_at_host(url, limit),
+                self._client.stream("GET", url, headers=headers) as r,
+            ):
                 if r.status_code in _REDIRECTS and "location" in r.headers:
                     url = urljoin(url, r.headers["location"])
                     if url in seen:
@@ -227,6 +243,17 @@ class Fetcher:
         except DecodeError as exc:
             raise FetchError(str(exc)) from None
         return b"".join(chunks)
+
+    @asynccontextmanager
+    async def _turn_at_host(self, url: str, limit: asyncio.Timeout) -> AsyncIterator[None]:
+        """Hold one of the host's slots; the deadline stands still while queued for it."""
+        loop = asyncio.get_running_loop()
+        when = limit.when()
+        left = max(0.0, when - loop.time()) if when is not None else None
+        limit.reschedule(None)
+        async with self._host_slot(url):
+            limit.reschedule(None if left is None else loop.time() + left)
+            yield
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         host = host_of(url)

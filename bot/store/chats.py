@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
-from bot.store.schema import article_companies, articles, chats, subscriptions
-from bot.store.store import Store, utcnow
+from bot.digest.rank import Mention, Subscription
+from bot.models import Article, Story
+from bot.store.schema import article_companies, articles, chats, stories, subscriptions
+from bot.store.store import Store, _article, utcnow
 
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EMPTY_DIGEST = ("notice", "silent")
+SCHEDULE = {"digest_time", "timezone", "weekdays"}
+WINDOW_LIMIT = 5000  # a digest looks at the window's newest articles, this many at most
+CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +32,9 @@ class Chat:
     digest_time: str
     weekdays: str
     paused: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """What a chat follows: a company or keyword; ``exclude`` keeps matching stories out."""
-
-    kind: str  # company | keyword
-    value: str
-    exclude: bool = False
+    thread_id: str | None = None  # the forum topic (thread) digests go to
+    empty_digest: str = "notice"  # nothing new: "notice" says so, "silent" sends nothing
+    schedule_since: datetime | None = None  # when the schedule last changed: no slot before it
 
 
 class ChatStore:
@@ -56,7 +57,15 @@ class ChatStore:
         existing = await self.get(platform, chat_key)
         if existing is not None:
             return existing, False
-        await self.store.ensure_chat(platform, chat_key, timezone=timezone, digest_time=digest_time)
+        chat_id = await self.store.ensure_chat(
+            platform, chat_key, timezone=timezone, digest_time=digest_time
+        )
+        async with self.store.engine.begin() as conn:  # the first digest is the next slot
+            await conn.execute(
+                update(chats)
+                .where(chats.c.id == chat_id, chats.c.schedule_since.is_(None))
+                .values(schedule_since=utcnow())
+            )
         chat = await self.get(platform, chat_key)
         assert chat is not None
         return chat, True
@@ -68,9 +77,13 @@ class ChatStore:
             return [_chat(row) for row in await conn.execute(query)]
 
     async def update_settings(self, chat_id: int, **values: Any) -> None:
-        """Set digest_time, timezone, weekdays or paused."""
-        allowed = {"digest_time", "timezone", "weekdays", "paused"}
+        """Set digest_time, timezone, weekdays, paused or empty_digest. A change of time, zone
+        or days starts the schedule afresh (schedule_since): a slot already past is not sent."""
+        allowed = {"digest_time", "timezone", "weekdays", "paused", "empty_digest"}
         assert set(values) <= allowed, values
+        assert values.get("empty_digest", "notice") in EMPTY_DIGEST, values
+        if values.keys() & SCHEDULE:
+            values["schedule_since"] = utcnow()
         if values:
             async with self.store.engine.begin() as conn:
                 await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
@@ -157,50 +170,69 @@ class ChatStore:
             )
         return result.rowcount > 0
 
-    async def company_articles(
-        self, companies: list[str], since: datetime | None, until: datetime
-    ) -> set[int]:
-        """Ids of the window's articles that mention any of the companies."""
-        if not companies:
-            return set()
-        where = [article_companies.c.company.in_(companies), articles.c.fetched_at <= until]
+    async def window_stories(
+        self, since: datetime | None, until: datetime, *, limit: int = WINDOW_LIMIT
+    ) -> list[Story]:
+        """The stories with an article stored in the window (since, until], whole: each with
+        every article of theirs stored up to ``until``, the lead first. An article in no story
+        is a story of its own, without id. Looks at the window's newest ``limit`` articles."""
+        where = [articles.c.fetched_at <= until]
         if since is not None:
             where.append(articles.c.fetched_at > since)
+        window = (
+            select(articles.c.id, articles.c.story_id)
+            .where(*where)
+            .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        told = or_(
+            articles.c.story_id.in_(
+                select(window.c.story_id).where(window.c.story_id.is_not(None))
+            ),
+            articles.c.id.in_(select(window.c.id)),
+        )
         query = (
-            select(article_companies.c.article_id)
-            .select_from(
-                article_companies.join(articles, articles.c.id == article_companies.c.article_id)
-            )
-            .where(and_(*where))
+            select(articles, stories.c.lead_article_id)
+            .select_from(articles.outerjoin(stories, stories.c.id == articles.c.story_id))
+            .where(told, articles.c.fetched_at <= until)
         )
         async with self.store.engine.connect() as conn:
-            return {int(r[0]) for r in await conn.execute(query)}
+            rows = (await conn.execute(query)).all()
+        grouped: dict[int, list[Article]] = {}
+        leads: dict[int, int | None] = {}
+        for row in rows:
+            article = _article(row)
+            assert article.id is not None
+            key = article.story_id if article.story_id is not None else -article.id
+            grouped.setdefault(key, []).append(article)
+            leads[key] = row.lead_article_id
+        found = []
+        for key in sorted(grouped):
+            lead = leads[key]
+            group = grouped[key]
+            group.sort(key=lambda a: (a.id != lead, a.published is None, a.published, a.id))
+            found.append(Story(group, id=key if key > 0 else None))
+        return found
 
-    async def keyword_articles(
-        self, words: list[str], since: datetime | None, until: datetime
-    ) -> set[int]:
-        """Ids of the window's articles whose title or text contains any of the words."""
-        if not words:
-            return set()
-        match = or_(
-            *(
-                or_(
-                    articles.c.title.ilike(f"%{_like(w)}%", escape="\\"),
-                    articles.c.text.ilike(f"%{_like(w)}%", escape="\\"),
+    async def company_mentions(
+        self, article_ids: Iterable[int], companies: Iterable[str]
+    ) -> list[Mention]:
+        """The mentions of these companies (canonical names) in these articles."""
+        ids, names = list(dict.fromkeys(article_ids)), list(dict.fromkeys(companies))
+        if not ids or not names:
+            return []
+        c = article_companies.c
+        found: list[Mention] = []
+        async with self.store.engine.connect() as conn:
+            for start in range(0, len(ids), CHUNK):
+                rows = await conn.execute(
+                    select(c.article_id, c.company, c.score, c.in_title).where(
+                        c.article_id.in_(ids[start : start + CHUNK]), c.company.in_(names)
+                    )
                 )
-                for w in words
-            )
-        )
-        where = [match, articles.c.fetched_at <= until]
-        if since is not None:
-            where.append(articles.c.fetched_at > since)
-        async with self.store.engine.connect() as conn:
-            rows = await conn.execute(select(articles.c.id).where(and_(*where)))
-            return {int(r[0]) for r in rows}
-
-
-def _like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                found += [Mention(int(a), name, float(s), bool(t)) for a, name, s, t in rows]
+        return found
 
 
 def _chat(row: Any) -> Chat:
@@ -213,4 +245,7 @@ def _chat(row: Any) -> Chat:
         digest_time=m["digest_time"],
         weekdays=m["weekdays"],
         paused=bool(m["paused"]),
+        thread_id=m["thread_id"],
+        empty_digest=m["empty_digest"] if m["empty_digest"] in EMPTY_DIGEST else "notice",
+        schedule_since=m["schedule_since"],
     )

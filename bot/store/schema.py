@@ -110,6 +110,7 @@ stories = Table(
             "articles.id", ondelete="SET NULL", name="fk_stories_lead_article_id", use_alter=True
         ),
     ),
+    Index("ix_stories_lead_article_id", "lead_article_id"),
 )
 
 # The companies each article mentions. published_at copies the article's time (published, else
@@ -155,6 +156,7 @@ entries = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
     Column("seen_at", UTCDateTime(), nullable=False),
     UniqueConstraint("feed_id", "entry_key", name="uq_entries_feed_key"),
+    Index("ix_entries_article_id", "article_id"),
 )
 
 chats = Table(
@@ -169,6 +171,9 @@ chats = Table(
     Column("weekdays", String(32), nullable=False, default="mon,tue,wed,thu,fri,sat,sun"),
     Column("paused", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("thread_id", Text),  # the forum topic digests go to
+    Column("empty_digest", String(8), nullable=False, server_default="notice"),  # or silent
+    Column("schedule_since", UTCDateTime()),  # slots before it are never sent
     UniqueConstraint("platform", "chat_key", name="uq_chats_platform_key"),
 )
 
@@ -193,7 +198,9 @@ digests = Table(
     Column("window_end", UTCDateTime(), nullable=False),
     Column("story_count", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("slot", UTCDateTime()),  # the scheduled instant; None for /digest
     Index("ix_digests_chat_end", "chat_id", "window_end"),
+    Index("uq_digests_chat_slot", "chat_id", "slot", unique=True),
 )
 
 deliveries = Table(
@@ -210,6 +217,26 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("platform", String(16)),
+    Column("available_at", UTCDateTime()),  # not tried before (a 429 holds one chat back)
+    Column("claimed_by", Text),
+    Column("lease_until", UTCDateTime()),  # a 'sending' part past its lease has an unknown outcome
+    Column("created_at", UTCDateTime()),
+    Index("ix_deliveries_state_available", "state", "available_at"),
+    Index("ix_deliveries_digest_part", "digest_id", "part_index"),
+)
+
+# The stories each chat was sent, and from which sources: a story is sent again only with news.
+digest_stories = Table(
+    "digest_stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("story_id", Integer, nullable=False),
+    Column("sources", Text, nullable=False),  # source names, one per line
+    Column("last_article_id", Integer, nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("chat_id", "story_id", name="uq_digest_stories"),
 )
 
 # LLM summaries, once per (content, model, prompt version); content_hash hashes a story's articles.

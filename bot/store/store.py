@@ -262,17 +262,17 @@ class Store:
         self, chat_id: int, window_start: datetime | None, window_end: datetime, story_count: int
     ) -> int:
         """Remember a digest window so the next digest starts where this one ended."""
+        from bot.store.sent import insert_digest
+
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                insert(digests).values(
-                    chat_id=chat_id,
-                    window_start=window_start,
-                    window_end=window_end,
-                    story_count=story_count,
-                    created_at=utcnow(),
-                )
+            return await insert_digest(
+                conn,
+                chat_id,
+                window_start=window_start,
+                window_end=window_end,
+                story_count=story_count,
+                now=utcnow(),
             )
-        return int(result.inserted_primary_key[0])
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -1,0 +1,94 @@
+"""What each chat was sent (the digest_stories table), for a digest's novelty; and the digests
+row. The writes run inside the caller's transaction, so that a digest, its outbox parts and its
+sent stories are stored together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.digest.rank import SentStory
+from bot.store.schema import digest_stories, digests
+from bot.store.store import Store
+
+CHUNK = 500
+
+
+async def sent_stories(
+    store: Store, chat_id: int, story_ids: Iterable[int]
+) -> dict[int, SentStory]:
+    """The chat's earlier sends of these stories, by story id (stories never sent are absent)."""
+    wanted = list(dict.fromkeys(story_ids))
+    found: dict[int, SentStory] = {}
+    c = digest_stories.c
+    async with store.engine.connect() as conn:
+        for start in range(0, len(wanted), CHUNK):
+            rows = await conn.execute(
+                select(c.story_id, c.sources, c.last_article_id).where(
+                    c.chat_id == chat_id, c.story_id.in_(wanted[start : start + CHUNK])
+                )
+            )
+            for story_id, sources, last_article_id in rows:
+                names = tuple(n for n in sources.split("\n") if n)
+                found[int(story_id)] = SentStory(int(story_id), names, int(last_article_id))
+    return found
+
+
+async def record_sent(
+    conn: AsyncConnection, chat_id: int, stories: list[SentStory], now: datetime
+) -> None:
+    """Remember that the chat was sent these stories (replacing what was remembered of them),
+    inside the caller's transaction."""
+    rows = {
+        s.story_id: {
+            "chat_id": chat_id,
+            "story_id": s.story_id,
+            # One name a line: a line break inside a name would make two.
+            "sources": "\n".join(" ".join(name.split()) for name in s.sources),
+            "last_article_id": s.last_article_id,
+            "sent_at": now,
+        }
+        for s in stories
+    }
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(digest_stories)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["chat_id", "story_id"],
+        set_={
+            "sources": stmt.excluded.sources,
+            "last_article_id": stmt.excluded.last_article_id,
+            "sent_at": stmt.excluded.sent_at,
+        },
+    )
+    await conn.execute(stmt, list(rows.values()))
+
+
+async def insert_digest(
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    window_start: datetime | None,
+    window_end: datetime,
+    story_count: int,
+    now: datetime,
+    slot: datetime | None = None,
+) -> int:
+    """Add a digests row inside the caller's transaction; returns its id. The next digest's
+    window starts at this one's end."""
+    result = await conn.execute(
+        insert(digests).values(
+            chat_id=chat_id,
+            window_start=window_start,
+            window_end=window_end,
+            story_count=story_count,
+            created_at=now,
+            slot=slot,
+        )
+    )
+    return int(result.inserted_primary_key[0])
