@@ -1,6 +1,6 @@
 """The crash test: `newsbot run` delivering the morning digest to 200 Telegram chats through the
-loopback Bot API is killed with SIGKILL in the middle, and started again. Every chat must end
-with its digest exactly once, in order.
+loopback Bot API is killed with SIGKILL in the middle, started again, stopped with SIGTERM in the
+middle, and started once more. Every chat must end with its digest exactly once, in order.
 
 The one exception is the documented one (bot/delivery/worker.py): a part whose request was under
 way at the kill has an unknown outcome, and Telegram cannot be asked, so it is sent again. The
@@ -119,20 +119,34 @@ async def test_sigkill_mid_delivery_then_restart_delivers_every_part_once(
         finally:
             first.kill()
         at_kill = sent_count(server)
+        # Restarted, then stopped with SIGTERM mid-delivery: it finishes what is under way.
         second = start(tmp_path, store_url, server, "second")
         try:
-
-            async def done() -> bool:
-                planned, open_parts = await outstanding(store)
+            deadline = time.monotonic() + 90
+            while sent_count(server) < at_kill + 60:
                 assert second.poll() is None, (tmp_path / "second.log").read_text()[-3000:]
-                return planned == 200 and open_parts == 0
-
-            await wait_until(done, timeout=120)
+                assert time.monotonic() < deadline, "the second run did not get going"
+                time.sleep(0.01)
             second.send_signal(signal.SIGTERM)
             assert second.wait(30) == 0
         finally:
             second.kill()
-        resent = resent_keys(tmp_path / "second.log")
+        at_term = sent_count(server)
+        third = start(tmp_path, store_url, server, "third")
+        try:
+
+            async def done() -> bool:
+                planned, open_parts = await outstanding(store)
+                assert third.poll() is None, (tmp_path / "third.log").read_text()[-3000:]
+                return planned == 200 and open_parts == 0
+
+            await wait_until(done, timeout=120)
+            third.send_signal(signal.SIGTERM)
+            assert third.wait(30) == 0
+        finally:
+            third.kill()
+        resent = resent_keys(tmp_path / "second.log") | resent_keys(tmp_path / "third.log")
+        assert not resent_keys(tmp_path / "third.log")  # a clean stop leaves nothing unknown
         async with store.engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -154,7 +168,7 @@ async def test_sigkill_mid_delivery_then_restart_delivers_every_part_once(
                     .order_by(chats.c.chat_key, deliveries.c.part_index)
                 )
             ).all()
-    assert 0 < at_kill < len(parts), "the kill did not land in the middle of delivery"
+    assert 0 < at_kill < at_term < len(parts), "the stops did not land in the middle of delivery"
     expected: dict[int, list[tuple[str, str]]] = {}
     for chat_key, key, _, body in parts:
         expected.setdefault(int(chat_key), []).append((key, decode_part(body).html))
@@ -172,7 +186,8 @@ async def test_sigkill_mid_delivery_then_restart_delivers_every_part_once(
         assert [h for h in dict.fromkeys(got)] == [h for _, h in want]  # in order
     assert server.too_many_requests == 0
     print(
-        f"\n{len(parts)} parts to 200 chats; killed after {at_kill} messages; "
+        f"\n{len(parts)} parts to 200 chats; SIGKILL after {at_kill} messages, SIGTERM after "
+        f"{at_term}; "
         f"{len(resent)} parts had an unknown outcome and were sent again; "
         f"{len(twice)} arrived twice; 429s: {server.too_many_requests}"
     )
