@@ -15,6 +15,7 @@ from rich.text import Text
 
 from bot.app import import_feeds, open_store, poll_once
 from bot.config import SECRETS, Settings, redact_url
+from bot.digest.render import clean_line
 from bot.ingest.opml import OPMLError, write_opml
 from bot.ingest.poll import FeedReport, PollReport
 from bot.ingest.urls import canonicalize_url
@@ -42,7 +43,7 @@ async def poll_with_progress(store: Store, settings: Settings) -> PollReport:
             task = bar.add_task("", total=total)
 
             def advance(feed: Feed, result: FeedReport) -> None:
-                bar.update(task, advance=1, description=feed.title or feed.url)
+                bar.update(task, advance=1, description=clean_line(feed.title or feed.url))
 
             report = await poll_once(store, settings, advance)
     else:
@@ -53,7 +54,7 @@ async def poll_with_progress(store: Store, settings: Settings) -> PollReport:
         f"{len(failed)} failed."
     )
     for feed in failed:
-        err.print(Text(f"  ✗ {feed.url}: {feed.error}"))
+        err.print(Text(clean_line(f"  ✗ {feed.url}: {feed.error}")))
     return report
 
 
@@ -141,14 +142,14 @@ def _print_feeds(feeds: list[Feed]) -> None:
         return
     table = Table("feed", "last success", "errors", "last error", "next check", box=None)
     for feed in feeds:
-        name = Text(feed.title or feed.url)
+        name = Text(clean_line(feed.title or feed.url))
         if feed.title:
-            name.append(f"\n{feed.url}", style="dim")
+            name.append(f"\n{clean_line(feed.url)}", style="dim")
         table.add_row(
             name,
             _ago(feed.last_success_at),
             str(feed.error_count),
-            Text(feed.last_error or "") if feed.error_count else Text(""),
+            Text(clean_line(feed.last_error or "")) if feed.error_count else Text(""),
             _ago(feed.next_check_at),
         )
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -136,3 +136,19 @@ def test_cluster_groups_the_sample_sites_shared_events(
         ]
     )
     assert main(["cluster", str(tmp_path / "missing.html")]) == 2
+
+
+def test_feeds_list_does_not_pass_terminal_escapes_through(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["feeds", "add", "https://news.example/rss"]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(env / "n.db") as db:  # a feed's own title and a server's error text
+        db.execute(
+            "UPDATE feeds SET title = ?, last_error = ?, error_count = 1",
+            ("Daily \x1b]0;pwned\x07News\x1b[2J", "HTTP 500 \x1b[31mred\x9b1m"),
+        )
+    assert main(["feeds", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "\x1b" not in listing and "\x07" not in listing and "\x9b" not in listing
+    assert "Daily" in listing and "News" in listing and "pwned" not in listing
