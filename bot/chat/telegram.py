@@ -17,7 +17,6 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -45,7 +44,7 @@ from bot.chat.commands import make_command, parse_command
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Reply
 from bot.chat.telegram_render import TelegramMessage, render
-from bot.chat.telegram_send import TelegramSender, keyboard_markup
+from bot.chat.telegram_send import TelegramSender, keyboard_markup, retry_seconds
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.store import Store
@@ -79,10 +78,6 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def file_url(base_url: str) -> str:
     """The file download URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
-
-
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
 def story_of_message(message: Message | None) -> int | None:
@@ -367,7 +362,7 @@ class TelegramBot:
                         allow_sending_without_reply=True,
                     )
             except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+                wait = retry_seconds(exc.retry_after)
                 log.warning("telegram asks to wait", extra={"chat": chat_id, "seconds": wait})
                 self.pacer.hold(str(chat_id), wait)
             except Forbidden as exc:

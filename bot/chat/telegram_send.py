@@ -78,7 +78,9 @@ class TelegramSender:
                 )
                 return Outcome("sent", message_id=str(message.message_id))
             except RetryAfter as exc:
-                return Outcome("retry", retry_after=_seconds(exc.retry_after), error=exc.message)
+                return Outcome(
+                    "retry", retry_after=retry_seconds(exc.retry_after), error=exc.message
+                )
             except ChatMigrated as exc:
                 return Outcome("moved", new_chat_key=str(exc.new_chat_id), error=exc.message)
             except Forbidden as exc:
@@ -107,5 +109,6 @@ class TelegramSender:
         return None
 
 
-def _seconds(value: Any) -> float:
+def retry_seconds(value: Any) -> float:
+    """A RetryAfter's wait in seconds (PTB gives an int or a timedelta)."""
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 
 from bot.delivery.sender import Outcome, Sender
 from bot.store.chats import ChatStore
@@ -192,6 +191,3 @@ def _fields(delivery: Delivery) -> dict[str, object]:
         "part": f"{delivery.part_index + 1}/{delivery.parts}",
         "key": delivery.idempotency_key,
     }
-
-
-LEASE = timedelta(seconds=60)
