@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.chat.commands import parse_command
 from bot.chat.core import ChatContext
-from bot.chat.handlers_chat import parse_days
+from bot.chat.handlers_settings import parse_days
 from bot.chat.reply import Buttons, Reply
 from bot.store.chats import ChatStore
 from tests.chatbot import BOT_NAME, ChatBot, testbot_fixture  # noqa: F401

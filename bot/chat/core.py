@@ -22,6 +22,9 @@ from bot.chat.answer import Answer, Answerer
 from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args, command_from_action
 from bot.chat.handlers_ask import ask_reply
 from bot.chat.handlers_company import CompanyResult, company_reply, find_company
+from bot.chat.handlers_feeds import feeds
+from bot.chat.handlers_settings import settings_command
+from bot.chat.handlers_subscribe import subscribe, unsubscribe
 from bot.chat.handlers_summary import summary
 from bot.chat.limits import RateLimits
 from bot.chat.reply import Reply, bullets, para
@@ -41,14 +44,16 @@ FetcherFactory = Callable[[], Fetcher]
 
 @dataclass(frozen=True, slots=True)
 class ChatContext:
-    """Where a command came from: platform, chat, user, whether the user is a chat admin, and
-    the user's workspace (Slack's team id; empty elsewhere)."""
+    """Where a command came from: platform, chat, user, whether the user is a chat admin, the
+    user's workspace (Slack's team id; empty elsewhere) and the forum topic the message was
+    sent in (Telegram's message_thread_id; empty elsewhere)."""
 
     platform: str
     chat_key: str
     user_key: str = ""
     is_admin: bool = False
     team_key: str = ""
+    thread_key: str = ""
 
 
 Handler = Callable[["CommandCore", str, ChatContext], Awaitable[Reply]]
@@ -80,12 +85,6 @@ async def _ask(core: CommandCore, args: str, context: ChatContext) -> Reply:
 
 async def _help(core: CommandCore, args: str, context: ChatContext) -> Reply:
     return help_reply()
-
-
-async def _sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    if args.strip().lstrip("#").isdigit():  # a story's Sources button, typed
-        return await chat_cmds.story_sources(core, args, context)
-    return await chat_cmds.sources(core, args, context)
 
 
 COMMANDS: dict[str, Spec] = {
@@ -131,28 +130,37 @@ COMMANDS: dict[str, Spec] = {
             "/subscribe company NAME | keyword WORD | -keyword WORD",
             "/subscribe company Huawei",
             "choose what this chat's digest follows (no arguments: the list)",
-            chat_cmds.subscribe,
+            subscribe,
         ),
         Spec(
             "unsubscribe",
             "/unsubscribe company NAME | keyword WORD",
             "/unsubscribe company Huawei",
             "stop following a company or keyword",
-            chat_cmds.unsubscribe,
+            unsubscribe,
         ),
         Spec(
             "settings",
-            "/settings [time HH:MM] [tz Area/City] [days mon-fri]",
+            "/settings [time HH:MM] [tz Area/City] [days mon-fri] [topic here|off]",
             "/settings time 07:30 tz Europe/Berlin",
-            "show or change when this chat gets its digest",
-            chat_cmds.settings_command,
+            "show or change when this chat gets its digest, and the forum topic it goes to "
+            "(send topic here from inside that topic)",
+            settings_command,
         ),
         Spec(
             "sources",
             "/sources [STORY]",
             "/sources",
             "the feeds I read, or the articles behind a story",
-            _sources,
+            chat_cmds.sources,
+        ),
+        Spec(
+            "feeds",
+            "/feeds [add URL | remove NUMBER]",
+            "/feeds add https://example.com/feed",
+            "the feeds I read and their health, for chat admins; the bot's owners add or "
+            "remove them",
+            feeds,
         ),
         Spec(
             "quotes",

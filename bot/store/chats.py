@@ -77,9 +77,10 @@ class ChatStore:
             return [_chat(row) for row in await conn.execute(query)]
 
     async def update_settings(self, chat_id: int, **values: Any) -> None:
-        """Set digest_time, timezone, weekdays, paused or empty_digest. A change of time, zone
-        or days starts the schedule afresh (schedule_since): a slot already past is not sent."""
-        allowed = {"digest_time", "timezone", "weekdays", "paused", "empty_digest"}
+        """Set digest_time, timezone, weekdays, paused, empty_digest or thread_id (the forum
+        topic digests go to; None: the main chat). A change of time, zone or days starts the
+        schedule afresh (schedule_since): a slot already past is not sent."""
+        allowed = {"digest_time", "timezone", "weekdays", "paused", "empty_digest", "thread_id"}
         assert set(values) <= allowed, values
         assert values.get("empty_digest", "notice") in EMPTY_DIGEST, values
         if values.keys() & SCHEDULE:
@@ -95,6 +96,21 @@ class ChatStore:
                 update(chats)
                 .where(chats.c.platform == platform, chats.c.chat_key == chat_key)
                 .values(paused=paused)
+            )
+        return result.rowcount > 0
+
+    async def forget_topic(self, platform: str, chat_key: str, thread_id: str) -> bool:
+        """The chat's digest topic was deleted: digests go to the chat itself from now on.
+        Only that topic is forgotten (a topic chosen since then stays); returns whether it was."""
+        async with self.store.engine.begin() as conn:
+            result = await conn.execute(
+                update(chats)
+                .where(
+                    chats.c.platform == platform,
+                    chats.c.chat_key == chat_key,
+                    chats.c.thread_id == thread_id,
+                )
+                .values(thread_id=None)
             )
         return result.rowcount > 0
 
