@@ -529,11 +529,18 @@ class BotAPIServer(AiohttpLoopback):
         sent, ``plain`` and ``entities`` after parsing, ``parse_mode``, ``reply_markup``,
         ``disable_web_page_preview``, ``link_preview_options``, ``message_thread_id``,
         ``reply_to``); ``edits[chat_id]``; ``callback_answers``; ``calls``; ``count(method)``;
-        ``too_many_requests`` (429s answered); ``webhook``; ``commands``.
+        ``too_many_requests`` (429s answered); ``webhook``; ``commands`` (by scope and language)
+        and ``menu(scope_type, chat_id)`` (the command names of one scope); ``menu_calls``
+        (every accepted setMyCommands: ``scope``, ``language_code``, ``commands``).
     What the test scripts:
         ``push_update`` / ``user_says`` / ``user_presses`` for getUpdates; ``fail_next`` for the
         next matching request; ``block`` / ``migrate`` / ``rule`` for every send to a chat;
-        ``set_member`` for getChatMember; ``enforce_limits`` for Telegram's flood limits.
+        ``set_member`` for getChatMember; ``add_topic`` / ``delete_topic`` for a forum's topics;
+        ``enforce_limits`` for Telegram's flood limits.
+
+    Forums: in a chat added with ``is_forum=True`` a message's ``message_thread_id`` must name
+    one of its topics, else sendMessage answers 400 "Bad Request: message thread not found" (as
+    Telegram does for a deleted topic). Elsewhere a thread id is taken as given.
     """
 
     def __init__(self, *, bot_username: str = BOT_USERNAME, strict_chats: bool = False) -> None:
@@ -553,6 +560,8 @@ class BotAPIServer(AiohttpLoopback):
         self.members: dict[tuple[int, int], str] = {}
         self.messages: dict[tuple[int, int], JSONDict] = {}
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self.menu_calls: list[JSONDict] = []
+        self.topics: defaultdict[int, set[int]] = defaultdict(set)
         self.webhook: JSONDict = {}
         self.files: dict[str, bytes] = {}
         self.revoked_tokens: set[str] = set()
@@ -691,6 +700,38 @@ class BotAPIServer(AiohttpLoopback):
                 self.users[user_id] = user
             return user
 
+    def add_topic(self, chat_id: int, thread_id: int | None = None) -> int:
+        """Open a topic in a forum supergroup (made one when unknown); returns its thread id.
+
+        Telegram numbers a topic by the id of the service message that created it; without a
+        ``thread_id`` the chat's next message id is taken.
+        """
+        with self.lock:
+            chat = self.chats.get(chat_id) or self.add_chat(chat_id, "supergroup", is_forum=True)
+            if not chat.get("is_forum"):
+                raise ValueError(f"chat {chat_id} is not a forum")
+            if thread_id is None:
+                thread_id = next(self._message_ids[chat_id])
+            self.topics[chat_id].add(thread_id)
+        return thread_id
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """An administrator deletes a topic: it goes with all its messages."""
+        with self.lock:
+            self.topics[chat_id].discard(thread_id)
+            for key in [k for k, m in self.messages.items() if k[0] == chat_id]:
+                if self.messages[key].get("message_thread_id") == thread_id:
+                    del self.messages[key]
+
+    def menu(self, scope_type: str = "default", chat_id: int | None = None) -> list[str]:
+        """The command names set for a scope (``chat_id`` for the chat scopes), any language."""
+        scope: JSONDict = {"type": scope_type}
+        if chat_id is not None:
+            scope["chat_id"] = chat_id
+        with self.lock:
+            commands = self.commands.get((json.dumps(scope, sort_keys=True), ""), [])
+        return [c["command"] for c in commands]
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """getChatMember's status for (chat, user): creator, administrator, member, left, kicked."""
         if status not in ("creator", "administrator", "member", "restricted", "left", "kicked"):
@@ -721,9 +762,12 @@ class BotAPIServer(AiohttpLoopback):
 
         A text starting with "/" carries the ``bot_command`` entity PTB's CommandHandler needs.
         ``reply_to`` is the message_id of a message in this chat (the bot's or a user's).
+        ``thread_id`` is the topic written in; in a forum it must be open (:meth:`add_topic`).
         """
         with self.lock:
             chat = self.chats.get(chat_id) or self.add_chat(chat_id, chat_type)
+            if not self._topic_open(chat, thread_id):
+                raise ValueError(f"chat {chat_id} has no topic {thread_id}")
             user = self.add_user(user_id)
             message: JSONDict = {
                 "message_id": next(self._message_ids[chat_id]),
@@ -1004,6 +1048,13 @@ class BotAPIServer(AiohttpLoopback):
                         )
         return markup
 
+    def _topic_open(self, chat: JSONDict, thread_id: Any) -> bool:
+        """Whether a message may go to ``thread_id``: an open topic of a forum, or any thread
+        outside forums (lock held)."""
+        if thread_id is None or not chat.get("is_forum"):
+            return True
+        return _as_int(thread_id, "message_thread_id") in self.topics[chat["id"]]
+
     def _reply_to(self, chat_id: int, params: JSONDict) -> JSONDict | None:
         reply = params.get("reply_parameters") or {}
         message_id = reply.get("message_id", params.get("reply_to_message_id"))
@@ -1099,7 +1150,10 @@ class BotAPIServer(AiohttpLoopback):
         chat_id = chat["id"]
         plain, entities = self._text(params)
         markup = self._markup(params)
+        thread_id = params.get("message_thread_id")
         with self.lock:
+            if not self._topic_open(chat, thread_id):
+                raise bad_request("message thread not found")
             original = self._reply_to(chat_id, params)
             self._check_rate(chat)
             message: JSONDict = {
@@ -1113,7 +1167,6 @@ class BotAPIServer(AiohttpLoopback):
                 message["entities"] = entities
             if markup and "inline_keyboard" in markup:
                 message["reply_markup"] = markup
-            thread_id = params.get("message_thread_id")
             if thread_id is not None:
                 message["message_thread_id"] = thread_id
                 message["is_topic_message"] = True
@@ -1205,10 +1258,20 @@ class BotAPIServer(AiohttpLoopback):
             )
         return True
 
-    @staticmethod
-    def _commands_key(params: JSONDict) -> tuple[str, str]:
+    def _commands_key(self, params: JSONDict) -> tuple[str, str]:
+        """The scope (checked, its chat resolved as Telegram does) and language of a call."""
         scope = params.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_FIELDS:
+            raise bad_request("can't parse BotCommandScope JSON object")
+        key: JSONDict = {"type": scope["type"]}
+        for field in _SCOPE_FIELDS[scope["type"]]:
+            if scope.get(field) in (None, ""):
+                raise bad_request(f"{field} is empty")
+            if field == "chat_id":
+                key["chat_id"] = self._chat({"chat_id": scope["chat_id"]})["id"]
+            else:
+                key[field] = _as_int(scope[field], field)
+        return json.dumps(key, sort_keys=True), params.get("language_code") or ""
 
     def _set_my_commands(self, token: str, params: JSONDict) -> bool:
         commands = params.get("commands")
@@ -1219,8 +1282,12 @@ class BotAPIServer(AiohttpLoopback):
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise bad_request("command description is empty")
+        key = self._commands_key(params)
         with self.lock:
-            self.commands[self._commands_key(params)] = commands
+            self.commands[key] = commands
+            self.menu_calls.append(
+                {"scope": json.loads(key[0]), "language_code": key[1], "commands": commands}
+            )
         return True
 
     def _get_my_commands(self, token: str, params: JSONDict) -> list[JSONDict]:
@@ -1329,6 +1396,17 @@ class BotAPIServer(AiohttpLoopback):
             "file_path": file_id,
         }
 
+
+# BotCommandScope types and the fields each one needs.
+_SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "all_private_chats": (),
+    "all_group_chats": (),
+    "all_chat_administrators": (),
+    "chat": ("chat_id",),
+    "chat_administrators": ("chat_id",),
+    "chat_member": ("chat_id", "user_id"),
+}
 
 _ADMIN_RIGHTS = [
     "can_manage_chat",

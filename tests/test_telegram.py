@@ -15,7 +15,7 @@ import pytest
 from bot.chat.reply import Heading, Reply, para
 from bot.chat.telegram import MENU, TelegramBot
 from bot.chat.telegram_send import encode_parts
-from bot.config import Settings, TelegramSettings
+from bot.config import BotSettings, Settings, TelegramSettings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.schedule import Schedule, next_slot
 from bot.delivery.worker import DeliveryWorker
@@ -78,8 +78,7 @@ def plain(messages: list[dict]) -> str:
 async def test_a_new_user_starts_sets_subscribes_reads_and_asks(
     tgbot: TelegramBot, tg_server: BotAPIServer
 ) -> None:
-    menu = next(iter(tg_server.commands.values()))
-    assert [c["command"] for c in menu] == [name for name, _ in MENU]
+    assert tg_server.menu() == [name for name, _ in MENU]
 
     welcome = await says(tg_server, 42, "/start", 42)
     assert "08:00 (UTC)" in plain(welcome) and welcome[0]["parse_mode"] == "HTML"
@@ -140,6 +139,45 @@ async def test_group_admins_only_and_addressing(
     assert len(tg_server.sent[group]) == 2 + len(shown)  # nothing answered the other bot's command
 
 
+async def test_feeds_is_for_group_administrators_even_without_arguments(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    group = -1001001
+    tg_server.add_chat(group, "supergroup")
+    tg_server.set_member(group, 5, "member")
+    tg_server.set_member(group, 6, "administrator")
+    refused = await says(tg_server, group, "/feeds", 5)
+    assert "Only chat administrators" in plain(refused)
+    listed = await says(tg_server, group, "/feeds", 6)
+    assert "feed" in plain(listed) and "Only chat administrators" not in plain(listed)
+
+
+ADMIN_MENU = [name for name, _ in MENU] + ["feeds"]
+
+
+async def test_command_menus_for_everyone_group_admins_and_owners(
+    testbot: ChatBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    owners = ["telegram:501", "telegram:502", "slack:U0123ABCD"]
+    with BotAPIServer(strict_chats=True) as server:  # unknown chats answer "chat not found"
+        server.add_chat(501)  # owner 501 has started a chat with the bot; 502 never did
+        settings = tg_settings(testbot.settings, server)
+        settings = settings.model_copy(update={"bot": BotSettings(owners=owners)})
+        async with TelegramBot(testbot.core, settings, TOKEN):
+            assert server.menu() == [name for name, _ in MENU]
+            assert server.menu("all_chat_administrators") == ADMIN_MENU
+            assert server.menu("chat", chat_id=501) == ADMIN_MENU
+            assert server.menu("chat", chat_id=502) == []
+            assert [call["scope"] for call in server.menu_calls] == [
+                {"type": "default"},
+                {"type": "all_chat_administrators"},
+                {"type": "chat", "chat_id": 501},
+            ]
+            assert "no command menu for an owner" in caplog.text
+            shown = await says(server, 501, "/help", 501)  # the bot runs all the same
+            assert "Here is what I can do" in plain(shown)
+
+
 async def test_a_long_reply_arrives_as_ordered_parts(
     tgbot: TelegramBot, tg_server: BotAPIServer
 ) -> None:
@@ -190,6 +228,25 @@ async def test_forbidden_pauses_the_chat(
     assert len(tg_server.sent[43]) == 1
 
 
+async def test_a_reply_to_a_chat_that_blocked_the_bot_pauses_it(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    await says(tg_server, 48, "/start", 48)
+    tg_server.block(48)
+    assert await tgbot.send_reply(48, Reply.message("hello", "part two")) == []
+    chat = await ChatStore(testbot.store).get("telegram", "48")
+    assert chat is not None and chat.paused
+
+
+async def test_a_refused_reply_is_logged_and_the_rest_not_sent(
+    tgbot: TelegramBot, tg_server: BotAPIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg_server.fail_next(49, "bad_request", method="sendMessage", description="message is too long")
+    text = " ".join(f"Sentence {i} of a long answer." for i in range(400))
+    assert await tgbot.send_reply(49, Reply([para(text)])) == []
+    assert tg_server.sent[49] == [] and "telegram refused a reply" in caplog.text
+
+
 async def test_retry_after_is_honoured(tgbot: TelegramBot, tg_server: BotAPIServer) -> None:
     tg_server.fail_next(44, "retry_after", retry_after=1, method="sendMessage")
     began = time.monotonic()
@@ -220,6 +277,59 @@ async def test_unparsable_html_is_resent_as_plain_text(
     [message] = tg_server.sent[45]
     assert message["parse_mode"] is None and message["plain"] == "a < b & c"
     assert "plain text" in caplog.text
+
+
+async def test_a_forum_topic_gets_the_replies_and_the_digest(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    forum = -1002002
+    tg_server.add_chat(forum, "supergroup", is_forum=True)
+    tg_server.add_topic(forum, 7)
+    tg_server.set_member(forum, 5, "member")
+    tg_server.set_member(forum, 6, "administrator")
+    await says(tg_server, forum, "/start", 6, thread_id=7)
+
+    refused = await says(tg_server, forum, "/settings topic here", 5, thread_id=7)
+    assert "Only the chat's administrators" in plain(refused)
+    assert refused[0]["message_thread_id"] == 7
+    chat = await ChatStore(testbot.store).get("telegram", str(forum))
+    assert chat is not None and chat.thread_id is None
+
+    saved = await says(tg_server, forum, "/settings topic here", 6, thread_id=7)
+    assert all(m["message_thread_id"] == 7 for m in saved)
+    assert "this topic" in plain(saved)
+
+    before = len(tg_server.sent[forum])
+    slot = await next_digest(testbot.store, str(forum))
+    assert await deliver_due(tgbot, slot + dtm.timedelta(minutes=1)) == 1
+    digest = tg_server.sent[forum][before:]
+    assert digest and all(m["message_thread_id"] == 7 for m in digest)
+    assert "digest" in digest[0]["plain"].split("\n")[0]
+
+    tg_server.delete_topic(forum, 7)  # the next digest goes to the chat itself
+    before = len(tg_server.sent[forum])
+    assert await deliver_due(tgbot, slot + dtm.timedelta(days=1, minutes=1)) == 1
+    digest = tg_server.sent[forum][before:]
+    assert digest and all(m["message_thread_id"] is None for m in digest)
+    # and the chat's settings say so: the deleted topic is forgotten
+    chat = await ChatStore(testbot.store).get("telegram", str(forum))
+    assert chat is not None and chat.thread_id is None
+
+
+async def test_a_reply_in_a_deleted_topic_goes_to_the_main_chat(
+    tgbot: TelegramBot, tg_server: BotAPIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    forum = -1002003
+    tg_server.add_chat(forum, "supergroup", is_forum=True)
+    topic = tg_server.add_topic(forum)
+    tg_server.user_says(forum, "/help", user_id=5, thread_id=topic)
+    tg_server.delete_topic(forum, topic)  # before the bot answers, with the /help in it
+    await tg_server.wait_sent(forum)
+    await asyncio.sleep(0.2)  # the rest of the answer
+    answer = tg_server.sent[forum]
+    assert "Here is what I can do" in plain(answer)
+    assert all(m["message_thread_id"] is None and m["reply_to"] is None for m in answer)
+    assert caplog.text.count("topic is gone") == 1
 
 
 def _free_port() -> int:

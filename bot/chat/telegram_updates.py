@@ -1,0 +1,206 @@
+"""Telegram updates in: messages and button presses become Commands for ``CommandCore``, and its
+Replies go back to the chat and topic they came from.
+
+The handlers hold Telegram's rules, not command logic: ``/cmd@OtherBot`` is not ours, only chat
+administrators change a group, a button press is answered at once, and chats not on the
+allowlists are stopped before any command runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.chat.commands import make_command, parse_command
+from bot.chat.core import COMMANDS, ChatContext, CommandCore
+from bot.chat.reply import Reply
+from bot.chat.telegram_reply import Replier
+from bot.chat.telegram_send import PLATFORM
+
+log = logging.getLogger("newsbot.telegram")
+
+# Changing a chat needs an administrator in groups; these commands with arguments change it.
+CHANGES = {"settings", "subscribe", "unsubscribe"}
+# These need an administrator in groups even without arguments (/feeds lists the bot's feeds).
+ADMINS_ONLY = {"feeds"}
+SUMMARY_WORDS = {"summary", "summary please", "summarize", "more", "longer summary"}
+_STORY_BUTTON = re.compile(r"^summary:(\d+)$")
+
+
+def story_of_message(message: Message | None) -> int | None:
+    """The story a digest message is about: its Summary button says so."""
+    markup = message.reply_markup if message is not None else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            match = _STORY_BUTTON.match(str(button.callback_data or ""))
+            if match:
+                return int(match[1])
+    return None
+
+
+def thread_of(message: object) -> int | None:
+    """The forum topic a message was sent in; None outside topics (and for the General one)."""
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
+    return None
+
+
+def needs_admin(name: str, args: str) -> bool:
+    """Whether the command, in a group, is for the group's administrators only."""
+    return name in ADMINS_ONLY or (name in CHANGES and bool(args))
+
+
+class UpdateHandlers:
+    """The PTB handlers of one bot: ``register()`` adds them to its Application."""
+
+    def __init__(self, core: CommandCore, app: Application, replier: Replier) -> None:
+        self.core = core
+        self.app = app
+        self.replier = replier
+
+    def register(self) -> None:
+        """Add the handlers; the allowlist gate runs before every other one."""
+        app = self.app
+        app.add_handler(TypeHandler(Update, self._gate), group=-1)
+        app.add_handler(CommandHandler(list(COMMANDS), self._on_command))
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(
+            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self._on_reply)
+        )
+        app.add_handler(
+            MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self._on_unknown)
+        )
+        app.add_error_handler(self._on_error)
+
+    async def _answer(self, message: Message, reply: Reply) -> None:
+        """Send the reply to the message's chat and topic, as a reply to it."""
+        await self.replier.send_reply(
+            message.chat_id, reply, thread_id=thread_of(message), reply_to=message.message_id
+        )
+
+    async def _gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop an update from a chat and user not allowed ([telegram] allowed_chats,
+        allowed_users): no command runs. One meant for the bot gets the refusal, at most once
+        an hour per chat."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        who = ChatContext(PLATFORM, str(chat.id), str(user.id) if user else "")
+        refusal = self.core.gate.admit(who, notify=self._addressed(update))
+        if refusal is None:
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()  # the button stops spinning
+        message = update.effective_message
+        if refusal.blocks:
+            await self.replier.send_reply(
+                chat.id,
+                refusal,
+                thread_id=thread_of(message),
+                reply_to=message.message_id if message is not None else None,
+            )
+        raise ApplicationHandlerStop
+
+    def _addressed(self, update: Update) -> bool:
+        """Whether the update is meant for the bot: a button, a private message, or one of
+        our commands (a group's talk and other bots' commands get no refusal)."""
+        chat, message = update.effective_chat, update.effective_message
+        if update.callback_query is not None or (chat and chat.type == ChatType.PRIVATE):
+            return True
+        text = message.text if message is not None else None
+        command = parse_command(text or "", bot_name=self.app.bot.username)
+        return command is not None and command.name in COMMANDS
+
+    async def _context(self, update: Update, *, admin_only: bool) -> ChatContext:
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None
+        admin = chat.type == ChatType.PRIVATE
+        message = update.effective_message
+        if not admin and admin_only:
+            if message is not None and message.sender_chat and message.sender_chat.id == chat.id:
+                admin = True  # an anonymous administrator writes as the group itself
+            elif user is not None:
+                member = await self.app.bot.get_chat_member(chat.id, user.id)
+                admin = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+        topic = thread_of(message)
+        return ChatContext(
+            PLATFORM,
+            str(chat.id),
+            str(user.id) if user else "",
+            is_admin=admin,
+            thread_key=str(topic) if topic is not None else "",
+        )
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        command = parse_command(message.text, bot_name=self.app.bot.username)
+        if command is None:
+            return
+        if command.name == "summary" and not command.args:
+            story_id = story_of_message(message.reply_to_message)
+            if story_id is not None:  # /summary as a reply to a digest story
+                command = make_command("summary", str(story_id))
+        chat_context = await self._context(
+            update, admin_only=needs_admin(command.name, command.args)
+        )
+        await self._answer(message, await self.core.handle(command, chat_context))
+
+    async def _on_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        command = parse_command(message.text, bot_name=self.app.bot.username)
+        if command is None or command.name in COMMANDS:
+            return
+        reply = await self.core.handle(command, await self._context(update, admin_only=False))
+        await self._answer(message, reply)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()  # at once: the client stops its spinner
+        message = query.message
+        if not isinstance(message, Message) or not query.data:
+            return
+        name = query.data.partition(":")[0]
+        chat_context = await self._context(update, admin_only=name in CHANGES | ADMINS_ONLY)
+        await self._answer(message, await self.core.story_action(query.data, chat_context))
+
+    async def _on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text or message.reply_to_message is None:
+            return
+        if message.reply_to_message.from_user is None or (
+            message.reply_to_message.from_user.id != self.app.bot.id
+        ):
+            return
+        if " ".join(message.text.casefold().split()).strip(" .!?/") not in SUMMARY_WORDS:
+            return
+        story_id = story_of_message(message.reply_to_message)
+        if story_id is None:
+            reply = Reply.message(
+                "Reply “summary” to a story of a digest, or send /summary with a link.", ok=False
+            )
+        else:
+            chat_context = await self._context(update, admin_only=False)
+            reply = await self.core.handle(make_command("summary", str(story_id)), chat_context)
+        await self._answer(message, reply)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed", exc_info=context.error)
