@@ -19,6 +19,7 @@ built here too, with :func:`sign` for the request signature a Bolt app verifies,
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -257,6 +258,15 @@ async def _read_args(request: web.Request) -> JSONDict:
     return args
 
 
+async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``check`` in the caller's loop until it holds; TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout}s for {what}")
+        await asyncio.sleep(0.01)
+
+
 @dataclass(slots=True)
 class _Failure:
     method: str
@@ -269,12 +279,17 @@ class SlackAPIServer(AiohttpLoopback):
     """The Slack Web API on 127.0.0.1: ``base_url`` ends with "/api/" for slack_sdk clients.
 
     What the test reads: ``posted[channel]`` (every accepted chat.postMessage: ``ts``, ``text``,
-    ``blocks``, ``thread_ts``, ``unfurl_links``, ``unfurl_media``, ...), ``updated[channel]``,
-    ``ephemeral[channel]``, ``responses[id]`` (bodies POSTed to a response_url), ``calls``,
-    ``count(method)``, ``too_many_requests``.
+    ``blocks``, ``thread_ts``, ``unfurl_links``, ``unfurl_media``, ..., and ``posted_at``, when it
+    was answered, monotonic), ``updated[channel]``, ``ephemeral[channel]``, ``responses[id]``
+    (bodies POSTed to a response_url; ``responded_at[id]``: when), ``calls``, ``count(method)``,
+    ``too_many_requests``; ``wait_posted`` / ``wait_responses`` wait in the caller's loop.
     What the test scripts: ``fail_next(method, error)`` (``"ratelimited"`` answers 429 with
-    Retry-After), ``kick`` / ``remove_channel`` / ``archive`` for channel errors, ``add_user`` /
-    ``add_channel``, ``enforce_limits`` (about one message per second per channel).
+    Retry-After), ``delay(method, seconds)``, ``kick`` / ``remove_channel`` / ``archive`` for
+    channel errors, ``add_user`` / ``add_channel``, ``enforce_limits`` (about one message per
+    second per channel).
+    What Slack sends the app is built here too: :meth:`slash_command_fields`,
+    :meth:`block_actions_payload` and :meth:`event_callback` (as Socket Mode carries them),
+    :meth:`slash_command` and :meth:`block_actions` (as signed HTTP bodies).
     """
 
     def __init__(self, *, token: str = "xoxb-test-token", strict: bool = False) -> None:
@@ -289,6 +304,7 @@ class SlackAPIServer(AiohttpLoopback):
         self.updated: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.ephemeral: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.responses: defaultdict[str, list[JSONDict]] = defaultdict(list)
+        self.responded_at: defaultdict[str, list[float]] = defaultdict(list)  # monotonic
         self.calls: list[tuple[str, JSONDict]] = []
         self.too_many_requests = 0
         self.channels: dict[str, JSONDict] = {}
@@ -296,6 +312,7 @@ class SlackAPIServer(AiohttpLoopback):
         self.messages: dict[tuple[str, str], JSONDict] = {}
         self._counts: defaultdict[str, int] = defaultdict(int)
         self._failures: list[_Failure] = []
+        self._delays: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._response_ids = itertools.count(1)
         self._response_uses: dict[str, int] = {}
@@ -430,6 +447,29 @@ class SlackAPIServer(AiohttpLoopback):
         with self.lock:
             self._failures.append(_Failure(method, channel, failure, times))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Every call of ``method`` is answered ``seconds`` late (a slow Slack); 0 undoes it."""
+        with self.lock:
+            self._delays[method] = seconds
+
+    async def wait_posted(
+        self, channel: str, count: int = 1, timeout: float = 10.0
+    ) -> list[JSONDict]:
+        """Wait (in the caller's loop) until ``channel`` holds ``count`` posted messages."""
+        await wait_until(
+            lambda: len(self.posted[channel]) >= count, timeout, f"{count} in {channel}"
+        )
+        return self.posted[channel]
+
+    async def wait_responses(
+        self, response_id: str, count: int = 1, timeout: float = 10.0
+    ) -> list[JSONDict]:
+        """Wait until ``count`` bodies were POSTed to the response_url ``response_id``."""
+        await wait_until(
+            lambda: len(self.responses[response_id]) >= count, timeout, f"{count} responses"
+        )
+        return self.responses[response_id]
+
     def response_url(self, response_id: str | None = None) -> str:
         """A response_url on this server; what is POSTed to it lands in ``responses[id]``."""
         response_id = response_id or f"R{next(self._response_ids):04d}"
@@ -437,7 +477,7 @@ class SlackAPIServer(AiohttpLoopback):
             self._response_uses.setdefault(response_id, 0)
         return f"{super().base_url}/response/{response_id}"
 
-    def slash_command(
+    def slash_command_fields(
         self,
         command: str,
         text: str = "",
@@ -445,8 +485,9 @@ class SlackAPIServer(AiohttpLoopback):
         user_id: str = "U0USER",
         channel_id: str = "C0GENERAL",
         response_id: str | None = None,
-    ) -> bytes:
-        """The form body Slack POSTs for a slash command, response_url pointing here."""
+    ) -> dict[str, str]:
+        """The fields of a slash command (Socket Mode sends them as a JSON object), its
+        response_url pointing here."""
         self._channel(channel_id, create=True)
         user = self._user(user_id, create=True)
         channel = self.channels[channel_id]
@@ -465,9 +506,13 @@ class SlackAPIServer(AiohttpLoopback):
             "response_url": self.response_url(response_id),
             "trigger_id": f"{next(self._ts)}.{TEAM_ID}.trigger",
         }
-        return urlencode(fields).encode()
+        return fields
 
-    def block_actions(
+    def slash_command(self, command: str, text: str = "", **kwargs: Any) -> bytes:
+        """The form body Slack POSTs for a slash command (see :meth:`slash_command_fields`)."""
+        return urlencode(self.slash_command_fields(command, text, **kwargs)).encode()
+
+    def block_actions_payload(
         self,
         action_id: str,
         value: str,
@@ -477,8 +522,8 @@ class SlackAPIServer(AiohttpLoopback):
         message_ts: str | None = None,
         block_id: str = "actions",
         response_id: str | None = None,
-    ) -> bytes:
-        """The form body (``payload=<json>``) Slack POSTs when a button is pressed.
+    ) -> JSONDict:
+        """The ``block_actions`` payload of a button press (Socket Mode sends it as is).
 
         ``message_ts`` names a message this server holds (the one carrying the button).
         """
@@ -520,7 +565,35 @@ class SlackAPIServer(AiohttpLoopback):
                 }
             ],
         }
+        return payload
+
+    def block_actions(self, action_id: str, value: str, **kwargs: Any) -> bytes:
+        """The form body (``payload=<json>``) Slack POSTs when a button is pressed."""
+        payload = self.block_actions_payload(action_id, value, **kwargs)
         return urlencode({"payload": json.dumps(payload)}).encode()
+
+    def event_callback(self, event: JSONDict) -> JSONDict:
+        """The Events API body (``event_callback``) that carries ``event``."""
+        return {
+            "token": "verification-token-unused",
+            "team_id": TEAM_ID,
+            "context_team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "event": {"event_ts": event.get("ts"), **event},
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ts):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
 
     # -- HTTP -------------------------------------------------------------------------------------
 
@@ -532,6 +605,9 @@ class SlackAPIServer(AiohttpLoopback):
                 self.calls.append((method, args))
                 self._counts[method] += 1
             self._authenticate(request, args)
+            delay = self._delays.get(method, 0.0)
+            if delay:
+                await asyncio.sleep(delay)
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", extra={"req_method": method})
@@ -586,6 +662,7 @@ class SlackAPIServer(AiohttpLoopback):
         with self.lock:
             self._response_uses[response_id] = uses + 1
             self.responses[response_id].append(body)
+            self.responded_at[response_id].append(time.monotonic())
         return web.json_response({"ok": True})
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -703,6 +780,7 @@ class SlackAPIServer(AiohttpLoopback):
                 "unfurl_media": _flag(args.get("unfurl_media")),
                 "mrkdwn": _flag(args.get("mrkdwn")),
                 "metadata": _json_arg(args.get("metadata")),
+                "posted_at": time.monotonic(),
             }
         )
         return {"channel": channel["id"], "ts": ts, "message": message}

@@ -27,7 +27,7 @@ from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
 from bot.chat.slack_render import blocks_text, button_actions
 from bot.config import Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.slack_api import BOT_USER_ID, TEAM_ID, SlackAPIServer, signed_headers, validate_blocks
+from tests.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-signing-secret"
@@ -95,15 +95,7 @@ class Workspace:
         return await self.post(body)
 
     async def event(self, event: dict[str, Any]) -> int:
-        payload = {
-            "token": "unused",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0NEWSBOT",
-            "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
-            "event_time": int(time.time()),
-            "event": {"event_ts": event.get("ts"), **event},
-        }
+        payload = self.server.event_callback(event)
         return await self.post(json.dumps(payload).encode(), content_type="application/json")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.chat.reply import (
     Bold,
@@ -33,6 +32,21 @@ from bot.chat.reply import (
     Text,
     inline_text,
 )
+from bot.chat.slack_mrkdwn import (
+    LINK_BAR,
+    WORD_JOINER,
+    Message,
+    block_text,
+    blocks_text,
+    button_actions,
+    defuse,
+    entities,
+    escape,
+    mrkdwn_text,
+    plain_safe,
+    safe_url,
+    unescape,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -45,56 +59,8 @@ MAX_FALLBACK = 300
 MAX_LINK_CHARS = 1500  # a longer link is shown as its text only
 ACTION_PREFIX = "newsbot:"  # action_id = "newsbot:<n>"; the button's value is the action payload
 
-WORD_JOINER = "\u2060"
-LINK_BAR = "\u2223"
-_BROADCAST = re.compile(r"@(?=(channel|here|everyone))", re.I)
 _ATOMS = re.compile(r"\S+\s*|\s+")
-_LINK = re.compile(r"<(https?://[^|<>\s]*)\|([^<>]*)>|<(https?://[^|<>\s]*)>")
 _HARD_CUT = 400  # a single word longer than this is cut (its escaped form stays ≤ 5x)
-
-Message = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """Outside text for mrkdwn: & < > escaped, broadcast mentions defused."""
-    return defuse(_entities(text))
-
-
-def _entities(text: str) -> str:
-    text = text.replace(WORD_JOINER, "")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_DEFUSE = re.compile(r"(<https?://[^|<>\s]*)|@(?=(?:channel|here|everyone))", re.I)
-
-
-def defuse(mrkdwn: str) -> str:
-    """A word joiner after the @ of @channel, @here, @everyone (not inside our link URLs)."""
-    return _DEFUSE.sub(lambda m: m[1] if m[1] is not None else "@" + WORD_JOINER, mrkdwn)
-
-
-def unescape(text: str) -> str:
-    """The inverse of :func:`escape` (without the word joiners)."""
-    text = text.replace(WORD_JOINER, "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def plain_safe(text: str) -> str:
-    """Outside text for a plain_text object: broadcast mentions defused (no escaping there)."""
-    return _BROADCAST.sub("@" + WORD_JOINER, text.replace(WORD_JOINER, ""))
-
-
-def safe_url(url: str) -> str | None:
-    """An http(s) URL fit for ``<url|text>``, or None."""
-    url = url.strip()
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    if scheme not in ("http", "https") or any(c.isspace() for c in url):
-        return None
-    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-
 
 # --- inline text as atoms -------------------------------------------------------------------------
 
@@ -111,7 +77,7 @@ def _words(raw: str, bold: bool) -> list[_Atom]:
     atoms = []
     for word in _ATOMS.findall(raw):
         for start in range(0, len(word), _HARD_CUT):
-            atoms.append(_Atom(_entities(word[start : start + _HARD_CUT]), bold))
+            atoms.append(_Atom(entities(word[start : start + _HARD_CUT]), bold))
     return atoms
 
 
@@ -119,7 +85,7 @@ def _span_atoms(span: Span) -> list[_Atom]:
     if isinstance(span, Link):
         url = safe_url(span.url)
         # "|" in a link's text would end the URL for some parsers: a look-alike (U+2223) instead.
-        label = _entities(span.text.strip()).replace("|", LINK_BAR)
+        label = entities(span.text.strip()).replace("|", LINK_BAR)
         if not label:
             return _words(span.text, False)  # nothing to click on: the white space only
         if url is not None and len(url) + len(label) + 3 <= MAX_LINK_CHARS:
@@ -352,63 +318,18 @@ def fallback(blocks: list[dict[str, Any]], *, part: int = 1, parts: int = 1) -> 
     return text + suffix
 
 
-# --- reading blocks back ------------------------------------------------------------------------
-
-
-def mrkdwn_text(text: str) -> str:
-    """The text a mrkdwn string shows, as rendered here: links by their text, markup out."""
-    text = _LINK.sub(lambda m: m[2].replace(LINK_BAR, "|") if m[2] is not None else m[3], text)
-    lines = []
-    for line in text.split("\n"):
-        if line.startswith(">"):
-            line = line[1:]
-        if line.startswith("• "):
-            line = line[2:]
-        lines.append(line)
-    return unescape("\n".join(lines).replace("*", ""))
-
-
-def block_text(block: dict[str, Any]) -> str:
-    """The text one block shows (buttons by their labels)."""
-    kind = block.get("type")
-    if kind == "header":
-        return block["text"]["text"].replace(WORD_JOINER, "")
-    if kind == "section":
-        return mrkdwn_text(block["text"]["text"])
-    if kind == "context":
-        return " ".join(mrkdwn_text(e["text"]) for e in block["elements"] if "text" in e)
-    if kind == "actions":
-        return " | ".join(
-            e["text"]["text"].replace(WORD_JOINER, "") for e in block["elements"] if "text" in e
-        )
-    return ""
-
-
-def blocks_text(messages: list[Message]) -> str:
-    """Everything the messages show, one block a line: for logs and tests."""
-    return "\n".join(block_text(b) for m in messages for b in m["blocks"])
-
-
-def button_actions(messages: list[Message]) -> list[str]:
-    """The action payloads of the messages' buttons, in order (``summary:42``, ...)."""
-    return [
-        e["value"]
-        for m in messages
-        for b in m["blocks"]
-        if b.get("type") == "actions"
-        for e in b["elements"]
-        if e.get("type") == "button"
-    ]
-
-
 __all__ = [
+    "WORD_JOINER",
     "Message",
     "Text",
+    "block_text",
     "blocks_text",
     "button_actions",
     "escape",
     "inline_text",
+    "mrkdwn_text",
     "render_messages",
     "reply_blocks",
     "safe_url",
+    "unescape",
 ]

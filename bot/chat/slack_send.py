@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.reply import Reply
 from bot.chat.slack_render import render_messages
+from bot.chat.slack_words import for_slack, message_stories, story_numbers
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Outcome
 from bot.store.outbox import Delivery
@@ -39,8 +40,6 @@ GONE = {
 
 def encode_parts(reply: Reply) -> list[str]:
     """The reply as Slack messages, each stored as JSON with the stories its buttons show."""
-    from bot.chat.slack import for_slack, message_stories, story_numbers
-
     reply = for_slack(reply)
     ids, numbers = story_numbers(reply)
     encoded = []
