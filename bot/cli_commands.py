@@ -18,7 +18,7 @@ from bot.config import SECRETS, Settings, redact_url
 from bot.digest.render import clean_line
 from bot.ingest.opml import OPMLError, write_opml
 from bot.ingest.poll import FeedReport, PollReport
-from bot.ingest.urls import canonicalize_url
+from bot.ingest.urls import feed_url, same_feed
 from bot.models import Feed
 from bot.store import Store
 
@@ -99,14 +99,18 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
         if action == "list":
             _print_feeds(await store.list_feeds())
         elif action == "add":
-            url = canonicalize_url(args.url)
+            url = feed_url(args.url)
             if url is None:
                 err.print(Text(f"{args.url!r} is not an http(s) URL; give the feed's address."))
                 return 2
             feed, new = await store.add_feed(url)
             out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
         elif action == "remove":
-            removed = await store.remove_feed(args.url)
+            stored = [f.url for f in await store.list_feeds()]
+            match = next((u for u in stored if u == args.url), None) or next(
+                (u for u in stored if same_feed(u, args.url)), None
+            )
+            removed = match is not None and await store.remove_feed(match)
             if not removed:
                 err.print(Text(f"No feed {args.url}; `newsbot feeds list` shows the feeds."))
                 return 1

@@ -94,19 +94,19 @@ async def test_an_owner_adds_a_feed_that_is_polled_next(
     core: CommandCore, store: Store, site: NewsSite, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="newsbot.chat")
-    # Tracking parameters are dropped: the feed is stored under its canonical address.
-    reply = await say(core, f"/feeds add {site.url('/news/feed.xml?utm_source=chat')}")
+    # A feed's query may select the feed (?rss, ?format=atom): it is stored whole.
+    reply = await say(core, f"/feeds add {site.url('/news/feed.xml?rss')}#top")
     assert reply.ok, reply.plain()
     assert reply.plain().startswith("Added Example News (3 entries).")
     assert "within a few minutes" in reply.plain()
     [feed] = await store.list_feeds()
-    assert (feed.url, feed.title) == (site.url("/news/feed.xml"), "Example News")
+    assert (feed.url, feed.title) == (site.url("/news/feed.xml?rss"), "Example News")
     assert [f.url for f in await store.due_feeds(datetime.now().astimezone())] == [feed.url]
     [record] = [r for r in caplog.records if r.getMessage() == "feed added from chat"]
     assert [getattr(record, k) for k in ("user", "chat", "feed_id")] == ["42", "-100", feed.id]
 
     fetches = site.hits.get("/news/feed.xml", 0)
-    again = await say(core, f"/feeds add {site.url('/news/feed.xml')}")
+    again = await say(core, f"/feeds add {site.url('/news/feed.xml?rss')}")
     assert again.plain().startswith("Already reading Example News.")
     assert site.hits.get("/news/feed.xml", 0) == fetches  # known: not fetched again
     assert len(await store.list_feeds()) == 1
@@ -255,7 +255,7 @@ def test_feed_links_are_found_in_page_order_and_resolved() -> None:
     )
     assert feed_links(html, "https://example.com/blog/post") == [
         "https://example.com/blog/atom.xml",
-        "https://example.com/rss",
+        "https://example.com/rss?utm_source=x",
         "https://cdn.example.com/f.json",
     ]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.ingest.urls import canonicalize_url
+from bot.ingest.urls import canonicalize_url, feed_url
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,22 @@ def test_relative_links_resolve_against_the_base() -> None:
 )
 def test_non_web_urls_are_refused(raw: str) -> None:
     assert canonicalize_url(raw) is None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://example.com/news?rss",
+        "https://example.com/index.php?format=feed&type=rss",
+        "https://example.com/feed?utm_source=newsbot",
+    ],
+)
+def test_a_feed_address_keeps_its_whole_query(given: str) -> None:
+    assert feed_url(given) == given
+    shouted = given.replace("https://example.com", "HTTPS://Example.COM:443") + "#top"
+    assert feed_url(shouted) == given
+
+
+def test_an_article_link_still_loses_its_tracking_query() -> None:
+    assert canonicalize_url("https://example.com/a?rss&utm_source=x") == "https://example.com/a"
+    assert feed_url("ftp://example.com/feed") is None

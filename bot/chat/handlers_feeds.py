@@ -18,7 +18,7 @@ from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed
 from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
 from bot.ingest.guard import BlockedURL
-from bot.ingest.urls import canonicalize_url, host_of
+from bot.ingest.urls import feed_url, host_of, same_feed
 from bot.models import Feed, ParsedFeed
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ async def _remove(core: CommandCore, raw: str, context: ChatContext) -> Reply:
         feed = found[index] if 0 <= index < len(found) else None
     else:
         url = _feed_url(raw)
-        feed = _find(found, url) if url is not None else None
+        feed = _find(found, url, loose=True) if url is not None else None
         feed = feed or next((f for f in found if f.url == raw), None)
     if feed is None or not await core.store.remove_feed(feed.url):
         return Reply.message(
@@ -267,12 +267,16 @@ def _feed_url(raw: str) -> str | None:
     raw = raw.strip().strip("<>")
     if "://" not in raw and _HOST_PATH.match(raw):
         raw = "https://" + raw
-    return canonicalize_url(raw)
+    return feed_url(raw)
 
 
-def _find(found: list[Feed], url: str) -> Feed | None:
-    """The stored feed at this canonical URL (stored URLs may predate canonicalisation)."""
-    return next((f for f in found if url in (f.url, canonicalize_url(f.url))), None)
+def _find(found: list[Feed], url: str, *, loose: bool = False) -> Feed | None:
+    """The stored feed at this address (stored URLs may predate canonicalisation); ``loose``
+    also sets tracking parameters aside, to find what someone wants removed."""
+    exact = next((f for f in found if url in (f.url, feed_url(f.url))), None)
+    if exact is not None or not loose:
+        return exact
+    return next((f for f in found if same_feed(f.url, url)), None)
 
 
 def _already(feed: Feed) -> Reply:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import lxml.html
 from lxml.etree import ParserError
 
-from bot.ingest.urls import canonicalize_url
+from bot.ingest.urls import feed_url
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 _HEAD_BYTES = 1_000_000  # the links are in <head>; a page's first megabyte holds it
@@ -29,7 +29,7 @@ def feed_links(page: bytes | str, base_url: str) -> list[str]:
     for tag in root.iter("base"):
         href = tag.get("href")
         if href:
-            base = canonicalize_url(href, base=base_url) or base_url
+            base = feed_url(href, base=base_url) or base_url
             break
     found: dict[str, None] = {}
     for tag in root.iter("link"):
@@ -37,7 +37,7 @@ def feed_links(page: bytes | str, base_url: str) -> list[str]:
         kind = (tag.get("type") or "").split(";")[0].strip().casefold()
         if "alternate" not in rel or kind not in FEED_TYPES:
             continue
-        url = canonicalize_url(tag.get("href") or "", base=base)
+        url = feed_url(tag.get("href") or "", base=base)
         if url is not None:
             found.setdefault(url, None)
     return list(found)

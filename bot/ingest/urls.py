@@ -43,11 +43,12 @@ def is_tracking_param(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
-def canonicalize_url(url: str, base: str | None = None) -> str | None:
+def canonicalize_url(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
     """The canonical form of an http(s) URL, or None when it is not one.
 
     Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
-    sorts the remaining query, and keeps everything that may select content.
+    sorts the remaining query, and keeps everything that may select content. With
+    ``keep_query`` the query stays as it is (see :func:`feed_url`).
     """
     url = url.strip()
     if not url:
@@ -72,9 +73,29 @@ def canonicalize_url(url: str, base: str | None = None) -> str | None:
     # Credentials in a news link are a leak, never part of the article's identity: dropped.
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = quote(parts.path or "/", safe="/:@!$&'()*+,;=-._~%")
+    if keep_query:
+        return urlunsplit((scheme, netloc, path, parts.query, ""))
     query = parse_qsl(parts.query, keep_blank_values=True)
     kept = sorted((k, v) for k, v in query if not is_tracking_param(k))
     return urlunsplit((scheme, netloc, path, urlencode(kept, doseq=True), ""))
+
+
+def feed_url(url: str, base: str | None = None) -> str | None:
+    """The canonical form of a feed's address, or None when it is not an http(s) URL.
+
+    Unlike an article link, a feed's query is left whole: ``?rss``, ``?format=atom`` or an
+    ``utm_source`` some servers insist on select the feed itself.
+    """
+    return canonicalize_url(url, base, keep_query=True)
+
+
+def same_feed(stored: str, given: str) -> bool:
+    """Whether a feed address someone typed names a stored feed: the same address, or the same
+    once tracking parameters are set aside on both (stored ones may predate :func:`feed_url`)."""
+    if stored == given or feed_url(stored) == feed_url(given):
+        return True
+    canonical = canonicalize_url(given)
+    return canonical is not None and canonicalize_url(stored) == canonical
 
 
 def host_of(url: str) -> str:
