@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
+from bot.chat.core import ChatContext
 from bot.chat.reply import Heading, Reply, para
 from bot.chat.telegram import MENU, TelegramBot
 from bot.chat.telegram_send import encode_parts
@@ -110,6 +111,19 @@ async def test_a_new_user_starts_sets_subscribes_reads_and_asks(
     before = len(tg_server.sent[42])
     tg_server.user_presses(42, stories[0]["message_id"], f"sources:{story_id}", user_id=42)
     await tg_server.wait_sent(42, before + 1)
+    sources = tg_server.sent[42][before]
+    assert sources["reply_to"] == stories[0]["message_id"] and "http" in sources["text"]
+
+    before = len(tg_server.sent[42])
+    tg_server.user_presses(42, stories[0]["message_id"], f"quotes:{story_id}", user_id=42)
+    await tg_server.wait_sent(42, before + 1)
+    quotes = tg_server.sent[42][before]
+    assert quotes["reply_to"] == stories[0]["message_id"] and quotes["plain"]
+
+    company = await says(tg_server, 42, "/company huawei", 42)
+    found = await tgbot.core.find_company("huawei", ChatContext("telegram", "42", "42"))
+    assert found.company == "Huawei" and found.stories
+    assert all(view.story.lead.title in plain(company) for view in found.stories)
 
     replied = await says(tg_server, 42, "summary", 42, reply_to=stories[0]["message_id"])
     assert replied[0]["plain"].splitlines()[0] == longer["plain"].splitlines()[0]
