@@ -15,7 +15,8 @@ import pytest
 
 from bot.chat.access import Access, AccessGate
 from bot.chat.commands import make_command
-from bot.chat.core import COMMANDS, ChatContext, CommandCore, Spec
+from bot.chat.core import COMMANDS, ChatContext, CommandCore
+from bot.chat.registry import Spec
 from bot.chat.reply import Button, Buttons, Reply, para
 from bot.chat.slack import SlackBot, SlackService
 from bot.chat.telegram import TelegramBot
