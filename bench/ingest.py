@@ -2,7 +2,8 @@
 
 Pages: the 181 pages of ../shared/eval/extraction when present, else the bundled sample site.
 Ours: a feed listing every page is served on 127.0.0.1 from a separate process (as a remote
-site would be) and polled by the real Poller into a fresh SQLite store (fetch, feed parse,
+site would be) and polled by the real Poller, through the poller's SSRF-guarded fetcher (with
+[ingest] allow_private = ["127.0.0.1"]), into a fresh SQLite store (fetch, feed parse,
 extract, canonicalise, store). Baseline: bare trafilatura.extract() on the same HTML, in the
 same run. Target: ratio >= 0.7.
 
@@ -27,9 +28,9 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import IngestSettings  # noqa: E402
+from bot.app import poll_fetcher  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.demo.server import LoopbackServer, sample_site_routes, static  # noqa: E402
-from bot.ingest.fetch import Fetcher  # noqa: E402
 from bot.ingest.poll import Poller  # noqa: E402
 from bot.store import Store, utcnow  # noqa: E402
 
@@ -79,13 +80,21 @@ def serve(pages: list[bytes], ready: Queue, stop: Event) -> None:  # type: ignor
 
 async def ours(pages: list[bytes], base_url: str) -> float:
     """Seconds for one poll of a feed of every page into a fresh store."""
-    settings = IngestSettings(max_entries_per_feed=len(pages), timeout_seconds=60)
+    settings = Settings(
+        ingest={
+            "max_entries_per_feed": len(pages),
+            "timeout_seconds": 60,
+            "per_host_concurrency": 4,
+            "user_agent": "newsbot-bench",
+            "allow_private": ["127.0.0.1"],  # the bench's site is on loopback
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(f"sqlite:///{tmp}/bench.db")
         await store.add_feed(base_url + "/feed.xml")
-        async with Fetcher(user_agent="newsbot-bench", timeout=60, per_host=4) as fetcher:
+        async with poll_fetcher(settings) as fetcher:
             started = time.perf_counter()
-            report = await Poller(store, fetcher, settings).poll_due()
+            report = await Poller(store, fetcher, settings.ingest).poll_due()
             elapsed = time.perf_counter() - started
         stored = await store.count("articles")
         await store.close()

@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
 from bot.ingest.fetch import Fetcher
+from bot.ingest.guard import Resolver, UrlGuard, guarded_fetcher
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
 from bot.models import Article, Digest, DigestItem
@@ -57,24 +59,35 @@ async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Sum
         await llm.aclose()
 
 
-def make_fetcher(settings: Settings) -> Fetcher:
-    """The HTTP client configured from [ingest]."""
+def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:
+    """The HTTP client configured from [ingest]; with a guard, it vets every hop."""
     ingest = settings.ingest
-    return Fetcher(
-        user_agent=ingest.user_agent,
-        timeout=ingest.timeout_seconds,
-        max_bytes=ingest.max_body_bytes,
-        max_redirects=ingest.max_redirects,
-        per_host=ingest.per_host_concurrency,
-        deadline=ingest.request_deadline_seconds,
-    )
+    options: dict[str, Any] = {
+        "user_agent": ingest.user_agent,
+        "timeout": ingest.timeout_seconds,
+        "max_bytes": ingest.max_body_bytes,
+        "max_redirects": ingest.max_redirects,
+        "per_host": ingest.per_host_concurrency,
+        "deadline": ingest.request_deadline_seconds,
+    }
+    return Fetcher(**options) if guard is None else guarded_fetcher(guard, **options)
+
+
+def poll_fetcher(settings: Settings, resolver: Resolver | None = None) -> Fetcher:
+    """The poller's HTTP client: feeds, their redirects and their article links all pass the
+    SSRF guard, which lets private addresses through only as [ingest] allow_private says.
+
+    The poller logs each refusal with its feed, so the guard itself stays quiet.
+    """
+    guard = UrlGuard(settings.ingest.allow_private, resolver, log_refusals=False)
+    return make_fetcher(settings, guard)
 
 
 async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
     """Poll every due feed once, then index what it stored (companies, stories)."""
-    async with make_fetcher(settings) as fetcher:
+    async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
     await index_articles(store, settings, report.stored)
     return report

@@ -103,10 +103,15 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def settings(store_url: str, tmp_path: Path) -> Settings:
-    """Default settings on the test store, with short timeouts."""
+    """Default settings on the test store, with short timeouts; the poller may read the
+    loopback news site (its SSRF guard refuses 127.0.0.1 unless allow_private says so)."""
     return Settings(
         store={"url": store_url},
-        ingest={"timeout_seconds": 3.0, "feeds_file": str(tmp_path / "none.opml")},
+        ingest={
+            "timeout_seconds": 3.0,
+            "feeds_file": str(tmp_path / "none.opml"),
+            "allow_private": ["127.0.0.1"],
+        },
     )
 
 

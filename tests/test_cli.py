@@ -64,6 +64,26 @@ def test_check_warns_about_a_secret_file_others_can_read(
     assert "123:abc" not in err
 
 
+def test_check_warns_about_feeds_the_poller_will_refuse(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for url in ("http://10.1.2.3/rss?key=feed-key-123", "http://localhost:8080/feed"):
+        assert main(["feeds", "add", url]) == 0
+    assert main(["feeds", "add", "https://news.example/rss"]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 0  # a warning: the configuration itself is fine
+    err = capsys.readouterr().err
+    allow = "points inside a private network; allow it with [ingest] allow_private"
+    assert f"warning: feed http://10.1.2.3/rss will be refused: 10.1.2.3 {allow}" in err
+    assert f"warning: feed http://localhost:8080/feed will be refused: localhost {allow}" in err
+    assert "news.example" not in err and "feed-key-123" not in err
+    config = env / "newsbot.toml"
+    config.write_text(config.read_text() + '[ingest]\nallow_private = ["10.1.2.0/24"]\n')
+    assert main(["check"]) == 0
+    err = capsys.readouterr().err
+    assert "10.1.2.3" not in err and "localhost" in err
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -29,12 +29,13 @@ def filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NewsSite
     url = f"sqlite:///{tmp_path}/n.db"
     config = tmp_path / "newsbot.toml"
     config.write_text(f'[store]\nurl = "{url}"\n[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n')
+    loopback = {"allow_private": ["127.0.0.1"]}  # the site the poller reads is on 127.0.0.1
     monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
 
     async def run(site: NewsSite) -> None:
         store = await Store.open(url)
         try:
-            await fill(store, site, Settings(store={"url": url}))
+            await fill(store, site, Settings(store={"url": url}, ingest=loopback))
         finally:
             await store.close()
 

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from bot.app import poll_fetcher
 from bot.config import IngestSettings, Settings
 from bot.demo.server import Response, feed_urls, static
 from bot.ingest.fetch import Fetcher
@@ -28,16 +29,9 @@ BROKEN = [
 
 
 def poller(store: Store, settings: Settings, clock=utcnow, rng=None) -> tuple[Poller, Fetcher]:  # type: ignore[no-untyped-def]
-    ingest = settings.ingest
-    fetcher = Fetcher(
-        user_agent="newsbot-test",
-        timeout=ingest.timeout_seconds,
-        deadline=ingest.request_deadline_seconds,
-        max_bytes=ingest.max_body_bytes,
-        max_redirects=ingest.max_redirects,
-        per_host=ingest.per_host_concurrency,
-    )
-    return Poller(store, fetcher, ingest, clock, rng), fetcher
+    # The service's own fetcher, SSRF guard included: the settings allow the loopback site.
+    fetcher = poll_fetcher(settings)
+    return Poller(store, fetcher, settings.ingest, clock, rng), fetcher
 
 
 async def test_sample_site_is_stored_once(store: Store, settings: Settings, site: NewsSite) -> None:

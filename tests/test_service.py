@@ -40,7 +40,10 @@ def test_run_polls_the_starter_feeds_and_stops_cleanly(tmp_path: Path, site: New
     opml.write_text(write_opml([Feed(url=u) for u in feed_urls(site.base_url)]))
     db = tmp_path / "data" / "newsbot.db"
     config = tmp_path / "newsbot.toml"
-    config.write_text(f'[store]\nurl = "sqlite:///{db}"\n[ingest]\nfeeds_file = "{opml}"\n')
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{db}"\n'
+        f'[ingest]\nfeeds_file = "{opml}"\nallow_private = ["127.0.0.1"]\n'
+    )
     env = {**os.environ, "NEWSBOT_CONFIG": str(config)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],

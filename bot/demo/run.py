@@ -33,6 +33,12 @@ async def run_demo(settings: Settings, *, port: int, store_url: str) -> int:
         # The demo's output is the digest; per-feed log lines would bury it.
         logging.getLogger("newsbot").setLevel(logging.WARNING)
     server.routes.update(sample_site_routes(server.base_url, utcnow()))
+    # The poller refuses loopback addresses; this run (only) may read its own sample site.
+    ingest = settings.ingest
+    allow = [*ingest.allow_private, server.host]
+    settings = settings.model_copy(
+        update={"ingest": ingest.model_copy(update={"allow_private": allow})}
+    )
     with server:
         print(f"Sample news site: {server.base_url}/ (3 outlets)", file=sys.stderr)
         async with open_store(settings) as store:

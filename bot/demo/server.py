@@ -90,7 +90,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """Serves routes on 127.0.0.1 from a background thread; use as a context manager."""
+    """Serves routes on 127.0.0.1 (or another loopback ``host``) from a background thread; use
+    as a context manager."""
 
     def __init__(
         self,
@@ -98,8 +99,10 @@ class LoopbackServer:
         port: int = 0,
         *,
         post_routes: dict[str, PostRoute] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
-        self._server = _Server(("127.0.0.1", port), _Handler)
+        self.host = host
+        self._server = _Server((host, port), _Handler)
         self._server.routes = dict(routes or {})
         self._server.post_routes = dict(post_routes or {})
         self._server.hits = {}
@@ -111,7 +114,7 @@ class LoopbackServer:
     @property
     def base_url(self) -> str:
         """http://127.0.0.1:PORT"""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     @property
     def routes(self) -> dict[str, Route]:

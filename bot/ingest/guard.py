@@ -1,4 +1,5 @@
-"""SSRF guard: newsbot fetches a URL from a chat only when it points at the public internet.
+"""SSRF guard: newsbot fetches a URL from a chat or a feed only when it points at the public
+internet (or at a network or host the operator allows with ``[ingest] allow_private``).
 
 :class:`UrlGuard` vets a URL (scheme, spelling, every address its host resolves to) and
 :class:`GuardedTransport` connects to exactly the addresses it vetted, so a DNS answer that
@@ -46,15 +47,33 @@ MESSAGES = {
     "private": "That address points inside a private network, so newsbot won't fetch it.",
     "malformed": "That doesn't look like a valid web address.",
 }
+# The same refusals as a feed's health says them to the operator, who can act on them.
+NOTES = {
+    "scheme": "refused: newsbot only fetches http:// and https:// addresses",
+    "credentials": "refused: the address carries a user name or password",
+    "spelling": "refused: {host} spells an IP address in an unusual way",
+    "private": "refused: {host} points inside a private network; "
+    "allow it with [ingest] allow_private",
+    "malformed": "refused: {host} is not a valid web address",
+}
 
 
 class BlockedURL(FetchError):
     """A URL the guard refused; the message is fit to show the user who sent it."""
 
-    def __init__(self, reason: str, host: str = "") -> None:
+    def __init__(self, reason: str, host: str = "", address: str | None = None) -> None:
         super().__init__(MESSAGES[reason])
         self.reason = reason
-        self.host = host
+        self.host = host  # printable: fit for a log line
+        self.address = address  # what the host resolved or decoded to, when known
+
+    @property
+    def note(self) -> str:
+        """The refusal in a few words for the operator, e.g. for a feed's last error."""
+        host = self.host or "the host"
+        if self.address and self.address != self.host:
+            host = f"{host} ({self.address})"
+        return NOTES[self.reason].format(host=host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +151,15 @@ class UrlGuard:
     is fetched whatever name led there. ``*.corp.example`` allows every name under corp.example.
     """
 
-    def __init__(self, allow: Iterable[str] = (), resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        allow: Iterable[str] = (),
+        resolver: Resolver | None = None,
+        *,
+        log_refusals: bool = True,
+    ) -> None:
         self.resolver = resolver or system_resolver
+        self.log_refusals = log_refusals  # off when the caller logs refusals with its context
         self._names: set[str] = set()
         self._suffixes: list[str] = []
         self._networks: list[IPv4Network | IPv6Network] = []
@@ -242,16 +268,17 @@ class UrlGuard:
         # Only the host is logged: paths and queries may carry tokens, userinfo a password.
         # A host httpx could not parse may hold control characters: never let them forge lines.
         shown = "".join(ch if ch.isprintable() else "?" for ch in host[:255])
-        log.warning(
-            "url refused",
-            extra={
-                "event": "url_refused",
-                "reason": reason,
-                "host": shown,
-                "address": address,
-            },
-        )
-        return BlockedURL(reason, host)
+        if self.log_refusals:
+            log.warning(
+                "url refused",
+                extra={
+                    "event": "url_refused",
+                    "reason": reason,
+                    "host": shown,
+                    "address": address,
+                },
+            )
+        return BlockedURL(reason, shown, address)
 
 
 def _rough_host(url: str) -> str:

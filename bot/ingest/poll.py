@@ -16,6 +16,7 @@ from bot.config import IngestSettings
 from bot.ingest.extract import extract
 from bot.ingest.feeds import FeedError, parse_feed
 from bot.ingest.fetch import PAGE_ACCEPT, Fetcher, FetchError, FetchResult
+from bot.ingest.guard import BlockedURL
 from bot.ingest.urls import canonicalize_url, host_of
 from bot.models import Article, Entry, Extracted, Feed, TextSource
 from bot.store import Store, utcnow
@@ -194,6 +195,10 @@ class Poller:
     (its document and article pages) by ``feed_time_budget_seconds``, and each host's share of
     a round, from its first request, by ``host_time_budget_seconds``. Entries whose pages were
     not read in time are not marked seen, so the feed's next poll reads them.
+
+    With a guarded fetcher (see :func:`bot.app.poll_fetcher`), a feed the SSRF guard refuses is
+    a failed poll whose error says so, and an entry whose link it refuses is stored with the
+    feed's own text, like an entry whose page cannot be fetched.
     """
 
     def __init__(
@@ -263,6 +268,8 @@ class Poller:
             else:  # its host ran out of time: the feed stays due for the next round
                 report.deferred = True
                 self._log_out_of_time(feed, report, exc, budget)
+        except BlockedURL as exc:  # the feed, or a redirect from it, points somewhere refused
+            await self._failed(feed, report, exc.note, None, refused=exc)
         except (FetchError, FeedError) as exc:
             await self._failed(feed, report, str(exc), getattr(exc, "retry_after", None))
         except Exception as exc:  # a bug must not stop the other feeds
@@ -271,7 +278,12 @@ class Poller:
         return report
 
     async def _failed(
-        self, feed: Feed, report: FeedReport, error: str, retry_after: float | None
+        self,
+        feed: Feed,
+        report: FeedReport,
+        error: str,
+        retry_after: float | None,
+        refused: BlockedURL | None = None,
     ) -> None:
         now = self.clock()
         report.error = error
@@ -280,14 +292,10 @@ class Poller:
         )
         assert feed.id is not None
         await self.store.feed_failed(feed.id, error, now=now, next_check=next_check)
+        what = _refusal(feed, refused) if refused else {"feed": feed.url, "error": error}
         log.warning(
-            "feed failed",
-            extra={
-                "feed": feed.url,
-                "error": error,
-                "errors": feed.error_count + 1,
-                "next_check": next_check.isoformat(),
-            },
+            "feed refused by the SSRF guard" if refused else "feed failed",
+            extra={**what, "errors": feed.error_count + 1, "next_check": next_check.isoformat()},
         )
 
     async def _poll(self, feed: Feed, report: FeedReport, budget: _Budget) -> None:
@@ -355,13 +363,20 @@ class Poller:
         )
 
     async def _build(self, feed: Feed, entry: Entry, budget: _Budget) -> Article:
-        page = await self._page(entry, budget) if entry.link else None
+        page = await self._page(feed, entry, budget) if entry.link else None
         return build_article(feed, entry, page, self.settings.min_text_chars, self.clock())
 
-    async def _page(self, entry: Entry, budget: _Budget) -> Extracted | None:
+    async def _page(self, feed: Feed, entry: Entry, budget: _Budget) -> Extracted | None:
         assert entry.link is not None
         try:
             result = await budget.fetch(self.fetcher, entry.link, accept=PAGE_ACCEPT)
+        except BlockedURL as exc:
+            # Stored from the feed's text and so marked seen: not fetched again next poll.
+            log.warning(
+                "article link refused by the SSRF guard, using the feed's text",
+                extra=_refusal(feed, exc),
+            )
+            return None
         except FetchError as exc:
             log.info(
                 "article page failed, using the feed's text",
@@ -390,6 +405,16 @@ class Poller:
                 "deferred": report.deferred,
             },
         )
+
+
+def _refusal(feed: Feed, refused: BlockedURL) -> dict[str, Any]:
+    # Log fields of a refusal: the feed's id and the refused host, never a path or a query.
+    return {
+        "feed_id": feed.id,
+        "host": refused.host,
+        "address": refused.address,
+        "reason": refused.reason,
+    }
 
 
 def build_article(
