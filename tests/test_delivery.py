@@ -89,6 +89,8 @@ async def test_every_part_arrives_once_in_order_within_telegram_limits(
         assert got[0].startswith(f"Morning digest for {chat}\n\nPart 1 of chat {chat}.")
         assert got[1].startswith(f"Part 2 of chat {chat}.")
         assert tg_server.sent[chat][0]["link_preview_options"]["is_disabled"] is True
+        # one notification per digest: the first part rings, the rest arrive silently
+        assert [m["disable_notification"] for m in tg_server.sent[chat]] == [None, True]
     assert await outbox.counts() == {"sent": 80}
 
 

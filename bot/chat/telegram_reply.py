@@ -41,7 +41,10 @@ class Replier:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:  # the parts of one reply stay together and in order
             for part in render(reply):
-                message = await self._send(chat_id, part, thread_id, reply_to if not sent else None)
+                first = not sent  # one notification per reply: the other parts come silently
+                message = await self._send(
+                    chat_id, part, thread_id, reply_to if first else None, silent=not first
+                )
                 if message is None:
                     break
                 sent.append(message)
@@ -51,12 +54,18 @@ class Replier:
         return sent
 
     async def _send(
-        self, chat_id: int, part: TelegramMessage, thread_id: int | None, reply_to: int | None
+        self,
+        chat_id: int,
+        part: TelegramMessage,
+        thread_id: int | None,
+        reply_to: int | None,
+        *,
+        silent: bool = False,
     ) -> Message | None:
         for _ in range(MAX_RETRIES + 1):
             async with self.sender.pacer.turn(str(chat_id), group=chat_id < 0, burst=True):
                 outcome, message = await self.sender.send(
-                    chat_id, part, thread_id=thread_id, reply_to=reply_to
+                    chat_id, part, thread_id=thread_id, reply_to=reply_to, silent=silent
                 )
             fields = {"chat": chat_id, "error": outcome.error}
             if outcome.kind == "sent":

@@ -78,12 +78,13 @@ class TelegramSender:
         *,
         thread_id: int | None = None,
         reply_to: int | None = None,
+        silent: bool = False,
     ) -> tuple[Outcome, Message | None]:
         """Send one message to a chat, in a forum topic (``thread_id``) and as a reply
         (``reply_to``, dropped by Telegram when that message is gone); returns the outcome and,
         when sent, the Message. HTML Telegram cannot parse is resent as plain text, and a topic
         that is gone falls back to the chat itself; both are logged. Network errors propagate
-        (the outcome is unknown)."""
+        (the outcome is unknown). A ``silent`` message arrives without a notification."""
         html = True
         while True:
             try:
@@ -95,6 +96,7 @@ class TelegramSender:
                     link_preview_options=_NO_PREVIEW,
                     message_thread_id=thread_id,
                     reply_parameters=_reply_parameters(reply_to),
+                    disable_notification=silent or None,
                 )
                 return Outcome("sent", message_id=str(message.message_id)), message
             except RetryAfter as exc:
@@ -128,8 +130,12 @@ class TelegramSender:
     async def send_part(self, delivery: Delivery) -> Outcome:
         """Send one stored digest part to its chat and topic; network errors propagate."""
         topic = int(delivery.thread_id) if delivery.thread_id else None
+        # One notification per digest: the parts after the first arrive silently.
         outcome, _ = await self.send(
-            int(delivery.chat_key), decode_part(delivery.body), thread_id=topic
+            int(delivery.chat_key),
+            decode_part(delivery.body),
+            thread_id=topic,
+            silent=delivery.part_index > 0,
         )
         return outcome
 
