@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bot.config import Settings
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
+from bot.ingest.clients import configured_fetcher
 from bot.ingest.fetch import Fetcher
-from bot.ingest.guard import Resolver, UrlGuard, guarded_fetcher
+from bot.ingest.guard import Resolver, UrlGuard
+from bot.ingest.logsafe import crash_fields
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
 from bot.models import Article, Digest, DigestItem
@@ -61,16 +62,7 @@ async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Sum
 
 def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:
     """The HTTP client configured from [ingest]; with a guard, it vets every hop."""
-    ingest = settings.ingest
-    options: dict[str, Any] = {
-        "user_agent": ingest.user_agent,
-        "timeout": ingest.timeout_seconds,
-        "max_bytes": ingest.max_body_bytes,
-        "max_redirects": ingest.max_redirects,
-        "per_host": ingest.per_host_concurrency,
-        "deadline": ingest.request_deadline_seconds,
-    }
-    return Fetcher(**options) if guard is None else guarded_fetcher(guard, **options)
+    return configured_fetcher(settings.ingest, guard)
 
 
 def poll_fetcher(settings: Settings, resolver: Resolver | None = None) -> Fetcher:
@@ -116,8 +108,8 @@ async def index_articles(store: Store, settings: Settings, stored: list[Article]
                 gazetteer = load_gazetteer(settings.companies.file)
                 state.indexer = await StoryIndexer.rebuild(index, gazetteer)
             await state.indexer.index(index, stored)
-        except Exception:
-            log.exception("indexing failed", extra={"articles": len(stored)})
+        except Exception as exc:  # its text may quote article URLs: logged scrubbed
+            log.error("indexing failed", extra={"articles": len(stored), **crash_fields(exc)})
             state.indexer = None  # its clusterer may be out of step with the store
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -318,3 +319,19 @@ def test_related_links_and_kicker_are_dropped() -> None:
     text = extract(page).text
     assert text.startswith(BODY[0])
     assert text.endswith(BODY[-1])
+
+
+def test_a_page_that_breaks_the_extractor_is_logged_without_its_secret_url(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError("trafilatura choked")
+
+    monkeypatch.setattr("bot.ingest.extract.bare_extraction", explode)
+    url = "https://news.example/a?key=SECRET123"
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.extract"):
+        got = extract("<html><body><p>" + "text " * 200 + "</p></body></html>", url)
+    assert got.text == ""
+    [record] = [r for r in caplog.records if r.getMessage() == "extraction failed"]
+    assert record.host == "news.example" and "trafilatura choked" in record.error
+    assert "SECRET123" not in str(vars(record))

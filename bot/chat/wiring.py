@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from bot.chat.core import ChatContext, CommandCore, FetcherFactory
 from bot.config import Settings
+from bot.ingest.clients import configured_fetcher
 from bot.ingest.fetch import Fetcher
-from bot.ingest.guard import UrlGuard, guarded_fetcher
+from bot.ingest.guard import UrlGuard
 from bot.store import Store
 from bot.summarize.base import Summarizer
 
@@ -22,15 +23,7 @@ def chat_fetcher_factory(settings: Settings, allow: Iterable[str] = ()) -> Fetch
     ingest = settings.ingest
 
     def make() -> Fetcher:
-        return guarded_fetcher(
-            guard,
-            user_agent=ingest.user_agent,
-            timeout=ingest.timeout_seconds,
-            max_bytes=ingest.max_body_bytes,
-            max_redirects=ingest.max_redirects,
-            per_host=ingest.per_host_concurrency,
-            deadline=ingest.request_deadline_seconds,
-        )
+        return configured_fetcher(ingest, guard)
 
     return make
 

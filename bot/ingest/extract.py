@@ -23,6 +23,7 @@ from trafilatura.core import bare_extraction
 from trafilatura.utils import load_html
 
 from bot.ingest.cleanup import clean_text, prepare_tree
+from bot.ingest.logsafe import crash_fields, log_host
 from bot.models import Extracted
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,8 @@ def extract(html: str | bytes, url: str | None = None) -> Extracted:
             canonical_url=meta.canonical(),
             site_name=meta.site_name(),
         )
-    except Exception:  # a bad page must never stop ingestion
-        log.warning("extraction failed for %s", url, exc_info=True)
+    except Exception as exc:  # a bad page must never stop ingestion
+        log.warning("extraction failed", extra={"host": log_host(url or ""), **crash_fields(exc)})
         return Extracted(text="")
 
 

@@ -1,8 +1,9 @@
 """SSRF guard: newsbot fetches a URL from a chat or a feed only when it points at the public
 internet (or at a network or host the operator allows with ``[ingest] allow_private``).
 
-:class:`UrlGuard` vets a URL (scheme, spelling, every address its host resolves to) and
-:class:`GuardedTransport` connects to exactly the addresses it vetted, so a DNS answer that
+:class:`UrlGuard` vets a URL (scheme, spelling, every address its host resolves to, by the
+policy in :mod:`bot.ingest.addresses`) and :class:`GuardedTransport`
+(:mod:`bot.ingest.transport`) connects to exactly the addresses it vetted, so a DNS answer that
 changes between the check and the connect (DNS rebinding) cannot steer a fetch inside.
 Every redirect hop is a new request through the transport, so every hop is vetted again.
 
@@ -14,29 +15,37 @@ and percent-encoded hosts are refused outright, whatever they decode to.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from typing import Any
+from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
 
 import httpx
 
-from bot.ingest.fetch import Fetcher, FetchError
+from bot.ingest.addresses import IPAddress, Resolver, is_public, loose_ipv4, system_resolver
+from bot.ingest.fetch import FetchError
+from bot.ingest.transport import GuardedTransport, guarded_fetcher
+
+__all__ = [
+    "MESSAGES",
+    "NOTES",
+    "BlockedURL",
+    "GuardedTransport",
+    "IPAddress",
+    "Resolver",
+    "Target",
+    "UrlGuard",
+    "guarded_fetcher",
+    "is_public",
+    "loose_ipv4",
+    "system_resolver",
+]
 
 log = logging.getLogger(__name__)
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-IPAddress = IPv4Address | IPv6Address
-
 _SCHEMES = {"http": 80, "https": 443}
-_SHARED = ip_network("100.64.0.0/10")  # carrier-grade NAT; not is_private in every Python
-_IPV4_COMPATIBLE = ip_network("::/96")  # deprecated ::a.b.c.d, also holds :: and ::1
-_NAT64 = ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are an IPv4
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _HOSTNAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
@@ -85,63 +94,6 @@ class Target:
     port: int
     address: IPAddress | None
     trusted: bool  # the operator allowlisted this host name
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """The host's addresses from the system resolver, in its order of preference."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_public(address: IPAddress) -> bool:
-    """Whether an address is on the public internet (and not a disguise for one that isn't)."""
-    if isinstance(address, IPv6Address):
-        if address.ipv4_mapped is not None or address in _IPV4_COMPATIBLE:
-            return False
-        embedded = address.sixtofour
-        if address in _NAT64:
-            embedded = IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not is_public(embedded):
-            return False
-        if address.is_site_local:
-            return False
-    return address not in _SHARED and (
-        address.is_global
-        and not (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_multicast
-            or address.is_reserved
-            or address.is_unspecified
-        )
-    )
-
-
-def loose_ipv4(name: str) -> IPv4Address | None:
-    """The address inet_aton() would read from a numeric host (``127.1``, ``0x7f.1``), or None."""
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    numbers = []
-    for part in parts:
-        base = 16 if part.startswith("0x") else 8 if len(part) > 1 and part[0] == "0" else 10
-        digits = part[2:] if base == 16 else part
-        try:
-            numbers.append(int(digits or "0", base))
-        except ValueError:
-            return None
-    # The last part fills every byte the earlier ones left: 127.1 is 127.0.0.1.
-    last_bits = 8 * (5 - len(numbers))
-    value = 0
-    for number in numbers[:-1]:
-        if number > 0xFF:
-            return None
-        value = value << 8 | number
-    if numbers[-1] >= 1 << last_bits:
-        return None
-    return IPv4Address(value << last_bits | numbers[-1])
 
 
 class UrlGuard:
@@ -287,57 +239,3 @@ def _rough_host(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-
-
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that connects only to the addresses the guard vetted for the request.
-
-    The request goes to the vetted IP (the URL's host replaced), with the original Host header
-    and, for https, the host name as TLS SNI and as the name the certificate must match.
-    """
-
-    def __init__(self, guard: UrlGuard, transport: httpx.AsyncBaseTransport | None = None):
-        self.guard = guard
-        # No keep-alive: the pool is keyed by IP, and a TLS connection whose certificate was
-        # checked for one name must not carry a request for another name on the same IP.
-        self._inner = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Vet the request's URL, then send it to the first vetted address that answers."""
-        addresses = await self.guard.check(str(request.url))
-        extensions = dict(request.extensions)
-        if request.url.scheme == "https":
-            extensions["sni_hostname"] = request.url.raw_host.decode("ascii").rstrip(".")
-        for address in addresses[:-1]:
-            try:
-                return await self._send(request, address, extensions)
-            except httpx.ConnectError:  # the next vetted address may answer
-                continue
-        return await self._send(request, addresses[-1], extensions)
-
-    async def _send(
-        self, request: httpx.Request, address: str, extensions: dict[str, Any]
-    ) -> httpx.Response:
-        pinned = httpx.Request(
-            request.method,
-            request.url.copy_with(host=address.split("%", 1)[0]),
-            headers=request.headers,  # keeps Host: the name, not the address
-            stream=request.stream,
-            extensions=extensions,
-        )
-        return await self._inner.handle_async_request(pinned)
-
-    async def aclose(self) -> None:
-        """Close the underlying connection pool."""
-        await self._inner.aclose()
-
-
-def guarded_fetcher(
-    guard: UrlGuard, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
-) -> Fetcher:
-    """A Fetcher (same keyword options) that vets every hop and connects to vetted addresses."""
-    return Fetcher(
-        url_guard=guard.precheck, transport=GuardedTransport(guard, transport), **options
-    )

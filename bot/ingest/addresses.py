@@ -1,0 +1,77 @@
+"""Which addresses are public: the address policy behind the SSRF guard (:mod:`bot.ingest.guard`).
+
+Private, loopback, link-local, shared (carrier-grade NAT), multicast and reserved addresses are
+not public, nor are IPv6 addresses that embed an IPv4 one that is not (mapped, compatible,
+6to4, NAT64).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from ipaddress import IPv4Address, IPv6Address, ip_network
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+IPAddress = IPv4Address | IPv6Address
+
+_SHARED = ip_network("100.64.0.0/10")  # carrier-grade NAT; not is_private in every Python
+_IPV4_COMPATIBLE = ip_network("::/96")  # deprecated ::a.b.c.d, also holds :: and ::1
+_NAT64 = ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are an IPv4
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The host's addresses from the system resolver, in its order of preference."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether an address is on the public internet (and not a disguise for one that isn't)."""
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None or address in _IPV4_COMPATIBLE:
+            return False
+        embedded = address.sixtofour
+        if address in _NAT64:
+            embedded = IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not is_public(embedded):
+            return False
+        if address.is_site_local:
+            return False
+    return address not in _SHARED and (
+        address.is_global
+        and not (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_reserved
+            or address.is_unspecified
+        )
+    )
+
+
+def loose_ipv4(name: str) -> IPv4Address | None:
+    """The address inet_aton() would read from a numeric host (``127.1``, ``0x7f.1``), or None."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers = []
+    for part in parts:
+        base = 16 if part.startswith("0x") else 8 if len(part) > 1 and part[0] == "0" else 10
+        digits = part[2:] if base == 16 else part
+        try:
+            numbers.append(int(digits or "0", base))
+        except ValueError:
+            return None
+    # The last part fills every byte the earlier ones left: 127.1 is 127.0.0.1.
+    last_bits = 8 * (5 - len(numbers))
+    value = 0
+    for number in numbers[:-1]:
+        if number > 0xFF:
+            return None
+        value = value << 8 | number
+    if numbers[-1] >= 1 << last_bits:
+        return None
+    return IPv4Address(value << last_bits | numbers[-1])

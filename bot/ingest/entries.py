@@ -1,0 +1,85 @@
+"""A feed's new entries made articles: each entry's page fetched and extracted, within budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from bot.ingest.articles import build_article
+from bot.ingest.budget import Budget, OutOfTime
+from bot.ingest.extract import extract
+from bot.ingest.fetch import PAGE_ACCEPT, Fetcher, FetchError
+from bot.ingest.guard import BlockedURL
+from bot.ingest.logsafe import log_host, refusal_fields, scrub
+from bot.models import Article, Entry, Extracted, Feed
+
+log = logging.getLogger("newsbot.poll")
+# Extraction is CPU-bound and holds the GIL: one worker thread keeps the event loop free
+# without several extractions thrashing over the lock.
+_EXTRACTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+
+Built = list[tuple[Article, str]]  # (article, its entry's key)
+
+
+class EntryReader:
+    """Builds the articles of a feed's new entries, reading their pages with the fetcher.
+
+    A page that fails, or whose link the SSRF guard refuses, leaves the article with the feed's
+    own text.
+    """
+
+    def __init__(
+        self, fetcher: Fetcher, min_text_chars: int, clock: Callable[[], datetime]
+    ) -> None:
+        self.fetcher = fetcher
+        self.min_text_chars = min_text_chars
+        self.clock = clock
+
+    async def read(
+        self, feed: Feed, entries: list[Entry], budget: Budget
+    ) -> tuple[Built, OutOfTime | None]:
+        """The articles built, and the OutOfTime that cut the rest short (None if nothing did).
+
+        Entries cut short are left out, so not stored and not seen: the next poll reads them.
+        """
+        outcomes = await asyncio.gather(
+            *(self._build(feed, e, budget) for e in entries), return_exceptions=True
+        )
+        built: Built = []
+        cut: OutOfTime | None = None
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            if isinstance(outcome, OutOfTime):
+                cut = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                built.append((outcome, entry.key))
+        return built, cut
+
+    async def _build(self, feed: Feed, entry: Entry, budget: Budget) -> Article:
+        page = await self._page(feed, entry, budget) if entry.link else None
+        return build_article(feed, entry, page, self.min_text_chars, self.clock())
+
+    async def _page(self, feed: Feed, entry: Entry, budget: Budget) -> Extracted | None:
+        assert entry.link is not None
+        try:
+            result = await budget.fetch(self.fetcher, entry.link, accept=PAGE_ACCEPT)
+        except BlockedURL as exc:
+            # Stored from the feed's text and so marked seen: not fetched again next poll.
+            log.warning(
+                "article link refused by the SSRF guard, using the feed's text",
+                extra=refusal_fields(feed, exc),
+            )
+            return None
+        except FetchError as exc:
+            log.info(
+                "article page failed, using the feed's text",
+                extra={"feed_id": feed.id, "host": log_host(entry.link), "error": scrub(str(exc))},
+            )
+            return None
+        return await asyncio.get_running_loop().run_in_executor(
+            _EXTRACTOR, extract, result.body, result.url
+        )
