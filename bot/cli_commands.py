@@ -160,12 +160,14 @@ def _print_feeds(feeds: list[Feed]) -> None:
     if not feeds:
         out.print("No feeds yet. Add one: newsbot feeds add URL, or newsbot feeds import FILE.opml")
         return
-    table = Table("feed", "last success", "errors", "last error", "next check", box=None)
+    # "id" is the feed_id the logs name feeds by.
+    table = Table("id", "feed", "last success", "errors", "last error", "next check", box=None)
     for feed in feeds:
         name = Text(clean_line(feed.title or feed.url))
         if feed.title:
             name.append(f"\n{clean_line(feed.url)}", style="dim")
         table.add_row(
+            str(feed.id),
             name,
             _ago(feed.last_success_at),
             str(feed.error_count),

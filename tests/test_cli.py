@@ -32,6 +32,7 @@ def test_feeds_add_list_export_import_remove(env: Path, capsys: pytest.CaptureFi
     assert main(["feeds", "list"]) == 0
     listing = capsys.readouterr().out
     assert "https://news.example/rss" in listing and "never" in listing
+    assert listing.split("\n")[1].split()[0] == "1"  # the feed_id the logs use
     assert main(["feeds", "export", str(env / "out.opml")]) == 0
     assert main(["feeds", "remove", "https://news.example/rss"]) == 0
     assert main(["feeds", "remove", "https://news.example/rss"]) == 1
