@@ -115,7 +115,8 @@ class Quote:
     """A direct quotation found verbatim in an article, with who said it."""
 
     text: str  # the words inside the quotation marks, verbatim
-    speaker: str | None  # the fullest name the article gives, or None when unknown
+    speaker: str | None  # the fullest name the article gives, else the role it gives
+    # ("Intel's chief financial officer"), or None when unknown
     start: int = -1  # character offset of the quote in the article text, when known
     score: float = 0.0  # newsworthiness: higher is more worth showing
 

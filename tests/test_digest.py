@@ -91,7 +91,7 @@ async def test_extractive_summarizer_gives_sentences_quotes_and_companies() -> N
     assert summary.sentences[0].startswith("Huawei Technologies Co. said on Monday")
     assert all(s in text for s in summary.sentences)
     assert [(q.text, q.speaker) for q in summary.quotes] == [
-        ("Europe is where our customers are,", "Ren Zhengfei")
+        ("Europe is where our customers are", "Ren Zhengfei")
     ]
     assert summary.companies[0] == "Huawei"
 

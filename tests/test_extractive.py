@@ -152,3 +152,19 @@ def test_centrality_can_displace_an_off_topic_early_sentence(
     summary = summarize_text(text, sentences=2)
     assert "Separately" not in " ".join(summary)
     assert summary[0].startswith("The widget maker")
+
+
+def test_a_quote_spanning_sentences_is_never_cut_into_a_fragment() -> None:
+    text = (
+        "Officials met on Monday to discuss new factory permits.\n"
+        "An official involved in the program said approvals would be fast. "
+        '"Every line creates work for local suppliers too. That is the point," the official '
+        "said.\n"
+        "The ministry expects ten new plants by the end of the year."
+    )
+    summary = summarize_text(text, sentences=6)
+    assert not any(s.startswith("That is the point") for s in summary)
+    assert (
+        '"Every line creates work for local suppliers too. That is the point," the official said.'
+        in summary
+    )

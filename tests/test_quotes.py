@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.models import Quote
-from bot.nlp.quotes import find_quotes, key_quotes
+from bot.nlp.quotes import find_quotes, key_quotes, merge_quotes, newsworthiness, same_statement
 
 
 def texts(text: str) -> list[str]:
@@ -22,17 +22,17 @@ def pairs(text: str) -> list[tuple[str, str | None]]:
 
 def test_curly_quotes_with_speaker_after() -> None:
     text = "Jane Smith runs the bakery. “We sold out by noon every day this week,” Smith said."
-    assert pairs(text) == [("We sold out by noon every day this week,", "Jane Smith")]
+    assert pairs(text) == [("We sold out by noon every day this week", "Jane Smith")]
 
 
 def test_straight_quotes_with_inverted_cue() -> None:
     text = 'Prices rose again. "This cannot go on much longer," said Tom Baker, a farmer.'
-    assert pairs(text) == [("This cannot go on much longer,", "Tom Baker")]
+    assert pairs(text) == [("This cannot go on much longer", "Tom Baker")]
 
 
 def test_nested_single_quotes_stay_inside_their_parent() -> None:
     text = "“He told me ‘never again’ and walked out of the room,” Anna Lee said."
-    assert pairs(text) == [("He told me ‘never again’ and walked out of the room,", "Anna Lee")]
+    assert pairs(text) == [("He told me ‘never again’ and walked out of the room", "Anna Lee")]
 
 
 def test_guillemets_both_ways() -> None:
@@ -54,7 +54,7 @@ def test_corner_brackets() -> None:
 
 def test_mixed_straight_and_curly_marks_still_pair() -> None:
     text = '"The numbers are simply wrong,” said Paul Adams.'
-    assert pairs(text) == [("The numbers are simply wrong,", "Paul Adams")]
+    assert pairs(text) == [("The numbers are simply wrong", "Paul Adams")]
 
 
 # --- shapes of quotations ----------------------------------------------------------------
@@ -63,7 +63,7 @@ def test_mixed_straight_and_curly_marks_still_pair() -> None:
 def test_quote_split_around_its_attribution_is_two_quotes_with_one_speaker() -> None:
     text = "Maria Gomez chairs the board. “We will appeal,” she said, “and we expect to win.”"
     assert pairs(text) == [
-        ("We will appeal,", "Maria Gomez"),
+        ("We will appeal", "Maria Gomez"),
         ("and we expect to win.", "Maria Gomez"),
     ]
 
@@ -85,7 +85,7 @@ def test_quote_over_several_paragraphs() -> None:
     )
     assert pairs(text) == [
         ("The first thing we will do is fix the roads.", "Lisa Park"),
-        ("Then we will open two new schools in the north of the city,", "Lisa Park"),
+        ("Then we will open two new schools in the north of the city", "Lisa Park"),
     ]
 
 
@@ -114,7 +114,7 @@ def test_dash_attribution() -> None:
 def test_unattributed_sentence_continues_the_previous_speaker() -> None:
     text = "“We are ready,” said Omar Haddad. “Nothing will stop this project now.”"
     assert pairs(text) == [
-        ("We are ready,", "Omar Haddad"),
+        ("We are ready", "Omar Haddad"),
         ("Nothing will stop this project now.", "Omar Haddad"),
     ]
 
@@ -127,7 +127,7 @@ def test_pronoun_resolves_to_the_subject_of_the_previous_sentence() -> None:
         "Senator Mark Ellis criticised Governor Ruth Stone on Monday. "
         "“She has no plan for the hospitals in this state,” he said."
     )
-    assert pairs(text) == [("She has no plan for the hospitals in this state,", "Mark Ellis")]
+    assert pairs(text) == [("She has no plan for the hospitals in this state", "Mark Ellis")]
 
 
 def test_pronoun_gender_skips_a_person_of_the_other_gender() -> None:
@@ -135,7 +135,7 @@ def test_pronoun_gender_skips_a_person_of_the_other_gender() -> None:
         "Ms. Ruth Stone answered Mr. Mark Ellis at the debate. "
         "“I have a plan for every hospital in this state,” he said."
     )
-    assert pairs(text) == [("I have a plan for every hospital in this state,", "Mark Ellis")]
+    assert pairs(text) == [("I have a plan for every hospital in this state", "Mark Ellis")]
 
 
 def test_description_resolves_to_the_person_the_article_describes_so() -> None:
@@ -159,7 +159,7 @@ def test_fullest_name_from_a_later_short_form() -> None:
         "Ren Zhengfei founded Huawei in 1987. Zhengfei spoke to reporters on Tuesday. "
         "“We will never sell the company to anyone,” Zhengfei said."
     )
-    assert pairs(text) == [("We will never sell the company to anyone,", "Ren Zhengfei")]
+    assert pairs(text) == [("We will never sell the company to anyone", "Ren Zhengfei")]
 
 
 def test_honorific_is_dropped_and_resolved_to_the_full_name() -> None:
@@ -167,12 +167,12 @@ def test_honorific_is_dropped_and_resolved_to_the_full_name() -> None:
         "Ren Zhengfei founded Huawei in 1987.\n\n"
         "“Our phones are the best in the world,” Mr. Ren said."
     )
-    assert pairs(text) == [("Our phones are the best in the world,", "Ren Zhengfei")]
+    assert pairs(text) == [("Our phones are the best in the world", "Ren Zhengfei")]
 
 
 def test_title_in_front_of_a_name_is_dropped() -> None:
     text = "“The vote is tomorrow,” said Senate Majority Leader Anna Kowalski."
-    assert pairs(text) == [("The vote is tomorrow,", "Anna Kowalski")]
+    assert pairs(text) == [("The vote is tomorrow", "Anna Kowalski")]
 
 
 def test_organisation_speaker() -> None:
@@ -180,12 +180,12 @@ def test_organisation_speaker() -> None:
         "Acme Corp. reported earnings on Tuesday. "
         "“Profits rose sharply in every region this quarter,” the company said."
     )
-    assert pairs(text) == [("Profits rose sharply in every region this quarter,", "Acme Corp.")]
+    assert pairs(text) == [("Profits rose sharply in every region this quarter", "Acme Corp.")]
 
 
 def test_unnamed_company_has_no_speaker() -> None:
     text = "“Profits rose sharply in every region this quarter,” the company said."
-    assert pairs(text) == [("Profits rose sharply in every region this quarter,", None)]
+    assert pairs(text) == [("Profits rose sharply in every region this quarter", None)]
 
 
 def test_participle_cue_takes_the_clause_subject() -> None:
@@ -223,7 +223,7 @@ def test_inch_mark_inside_a_quote_does_not_close_it() -> None:
 
 def test_british_single_quotes_are_quotes() -> None:
     text = "'We have done nothing wrong,' said Tom Hughes, the club's chairman."
-    assert pairs(text) == [("We have done nothing wrong,", "Tom Hughes")]
+    assert pairs(text) == [("We have done nothing wrong", "Tom Hughes")]
 
 
 def test_no_quotes_at_all() -> None:
@@ -262,6 +262,87 @@ def test_key_quotes_rank_attributed_before_unattributed() -> None:
     named = Quote("a short named quote of a few words here", "Jane Smith", 100, 0.2)
     anonymous = Quote("an anonymous but otherwise perfect quote of good length", None, 0, 0.9)
     assert key_quotes([anonymous, named], limit=1) == [named]
+
+
+def test_key_quotes_never_show_one_statement_twice() -> None:
+    full = Quote("We're glad of the jobs our partners have created in Poland", "Ewa Nowak", 5, 0.9)
+    part = Quote("glad of the jobs our partners have created in Poland.", "Veltro Inc.", 9, 0.8)
+    other = Quote("Every line that moves here creates work for suppliers too", None, 40, 0.7)
+    assert key_quotes([full, part, other], limit=2) == [full, other]
+
+
+def test_key_quotes_leave_out_what_the_summary_already_shows() -> None:
+    shown = "“The screen and the battery are not the problem at all,” he said."
+    first = Quote("The screen and the battery are not the problem at all", "Jan Weiss", 10, 0.9)
+    second = Quote("The problem is the one tool a customer needs and cannot find.", "Jan Weiss", 80)
+    assert key_quotes([first, second], limit=2, shown=[shown]) == [second]
+    assert key_quotes([first], limit=2, shown=[shown]) == []
+
+
+def test_same_statement_in_full_and_in_part() -> None:
+    assert same_statement(
+        "We’re proud of the jobs it has created,", "proud of the jobs it has created."
+    )
+    assert not same_statement("We are proud", "We are not proud of it")
+    assert not same_statement("jobs", "We're proud of the jobs")  # too short to tell
+
+
+def test_merge_quotes_keeps_the_fuller_wording_and_a_speaker() -> None:
+    part = Quote("glad of the jobs our partners have created in Poland.", None, 3, 0.5)
+    full = Quote("We're glad of the jobs our partners have created in Poland", "Ewa Nowak", 7, 0.9)
+    lone = Quote("Nothing else changes for the workers", "Jan Weiss", 12, 0.6)
+    assert merge_quotes([part, lone, full]) == [full, lone]
+    short = Quote("glad of the jobs our partners have created in Poland.", "Veltro", 3, 0.5)
+    unnamed = Quote("We're glad of the jobs our partners have created in Poland", None, 7, 0.9)
+    (merged,) = merge_quotes([short, unnamed])
+    assert (merged.text, merged.speaker) == (unnamed.text, "Veltro")
+
+
+_STATEMENTS = st.lists(
+    st.lists(st.sampled_from(["we", "are", "glad", "of", "jobs", "Poland"]), min_size=1, max_size=7)
+    .map(" ".join)
+    .map(lambda words: Quote(words, None)),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_STATEMENTS)
+@example(
+    [
+        Quote("we are glad", None),
+        Quote("of jobs Poland", None),
+        Quote("we are glad of jobs Poland", None),
+    ]
+)
+def test_merge_quotes_keeps_one_quote_per_statement(quotes: list[Quote]) -> None:
+    merged = merge_quotes(quotes)
+    assert all(any(same_statement(q.text, m.text) for m in merged) for q in quotes)
+    for i, a in enumerate(merged):
+        assert not any(same_statement(a.text, b.text) for b in merged[i + 1 :])
+
+
+# --- the comma that leads into the attribution -------------------------------------------
+
+
+def test_a_quote_leaves_out_the_comma_before_its_attribution() -> None:
+    text = "“Our brand recovered first after the difficult years,” said Zofia Lenk, a director."
+    (quote,) = find_quotes(text)
+    assert quote.text == "Our brand recovered first after the difficult years"
+    assert text[quote.start : quote.start + len(quote.text)] == quote.text
+
+
+def test_the_comma_left_out_does_not_make_a_fragment() -> None:
+    text = "“Sales rose in every region of the world this quarter,” Ann Lee said."
+    (quote,) = find_quotes(text)
+    with_comma = Quote(quote.text + ",", "Ann Lee", quote.start)
+    assert quote.score == newsworthiness(with_comma, 10, len(text))
+    assert quote.score > newsworthiness(Quote(quote.text, "Ann Lee", quote.start), 10, len(text))
+
+
+def test_a_comma_inside_the_quote_stays() -> None:
+    text = "“We came, we saw, and we left,” Ann Lee said."
+    assert texts(text) == ["We came, we saw, and we left"]
 
 
 # --- verbatim ----------------------------------------------------------------------------

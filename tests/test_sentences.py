@@ -58,13 +58,26 @@ CASES = {
         "He paused... Then he left. It was… odd. It was over … Everyone went home.",
         ["He paused...", "Then he left.", "It was… odd.", "It was over …", "Everyone went home."],
     ),
-    "a quote that spans sentences": (
+    "a quote that spans sentences and goes on into its attribution": (
         "“Sales rose. We are pleased,” he said. Shares fell.",
-        ["“Sales rose.", "We are pleased,” he said.", "Shares fell."],
+        ["“Sales rose. We are pleased,” he said.", "Shares fell."],
+    ),
+    "a quote that ends with its own full stop may split": (
+        "“Sales rose. We are pleased.” Shares fell.",
+        ["“Sales rose.", "We are pleased.”", "Shares fell."],
     ),
     "straight quotes and single quotes": (
         "'It is over. We lost,' Merson said. He left. \"Go.\" She went.",
-        ["'It is over.", "We lost,' Merson said.", "He left.", '"Go."', "She went."],
+        ["'It is over. We lost,' Merson said.", "He left.", '"Go."', "She went."],
+    ),
+    "a straight quote whose last sentence leads into a role": (
+        'Crews worked all night. "Every crate is checked twice now. That is the rule," the '
+        "inspector said. Nobody argued.",
+        [
+            "Crews worked all night.",
+            '"Every crate is checked twice now. That is the rule," the inspector said.',
+            "Nobody argued.",
+        ],
     ),
     "a question in a quote with its attribution": (
         "“Why now?” Smith asked. “It's over!” he said. “Is it?” Then silence.",
@@ -98,6 +111,29 @@ CASES = {
 def test_hard_patterns(name: str) -> None:
     text, expected = CASES[name]
     assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "whole"),
+    [
+        (
+            "“We hired forty people. We will hire more,” Ana Ruiz said. Prices held.",
+            "“We hired forty people. We will hire more,” Ana Ruiz said.",
+        ),
+        (
+            "Prices held. ‘Costs rose. Margins fell,’ the finance chief said on a call.",
+            "‘Costs rose. Margins fell,’ the finance chief said on a call.",
+        ),
+        (
+            'She added: "Nobody expected this. Not even us," and left. Prices held.',
+            'She added: "Nobody expected this. Not even us," and left.',
+        ),
+    ],
+)
+def test_a_quote_the_sentence_goes_on_after_stays_whole(text: str, whole: str) -> None:
+    """Split inside such a quote, the second part would start mid-quote and end with the
+    speaker: 'We will hire more,” Ana Ruiz said.'"""
+    assert whole in split_sentences(text)
 
 
 def test_spans_point_into_the_original() -> None:

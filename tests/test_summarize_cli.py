@@ -45,7 +45,7 @@ def test_text_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert 1 <= len(result["quotes"]) <= 2
     assert all(q in result["all_quotes"] for q in result["quotes"])
     assert [q["text"] for q in result["all_quotes"]] == [
-        "We are excited to grow in Texas,",
+        "We are excited to grow in Texas",
         "Austin has been home to us for decades.",
     ]
     assert all(q["speaker"] == "Tim Cook" for q in result["all_quotes"])

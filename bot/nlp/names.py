@@ -9,6 +9,7 @@ earliest longer name in the article that contains all its words: "Zhengfei" and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
@@ -39,6 +40,14 @@ _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with fr
 _PLACE_FIRST = word_set("north south east west new united saint st. san santa los las fort")
 _GROUP_ENDINGS = ("ans", "crats", "inos", "inas", "ists", "ites")
 _SUFFIXES = word_set("jr jr. sr sr. ii iii iv")
+# "the state of Tamil Nadu", "the city of Chennai": the name after "<noun> of" is a place.
+_PLACE_NOUNS = word_set(
+    "state city province region town village county district capital country island republic "
+    "kingdom prefecture municipality borough suburb"
+)
+_NEAR = word_set("near outside across throughout")
+_INITIALS = re.compile(r"(?:[A-Z]\.)+")  # "K." in "Laura K. Benning", "G.K." in "G.K. Butterfield"
+_DOTTED_ACRONYMS = word_set("u.s. u.n. u.k. e.u. u.s.a. d.c. l.a. n.y. n.j. s.c. n.c.")
 
 
 @dataclass(slots=True)
@@ -53,6 +62,7 @@ class Mention:
     after_the: bool = False  # "the Clinton Foundation": organisations take an article
     after_in: bool = False  # "in Ohio": places follow "in"
     text: str = ""  # as written, without titles and possessive ("G.K. Butterfield")
+    place: bool = False  # "near Chennai", "the state of Tamil Nadu": surely a place
 
 
 @dataclass(slots=True)
@@ -64,16 +74,33 @@ class Entity:
     mentions: list[Mention] = field(default_factory=list)
     gender: str | None = None  # "m" or "f" when a title or a resolved pronoun says so
     speaks: int = 0  # times the article makes it the subject of a speech verb
+    described: bool = False  # the article calls it by a person noun ("a spokeswoman, ...")
 
     @property
     def org_like(self) -> bool:
         """True when the name looks like an organisation, a place or a building."""
-        if self.words[-1].lower() in ORG_WORDS or any(
-            w.isupper() and len(w) > 1 for w in self.words
-        ):
+        if self.words[-1].lower() in ORG_WORDS or self._acronym:
+            return True
+        if any(m.place for m in self.mentions):
             return True
         votes = sum(m.after_the or m.after_in for m in self.mentions)
         return votes * 2 > len(self.mentions)
+
+    @property
+    def _acronym(self) -> bool:
+        """ "NATO", "IBM Watson", "U.S." alone, "U.N. Charter": an organisation or a place.
+        Initials before other words ("G.K. Butterfield", "Laura K. Benning") are a person's."""
+        shown = self.name.split()
+        return any(
+            w.isupper() and len(w.rstrip(".")) > 1 and (len(shown) == 1 or not _initials(w))
+            for w in shown
+        )
+
+    @property
+    def initialled(self) -> bool:
+        """A name with initials before its last word: "Laura K. Benning", "G.K. Butterfield"."""
+        shown = self.name.split()
+        return len(shown) >= 2 and any(_initials(w) for w in shown[:-1])
 
     @property
     def maybe_person(self) -> bool:
@@ -91,7 +118,7 @@ class Entity:
             return False
         if len(self.words) == 1 and self.words[0].lower().endswith(_GROUP_ENDINGS):
             return False  # "Democrats", "African-Americans", "Latinos": groups, not people
-        if self.speaks or any(m.title for m in self.mentions):
+        if self.speaks or self.described or self.initialled or any(m.title for m in self.mentions):
             return True
         # "Hope Hicks ... Hicks said": a full name whose last word is used on its own.
         words = {m.words for m in self.mentions}
@@ -177,6 +204,8 @@ def _mention(
     if last >= 0:
         title = run[last].bare.lower().rstrip(".")
         run = run[last + 1 :]
+    elif len(run) > 1 and run[0].text == "State" and _secretary_of(tokens, i):
+        title, run = "secretary", run[1:]  # "Secretary of State John F. Kerry"
     run = [t for t in run if t.text.lower() not in FUNCTION_WORDS]
     if not run or (len(run) == 1 and run[0].bare.lower().rstrip(".") in TITLES):
         return None
@@ -186,7 +215,11 @@ def _mention(
     prev = tokens[first - 1].text if first > 0 else ""
     in_quote = any(s <= start < e for s, e in quoted)
     shown = " ".join(text[start : run[-1].start + len(run[-1].bare)].split())
-    return Mention(words, start, end, in_quote, title, prev == "the", prev == "in", shown)
+    mention = Mention(words, start, end, in_quote, title, prev == "the", prev == "in", shown)
+    if title is None and run[-1].bare == run[-1].text:  # "in Smith's view" names no place
+        before = tokens[first - 2].text.lower() if first > 1 else ""
+        mention.place = prev.lower() in _NEAR or (prev == "of" and before in _PLACE_NOUNS)
+    return mention
 
 
 class NameIndex:
@@ -217,7 +250,7 @@ class NameIndex:
                     continue
                 have = {w.lower() for w in m.words}
                 extra = have - wanted
-                if not wanted <= have or extra & (ORG_WORDS | _SUFFIXES):
+                if not wanted <= have or extra & (ORG_WORDS | _SUFFIXES) or _owner(m, wanted):
                     continue
                 best = m.words
                 break
@@ -242,3 +275,23 @@ class NameIndex:
             if mention.start >= start and mention.end <= end:
                 found = mention
         return self.entity_for(found.words) if found is not None else None
+
+
+def _secretary_of(tokens: list[Token], i: int) -> bool:
+    """The name run at tokens[i] follows "Secretary of"."""
+    return i >= 2 and tokens[i - 1].text == "of" and tokens[i - 2].bare.lower() == "secretary"
+
+
+def _initials(word: str) -> bool:
+    """ "K.", "G.K.": a person's initials, not a dotted acronym such as "U.S." or "U.N."."""
+    return bool(_INITIALS.fullmatch(word)) and word.lower() not in _DOTTED_ACRONYMS
+
+
+def _owner(mention: Mention, wanted: set[str]) -> bool:
+    """ "Samsung's HBM": the wanted words name only the owner, written with a possessive."""
+    owners = {
+        w.lower().rstrip("’'").removesuffix("’s").removesuffix("'s")
+        for w in mention.text.split()[:-1]
+        if w.endswith(("’s", "'s", "’", "'"))
+    }
+    return bool(owners) and wanted <= owners

@@ -1,7 +1,8 @@
 """Direct quotations of an article, who said them, and which are worth showing.
 
 `find_quotes` returns every direct quotation in order: its text is exactly the words between
-the marks (quotemarks.py), never altered, with the character offset where they start. A
+the marks (quotemarks.py), never altered, with the character offset where they start; only a
+final comma, which leads into the attribution (“…growing,” he said), is left out. A
 quotation split around its attribution (“A,” he said, “B.”) and each paragraph of a quotation
 that runs over several paragraphs come back as separate quotes with the same speaker: joining
 them would put words in a row that the speaker did not say in a row.
@@ -15,14 +16,19 @@ fullest name by speakers.py. Scare quotes and titles (a one- or two-word “term
 quoted fragment inside a sentence with no speech verb) are not quotations of a person.
 
 `key_quotes` picks the most newsworthy: attributed to a named speaker, a whole statement of
-about 8-40 words, earlier in the article a little better, and distinct speakers first.
+about 8-40 words, earlier in the article a little better, and distinct speakers first; never
+the same statement twice (`same_statement`: one's words run inside the other's, as when two
+reports of a story quote it in full and in part) nor one that the summary's sentences already
+show. `merge_quotes` keeps one quote per statement across the articles of a story.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from bot.models import Quote
 from bot.nlp.cues import Attribution, attribution_after, attribution_before, introduced_by
@@ -32,6 +38,7 @@ from bot.nlp.wordtokens import sentence_ends, word_set
 
 _WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from")
+_SAME_MIN_WORDS = 3  # a shorter run of words inside another quote may be a different statement
 
 
 @dataclass(slots=True)
@@ -58,13 +65,12 @@ def find_quotes(text: str) -> list[Quote]:
     for item in found:
         if not _is_quotation(text, item):
             continue
-        words = len(_WORD_RE.findall(text[item.span.start : item.span.end]))
-        quote = Quote(
-            text=text[item.span.start : item.span.end],
-            speaker=item.speaker,
-            start=item.span.start,
-        )
-        quote.score = newsworthiness(quote, words, len(text))
+        start, end = item.span.start, item.span.end
+        words = len(_WORD_RE.findall(text[start:end]))
+        # “…growing,” he said: the comma belongs to the sentence around the quote.
+        trimmed = text[start:end].rstrip(",").rstrip()
+        quote = Quote(text=trimmed or text[start:end], speaker=item.speaker, start=start)
+        quote.score = newsworthiness(quote, words, len(text), led_on=len(trimmed) < end - start)
         quotes.append(quote)
     return quotes
 
@@ -176,8 +182,10 @@ def _title_like(words: list[str]) -> bool:
     return all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
 
 
-def newsworthiness(quote: Quote, words: int, text_length: int) -> float:
-    """Score of a quote for a digest: named speaker, 8-40 words, a whole statement, early."""
+def newsworthiness(quote: Quote, words: int, text_length: int, *, led_on: bool = False) -> float:
+    """Score of a quote for a digest: named speaker, 8-40 words, a whole statement, early.
+
+    `led_on` says the quote ended with a comma into its attribution, which was left out."""
     if words < 8:
         length = words / 8
     elif words <= 40:
@@ -186,27 +194,99 @@ def newsworthiness(quote: Quote, words: int, text_length: int) -> float:
         length = max(0.3, 40 / words)
     speaker = 1.0 if quote.speaker else 0.3
     stripped = quote.text.strip()
-    whole = stripped[:1].isupper() and stripped[-1:] in ".?!,…"
+    whole = stripped[:1].isupper() and (led_on or stripped[-1:] in ".?!,…")
     fragment = 1.0 if whole else 0.6
     position = 1.0 - 0.25 * (quote.start / text_length if text_length else 0.0)
     return round(length * speaker * fragment * position, 4)
 
 
-def key_quotes(quotes: list[Quote], limit: int = 2) -> list[Quote]:
-    """The most newsworthy quotes, attributed ones first, one per speaker before any second."""
+def key_quotes(quotes: list[Quote], limit: int = 2, shown: Iterable[str] = ()) -> list[Quote]:
+    """The most newsworthy quotes, attributed ones first, one per speaker before any second;
+    never two of one statement, nor one that a sentence of `shown` (the summary) contains."""
     ranked = sorted(quotes, key=lambda q: (q.speaker is not None, q.score), reverse=True)
+    taken = [_words(sentence) for sentence in shown]
     chosen: list[Quote] = []
     speakers: set[str | None] = set()
-    texts: set[str] = set()
     for pass_distinct in (True, False):
         for quote in ranked:
             if len(chosen) >= limit:
                 return chosen
-            if quote in chosen or quote.text in texts:
+            words = _words(quote.text)
+            if quote in chosen or any(_same(words, _words(c.text)) for c in chosen):
+                continue
+            if any(_within(words, sentence) for sentence in taken):
                 continue
             if pass_distinct and quote.speaker in speakers:
                 continue
             chosen.append(quote)
             speakers.add(quote.speaker)
-            texts.add(quote.text)
     return chosen
+
+
+def merge_quotes(quotes: Iterable[Quote]) -> list[Quote]:
+    """One quote per statement, in order of first appearance: the fuller wording is kept, with
+    its own speaker, else the other's. Syndicated copies repeat quotes, and two reports of a
+    story quote one statement in full (“We're proud of…”) and in part (said it was “proud of…”)."""
+    kept: list[Quote] = []
+    kept_words: list[tuple[str, ...]] = []
+    absorbed: set[int] = set()  # statements that a fuller wording found later holds
+    # A statement inside another shares its first _SAME_MIN_WORDS words with one of the other's
+    # runs of as many words: index both, so a story of many articles is not compared pairwise.
+    runs: dict[tuple[str, ...], set[int]] = defaultdict(set)
+    heads: dict[tuple[str, ...], set[int]] = defaultdict(set)
+    for quote in quotes:
+        words = _words(quote.text)
+        candidates = runs.get(_head(words), set()).union(*(heads.get(g, ()) for g in _runs(words)))
+        same = sorted(i for i in candidates - absorbed if _same(words, kept_words[i]))
+        if not same:
+            same = [len(kept)]
+            kept.append(quote)
+            kept_words.append(words)
+        k = same[0]
+        speaker = next((kept[i].speaker for i in same if kept[i].speaker), quote.speaker)
+        if len(words) > len(kept_words[k]):  # the fuller wording, where the first one stood
+            kept[k] = replace(quote, speaker=quote.speaker or speaker)
+            kept_words[k] = words
+            absorbed.update(same[1:])  # it may hold two statements kept apart so far
+        elif kept[k].speaker is None and speaker is not None:
+            kept[k] = replace(kept[k], speaker=speaker)
+        heads[_head(kept_words[k])].add(k)
+        for gram in _runs(kept_words[k]):
+            runs[gram].add(k)
+    return [q for i, q in enumerate(kept) if i not in absorbed]
+
+
+def same_statement(a: str, b: str) -> bool:
+    """Whether two quotes are one statement: the words of one run inside the other's."""
+    return _same(_words(a), _words(b))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower().replace("’", "'") for w in _WORD_RE.findall(text))
+
+
+def _head(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The first _SAME_MIN_WORDS words; a shorter quote whole (it only ever equals another)."""
+    return words[:_SAME_MIN_WORDS]
+
+
+def _runs(words: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """Every run of _SAME_MIN_WORDS words, and a shorter quote whole."""
+    n = _SAME_MIN_WORDS
+    if len(words) < n:
+        return {words}
+    return {words[i : i + n] for i in range(len(words) - n + 1)}
+
+
+def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    return a == b or (len(a) >= _SAME_MIN_WORDS and _within(a, b))
+
+
+def _within(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    """The words of `part` run, in order and together, inside `whole`."""
+    n = len(part)
+    if not n or n > len(whole):
+        return False
+    return any(whole[i : i + n] == part for i in range(len(whole) - n + 1))

@@ -6,11 +6,19 @@ before white space, unless the next word or the word before says otherwise: abbr
 (Mr., Inc., U.S., No. 1, Jan. 5, a.m.), initials (George W. Bush), a lower-case next word, or a
 quote's attribution ("Why?" Smith asked.). Decimals and money (3.5%, $2.1) never end a sentence
 because no white space follows their point.
+
+A sentence never ends inside a quotation (quotemarks.py) that the sentence goes on after:
+“Sales rose. We are pleased,” he said. is one sentence, since its second half alone would be a
+fragment that starts mid-quote and ends with the speaker. A quotation that ends with its own
+full stop (“Sales rose. We are pleased.”) may still be split at its inner sentence ends.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+
+from bot.nlp.quotemarks import QuoteSpan, scan_quotes
 
 
 def _word_set(spec: str) -> frozenset[str]:
@@ -67,10 +75,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     cover every non-space character of ``text`` exactly once.
     """
     spans: list[tuple[int, int]] = []
+    quoted = _Quoted(text)
     for line in _LINE.finditer(text):
         start, end = line.span()
         for match in _CANDIDATE.finditer(text, start, end):
-            if match.end() > start and _is_boundary(text, match, end):
+            if (
+                match.end() > start
+                and not quoted.inside(match.end())
+                and _is_boundary(text, match, end)
+            ):
                 _add(text, start, match.end(), spans)
                 start = match.end()
         _add(text, start, end, spans)
@@ -80,6 +93,34 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text``, each stripped of surrounding white space."""
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+class _Quoted:
+    """The quotations that a sentence goes on after (“A. B,” he said.), to ask whether an offset
+    lies inside one."""
+
+    def __init__(self, text: str) -> None:
+        # Only a text with a quotation mark can hold a quotation: most sentences have none.
+        marks = any(c in text for c in "\"“”„«»「『'‘’")
+        spans = [s for s in scan_quotes(text) if _goes_on(text, s)] if marks else []
+        self.opens = [s.open_at for s in spans]
+        self.closes = [s.after for s in spans]
+
+    def inside(self, at: int) -> bool:
+        """Whether `at` lies strictly between a quotation's opening and closing marks."""
+        k = bisect.bisect_right(self.opens, at - 1) - 1
+        return k >= 0 and self.opens[k] < at < self.closes[k]
+
+
+def _goes_on(text: str, span: QuoteSpan) -> bool:
+    """Whether the sentence goes on after the quotation's closing mark: its words end with a
+    comma or a dash (“…, we are pleased,” he said), or a lower-case word follows the mark."""
+    if span.close_at is None:
+        return False
+    if text[span.end - 1] in ",;:—–-":
+        return True
+    rest = text[span.after : span.after + 40].lstrip(" \t")
+    return bool(rest) and rest[0].islower()
 
 
 def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

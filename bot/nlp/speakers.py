@@ -3,12 +3,20 @@
 - A name resolves to its fullest form (names.py).
 - "he" / "she" resolve to the first fitting person of the nearest sentence before the cue that
   names one (outside quotations), searching each sentence from its start, since its subject
-  comes first (a light form of Hobbs' algorithm). A person is fitting when no title or earlier
-  resolution gives them the other gender.
+  comes first (a light form of Hobbs' algorithm), except that a person the sentence makes the
+  subject of a speech verb comes before the others ("… the top,'' Mr. Kamin said."). A person
+  is fitting when no title or earlier resolution gives them the other gender.
 - A definite description ("the founder", "the businessman") resolves to the nearest earlier
   name the article links to that noun ("Huawei founder Ren Zhengfei", "Ren Zhengfei, the
   founder of Huawei"); failing that, a person noun resolves like a pronoun and an organisation
   noun ("the company") to the organisation the article names most often, else to nothing.
+- A speaker the article names only by a role keeps the role (roles.py): "Intel's chief financial
+  officer", "An Indian government official" (also for a later "the official"). An owner's role
+  ("Obama's former campaign strategist") right after a sentence that names a person is that
+  person.
+- Persons are names with a title, a speech verb, an initial ("Laura K. Benning") or a person
+  noun ("An Apple spokeswoman, Laura K. Benning"); places ("near Chennai") never are. Only
+  speech verbs in the past or present tense count: "Tamil Nadu is adding two lines" says nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import bisect
 
 from bot.nlp.cues import Phrase, cue_length, subject_before
 from bot.nlp.names import Entity, NameIndex, find_mentions
-from bot.nlp.wordtokens import tokenize, word_set
+from bot.nlp.roles import noun_after, noun_before, owned, role_of
+from bot.nlp.wordtokens import Token, tokenize, word_set
 
 BUSINESS_NOUNS = word_set(
     "company firm group corporation business giant maker carmaker automaker retailer bank lender "
@@ -48,7 +57,6 @@ _FEMALE = word_set(
     "actress queen princess"
 )
 _SEARCH_SENTENCES = 15
-_LINKS = word_set("of for at in on with by from to and or")
 
 
 class SpeakerResolver:
@@ -57,28 +65,65 @@ class SpeakerResolver:
     def __init__(self, text: str, quoted: list[tuple[int, int]], sentence_starts: list[int]):
         self.text = text
         self.starts = sentence_starts
+        self.quoted = quoted
         mentions = find_mentions(text, quoted, set(sentence_starts))
         self.names = NameIndex(mentions)
         self.outside = [m for m in mentions if not m.in_quote]
         self.tokens = tokenize(text)
         self._token_at = {t.start: k for k, t in enumerate(self.tokens)}
+        self._token_starts = [t.start for t in self.tokens]
+        self._speaking: set[int] = set()  # starts of mentions that are a speech verb's subject
         self._count_speakers()
+        self._mark_described()
 
     def _count_speakers(self) -> None:
         """Mark names the article makes the subject of a speech verb (Smith said, said Smith)."""
         for k in range(len(self.tokens)):
-            if not cue_length(self.tokens, k):
+            # A participle's subject is not the name before it: "Tamil Nadu is adding lines".
+            if not cue_length(self.tokens, k) or self.tokens[k].text.lower().endswith("ing"):
                 continue
             phrase = subject_before(self.text, self.tokens, k)
             if phrase is not None and phrase.kind == "name":
-                entity = self.names.within(phrase.start, phrase.start + len(phrase.text))
+                end = phrase.start + len(phrase.text)
+                entity = self.names.within(phrase.start, end)
                 if entity is not None:
                     entity.speaks += 1
+                    self._speaking.update(
+                        m.start for m in self.outside if phrase.start <= m.start < end
+                    )
+
+    def _mark_described(self) -> None:
+        """Mark names the article calls by a person noun, and take the noun's gender."""
+        for mention in self.outside:
+            k = self._token_at.get(mention.start)
+            if k is None:
+                continue
+            j = k
+            while j < len(self.tokens) and self.tokens[j].end <= mention.end:
+                j += 1
+            noun = noun_before(self.tokens, k, PERSON_NOUNS) or noun_after(
+                self.tokens, j, PERSON_NOUNS
+            )
+            if noun is None:
+                continue
+            entity = self.names.entity_for(mention.words)
+            entity.described = True
+            if entity.gender is None and (noun in _MALE or noun in _FEMALE):
+                entity.gender = "m" if noun in _MALE else "f"
 
     def resolve(self, phrase: Phrase | None, at: int) -> str | None:
-        """The fullest name of the speaker that `phrase` (at offset `at`) refers to, or None."""
+        """The fullest name of the speaker that `phrase` (at offset `at`) refers to, the role
+        of a speaker the article does not name, or None."""
         entity = self.entity(phrase, at)
-        return entity.name if entity is not None else None
+        if entity is not None:
+            return entity.name
+        return self.role(phrase)
+
+    def role(self, phrase: Phrase | None) -> str | None:
+        """The role of an unnamed person speaker (roles.py), or None."""
+        if phrase is None:
+            return None
+        return role_of(self.text, self.tokens, phrase, PERSON_NOUNS)
 
     def entity(self, phrase: Phrase | None, at: int) -> Entity | None:
         """The entity that `phrase` refers to, or None."""
@@ -95,7 +140,7 @@ class SpeakerResolver:
             if word not in ("he", "she"):
                 return None
             gender = "m" if word == "he" else "f"
-            entity = self._nearest_person(at, gender)
+            entity = self._nearest_person(at, gender, pronoun=word)
             if entity is not None and entity.gender is None:
                 entity.gender = gender
             return entity
@@ -107,6 +152,10 @@ class SpeakerResolver:
             return linked
         if phrase.head in PERSON_NOUNS:
             gender = "m" if phrase.head in _MALE else "f" if phrase.head in _FEMALE else None
+            if owned(phrase):  # "Obama's former campaign strategist": the person just named
+                return self._nearest_person(at, gender, nearby=True)
+            if self.role(phrase) is not None:
+                return None  # a person the article introduced without a name
             return self._nearest_person(at, gender)
         if phrase.head in BUSINESS_NOUNS:
             return self._main_company(at)
@@ -129,22 +178,67 @@ class SpeakerResolver:
             k += 1
         return None
 
-    def _nearest_person(self, at: int, gender: str | None) -> Entity | None:
-        """The first fitting person of the nearest sentence that names one; a name with no
-        sign of being a person ("Maria Gomez" said nothing yet) only when no sure one fits."""
+    def _nearest_person(
+        self,
+        at: int,
+        gender: str | None,
+        pronoun: str | None = None,
+        *,
+        nearby: bool = False,
+    ) -> Entity | None:
+        """The first fitting person of the nearest sentence that names one (of the
+        `_SEARCH_SENTENCES` before the one of `at`, or only the one before when `nearby`), the
+        subject of a speech verb first; a name with no sign of being a person ("Maria Gomez"
+        said nothing yet) only when no sure one fits. A sentence whose subject is the same
+        `pronoun` ("She has faced ...", "..., he told me, ...") is about that person already:
+        its names are passed over and the search goes on from there."""
         here = bisect.bisect_right(self.starts, at) - 1
-        lowest = max(0, here - _SEARCH_SENTENCES)
+        lowest = self._previous(here) if nearby else max(0, here - _SEARCH_SENTENCES)
         for sure in (True, False):
             for index in range(here, lowest - 1, -1):
                 begin = self.starts[index] if index >= 0 else 0
                 stop = at if index == here else self.starts[index + 1]
+                fitting = []
                 for mention in self.outside:
                     if mention.start < begin or mention.start >= stop:
                         continue
                     entity = self.names.entity_for(mention.words)
                     fits = entity.person_like if sure else entity.maybe_person
                     if fits and (gender is None or entity.gender in (None, gender)):
-                        return entity
+                        fitting.append((mention.start, entity))
+                if sure and pronoun and index < here:
+                    # "She has faced ... Hillary Clinton": the sentence is about her already.
+                    subject = self._subject_pronoun(begin, stop, pronoun)
+                    if subject is not None and (not fitting or subject.start < fitting[0][0]):
+                        chained = self._nearest_person(subject.start, gender, pronoun)
+                        if chained is not None:
+                            return chained
+                if fitting:
+                    speaker = next((e for m, e in fitting if m in self._speaking), None)
+                    return speaker or fitting[0][1]
+        return None
+
+    def _previous(self, here: int) -> int:
+        """The index of the last non-blank sentence before sentence `here` (or 0)."""
+        index = here - 1
+        while index > 0 and not self.text[self.starts[index] : self.starts[index + 1]].strip():
+            index -= 1
+        return max(0, index)
+
+    def _in_quote(self, at: int) -> bool:
+        return any(a <= at < b for a, b in self.quoted)
+
+    def _subject_pronoun(self, begin: int, stop: int, pronoun: str) -> Token | None:
+        """The pronoun as a subject in text[begin:stop], outside quotations: the sentence's
+        first word ("She has faced ...") or before a speech verb ("..., he told me, ...")."""
+        k = bisect.bisect_left(self._token_starts, begin)
+        first = k
+        while k < len(self.tokens) and self.tokens[k].start < stop:
+            tok = self.tokens[k]
+            subject = k == first or (k + 1 < len(self.tokens) and cue_length(self.tokens, k + 1))
+            if subject and tok.text.lower() == pronoun and not self._in_quote(tok.start):
+                return tok
+            k += 1
         return None
 
     def _linked(self, nouns: frozenset[str], at: int) -> Entity | None:
@@ -160,12 +254,9 @@ class SpeakerResolver:
         k = self._token_at.get(start)
         if k is None:
             return False
-        # "Huawei founder Ren Zhengfei", "the businessman Donald Trump"
-        for tok in reversed(self.tokens[max(0, k - 3) : k]):
-            if not tok.is_word or tok.text.lower() in _LINKS:
-                break
-            if tok.bare.lower() in nouns:
-                return True
+        # "Huawei founder Ren Zhengfei", "the businessman Donald Trump", "A spokesman, Rob Cole"
+        if noun_before(self.tokens, k, nouns) is not None:
+            return True
         # "Ren Zhengfei, the founder of Huawei," / "Trump is a businessman"
         j = k
         while j < len(self.tokens) and self.tokens[j].end <= end:

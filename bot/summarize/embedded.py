@@ -1,4 +1,8 @@
-"""The embedded summarizer: extractive sentences, key quotes and companies, no network."""
+"""The embedded summarizer: extractive sentences, key quotes and companies, no network.
+
+Quotes come from every article of the story, one per statement (`merge_quotes`); the key
+quotes leave out any that the summary's own sentences already show.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 from bot.models import Quote, Story, Summary
 from bot.nlp.companies import Gazetteer
-from bot.nlp.quotes import find_quotes, key_quotes
+from bot.nlp.quotes import find_quotes, key_quotes, merge_quotes
 from bot.summarize.extractive import summarize_text
 
 log = logging.getLogger("newsbot.summarize")
@@ -55,16 +59,14 @@ class ExtractiveSummarizer:
         chosen = summarize_text(
             lead.text, title=lead.title, sentences=sentences, max_chars=self.max_chars
         )
-        quotes: list[Quote] = []
-        seen: set[str] = set()
-        for article in story.articles:
-            for quote in find_quotes(article.text):
-                if quote.text not in seen:  # syndicated copies repeat the same quotes
-                    seen.add(quote.text)
-                    quotes.append(quote)
+        # Syndicated copies repeat quotes, and other reports quote a statement in part.
+        quotes: list[Quote] = merge_quotes(
+            quote for article in story.articles for quote in find_quotes(article.text)
+        )
         return Summary(
             sentences=chosen,
-            quotes=key_quotes(quotes, limit=2),
+            # A quote that a chosen sentence already shows is not shown twice.
+            quotes=key_quotes(quotes, limit=2, shown=chosen),
             all_quotes=quotes,
             companies=self._companies(story),
             summarizer=self.name,
