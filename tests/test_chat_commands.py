@@ -103,3 +103,86 @@ async def test_sources_and_pause_and_migration(testbot: ChatBot) -> None:
 async def test_unknown_button_is_answered(testbot: ChatBot) -> None:
     reply = await testbot.core.story_action("nonsense", ADMIN)
     assert not reply.ok
+
+
+# /stop, /subscribe WORD, keywords, settings without a value, plain text -----------------------
+
+
+async def test_stop_pauses_and_start_resumes(testbot: ChatBot) -> None:
+    refused = await say(testbot, "/stop", MEMBER)
+    assert not refused.ok and "administrators" in refused.plain()
+    stopped = await say(testbot, "/stop")
+    assert stopped.ok and stopped.plain().startswith("Digests paused. /start brings them back.")
+    chat = await ChatStore(testbot.store).get("test", "chat-9")
+    assert chat is not None and chat.paused
+    shown = await say(testbot, "/settings")
+    assert "Deliveries: paused — /start resumes them" in shown.plain()
+    assert "already paused" in (await say(testbot, "/stop")).plain()
+
+    member = ChatContext("test", "chat-9", "user-2", is_admin=False)
+    welcomed = await say(testbot, "/start", member)  # a member cannot undo an admin's pause
+    assert "Digests are paused" in welcomed.plain()
+    assert (await ChatStore(testbot.store).get("test", "chat-9")).paused  # type: ignore[union-attr]
+    resumed = await say(testbot, "/start")
+    assert "Digests are on again" in resumed.plain()
+    chat = await ChatStore(testbot.store).get("test", "chat-9")
+    assert chat is not None and not chat.paused
+    assert "Deliveries: on" in (await say(testbot, "/settings")).plain()
+
+
+async def test_subscribe_a_bare_word(testbot: ChatBot) -> None:
+    known = await say(testbot, "/subscribe huawei")
+    assert known.ok and known.plain().startswith(
+        "Subscribed: Huawei (company). For a keyword instead: /subscribe keyword huawei"
+    )
+    assert "company Huawei" in (await say(testbot, "/subscribe")).plain()
+    unknown = await say(testbot, "/subscribe zorblax")
+    assert not unknown.ok and unknown.plain() == (
+        "Is “zorblax” a company or a keyword? /subscribe company zorblax or "
+        "/subscribe keyword zorblax"
+    )
+    assert (
+        "Which keyword? For example: /subscribe keyword 5G"
+        in (await say(testbot, "/subscribe keyword")).plain()
+    )
+    assert (await say(testbot, "/unsubscribe huawei")).ok
+
+
+async def test_keywords_keep_their_spelling_and_match_any_case(testbot: ChatBot) -> None:
+    added = await say(testbot, "/subscribe keyword 5G")
+    assert "“5G”" in added.plain() and "5g" not in added.plain()
+    assert "Already subscribed: keyword 5G" in (await say(testbot, "/subscribe keyword 5g")).plain()
+    assert "keyword 5G" in (await say(testbot, "/subscribe")).plain()
+    assert (await say(testbot, "/unsubscribe keyword 5g")).ok
+    assert "follows everything" in (await say(testbot, "/subscribe")).plain()
+
+
+async def test_settings_without_a_value_say_what_is_missing(testbot: ChatBot) -> None:
+    expected = {
+        "/settings time": "Which time? For example: /settings time 07:30",
+        "/settings days": "Which days? For example: /settings days mon-fri",
+        "/settings tz": "Which time zone? For example: /settings tz Europe/Berlin",
+        "/settings empty": "Silent or notice? For example: /settings empty silent",
+    }
+    for line, answer in expected.items():
+        reply = await say(testbot, line)
+        assert not reply.ok and reply.plain().startswith(answer), (line, reply.plain())
+        assert "“”" not in reply.plain()
+
+
+async def test_plain_text_is_a_command_a_question_or_a_hint(testbot: ChatBot) -> None:
+    from bot.chat.commands import parse_plain
+
+    async def plain(text: str) -> Reply:
+        return await testbot.core.handle(parse_plain(text), ADMIN)
+
+    company = await plain("company huawei")
+    assert company.ok and "Huawei: the latest" in company.plain()
+    asked = await plain("what did huawei announce?")
+    assert asked.ok and "Sources:" in asked.plain() and "/what" not in asked.plain()
+    hint = await plain("hello there")
+    assert not hint.ok and hint.plain() == (
+        "I didn't catch that. Try /company huawei, ask a question, or /help."
+    )
+    explicit = await say(testbot, "/what did huawei announce?")  # a slash: a command we lack
+    assert explicit.plain().startswith("I don't know /what.")

@@ -72,9 +72,11 @@ def test_arguments_are_capped() -> None:
     assert longer is not None and longer.too_long and len(longer.args) == MAX_ARG_CHARS
 
 
-def test_button_actions_are_commands() -> None:
+def test_button_actions_are_commands_about_the_story_id() -> None:
     command = command_from_action("summary:42")
-    assert command is not None and (command.name, command.args) == ("summary", "42")
+    assert command is not None and (command.name, command.args) == ("summary", "#42")
+    company = command_from_action("company:Huawei")
+    assert company is not None and (company.name, company.args) == ("company", "Huawei")
     assert command_from_action("nonsense") is None
 
 
@@ -197,16 +199,14 @@ async def test_company_name_problems(testbot: ChatBot) -> None:
 # /summary ------------------------------------------------------------------------------------
 
 
-async def test_summary_of_a_story_from_a_digest(testbot: ChatBot) -> None:
+async def test_summary_of_a_story_by_its_id(testbot: ChatBot) -> None:
     [first, *_] = story_ids(await testbot.reply("/company huawei"))
-    reply = await testbot.reply(f"/summary {first}")
+    reply = await testbot.reply(f"/summary #{first}")
     out = render_reply(reply)
     assert reply.ok and "Huawei brings HarmonyOS laptops to Europe" in out
     assert "Sources: " in out and "[Huawei: /company Huawei]" in out
-    for missing in ("999999", "99999999999999999", "#0"):
-        assert f"can't find story {int(missing.lstrip('#'))}" in await testbot.exec(
-            f"/summary {missing}"
-        )
+    for missing in ("#999999", "#99999999999999999", "#0"):
+        assert "That story is no longer available." in await testbot.exec(f"/summary {missing}")
 
 
 async def test_summary_of_a_url_on_an_allowed_site(testbot: ChatBot, store: Store) -> None:

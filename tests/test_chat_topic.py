@@ -106,10 +106,24 @@ async def test_topic_here_outside_a_topic_says_where_to_send_it(
 ) -> None:
     reply = await say(core, "/settings topic here", IN_MAIN)
     assert not reply.ok
-    assert "from inside the forum topic" in reply.plain() and "Slack" in reply.plain()
+    assert "from inside the forum topic" in reply.plain() and "Slack" not in reply.plain()
     assert (await stored(store)).thread_id is None
+    private = ChatContext("telegram", "42", "42", is_admin=True)
+    assert "Private chats" in (await say(core, "/settings topic here", private)).plain()
+
+
+async def test_where_there_are_no_topics_settings_do_not_talk_about_them(
+    core: CommandCore,
+) -> None:
     slack = ChatContext("slack", "C0123", "U5", is_admin=True)
-    assert "from inside the forum topic" in (await say(core, "/settings topic here", slack)).plain()
+    refused = await say(core, "/settings topic here", slack)
+    assert not refused.ok
+    assert refused.plain() == "There are no forum topics here: the digest goes to this chat itself."
+    shown = (await say(core, "/settings", slack)).plain()
+    assert "topic" not in shown.casefold()
+    helped = (await say(core, "/help", slack)).plain()
+    assert "[topic here|off]" not in helped and "[empty silent|notice]" in helped
+    assert "[topic here|off]" in (await say(core, "/help", IN_MAIN)).plain()
 
 
 async def test_only_admins_choose_the_topic(core: CommandCore, store: Store) -> None:

@@ -434,3 +434,141 @@ def test_the_manifest_defines_news_socket_mode_and_the_scopes() -> None:
         assert f"- {event}" in manifest
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "slack-app-manifest.yml" in readme and "NEWSBOT_SLACK__APP_TOKEN" in readme
+
+
+# --- Slack's words, story numbers, plain text, follow-ups in threads ---------------------------
+
+
+def numbered_titles(messages: list[dict[str, Any]]) -> dict[int, str]:
+    """A digest's stories as Slack shows them: number → title."""
+    import re
+
+    found = {}
+    for line in blocks_text([{"blocks": m["blocks"] or []} for m in messages]).splitlines():
+        match = re.match(r"^(\d+)\. (.+)$", line)
+        if match:
+            found[int(match[1])] = match[2]
+    return found
+
+
+def header(message: dict[str, Any]) -> str:
+    block = message["blocks"][0]
+    assert block["type"] == "header", message
+    return str(block["text"]["text"])
+
+
+async def thread_says(workspace: Workspace, text: str, thread_ts: str) -> list[dict[str, Any]]:
+    """A user replies ``text`` in a thread; returns what the bot posted in it."""
+    posted = workspace.server.posted[CHANNEL]
+    before = len(posted)
+    await workspace.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "U0USER",
+            "text": text,
+            "ts": f"1800000001.{time.monotonic_ns() % 1_000_000:06d}",
+            "thread_ts": thread_ts,
+            "channel_type": "channel",
+        }
+    )
+    return [m for m in workspace.server.posted[CHANNEL][before:] if m["thread_ts"] == thread_ts]
+
+
+TELEGRAM_STYLE = r"(?<!/news )/(settings|subscribe|unsubscribe|digest|stop|start|help|company)\b"
+
+
+async def test_replies_name_slack_commands_and_admins(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    import re
+
+    await workspace.news("start", user=ADMIN)
+    welcome = texts(slack_server.posted[CHANNEL][-1:])
+    assert "/news settings time 07:30" in welcome and "/news subscribe company" in welcome
+    assert "/news digest" in welcome and not re.search(TELEGRAM_STYLE, welcome), welcome
+
+    await workspace.news("help")
+    helped = texts(slack_server.posted[CHANNEL][-1:])
+    assert "topic" not in helped and "[empty silent|notice]" in helped and "/news stop" in helped
+    assert "/news quotes 2" in helped and not re.search(TELEGRAM_STYLE, helped)
+
+    topic = await workspace.news("settings topic here", user=ADMIN)
+    [answer] = slack_server.responses[topic]
+    assert answer["text"] == "There are no forum topics here: the digest goes to this chat itself."
+
+    for command in ("settings time 07:30", "stop"):
+        refused = await workspace.news(command, user="U0SOMEONE")
+        [answer] = slack_server.responses[refused]
+        assert answer["text"].startswith("Only this workspace's newsbot admins can ")
+        assert "[slack] admins" in answer["text"] and "administrators" not in answer["text"]
+    await workspace.news("stop", user=ADMIN)
+    stopped = texts(slack_server.posted[CHANNEL][-1:])
+    assert stopped.startswith("Digests paused. /news start brings them back.")
+
+
+async def test_a_number_is_the_story_of_the_channel_s_latest_digest(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.news("digest")
+    digest = list(slack_server.posted[CHANNEL])
+    titles = numbered_titles(digest)
+    count = len(titles)
+    assert count >= 3
+    last = texts(digest[-1:])
+    n = 2 if 2 in numbered_titles(digest[-1:]) else min(numbered_titles(digest[-1:]))
+    assert f"Reply “summary {n}” in this thread for story {n}'s longer summary" in last
+    assert "Reply “summary” to a story" not in last
+
+    await workspace.news("summary 2")
+    assert header(slack_server.posted[CHANNEL][-1]) == titles[2]
+    too_far = await workspace.news(f"quotes {count + 1}")
+    [answer] = slack_server.responses[too_far]
+    assert answer["text"] == (
+        f"Your latest digest has {count} stories: send /news quotes 1 to {count}, or press a "
+        "story's Quotes button."
+    )
+    parent = next(m for m in digest if 2 in numbered_titles([m]))
+    in_thread = await thread_says(workspace, "summary 2", parent["ts"])
+    assert [header(m) for m in in_thread[:1]] == [titles[2]]
+
+
+async def test_plain_words_to_newsbot_are_read_not_refused(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.event(
+        {
+            "type": "app_mention",
+            "channel": CHANNEL,
+            "user": "U0USER",
+            "text": f"<@{BOT_USER_ID}> what did huawei announce?",
+            "ts": "1800000000.000400",
+        }
+    )
+    answer = slack_server.posted[CHANNEL][-1]
+    assert answer["thread_ts"] == "1800000000.000400"
+    assert "Sources:" in texts([answer]) and "/what" not in texts([answer])
+
+    hello = await workspace.news("hello")
+    [hint] = slack_server.responses[hello]
+    assert hint["text"] == (
+        "I didn't catch that. Try /news company huawei, ask a question, or /news help."
+    )
+    before = len(slack_server.posted[CHANNEL])
+    await workspace.news("Why did Alphabet shares rise")
+    assert "Sources:" in texts(slack_server.posted[CHANNEL][before:])
+
+
+async def test_quotes_and_sources_replied_in_a_digest_thread(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.news("digest")
+    digest = list(slack_server.posted[CHANNEL])
+    titles = numbered_titles(digest)
+    parent = next(m for m in digest if 2 in numbered_titles([m]))
+    quotes = await thread_says(workspace, "quotes 2", parent["ts"])
+    assert quotes and header(quotes[0]) == titles[2]
+    sources = await thread_says(workspace, "Sources 2", parent["ts"])
+    assert sources and header(sources[0]) == titles[2] and "<http" in json.dumps(sources[0])
+    more = await thread_says(workspace, "tell me more", parent["ts"])
+    assert more and texts(more).startswith("Which story? Reply “summary” and its number")

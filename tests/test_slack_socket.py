@@ -155,7 +155,7 @@ async def test_digest_buttons_and_summary_replies_are_answered_in_the_story_thre
     await socket_server.wait_posted(CHANNEL, len(digest) + 1)
     [long] = [m for m in socket_server.posted[CHANNEL] if m["thread_ts"] == parent["ts"]]
     assert long["blocks"][0]["type"] == "header" and validate_blocks(long["blocks"]) == []
-    assert long["text"] == await answer_text(bot, f"summary {story.split(':')[1]}")
+    assert long["text"] == await answer_text(bot, f"summary #{story.split(':')[1]}")
 
     # "summary 1" replied in the digest's thread: story 1's summary, in that thread.
     first = digest[0]
@@ -165,7 +165,7 @@ async def test_digest_buttons_and_summary_replies_are_answered_in_the_story_thre
     answer = socket_server.posted[CHANNEL][-1]
     assert answer["thread_ts"] == first["ts"] and answer["blocks"][0]["type"] == "header"
     story_1 = bot.posted[(CHANNEL, first["ts"])].numbers[1]
-    assert answer["text"] == await answer_text(bot, f"summary {story_1}")
+    assert answer["text"] == await answer_text(bot, f"summary #{story_1}")
 
 
 # --- the connection ----------------------------------------------------------------------------

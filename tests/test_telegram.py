@@ -455,3 +455,112 @@ def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(
         proc.kill()
     assert proc.returncode == 0, err
     assert "telegram bot is running" in err
+
+
+# story numbers, follow-ups, plain text, /stop ------------------------------------------------
+
+
+def numbered_titles(messages: list[dict]) -> dict[int, str]:
+    """A digest's stories as Telegram shows them: number → title."""
+    import re
+
+    found = {}
+    for line in plain(messages).splitlines():
+        match = re.match(r"^(\d+)\. (.+)$", line)
+        if match:
+            found[int(match[1])] = match[2]
+    return found
+
+
+def first_line(messages: list[dict]) -> str:
+    return messages[0]["plain"].splitlines()[0]
+
+
+async def test_a_number_is_the_story_of_the_latest_digest_and_buttons_keep_theirs(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    digest = await says(tg_server, 60, "/digest", 60)
+    titles = numbered_titles(digest)
+    assert len(titles) >= 3
+    assert "Reply “summary” to a story for its longer summary." in plain(digest)
+    assert first_line(await says(tg_server, 60, "/summary 2", 60)) == titles[2]
+    assert first_line(await says(tg_server, 60, "/quotes 2", 60)) == titles[2]
+
+    story_2 = next(m for m in digest if m["plain"].startswith("2. "))
+    button = story_2["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await testbot.publish(
+        "harbour-reopens",
+        "The old harbour of Marseille reopens after a year of works",
+        [
+            "The old harbour of Marseille reopened to boats on Monday after a year of works "
+            "that deepened its basin and rebuilt its quays, the city said.",
+            "“It is the heart of the city again,” said Claire Martin, the deputy mayor in "
+            "charge of the sea. “Fishermen will sell on the quay from Tuesday.”",
+        ],
+    )
+    newer = await says(tg_server, 60, "/digest", 60)
+    assert numbered_titles(newer)[1] == "The old harbour of Marseille reopens after a year of works"
+    assert first_line(await says(tg_server, 60, "/summary 1", 60)) == numbered_titles(newer)[1]
+
+    before = len(tg_server.sent[60])
+    tg_server.user_presses(60, story_2["message_id"], button, user_id=60)
+    await tg_server.wait_sent(60, before + 1)
+    assert first_line(tg_server.sent[60][before:]) == titles[2]  # the old button: its own story
+
+    for word in ("quotes", "sources", "tell me more", "More"):
+        answer = await says(tg_server, 60, word, 60, reply_to=story_2["message_id"])
+        assert first_line(answer) == titles[2], word
+    sources = await says(tg_server, 60, "/sources", 60, reply_to=story_2["message_id"])
+    assert first_line(sources) == titles[2] and "http" in sources[0]["text"]
+
+
+async def test_private_plain_text_is_read_and_a_group_s_talk_is_not(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    hint = await says(tg_server, 61, "hello", 61)
+    assert plain(hint) == "I didn't catch that. Try /company huawei, ask a question, or /help."
+    asked = await says(tg_server, 61, "what did huawei announce?", 61)
+    assert "Sources:" in plain(asked) and "/what" not in plain(asked)
+    company = await says(tg_server, 61, "company huawei", 61)
+    assert "Huawei: the latest" in plain(company)
+    unknown = await says(tg_server, 61, "/frobnicate", 61)
+    assert plain(unknown).startswith("I don't know /frobnicate.")
+
+    group = -1001061
+    tg_server.add_chat(group, "supergroup")
+    tg_server.user_says(group, "hello", user_id=5)
+    tg_server.user_says(group, "what did huawei announce?", user_id=5)
+    shown = await says(tg_server, group, "/help", 5)
+    assert "Here is what I can do" in plain(shown)
+    assert len(tg_server.sent[group]) == len(shown)  # the plain talk got no answer
+
+
+async def test_stop_is_for_group_administrators_and_start_resumes(
+    tgbot: TelegramBot, tg_server: BotAPIServer, testbot: ChatBot
+) -> None:
+    assert "stop" in tg_server.menu()
+    group = -1001062
+    tg_server.add_chat(group, "supergroup")
+    tg_server.set_member(group, 5, "member")
+    tg_server.set_member(group, 6, "administrator")
+    await says(tg_server, group, "/start", 6)
+    refused = await says(tg_server, group, "/stop", 5)
+    assert "Only the chat's administrators can pause the digests here" in plain(refused)
+    stopped = await says(tg_server, group, "/stop", 6)
+    assert plain(stopped).startswith("Digests paused. /start brings them back.")
+    chats = ChatStore(testbot.store)
+    assert (await chats.get("telegram", str(group))).paused  # type: ignore[union-attr]
+    await says(tg_server, group, "/start", 5)
+    assert (await chats.get("telegram", str(group))).paused  # type: ignore[union-attr]
+    resumed = await says(tg_server, group, "/start", 6)
+    assert "Digests are on again" in plain(resumed)
+    assert not (await chats.get("telegram", str(group))).paused  # type: ignore[union-attr]
+
+
+async def test_topic_wording_in_a_private_chat_is_about_telegram(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    answer = plain(await says(tg_server, 63, "/settings topic here", 63))
+    assert "Private chats and plain groups have no topics" in answer and "Slack" not in answer
+    helped = plain(await says(tg_server, 63, "/help", 63))
+    assert "[topic here|off]" in helped and "/quotes 2" in helped and "/stop" in helped

@@ -3,6 +3,13 @@
 ``/company@NewsBot  Huawei`` and ``/COMPANY huawei`` are the same command. Arguments are
 cleaned (control characters out, white space collapsed) and capped: a longer argument is cut
 and flagged, and the core answers that it is too long instead of running the command.
+
+Plain text a user wrote without a slash (a Slack mention, a private Telegram message) is a
+``plain`` command: its first word may name a command ("company huawei"), and when it does not
+the core reads the whole text (a question goes to /ask).
+
+A story's number means its place in the chat's latest digest ("/summary 2"); a story's own id
+is written ``#42``. Buttons carry the id (``summary:42``), so their commands say ``#42``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,13 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_ARG_CHARS = 500
+STORY_COMMANDS = ("summary", "quotes", "sources")  # the commands that take a story
+QUESTION_WORDS = frozenset(
+    {
+        "what", "who", "whom", "whose", "why", "how", "when", "where", "which", "did", "does",
+        "do", "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have",
+    }
+)  # fmt: skip
 # Telegram command names: 1-32 of a-z, 0-9 and _; an optional @BotName addresses one bot.
 _COMMAND = re.compile(r"^/(?P<name>[^\s@/]*)(?:@(?P<bot>[^\s/]*))?(?=\s|$)(?P<args>.*)$", re.S)
 # C0/C1 controls (NUL breaks PostgreSQL text) and bidi overrides that disguise text.
@@ -26,6 +40,7 @@ class Command:
     args: str
     raw: str
     too_long: bool = False  # the arguments were longer than MAX_ARG_CHARS and were cut
+    plain: bool = False  # written without a slash: the first word may be no command at all
 
 
 def clean_args(text: str) -> tuple[str, bool]:
@@ -61,9 +76,34 @@ def parse_command(text: str, *, bot_name: str | None = None) -> Command | None:
     return make_command(match["name"], match["args"], raw=text)
 
 
+def parse_plain(text: str) -> Command:
+    """Text written without a slash as a plain command: ``company huawei`` → ("company",
+    "huawei"); ``what did huawei announce?`` → ("what", "did huawei announce?"), which the core
+    reads as a question. ``raw`` keeps the whole text."""
+    cleaned, _ = clean_args(text if isinstance(text, str) else "")
+    name, _, args = cleaned.partition(" ")
+    command = make_command(name, args, raw=cleaned)
+    return Command(command.name, command.args, cleaned, command.too_long, plain=True)
+
+
+def reads_as_question(text: str) -> bool:
+    """Whether plain text reads like a question: it ends with "?" or starts with a question
+    word ("what did huawei announce", "is 5G safe")."""
+    words = text.strip().casefold().split(maxsplit=1)
+    return text.strip().endswith("?") or (bool(words) and words[0] in QUESTION_WORDS)
+
+
+def story_arg(story_id: int) -> str:
+    """A story's own id as a command argument: ``#42`` (a bare number is a digest position)."""
+    return f"#{story_id}"
+
+
 def command_from_action(action: str) -> Command | None:
-    """The command a button's action payload stands for: ``summary:42`` is ``/summary 42``."""
+    """The command a button's action payload stands for: ``summary:42`` is ``/summary #42``
+    (story buttons carry the story's id, never its number in a digest)."""
     name, sep, args = action.partition(":")
     if not sep or not name:
         return None
+    if name.casefold() in STORY_COMMANDS and args.strip().isdigit():
+        args = story_arg(int(args))
     return make_command(name, args, raw=action)

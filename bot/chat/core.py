@@ -17,7 +17,14 @@ from sqlalchemy import func, select
 
 from bot.chat.access import Access, AccessGate, owners_only
 from bot.chat.answer import Answer, Answerer
-from bot.chat.commands import MAX_ARG_CHARS, Command, clean_args, command_from_action
+from bot.chat.commands import (
+    MAX_ARG_CHARS,
+    Command,
+    clean_args,
+    command_from_action,
+    make_command,
+    reads_as_question,
+)
 from bot.chat.handlers_company import CompanyResult, find_company
 from bot.chat.limits import RateLimits
 from bot.chat.registry import COMMANDS
@@ -89,6 +96,8 @@ class CommandCore:
         """The reply to a command; never raises. Commands for owners only and the per-user
         rate limits of [limits] are enforced here, for every platform."""
         spec = COMMANDS.get(command.name)
+        if spec is None and command.plain:
+            return await self._plain_text(command, context)
         if spec is None:
             shown = command.name[:32]
             return Reply.message(
@@ -135,9 +144,35 @@ class CommandCore:
         )
         return reply
 
+    async def _plain_text(self, command: Command, context: ChatContext) -> Reply:
+        """Text written without a slash that names no command: a question is asked (/ask);
+        anything else gets a hint, worded with commands the adapters rewrite for their
+        platform."""
+        question = reads_as_question(command.raw)
+        log.info(
+            "plain text",
+            extra={
+                "platform": context.platform,
+                "chat": context.chat_key,
+                "read_as": "question" if question else "unknown",
+            },
+        )
+        if question and command.too_long:
+            return Reply.message(
+                f"That's too long: keep it under {MAX_ARG_CHARS} characters.",
+                "For example: What did Huawei announce?",
+                ok=False,
+            )
+        if question:
+            return await self.handle(make_command("ask", command.raw), context)
+        return Reply.message(
+            "I didn't catch that. Try /company huawei, ask a question, or /help.", ok=False
+        )
+
     async def story_action(self, action: str, context: ChatContext) -> Reply:
         """The reply to a button's action payload (``summary:42``, ``quotes:42``,
-        ``sources:42``, ``company:Huawei``); never raises."""
+        ``sources:42``: the story with id 42, not story 42 of a digest; ``company:Huawei``);
+        never raises."""
         command = command_from_action(action)
         if command is None or command.name not in COMMANDS:
             log.info("unknown button action", extra={"action": action[:64]})

@@ -1,41 +1,50 @@
-"""The chat's own commands: /start, /sources, and the story buttons (Quotes, Sources) of a
-digest. /settings is in handlers_settings, /subscribe and /unsubscribe in handlers_subscribe,
-/digest in handlers_digest, /feeds in handlers_feeds.
+"""The chat's own commands: /start, /stop and /sources. /settings is in handlers_settings,
+/subscribe and /unsubscribe in handlers_subscribe, /digest in handlers_digest, /feeds in
+handlers_feeds, and the story commands (/quotes, /sources STORY) in handlers_story.
 
-Changing a chat (settings, subscriptions) needs ``ChatContext.is_admin``: adapters set it for
-the one person in a private chat and for the administrators of a group.
+Changing a chat (settings, subscriptions, pausing) needs ``ChatContext.is_admin``: adapters set
+it for the one person in a private chat and for the administrators of a group.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.handlers_common import chat_for, chat_store, describe_days
+from bot.chat.handlers_common import admin_only, chat_for, chat_store, describe_days
 from bot.chat.handlers_settings import SETTINGS_USAGE, parse_days, settings_command
+from bot.chat.handlers_story import is_story_ref, quotes, story_sources
 from bot.chat.handlers_subscribe import subscribe, unsubscribe
 from bot.chat.handlers_summary import summary as summary_command
-from bot.chat.reply import Heading, Link, QuoteBlock, Reply, bullets, para
-from bot.models import Story
+from bot.chat.reply import Heading, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
     from bot.chat.core import ChatContext, CommandCore
 
+log = logging.getLogger("newsbot.chat")
 
-# /start --------------------------------------------------------------------------------------
+
+# /start and /stop ----------------------------------------------------------------------------
 
 
 async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """Register the chat with the [digest] defaults and say what comes next."""
+    """Register the chat with the [digest] defaults, resume its paused digests (admins), and
+    say what comes next."""
     chat, new = await chat_for(core, context)
-    if chat.paused:
-        await chat_store(core).update_settings(chat.id, paused=False)
     first = "Welcome to newsbot!" if new else "Welcome back!"
+    when = (
+        f"I'll send this chat a news digest {describe_days(chat.weekdays)} at "
+        f"{chat.digest_time} ({chat.timezone})."
+    )
+    if chat.paused and context.is_admin:
+        await chat_store(core).update_settings(chat.id, paused=False)
+        _log_paused(context, paused=False)
+        first = "Welcome back! Digests are on again."
+    elif chat.paused:
+        when = "Digests are paused in this chat: one of its admins can send /start to resume them."
     return Reply().add(
         para(first),
-        para(
-            f"I'll send this chat a news digest {describe_days(chat.weekdays)} at "
-            f"{chat.digest_time} ({chat.timezone})."
-        ),
+        para(when),
         para("What you can do next:"),
         bullets(
             [
@@ -43,9 +52,36 @@ async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
                 "Follow a company: /subscribe company Huawei",
                 "Get a digest right now: /digest",
                 "Ask about the news: /ask What did Huawei announce?",
+                "Pause the digests: /stop",
                 "See every command: /help",
             ]
         ),
+    )
+
+
+async def stop(core: CommandCore, args: str, context: ChatContext) -> Reply:
+    """Pause the chat's scheduled digests until /start (admins only in groups)."""
+    if not context.is_admin:
+        return admin_only(context, "pause the digests")
+    chat, _ = await chat_for(core, context)
+    if chat.paused:
+        return Reply.message("Digests are already paused here. /start brings them back.")
+    await chat_store(core).update_settings(chat.id, paused=True)
+    _log_paused(context, paused=True)
+    return Reply.message(
+        "Digests paused. /start brings them back.",
+        "You can still ask for one any time: /digest",
+    )
+
+
+def _log_paused(context: ChatContext, *, paused: bool) -> None:
+    log.info(
+        "digests paused" if paused else "digests resumed",
+        extra={
+            "platform": context.platform,
+            "chat": context.chat_key,
+            "user": context.user_key or None,
+        },
     )
 
 
@@ -53,8 +89,8 @@ async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
 
 
 async def sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """The feeds newsbot reads; with a story number, the articles behind that story."""
-    if args.strip().lstrip("#").isdigit():  # a story's Sources button, typed
+    """The feeds newsbot reads; with a story's number, the articles behind that story."""
+    if is_story_ref(args):
         return await story_sources(core, args, context)
     feeds = await core.store.list_feeds()
     if not feeds:
@@ -71,50 +107,6 @@ async def sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
                        bullets(items))  # fmt: skip
 
 
-# buttons -------------------------------------------------------------------------------------
-
-
-async def quotes(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """Every quote of a stored story, with who said it."""
-    story = await _story(core, args)
-    if story is None:
-        return _no_story(args)
-    summary = await core.summarizer.summarize(story, sentences=core.long_sentences)
-    reply = Reply([Heading(story.lead.title)])
-    found = summary.all_quotes or summary.quotes
-    if not found:
-        return reply.add(para("This story has no direct quotes."))
-    return reply.add(*(QuoteBlock(q.text, q.speaker) for q in found[:10]))
-
-
-async def story_sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """The articles that tell a stored story, with links."""
-    story = await _story(core, args)
-    if story is None:
-        return _no_story(args)
-    items = []
-    for article in story.articles:
-        title = f"{article.source}: {article.title}"
-        items.append(Link(title, article.url) if article.url else title)
-    return Reply([Heading(story.lead.title)]).add(bullets(items))
-
-
-async def _story(core: CommandCore, args: str) -> Story | None:
-    arg = args.strip().lstrip("#")
-    if not arg.isdigit() or int(arg) > 2**31 - 1:
-        return None
-    story = await core.index.story(int(arg))
-    return story if story is not None and story.articles else None
-
-
-def _no_story(args: str) -> Reply:
-    return Reply.message(
-        f"I can't find story {args.strip()[:20]}.",
-        "Story numbers are on the buttons of digests and /company replies.",
-        ok=False,
-    )
-
-
 # Other modules import these from here.
 __all__ = [
     "chat_for",
@@ -125,6 +117,7 @@ __all__ = [
     "settings_command",
     "sources",
     "start",
+    "stop",
     "story_sources",
     "subscribe",
     "summary_command",

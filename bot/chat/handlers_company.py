@@ -162,6 +162,6 @@ def company_reply(result: CompanyResult) -> Reply:
     new = sum(view.new for view in result.stories)
     if new:
         reply.add(para(f"{new} new since your last digest, marked [new]."))
-    for number, view in enumerate(result.stories, start=1):
-        reply.add(*story_blocks(view, number), Divider())
+    for view in result.stories:  # unnumbered: a number typed means a story of the digest
+        reply.add(*story_blocks(view), Divider())
     return reply.add(para(f"To get {name} in your digest: /subscribe company {name}"))

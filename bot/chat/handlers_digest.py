@@ -8,12 +8,12 @@ transaction, so the next digest starts where this one ended and does not repeat 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.chat.handlers_chat import chat_for, chat_store
-from bot.chat.reply import Bold, Button, Buttons, Divider, Heading, Reply, para
+from bot.chat.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
 from bot.chat.views import StoryView, story_blocks
 from bot.digest.rank import DigestPlan, SentStory, Subscription, plan_digest, sent_records
 from bot.models import Summary
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from bot.chat.core import ChatContext, CommandCore
 
 
+FOLLOW_UP = "digest-follow-up"  # the hint key of a digest's last line: how to ask for more
+
+
 @dataclass(slots=True)
 class ChatDigest:
     """A chat's digest, built and not yet recorded."""
@@ -34,6 +37,7 @@ class ChatDigest:
     story_count: int
     window_start: datetime | None
     window_end: datetime
+    story_ids: list[int | None] = field(default_factory=list)  # in the order it numbers them
 
 
 def story_buttons(story_id: int) -> Buttons:
@@ -81,7 +85,8 @@ async def build_chat_digest(
         reply: Reply | None = digest_reply(plan, list(summaries), title=title)
     else:
         reply = None if chat.empty_digest == "silent" else empty_reply(subs, since)
-    return ChatDigest(reply, sent_records(plan, sent), len(chosen), since, until)
+    order = [ranked.story.id for ranked in chosen]
+    return ChatDigest(reply, sent_records(plan, sent), len(chosen), since, until, order)
 
 
 async def record_chat_digest(
@@ -99,6 +104,7 @@ async def record_chat_digest(
             story_count=digest.story_count,
             now=now,
             slot=slot,
+            story_ids=digest.story_ids,
         )
         await record_sent(conn, chat.id, digest.sent, now)
     return digest_id
@@ -126,7 +132,7 @@ def digest_reply(plan: DigestPlan, summaries: list[Summary], *, title: str) -> R
     if plan.left_out:
         left = plan.left_out
         reply.add(para(f"{left} more stor{'ies' if left != 1 else 'y'} did not fit."))
-    reply.add(para("Reply “summary” to a story for its longer summary."))
+    reply.add(hint(FOLLOW_UP, "Reply “summary” to a story for its longer summary."))
     return reply
 
 

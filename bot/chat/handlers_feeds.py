@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.chat.handlers_common import admins
 from bot.chat.reply import Heading, Inline, Link, Reply, bullets, para
 from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed
@@ -61,7 +62,7 @@ async def _list(core: CommandCore, context: ChatContext) -> Reply:
     owner = core.gate.access.is_owner(context)
     if not (context.is_admin or owner):
         return Reply.message(
-            "Only chat administrators can see the feed list with its health.",
+            f"Only {admins(context)} can see the feed list with its health.",
             "Send /sources to see the feeds I read.",
             ok=False,
         )

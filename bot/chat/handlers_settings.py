@@ -11,7 +11,13 @@ import re
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.handlers_common import ADMIN_ONLY, chat_for, chat_store, describe_days
+from bot.chat.handlers_common import (
+    admin_only,
+    chat_for,
+    chat_store,
+    describe_days,
+    has_topics,
+)
 from bot.chat.reply import Heading, Reply, bullets, para
 from bot.store.chats import ALL_DAYS, Chat
 
@@ -28,9 +34,19 @@ TOPIC_USAGE = (
 )
 NO_TOPIC = (
     "Send /settings topic here from inside the forum topic the digest should go to.",
-    "Plain groups, private chats and Slack channels have no topics: there the digest goes to "
-    "the chat itself.",
+    "Private chats and plain groups have no topics: there the digest goes to the chat itself.",
 )
+NO_TOPICS_HERE = "There are no forum topics here: the digest goes to this chat itself."
+# What to write when a setting's value is missing.
+MISSING = {
+    "time": "Which time? For example: /settings time 07:30",
+    "tz": "Which time zone? For example: /settings tz Europe/Berlin",
+    "days": "Which days? For example: /settings days mon-fri (or weekdays, daily, mon,wed,fri)",
+    "empty": "Silent or notice? For example: /settings empty silent (no message on days "
+    "without news)",
+    "topic": "Here or off? Send /settings topic here from inside the forum topic the digest "
+    "should go to, or /settings topic off for the main chat.",
+}
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _DAY_NAMES = {d: d for d in ALL_DAYS} | {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
@@ -46,6 +62,13 @@ _EMPTY_WORDS = {
     "notice": "notice", "say": "notice", "tell": "notice", "notify": "notice", "on": "notice",
     "silent": "silent", "silence": "silent", "quiet": "silent", "skip": "silent", "off": "silent",
 }  # fmt: skip
+_KEYS = {
+    "time": ("time", "at"),
+    "tz": ("tz", "timezone", "zone"),
+    "days": ("days", "day", "on"),
+    "empty": ("empty", "nonews", "no-news"),
+    "topic": ("topic", "thread"),
+}
 _TOPIC_HERE = {"here", "this"}
 _TOPIC_OFF = {"off", "main", "none", "no"}
 
@@ -76,7 +99,7 @@ def settings_lines(chat: Chat, context: ChatContext, *, name_main: bool = False)
     lines = [
         f"Digest time: {chat.digest_time} ({chat.timezone})",
         f"Days: {describe_days(chat.weekdays)}",
-        "Deliveries: " + ("paused" if chat.paused else "on"),
+        "Deliveries: " + ("paused — /start resumes them" if chat.paused else "on"),
         "When there is no news: "
         + ("no message" if chat.empty_digest == "silent" else "a short “No new stories” message"),
     ]
@@ -97,18 +120,22 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
     if not words:
         return _show(chat, context)
     if not context.is_admin:
-        return Reply.message(ADMIN_ONLY.format(what="the digest settings"), ok=False)
+        return admin_only(context, "change the digest settings")
     changes: dict[str, str | None] = {}
     i = 0
     while i < len(words):
         key = words[i].casefold().rstrip(":=")
         value = words[i + 1] if i + 1 < len(words) else ""
-        if key in ("time", "at"):
+        if key in _KEYS["topic"] and not has_topics(context):
+            return Reply.message(NO_TOPICS_HERE, ok=False)
+        if not value and (missing := _missing(key)) is not None:
+            return Reply.message(missing, ok=False)
+        if key in _KEYS["time"]:
             match = _TIME.match(value)
             if not match or int(match[1]) > 23 or int(match[2]) > 59:
                 return _bad(f"“{value[:20]}” is not a time. Write it as HH:MM, e.g. time 07:30.")
             changes["digest_time"] = f"{int(match[1]):02d}:{match[2]}"
-        elif key in ("tz", "timezone", "zone"):
+        elif key in _KEYS["tz"]:
             zone = _zone(value)
             if zone is None:
                 return _bad(
@@ -116,7 +143,7 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
                     "Europe/Berlin, America/New_York or Asia/Tokyo."
                 )
             changes["timezone"] = zone
-        elif key in ("days", "day", "on"):
+        elif key in _KEYS["days"]:
             days = parse_days(value)
             if days is None:
                 return _bad(
@@ -124,7 +151,7 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
                     "weekdays or daily."
                 )
             changes["weekdays"] = ",".join(days)
-        elif key in ("empty", "nonews", "no-news"):
+        elif key in _KEYS["empty"]:
             choice = _EMPTY_WORDS.get(value.casefold())
             if choice is None:
                 return Reply.message(
@@ -133,7 +160,7 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
                     ok=False,
                 )
             changes["empty_digest"] = choice
-        elif key in ("topic", "thread"):
+        elif key in _KEYS["topic"]:
             if value.casefold() in _TOPIC_HERE:
                 if not context.thread_key:
                     return Reply.message(*NO_TOPIC, ok=False)
@@ -161,6 +188,14 @@ async def settings_command(core: CommandCore, args: str, context: ChatContext) -
     return Reply().add(Heading("Settings saved"), bullets(lines))
 
 
+def _missing(key: str) -> str | None:
+    """What to write after a setting given without its value; None for no setting."""
+    for name, words in _KEYS.items():
+        if key in words:
+            return MISSING[name]
+    return None
+
+
 def _show(chat: Chat, context: ChatContext) -> Reply:
     reply = Reply().add(
         Heading("Digest settings"),
@@ -168,6 +203,8 @@ def _show(chat: Chat, context: ChatContext) -> Reply:
         para(f"To change them: {SETTINGS_USAGE}"),
         para(f"To get no message on days without news: {EMPTY_USAGE}"),
     )
+    if not chat.paused:
+        reply.add(para("To pause the digests: /stop"))
     if chat.thread_id:
         reply.add(para("To send the digest to the main chat again: /settings topic off"))
     elif context.thread_key:

@@ -1,4 +1,5 @@
-"""/summary URL (fetched through the SSRF guard) and /summary STORY_ID (a stored story)."""
+"""/summary URL (fetched through the SSRF guard) and /summary STORY (a story of the latest
+digest by its number, or ``#ID`` for a story's own id)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from bot.chat.handlers_story import find_story, is_story_ref
 from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.chat.views import StoryView, when
 from bot.cli_summarize import InputError, document_from_bytes, story_of
@@ -20,10 +22,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsbot.chat")
 
-USAGE = "Send a link or a story number, for example: /summary https://example.com/news/1"
-_STORY_ID = re.compile(r"^#?(\d{1,18})$")
+USAGE = (
+    "Send a link or a story's number in your latest digest, for example: /summary 2 or "
+    "/summary https://example.com/news/1"
+)
 _HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/news without scheme
-_MAX_ID = 2**31 - 1  # larger numbers are no story, and would overflow an INTEGER column
 _READABLE = {"", "text/html", "application/xhtml+xml", "text/plain"}
 
 
@@ -32,19 +35,15 @@ async def summary(core: CommandCore, args: str, context: ChatContext) -> Reply:
     arg = args.strip()
     if not arg:
         return Reply.message(USAGE, ok=False)
-    if match := _STORY_ID.match(arg):
-        return await _story(core, int(match[1]))
+    if is_story_ref(arg):
+        return await _story(core, arg, context)
     return await _page(core, arg)
 
 
-async def _story(core: CommandCore, story_id: int) -> Reply:
-    story = await core.index.story(story_id) if story_id <= _MAX_ID else None
-    if story is None or not story.articles:
-        return Reply.message(
-            f"I can't find story {story_id}.",
-            "Story numbers are on the buttons of digests and /company replies.",
-            ok=False,
-        )
+async def _story(core: CommandCore, arg: str, context: ChatContext) -> Reply:
+    story = await find_story(core, arg, context, "summary")
+    if isinstance(story, Reply):
+        return story
     long = await core.summarizer.summarize(story, sentences=core.long_sentences)
     return long_summary_reply(story, long)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.chat import handlers_chat as chat_cmds
 from bot.chat import handlers_digest
 from bot.chat.handlers_ask import ask_reply
+from bot.chat.handlers_common import has_topics
 from bot.chat.handlers_company import company_reply
 from bot.chat.handlers_feeds import feeds
 from bot.chat.handlers_settings import settings_command
@@ -32,6 +33,15 @@ class Spec:
     about: str
     handler: Handler
     owner_only: bool = False  # changes the bot for everyone (e.g. its feeds): [bot] owners only
+    # What the command adds where chats have forum topics (Telegram's forum groups).
+    forum_usage: str = ""
+    forum_about: str = ""
+
+    def help_item(self, *, topics: bool) -> str:
+        """The command's /help line; with ``topics``, what it does with forum topics too."""
+        usage = self.usage + (self.forum_usage if topics else "")
+        about = self.about + (self.forum_about if topics else "")
+        return f"{usage} — {about}. Example: {self.example}"
 
 
 async def _company(core: CommandCore, args: str, context: ChatContext) -> Reply:
@@ -47,7 +57,7 @@ async def _ask(core: CommandCore, args: str, context: ChatContext) -> Reply:
 
 
 async def _help(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    return help_reply()
+    return help_reply(topics=has_topics(context))
 
 
 COMMANDS: dict[str, Spec] = {
@@ -62,9 +72,9 @@ COMMANDS: dict[str, Spec] = {
         ),
         Spec(
             "summary",
-            "/summary LINK or STORY",
-            "/summary https://example.com/news/1",
-            "summarize a web page, or the longer summary of a story from a digest",
+            "/summary LINK or NUMBER",
+            "/summary 2",
+            "the longer summary of a story of your latest digest, or the summary of a web page",
             summary,
         ),
         Spec(
@@ -104,17 +114,26 @@ COMMANDS: dict[str, Spec] = {
         ),
         Spec(
             "settings",
-            "/settings [time HH:MM] [tz Area/City] [days mon-fri] [topic here|off]",
+            "/settings [time HH:MM] [tz Area/City] [days mon-fri] [empty silent|notice]",
             "/settings time 07:30 tz Europe/Berlin",
-            "show or change when this chat gets its digest, and the forum topic it goes to "
-            "(send topic here from inside that topic)",
+            "show or change when this chat gets its digest, and whether a day without news "
+            "sends a short notice or nothing",
             settings_command,
+            forum_usage=" [topic here|off]",
+            forum_about=", and the forum topic it goes to (send topic here from inside that topic)",
+        ),
+        Spec(
+            "stop",
+            "/stop",
+            "/stop",
+            "pause this chat's scheduled digests (/start brings them back)",
+            chat_cmds.stop,
         ),
         Spec(
             "sources",
-            "/sources [STORY]",
-            "/sources",
-            "the feeds I read, or the articles behind a story",
+            "/sources [NUMBER]",
+            "/sources 2",
+            "the articles behind a story of your latest digest; without a number, the feeds I read",
             chat_cmds.sources,
         ),
         Spec(
@@ -127,9 +146,9 @@ COMMANDS: dict[str, Spec] = {
         ),
         Spec(
             "quotes",
-            "/quotes STORY",
-            "/quotes 42",
-            "every quote of a story from a digest",
+            "/quotes NUMBER",
+            "/quotes 2",
+            "every quote of a story of your latest digest",
             chat_cmds.quotes,
         ),
         Spec("help", "/help", "/help", "this list", _help),
@@ -137,9 +156,11 @@ COMMANDS: dict[str, Spec] = {
 }
 
 
-def help_reply() -> Reply:
-    """Every command with what it does and an example."""
+def help_reply(*, topics: bool = False) -> Reply:
+    """Every command with what it does and an example; with ``topics``, what the commands do
+    with forum topics too."""
     return Reply().add(
         para("Here is what I can do:"),
-        bullets(f"{s.usage} — {s.about}. Example: {s.example}" for s in COMMANDS.values()),
+        bullets(spec.help_item(topics=topics) for spec in COMMANDS.values()),
+        para("A story's number is its number in your latest digest."),
     )

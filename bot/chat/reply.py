@@ -50,6 +50,15 @@ class Paragraph:
 
 
 @dataclass(frozen=True, slots=True)
+class Hint(Paragraph):
+    """Advice whose wording depends on how the platform works (how to reply to a story, say).
+    Renderers show it as the paragraph it is, in the default wording; an adapter whose platform
+    works otherwise words it its own way by ``key`` (bot/chat/slack_words.py)."""
+
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class BulletList:
     """Bullet items, each a run of inline spans."""
 
@@ -96,6 +105,11 @@ def spans(*parts: Inline) -> tuple[Span, ...]:
 def para(*parts: Inline) -> Paragraph:
     """A paragraph of strings and spans."""
     return Paragraph(spans(*parts))
+
+
+def hint(key: str, *parts: Inline) -> Hint:
+    """A hint in its default wording, named ``key`` for the adapters that word it otherwise."""
+    return Hint(spans(*parts), key=key)
 
 
 def bullets(items: Iterable[Iterable[Inline] | Inline]) -> BulletList:

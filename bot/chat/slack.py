@@ -9,7 +9,8 @@ Block Kit (bot/chat/slack_render.py) → chat.postMessage. What Slack users see:
   workspace-wide and ``/summary`` or ``/settings`` would clash with other apps.
 * ``@newsbot company huawei``: a mention works like ``/news``.
 * The buttons of a digest (Summary, Quotes, Sources): the answer goes into the digest's thread.
-* ``summary`` (or ``summary 3``) replied in the thread of a digest: answered in that thread.
+* ``summary``, ``quotes`` or ``sources`` (or ``summary 3``) replied in the thread of a digest:
+  answered in that thread.
 
 Every listener acks at once and does the work in a Bolt lazy listener, alike over Socket Mode
 and HTTP (bot/chat/slack_service.py runs either). Answers are posted by
@@ -44,17 +45,17 @@ from bot.chat.slack_render import ACTION_PREFIX
 from bot.chat.slack_send import SlackSender
 from bot.chat.slack_service import SlackService, slack_configured, slack_service
 from bot.chat.slack_words import (
+    FOLLOW_UP_WORDS,
     PLATFORM,
     SLASH,
-    THREAD_ASK,
+    follow_up,
     for_slack,
     help_reply,
     message_stories,
     parse_news,
     slack_ids,
     story_numbers,
-    which_story,
-    which_story_reply,
+    thread_command,
 )
 from bot.config import Settings
 from bot.delivery.pacing import Limit, Pacer
@@ -147,9 +148,7 @@ class SlackBot:
             ack=ack_now, lazy=[self._track(self._on_action)]
         )
         app.event("app_mention")(ack=ack_now, lazy=[self._track(self._on_mention)])
-        app.message(re.compile(r"(?i)^\s*summary\b"))(
-            ack=ack_now, lazy=[self._track(self._on_thread_message)]
-        )
+        app.message(FOLLOW_UP_WORDS)(ack=ack_now, lazy=[self._track(self._on_thread_message)])
 
         async def ignore(ack: Callable[..., Awaitable[None]]) -> None:
             await ack()  # other messages: nothing to do, but acknowledged
@@ -216,7 +215,7 @@ class SlackBot:
         event = body.get("event", {})
         team, channel, user = slack_ids(body)
         thread = event.get("thread_ts")
-        if thread and THREAD_ASK.match(event.get("text", "")):
+        if thread and follow_up(event.get("text", "")) is not None:
             await self._thread_summary(event)
             return
         command = parse_news(event.get("text", ""))
@@ -230,18 +229,15 @@ class SlackBot:
 
     async def _thread_summary(self, event: dict[str, Any]) -> None:
         channel, thread = event.get("channel", ""), event["thread_ts"]
-        match = THREAD_ASK.match(event.get("text", ""))
         known = await self.poster.known(channel, thread)
-        if match is None or known is None:
-            return  # a thread of someone else's message: not for us
-        story = which_story(known, int(match[1]) if match[1] else None)
-        if story is None:
-            reply = which_story_reply(known)
+        asked = thread_command(known, event.get("text", "")) if known is not None else None
+        if asked is None:
+            return  # a thread of someone else's message, or no follow-up: not for us
+        if isinstance(asked, Reply):
+            reply = asked  # which story?
         else:
             team, _, user = slack_ids({"event": event})
-            reply = await self.answer(
-                make_command("summary", str(story)), self.context(channel, user, team)
-            )
+            reply = await self.answer(asked, self.context(channel, user, team))
         await self.send(channel, reply, thread_ts=thread, quiet=True)
 
     async def _on_action(self, body: dict[str, Any]) -> None:

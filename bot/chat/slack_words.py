@@ -1,6 +1,7 @@
 """Slack's words for newsbot's commands, both ways: ``/news company huawei`` and mentions into a
 :class:`~bot.chat.commands.Command`; core hints (``/company``) rewritten as ``/news company``;
-who and where a payload comes from; which stories a digest message's buttons carry."""
+who and where a payload comes from; which stories a digest message's buttons carry, and the
+follow-ups ("summary 2", "quotes 2", "sources 2") replied in a digest message's thread."""
 
 from __future__ import annotations
 
@@ -8,13 +9,39 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chat.commands import Command, make_command
+from bot.chat.commands import Command, make_command, parse_plain, story_arg
 from bot.chat.core import COMMANDS
-from bot.chat.reply import Bold, Buttons, Paragraph, Reply, Text, bullets, para
+from bot.chat.handlers_digest import FOLLOW_UP
+from bot.chat.reply import (
+    Block,
+    Bold,
+    BulletList,
+    Buttons,
+    Hint,
+    Paragraph,
+    Reply,
+    Span,
+    Text,
+    bullets,
+    para,
+)
+from bot.chat.slack_render import render_messages
 
 PLATFORM = "slack"
 SLASH = "/news"
-THREAD_ASK = re.compile(r"^\s*(?:<@[A-Z0-9]+>\s*)?summary\b\s*#?(\d{1,3})?\s*[.!?]?\s*$", re.I)
+# A follow-up in a thread of ours: a word for what to show, and which story of the message.
+_FOLLOW_UPS = {
+    "summary": "summary", "summarize": "summary", "longer summary": "summary",
+    "more": "summary", "tell me more": "summary", "quotes": "quotes", "sources": "sources",
+}  # fmt: skip
+_VERB = "|".join(sorted((re.escape(w) for w in _FOLLOW_UPS), key=len, reverse=True))
+_LEADING_MENTION = r"^\s*(?:<@[A-Z0-9]+>\s*)?"
+FOLLOW_UP_WORDS = re.compile(rf"(?i){_LEADING_MENTION}(?:{_VERB})\b")  # worth a closer look
+_FOLLOW_UP = re.compile(
+    rf"{_LEADING_MENTION}(?P<verb>{_VERB})(?:\s+please)?\s*#?(?P<number>\d{{1,3}})?"
+    r"\s*(?:please)?\s*[.!?]?\s*$",
+    re.I,
+)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})\.\s")
 _COMMAND_WORD = re.compile(r"(?<![\w/])/([a-z]+)\b")
@@ -25,32 +52,62 @@ def _news(text: str) -> str:
     return _COMMAND_WORD.sub(lambda m: f"{SLASH} {m[1]}" if m[1] in COMMANDS else m[0], text)
 
 
+def _run(run: tuple[Span, ...]) -> tuple[Span, ...]:
+    return tuple(Text(_news(s.text)) if type(s) is Text else s for s in run)
+
+
 def for_slack(reply: Reply) -> Reply:
-    """The reply with its command hints rewritten for /news (plain text spans only)."""
-    blocks = []
-    for block in reply.blocks:
-        if isinstance(block, Paragraph):
-            block = Paragraph(
-                tuple(Text(_news(s.text)) if type(s) is Text else s for s in block.spans)
-            )
+    """The reply in Slack's words: command hints rewritten for /news in every block that holds
+    text of ours (paragraphs and bullets, plain spans only), and hints about how to reply
+    worded for Slack's threads. Headings, bold spans and quotations are left as they are: they
+    hold headlines and quoted speech, written by others."""
+    blocks: list[Block] = []
+    for index, block in enumerate(reply.blocks):
+        if isinstance(block, Hint) and block.key == FOLLOW_UP:
+            block = _digest_follow_up(reply, index)
+        elif isinstance(block, Paragraph):
+            block = Paragraph(_run(block.spans))
+        elif isinstance(block, BulletList):
+            block = BulletList(tuple(_run(item) for item in block.items))
         blocks.append(block)
     return Reply(blocks, ok=reply.ok)
 
 
+def _digest_follow_up(reply: Reply, index: int) -> Paragraph:
+    """A digest's last line, for Slack: a digest is one message with many stories (or a few
+    messages), and "summary N" in a message's thread asks for its story N. The example is a
+    story of the message this line ends up in."""
+    ids, numbers = story_numbers(reply)
+    number_of = {story: n for n, story in numbers.items()}
+    last = render_messages(Reply(reply.blocks[: index + 1]))[-1]
+    here = sorted(number_of[s] for s in message_stories(last, ids) if s in number_of)
+    if not here:
+        return para(
+            "For a story's longer summary, reply “summary” and its number in the thread of "
+            "the message that shows it."
+        )
+    n = 2 if 2 in here else here[0]
+    return para(
+        f"Reply “summary {n}” in this thread for story {n}'s longer summary "
+        f"(or “quotes {n}”, “sources {n}”)."
+    )
+
+
 def help_reply() -> Reply:
-    """Every /news subcommand with an example."""
+    """Every /news subcommand with an example (Slack has no forum topics)."""
     items = [
         [
             Bold(f"{SLASH} {spec.usage.lstrip('/')}"),
-            f" — {spec.about}. Example: {_news(spec.example)}",
+            f" — {_news(spec.about)}. Example: {_news(spec.example)}",
         ]
         for spec in COMMANDS.values()
     ]
     return Reply().add(
         para("Here is what I can do — type ", Bold(f"{SLASH}"), " and one of these:"),
         bullets(items),
-        para("You can also mention me (@newsbot company huawei), press the buttons under a "
-             "digest, or reply “summary” in a digest story's thread."),
+        para("A story's number is its number in this channel's latest digest. You can also "
+             "mention me (@newsbot company huawei, or a question), press the buttons under a "
+             "digest, or reply “summary 2”, “quotes 2” or “sources 2” in a digest's thread."),
     )  # fmt: skip
 
 
@@ -77,11 +134,13 @@ def slack_ids(body: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def parse_news(text: str) -> Command:
-    """``/news company huawei`` → Command("company", "huawei"); empty text → help."""
+    """``/news company huawei`` → Command("company", "huawei"); empty text → help. The text is
+    plain: a first word that is no command makes the core read it ("what did huawei announce?"
+    is a question)."""
     text = _MENTION.sub(" ", text or "").strip()
-    name, _, args = text.partition(" ")
-    name = name.lstrip("/") or "help"
-    return make_command(name, args, raw=f"{SLASH} {text}".strip())
+    if not text:
+        return make_command("help", raw=SLASH)
+    return parse_plain(text)
 
 
 @dataclass(slots=True)
@@ -123,19 +182,46 @@ def message_stories(message: dict[str, Any], ids: list[int]) -> list[int]:
     return found
 
 
-def which_story(known: Posted, number: int | None) -> int | None:
-    """The story "summary N" (or a bare "summary" under a one-story message) asks for."""
+def which_story(known: Posted, number: int | None) -> str | None:
+    """The story "summary N" (or a bare "summary" under a one-story message) asks for, as the
+    command's argument: its own id, ``#42`` (N is its number in this message's digest)."""
     if number is not None:
-        return known.numbers.get(number)
-    return known.stories[0] if len(known.stories) == 1 else None
+        story = known.numbers.get(number)
+    else:
+        story = known.stories[0] if len(known.stories) == 1 else None
+    return story_arg(story) if story is not None else None
 
 
-def which_story_reply(known: Posted) -> Reply:
+def which_story_reply(known: Posted, verb: str = "summary") -> Reply:
     """The question back when a thread's "summary" does not say which story."""
     shown = ", ".join(str(n) for n in sorted(known.numbers)) or "none"
     return Reply.message(
-        "Which story? Reply “summary” and its number, for example “summary "
+        f"Which story? Reply “{verb}” and its number, for example “{verb} "
         f"{min(known.numbers, default=1)}”.",
         f"Stories in this message: {shown}.",
         ok=False,
     )
+
+
+def follow_up(text: str) -> tuple[str, int | None] | None:
+    """A follow-up replied in a thread of ours: ("quotes", 2) for "quotes 2", ("summary",
+    None) for "tell me more"; None for anything else."""
+    match = _FOLLOW_UP.match(text or "")
+    if match is None:
+        return None
+    verb = _FOLLOW_UPS[" ".join(match["verb"].casefold().split())]
+    return verb, int(match["number"]) if match["number"] else None
+
+
+def thread_command(known: Posted, text: str) -> Command | Reply | None:
+    """The command a follow-up in the thread of a message of ours asks for (its story by its
+    own id), the question back when it does not say which story, or None when the text is no
+    follow-up."""
+    asked = follow_up(text)
+    if asked is None:
+        return None
+    verb, number = asked
+    story = which_story(known, number)
+    if story is None:
+        return which_story_reply(known, verb)
+    return make_command(verb, story)

@@ -26,6 +26,7 @@ MENU = (
     ("subscribe", "Follow a company or keyword"),
     ("unsubscribe", "Stop following a company or keyword"),
     ("settings", "Digest time, time zone and days"),
+    ("stop", "Pause this chat's digests (/start resumes)"),
     ("sources", "The feeds I read"),
 )
 ADMIN_MENU = (*MENU, ("feeds", "The feeds I read: list, add, remove"))

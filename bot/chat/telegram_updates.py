@@ -3,7 +3,10 @@ Replies go back to the chat and topic they came from.
 
 The handlers hold Telegram's rules, not command logic: ``/cmd@OtherBot`` is not ours, only chat
 administrators change a group, a button press is answered at once, and chats not on the
-allowlists are stopped before any command runs.
+allowlists are stopped before any command runs. In a private chat, text without a slash is read
+too ("company huawei", a question); in a group only commands and replies to the bot reach it
+(privacy mode), and a reply is read only when it asks about a digest story ("summary",
+"quotes", "sources").
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat.commands import make_command, parse_command
+from bot.chat.commands import STORY_COMMANDS, make_command, parse_command, parse_plain, story_arg
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Reply
 from bot.chat.telegram_reply import Replier
@@ -34,9 +37,15 @@ log = logging.getLogger("newsbot.telegram")
 
 # Changing a chat needs an administrator in groups; these commands with arguments change it.
 CHANGES = {"settings", "subscribe", "unsubscribe"}
-# These need an administrator in groups even without arguments (/feeds lists the bot's feeds).
-ADMINS_ONLY = {"feeds"}
-SUMMARY_WORDS = {"summary", "summary please", "summarize", "more", "longer summary"}
+# In groups these are checked for an administrator even without arguments: /feeds lists the
+# bot's feeds, /stop pauses the digests and /start resumes them (anyone may start a chat).
+ADMINS_ONLY = {"feeds", "stop", "start"}
+SUMMARY_WORDS = {"summary", "summary please", "summarize", "more", "tell me more", "longer summary"}
+# A reply to a digest story: what it asks for.
+FOLLOW_UPS = {word: "summary" for word in SUMMARY_WORDS} | {
+    "quotes": "quotes", "quotes please": "quotes",
+    "sources": "sources", "sources please": "sources",
+}  # fmt: skip
 _STORY_BUTTON = re.compile(r"^summary:(\d+)$")
 
 
@@ -49,6 +58,11 @@ def story_of_message(message: Message | None) -> int | None:
             if match:
                 return int(match[1])
     return None
+
+
+def follow_up(text: str) -> str | None:
+    """The story command a reply to a digest story asks for ("tell me more" → summary)."""
+    return FOLLOW_UPS.get(" ".join(text.casefold().split()).strip(" .!?/"))
 
 
 def thread_of(message: object) -> int | None:
@@ -78,7 +92,10 @@ class UpdateHandlers:
         app.add_handler(CommandHandler(list(COMMANDS), self._on_command))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(
-            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self._on_reply)
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & (filters.REPLY | filters.ChatType.PRIVATE),
+                self._on_text,
+            )
         )
         app.add_handler(
             MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self._on_unknown)
@@ -151,10 +168,10 @@ class UpdateHandlers:
         command = parse_command(message.text, bot_name=self.app.bot.username)
         if command is None:
             return
-        if command.name == "summary" and not command.args:
+        if command.name in STORY_COMMANDS and not command.args:
             story_id = story_of_message(message.reply_to_message)
             if story_id is not None:  # /summary as a reply to a digest story
-                command = make_command("summary", str(story_id))
+                command = make_command(command.name, story_arg(story_id))
         chat_context = await self._context(
             update, admin_only=needs_admin(command.name, command.args)
         )
@@ -182,24 +199,39 @@ class UpdateHandlers:
         chat_context = await self._context(update, admin_only=name in CHANGES | ADMINS_ONLY)
         await self._answer(message, await self.core.story_action(query.data, chat_context))
 
-    async def _on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        if message is None or not message.text or message.reply_to_message is None:
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text without a slash: a reply to a digest story ("summary", "quotes", "sources");
+        in a private chat, anything else too (the core reads it). A group's other talk is not
+        for the bot."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or not message.text or chat is None:
             return
-        if message.reply_to_message.from_user is None or (
-            message.reply_to_message.from_user.id != self.app.bot.id
-        ):
-            return
-        if " ".join(message.text.casefold().split()).strip(" .!?/") not in SUMMARY_WORDS:
-            return
-        story_id = story_of_message(message.reply_to_message)
-        if story_id is None:
-            reply = Reply.message(
-                "Reply “summary” to a story of a digest, or send /summary with a link.", ok=False
-            )
+        replied = message.reply_to_message
+        to_bot = (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == self.app.bot.id
+        )
+        verb = follow_up(message.text)
+        if verb is not None and to_bot:
+            story_id = story_of_message(replied)
+            if story_id is None:
+                reply = Reply.message(
+                    f"Reply “{verb}” to a story of a digest, or send /{verb} with the story's "
+                    "number in your latest digest.",
+                    ok=False,
+                )
+            else:
+                chat_context = await self._context(update, admin_only=False)
+                reply = await self.core.handle(
+                    make_command(verb, story_arg(story_id)), chat_context
+                )
+        elif chat.type == ChatType.PRIVATE:
+            command = parse_plain(message.text)
+            chat_context = await self._context(update, admin_only=False)  # private: admin
+            reply = await self.core.handle(command, chat_context)
         else:
-            chat_context = await self._context(update, admin_only=False)
-            reply = await self.core.handle(make_command("summary", str(story_id)), chat_context)
+            return
         await self._answer(message, reply)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -117,6 +117,7 @@ class DigestPlanner:
             story_count=digest.story_count,
             parts=parts,
             also=remember,
+            story_ids=digest.story_ids,
         )
         if digest_id is None:
             return False  # another process planned it meanwhile

@@ -19,6 +19,7 @@ EMPTY_DIGEST = ("notice", "silent")
 SCHEDULE = {"digest_time", "timezone", "weekdays"}
 WINDOW_LIMIT = 5000  # a digest looks at the window's newest articles, this many at most
 CHUNK = 500
+_ANY_CASE = {"keyword", "topic"}  # kinds whose values match in any case
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,25 +143,32 @@ class ChatStore:
             rows = (await conn.execute(query)).all()
         return [Subscription(kind, value, bool(exclude)) for kind, value, exclude in rows]
 
+    async def _same(self, conn: Any, chat_id: int, kind: str, value: str) -> Any:
+        """The chat's subscription row (id, exclude) to this kind and value, or None. Keywords
+        keep the spelling they were given ("5G") and match whatever the case; casefolding
+        here, not in SQL, because SQLite's lower() knows ASCII only."""
+        rows = await conn.execute(
+            select(subscriptions.c.id, subscriptions.c.exclude, subscriptions.c.value).where(
+                subscriptions.c.chat_id == chat_id, subscriptions.c.kind == kind
+            )
+        )
+        fold = kind in _ANY_CASE
+        for row in rows:
+            if row[2] == value or (fold and row[2].casefold() == value.casefold()):
+                return row
+        return None
+
     async def subscribe(self, chat_id: int, sub: Subscription) -> bool:
         """Add a subscription (an exclude replaces an include of the same word); True when new."""
         async with self.store.engine.begin() as conn:
-            found = (
-                await conn.execute(
-                    select(subscriptions.c.id, subscriptions.c.exclude).where(
-                        subscriptions.c.chat_id == chat_id,
-                        subscriptions.c.kind == sub.kind,
-                        subscriptions.c.value == sub.value,
-                    )
-                )
-            ).first()
+            found = await self._same(conn, chat_id, sub.kind, sub.value)
             if found is not None:
                 if bool(found[1]) == sub.exclude:
                     return False
                 await conn.execute(
                     update(subscriptions)
                     .where(subscriptions.c.id == found[0])
-                    .values(exclude=sub.exclude)
+                    .values(exclude=sub.exclude, value=sub.value)
                 )
                 return True
             await conn.execute(
@@ -175,16 +183,13 @@ class ChatStore:
         return True
 
     async def unsubscribe(self, chat_id: int, kind: str, value: str) -> bool:
-        """Remove a subscription; returns whether there was one."""
+        """Remove a subscription (a keyword in any case); returns whether there was one."""
         async with self.store.engine.begin() as conn:
-            result = await conn.execute(
-                delete(subscriptions).where(
-                    subscriptions.c.chat_id == chat_id,
-                    subscriptions.c.kind == kind,
-                    subscriptions.c.value == value,
-                )
-            )
-        return result.rowcount > 0
+            found = await self._same(conn, chat_id, kind, value)
+            if found is None:
+                return False
+            await conn.execute(delete(subscriptions).where(subscriptions.c.id == found[0]))
+        return True
 
     async def window_stories(
         self, since: datetime | None, until: datetime, *, limit: int = WINDOW_LIMIT

@@ -21,6 +21,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import chats, deliveries, digests
+from bot.store.sent import story_order
 from bot.store.store import Store, utcnow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -74,9 +75,11 @@ class Outbox:
         story_count: int,
         parts: Sequence[str],
         also: Any = None,
+        story_ids: Sequence[int | None] | None = None,
     ) -> int | None:
-        """Write the digest row and its parts in one transaction; ``also(conn, digest_id)`` runs
-        inside it (the stories sent). Returns the digest id, or None when the slot was planned."""
+        """Write the digest row (with its stories in digest order) and its parts in one
+        transaction; ``also(conn, digest_id)`` runs inside it (the stories sent). Returns the
+        digest id, or None when the slot was planned."""
         now = utcnow()
         async with self.store.engine.begin() as conn:
             insert = self.store._insert(digests).values(
@@ -86,6 +89,7 @@ class Outbox:
                 story_count=story_count,
                 created_at=now,
                 slot=slot,
+                story_ids=story_order(story_ids),
             )
             if slot is not None:
                 insert = insert.on_conflict_do_nothing(index_elements=["chat_id", "slot"])

@@ -199,6 +199,9 @@ digests = Table(
     Column("story_count", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("slot", UTCDateTime()),  # the scheduled instant; None for /digest
+    # The stories' ids in the order the digest numbers them ("12,7,30"; "" for none): what
+    # "/summary 2" means. NULL on digests recorded before 0005, whose order is not known.
+    Column("story_ids", Text),
     Index("ix_digests_chat_end", "chat_id", "window_end"),
     Index("uq_digests_chat_slot", "chat_id", "slot", unique=True),
 )

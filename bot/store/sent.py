@@ -1,10 +1,12 @@
-"""What each chat was sent (the digest_stories table), for a digest's novelty; and the digests
-row. The writes run inside the caller's transaction, so that a digest, its outbox parts and its
-sent stories are stored together or not at all."""
+"""What each chat was sent (the digest_stories table), for a digest's novelty; the digests row
+with the order of its stories, and the latest digest's stories by their number. The writes run
+inside the caller's transaction, so that a digest, its outbox parts and its sent stories are
+stored together or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -12,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.digest.rank import SentStory
-from bot.store.schema import digest_stories, digests
+from bot.store.schema import chats, digest_stories, digests
 from bot.store.store import Store
 
 CHUNK = 500
@@ -78,9 +80,11 @@ async def insert_digest(
     story_count: int,
     now: datetime,
     slot: datetime | None = None,
+    story_ids: Sequence[int | None] | None = None,
 ) -> int:
     """Add a digests row inside the caller's transaction; returns its id. The next digest's
-    window starts at this one's end."""
+    window starts at this one's end; ``story_ids`` are its stories in the order it numbers them
+    (None: not known)."""
     result = await conn.execute(
         insert(digests).values(
             chat_id=chat_id,
@@ -89,6 +93,49 @@ async def insert_digest(
             story_count=story_count,
             created_at=now,
             slot=slot,
+            story_ids=story_order(story_ids),
         )
     )
     return int(result.inserted_primary_key[0])
+
+
+def story_order(story_ids: Sequence[int | None] | None) -> str | None:
+    """The digests.story_ids text of stories in digest order: "12,7,30". A story without id
+    keeps its place as 0, which finds no story."""
+    if story_ids is None:
+        return None
+    return ",".join(str(story_id or 0) for story_id in story_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestDigest:
+    """A chat's latest digest that showed stories: their ids in digest order, or None when
+    the digest was recorded before its order was kept."""
+
+    story_count: int
+    story_ids: list[int] | None
+
+
+async def latest_digest(store: Store, platform: str, chat_key: str) -> LatestDigest | None:
+    """The chat's latest digest with stories (a later empty one shows no numbers to ask by);
+    None when it never had one."""
+    query = (
+        select(digests.c.story_count, digests.c.story_ids)
+        .select_from(digests.join(chats, chats.c.id == digests.c.chat_id))
+        .where(
+            chats.c.platform == platform,
+            chats.c.chat_key == chat_key,
+            digests.c.story_count > 0,
+        )
+        .order_by(digests.c.id.desc())
+        .limit(1)
+    )
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    count, order = int(row[0]), row[1]
+    if order is None:
+        return LatestDigest(count, None)
+    ids = [int(part) for part in order.split(",") if part.strip().isdigit()]
+    return LatestDigest(len(ids), ids)

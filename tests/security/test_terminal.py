@@ -128,7 +128,7 @@ async def test_a_hostile_title_from_a_real_feed_reaches_the_console_inert(
     company = await testbot.exec("/company huawei")
     assert_terminal_safe(company)
     assert stored.story_id is not None
-    for command in (f"/summary {stored.story_id}", f"/sources {stored.story_id}"):
+    for command in (f"/summary #{stored.story_id}", f"/sources #{stored.story_id}"):
         out = await testbot.exec(command)
         assert_terminal_safe(out)
         assert "Huawei opens a lab in" in out
