@@ -25,6 +25,7 @@ import pytest
 from bot.chat.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
 from bot.chat.slack_render import blocks_text, button_actions
+from bot.chat.slack_words import is_private
 from bot.config import Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
@@ -117,7 +118,7 @@ async def workspace(
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
-    return blocks_text([{"blocks": m["blocks"] or []} for m in messages]) + "\n".join(
+    return blocks_text([{"blocks": m.get("blocks") or []} for m in messages]) + "\n".join(
         m["text"] for m in messages
     )
 
@@ -128,12 +129,12 @@ def texts(messages: list[dict[str, Any]]) -> str:
 async def test_signed_requests_are_accepted_and_forged_or_stale_ones_get_401(
     workspace: Workspace, slack_server: SlackAPIServer
 ) -> None:
-    body = slack_server.slash_command("/news", "help", channel_id=CHANNEL)
+    body = slack_server.slash_command("/news", "help", channel_id=CHANNEL, response_id="R-help")
     assert await workspace.post(body, secret="wrong-secret") == 401
     assert await workspace.post(body, timestamp=int(time.time()) - 600) == 401
-    assert slack_server.posted == {}
+    assert slack_server.responses == {}
     assert await workspace.post(body) == 200
-    [answer] = slack_server.posted[CHANNEL]
+    [answer] = slack_server.responses["R-help"]
     assert "/news company" in texts([answer]) and validate_blocks(answer["blocks"]) == []
     assert slack_server.count("auth.test") >= 1  # Bolt's first-request check, on our base URL
 
@@ -213,12 +214,15 @@ async def test_a_new_user_gets_a_digest_presses_buttons_and_asks_in_the_thread(
     mention = slack_server.posted[CHANNEL][-1]
     assert mention["thread_ts"] == "1800000000.000300" and "Huawei" in texts([mention])
 
-    # /news ask and /news help
+    # /news ask is for the channel; /news alone is help, for the asker alone.
     before = len(slack_server.posted[CHANNEL])
     await workspace.news("ask What did Huawei announce?")
-    await workspace.news("")
-    assert len(slack_server.posted[CHANNEL]) >= before + 2
-    assert "/news subscribe" in texts(slack_server.posted[CHANNEL][-1:])
+    assert "Sources:" in texts(slack_server.posted[CHANNEL][before:])
+    before = len(slack_server.posted[CHANNEL])
+    helped = await workspace.news("")
+    assert len(slack_server.posted[CHANNEL]) == before
+    [answer] = slack_server.responses[helped]
+    assert answer["response_type"] == "ephemeral" and "/news subscribe" in texts([answer])
 
 
 async def test_only_configured_admins_change_a_channel(
@@ -235,6 +239,51 @@ async def test_only_configured_admins_change_a_channel(
     # In a direct message the user changes their own settings.
     await workspace.news("settings time 06:00", user="U0SOMEONE", channel="D0DM")
     assert "06:00" in texts(slack_server.posted["D0DM"])
+
+
+async def test_answers_that_only_inform_the_asker_are_seen_by_them_alone(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.news("start", user=ADMIN)  # registering the channel is news for everyone
+    assert "/news digest" in texts(slack_server.posted[CHANNEL])
+    in_channel = len(slack_server.posted[CHANNEL])
+    shown = {}
+    for text, user in [
+        ("help", "U0USER"),
+        ("settings", "U0USER"),
+        ("subscribe", "U0USER"),
+        ("unsubscribe", "U0USER"),
+        ("feeds", ADMIN),
+        ("settings", ADMIN),
+    ]:
+        [answer] = slack_server.responses[await workspace.news(text, user=user)]
+        assert answer["response_type"] == "ephemeral", (text, answer)
+        shown[text] = texts([answer])
+    assert len(slack_server.posted[CHANNEL]) == in_channel  # nothing for the whole channel
+    assert "/news quotes 2" in shown["help"] and "/news subscribe" in shown["help"]
+    assert "/news settings time" in shown["settings"]
+
+    # Stories, and every change with who made it, are for the channel.
+    rid = await workspace.news("company huawei")
+    assert "Huawei" in texts(slack_server.posted[CHANNEL][in_channel:])
+    assert slack_server.responses[rid] == []
+    in_channel = len(slack_server.posted[CHANNEL])
+    rid = await workspace.news("settings time 07:30", user=ADMIN)
+    changed = slack_server.posted[CHANNEL][in_channel:]
+    assert "07:30" in texts(changed) and slack_server.responses[rid] == []
+    in_channel = len(slack_server.posted[CHANNEL])
+    await workspace.news("subscribe company huawei", user=ADMIN)
+    assert "Huawei" in texts(slack_server.posted[CHANNEL][in_channel:])
+
+
+def test_which_news_answers_are_private() -> None:
+    private = ["", "help", "help me", "settings", "subscribe", "unsubscribe", "feeds"]
+    private += ["feeds add https://example.com/feed", "feeds remove 2", "FEEDS"]
+    public = ["start", "stop", "digest", "company huawei", "summary 2", "quotes 2", "sources"]
+    public += ["ask who?", "what did huawei announce?", "settings time 07:30"]
+    public += ["subscribe company huawei", "unsubscribe keyword 5g", "hello"]
+    assert [t for t in private if not is_private(parse_news(t))] == []
+    assert [t for t in public if is_private(parse_news(t))] == []
 
 
 async def test_slack_errors_are_logged_and_the_user_gets_a_short_answer(
@@ -294,6 +343,22 @@ async def test_a_60_story_digest_is_split_in_order_within_the_limits(
     assert numbers == [f"summary:{n}" for n in range(1, 61)]
     # Every message remembers its own stories, for "summary N" in its thread.
     assert [s for ts in sent for s in bot.posted[("C0BIG", ts)].stories] == list(range(1, 61))
+
+
+async def test_an_answer_longer_than_a_response_url_takes_says_what_is_missing(
+    slack_server: SlackAPIServer,
+) -> None:
+    bot = _bot(slack_server, Settings(), pace=0.0)
+    reply = _digest(200)  # far more than five messages
+    url = slack_server.response_url("long")
+    await bot.respond(url, reply, ephemeral=True)
+    got = slack_server.responses["long"]
+    assert len(got) == 5  # all Slack takes; none refused
+    assert [m["response_type"] for m in got] == ["ephemeral"] * 5
+    assert "more messages that Slack won't take" in got[-1]["text"]
+    assert "direct message" in got[-1]["text"]
+    shown = [a for a in button_actions(got[:-1]) if a.startswith("summary:")]
+    assert shown == [f"summary:{n}" for n in range(1, len(shown) + 1)] and shown
 
 
 async def test_429_retry_after_holds_up_that_channel_only(slack_server: SlackAPIServer) -> None:
@@ -398,7 +463,7 @@ def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(
         text=True,
     )
     try:
-        body = slack_server.slash_command("/news", "help", channel_id=CHANNEL)
+        body = slack_server.slash_command("/news", "help", channel_id=CHANNEL, response_id="R1")
         status = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and status is None:
@@ -414,9 +479,9 @@ def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(
                 time.sleep(0.2)
         assert status == 200
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not slack_server.posted[CHANNEL]:
+        while time.monotonic() < deadline and not slack_server.responses["R1"]:
             time.sleep(0.1)
-        assert "/news company" in texts(slack_server.posted[CHANNEL])
+        assert "/news company" in texts(slack_server.responses["R1"])
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
@@ -488,8 +553,7 @@ async def test_replies_name_slack_commands_and_admins(
     assert "/news settings time 07:30" in welcome and "/news subscribe company" in welcome
     assert "/news digest" in welcome and not re.search(TELEGRAM_STYLE, welcome), welcome
 
-    await workspace.news("help")
-    helped = texts(slack_server.posted[CHANNEL][-1:])
+    helped = texts(slack_server.responses[await workspace.news("help")])
     assert "topic" not in helped and "[empty silent|notice]" in helped and "/news stop" in helped
     assert "/news quotes 2" in helped and not re.search(TELEGRAM_STYLE, helped)
 

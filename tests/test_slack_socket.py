@@ -192,9 +192,9 @@ async def test_a_dropped_connection_is_replaced_and_commands_go_on(
     new = await socket_server.wait_connected(2, timeout=6 * PING + 5)
     assert dropped.closed_by == "dropped" and not dropped.open
     assert socket_server.count("apps.connections.open") == 2
-    envelope = socket_server.slash("help", channel_id=CHANNEL)
+    envelope = socket_server.slash("help", channel_id=CHANNEL, response_id="R-help")
     assert (await socket_server.wait_ack(envelope)).connection == new.number
-    assert "/news company" in texts(await socket_server.wait_posted(CHANNEL))
+    assert "/news company" in texts(await socket_server.wait_responses("R-help"))
 
 
 async def test_a_long_outage_outlives_the_connection_url_and_still_reconnects(
@@ -212,9 +212,9 @@ async def test_a_long_outage_outlives_the_connection_url_and_still_reconnects(
         socket_server.expire_tickets()
         socket_server.refuse_connections = False
         await socket_server.wait_connected(2, timeout=8 * PING + 5)
-        envelope = socket_server.slash("help", channel_id=CHANNEL)
+        envelope = socket_server.slash("help", channel_id=CHANNEL, response_id="R-help")
         await socket_server.wait_ack(envelope)
-        assert "/news company" in texts(await socket_server.wait_posted(CHANNEL))
+        assert "/news company" in texts(await socket_server.wait_responses("R-help"))
     finally:
         await running.stop()
 
@@ -225,9 +225,9 @@ async def test_a_silent_connection_is_given_up_and_replaced(
     stalled = socket_server.stall()  # pings go unanswered, as on a dead route
     new = await socket_server.wait_connected(2, timeout=6 * PING + 5)
     assert new.number == 2 and socket_server.count("apps.connections.open") == 2
-    envelope = socket_server.slash("help", channel_id=CHANNEL)
+    envelope = socket_server.slash("help", channel_id=CHANNEL, response_id="R-help")
     assert (await socket_server.wait_ack(envelope)).connection == 2
-    await socket_server.wait_posted(CHANNEL)
+    await socket_server.wait_responses("R-help")
     assert (await socket_server.wait_closed(stalled)).closed_by == "client"
 
 
@@ -246,9 +246,9 @@ async def test_when_the_websocket_is_refused_start_goes_on_and_connects_later(
         assert any("not connected yet" in r.getMessage() for r in caplog.records)
         socket_server.refuse_connections = False
         await socket_server.wait_connected(timeout=4 * PING + 5)
-        envelope = socket_server.slash("help", channel_id=CHANNEL)
+        envelope = socket_server.slash("help", channel_id=CHANNEL, response_id="R-help")
         await socket_server.wait_ack(envelope)
-        await socket_server.wait_posted(CHANNEL)
+        await socket_server.wait_responses("R-help")
         assert any(r.getMessage() == "slack connected (socket mode)" for r in caplog.records)
     finally:
         await running.stop()
@@ -339,10 +339,12 @@ def test_newsbot_run_serves_slack_over_socket_mode_and_stops_on_sigterm(
     proc = _newsbot_run(tmp_path, socket_server, socket_server.app_token)
     try:
         _until(lambda: bool(socket_server.open_connections()), 30, "newsbot run to connect")
-        envelope = socket_server.slash("help", channel_id=CHANNEL)
+        envelope = socket_server.slash("help", channel_id=CHANNEL, response_id="R-help")
         _until(lambda: envelope in socket_server.acks, 10, "the ack")
-        _until(lambda: bool(socket_server.posted[CHANNEL]), 10, "the answer")
-        assert "/news company" in texts(socket_server.posted[CHANNEL])
+        _until(lambda: bool(socket_server.responses["R-help"]), 10, "the answer")
+        [answer] = socket_server.responses["R-help"]
+        assert answer["response_type"] == "ephemeral" and "/news company" in texts([answer])
+        assert not socket_server.posted[CHANNEL]  # help is for the asker alone
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:

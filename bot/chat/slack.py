@@ -7,7 +7,10 @@ Block Kit (bot/chat/slack_render.py) → chat.postMessage. What Slack users see:
   ``/news digest``, ``/news summary URL``, ``/news ask ...``, ``/news subscribe company huawei``,
   ``/news settings time 07:30``, ``/news help``). One command, because slash command names are
   workspace-wide and ``/summary`` or ``/settings`` would clash with other apps.
-* ``@newsbot company huawei``: a mention works like ``/news``.
+* What only informs the asker (help, feeds, the settings or subscriptions shown) is
+  ephemeral, seen by the asker alone (:func:`~bot.chat.slack_words.is_private`); stories,
+  answers, digests, ``start``/``stop`` and changes are posted for the channel.
+* ``@newsbot company huawei``: a mention works like ``/news``, answered in its thread.
 * The buttons of a digest (Summary, Quotes, Sources): the answer goes into the digest's thread.
 * ``summary``, ``quotes`` or ``sources`` (or ``summary 3``) replied in the thread of a digest:
   answered in that thread.
@@ -51,6 +54,7 @@ from bot.chat.slack_words import (
     follow_up,
     for_slack,
     help_reply,
+    is_private,
     message_stories,
     parse_news,
     slack_ids,
@@ -209,7 +213,7 @@ class SlackBot:
         team, channel, user = slack_ids(body)
         command = parse_news(body.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
-        await self.deliver(reply, channel, body.get("response_url"))
+        await self.deliver(reply, channel, body.get("response_url"), private=is_private(command))
 
     async def _on_mention(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
@@ -264,10 +268,18 @@ class SlackBot:
         return for_slack(await self.core.handle(command, context))
 
     async def deliver(
-        self, reply: Reply, channel: str, response_url: str | None, *, thread_ts: str | None = None
+        self,
+        reply: Reply,
+        channel: str,
+        response_url: str | None,
+        *,
+        thread_ts: str | None = None,
+        private: bool = False,
     ) -> None:
         """See :meth:`SlackPoster.deliver`."""
-        await self.poster.deliver(reply, channel, response_url, thread_ts=thread_ts)
+        await self.poster.deliver(
+            reply, channel, response_url, thread_ts=thread_ts, private=private
+        )
 
     async def send(
         self, channel: str, reply: Reply, *, thread_ts: str | None = None, quiet: bool = False

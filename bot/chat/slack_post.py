@@ -49,10 +49,12 @@ class SlackPoster:
         response_url: str | None,
         *,
         thread_ts: str | None = None,
+        private: bool = False,
     ) -> None:
-        """An answer: refusals and errors only to the asker (response_url), the rest into the
-        channel; where the bot may not post, through the response_url."""
-        if not reply.ok and response_url:
+        """An answer: refusals, errors and ``private`` answers only to the asker (ephemeral,
+        through the response_url), the rest into the channel; where the bot may not post,
+        through the response_url."""
+        if (private or not reply.ok) and response_url:
             await self.respond(response_url, reply, ephemeral=True)
             return
         try:
@@ -120,11 +122,23 @@ class SlackPoster:
         return sent
 
     async def respond(self, response_url: str, reply: Reply, *, ephemeral: bool) -> None:
-        """Post to a slash command's or button's response_url (up to five times)."""
+        """Post to a slash command's or button's response_url. Slack takes five posts there:
+        a longer answer ends with a fifth message that says how much is missing and where to
+        get all of it, never silently cut."""
         from slack_sdk.webhook.async_client import AsyncWebhookClient
 
         hook = AsyncWebhookClient(response_url)
-        for message in render_messages(reply)[:RESPONSE_URL_USES]:
+        messages = render_messages(reply)
+        if len(messages) > RESPONSE_URL_USES:
+            left = len(messages) - (RESPONSE_URL_USES - 1)
+            log.warning("slack response cut", extra={"messages": len(messages), "left": left})
+            note = Reply.message(
+                f"…and {left} more messages that Slack won't take as a reply here.",
+                "For all of it, ask me in a direct message, or /invite me to this channel.",
+                ok=False,
+            )
+            messages = messages[: RESPONSE_URL_USES - 1] + render_messages(note)[:1]
+        for message in messages:
             response = await hook.send(
                 text=message["text"],
                 blocks=message["blocks"] or None,

@@ -1,7 +1,8 @@
 """Slack's words for newsbot's commands, both ways: ``/news company huawei`` and mentions into a
 :class:`~bot.chat.commands.Command`; core hints (``/company``) rewritten as ``/news company``;
 who and where a payload comes from; which stories a digest message's buttons carry, and the
-follow-ups ("summary 2", "quotes 2", "sources 2") replied in a digest message's thread."""
+follow-ups ("summary 2", "quotes 2", "sources 2") replied in a digest message's thread, and
+which ``/news`` answers only the asker sees (:func:`is_private`)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ _FOLLOW_UP = re.compile(
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})\.\s")
 _COMMAND_WORD = re.compile(r"(?<![\w/])/([a-z]+)\b")
+# Slash commands whose answer informs only the asker: seen by them alone, as Slack's own are.
+_PRIVATE_ALWAYS = frozenset({"help", "feeds"})
+_PRIVATE_WITHOUT_ARGS = frozenset({"settings", "subscribe", "unsubscribe"})
 
 
 def _news(text: str) -> str:
@@ -141,6 +145,17 @@ def parse_news(text: str) -> Command:
     if not text:
         return make_command("help", raw=SLASH)
     return parse_plain(text)
+
+
+def is_private(command: Command) -> bool:
+    """Whether a ``/news`` answer goes to the asker alone (ephemeral), like Slack's own slash
+    commands: help, ``feeds`` (the list, and an owner's add or remove), and settings or
+    subscriptions merely shown (no arguments). Answers the channel benefits from stay public:
+    stories, answers, digests, ``start``/``stop`` and every change of settings or
+    subscriptions (the channel sees who changed what)."""
+    if command.name in _PRIVATE_ALWAYS:
+        return True
+    return command.name in _PRIVATE_WITHOUT_ARGS and not command.args
 
 
 @dataclass(slots=True)
