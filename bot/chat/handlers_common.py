@@ -5,8 +5,10 @@ whether it has forum topics)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.chat.reply import Reply
+from bot.chat.views import zone_named
 from bot.store.chats import ALL_DAYS, Chat, ChatStore
 
 if TYPE_CHECKING:
@@ -58,6 +60,13 @@ async def chat_for(core: CommandCore, context: ChatContext) -> tuple[Chat, bool]
         timezone=digest.default_timezone,
         digest_time=digest.default_time,
     )
+
+
+async def chat_zone(core: CommandCore, context: ChatContext) -> ZoneInfo:
+    """The time zone the chat reads times in: its /settings tz, or the [digest]
+    default_timezone when it never registered. Read-only: asking does not register the chat."""
+    chat = await chat_store(core).get(context.platform, context.chat_key)
+    return zone_named(chat.timezone if chat else core.settings.digest.default_timezone)
 
 
 def describe_days(weekdays: str) -> str:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.chat.handlers_common import chat_zone
 from bot.chat.reply import Button, Buttons, Divider, Heading, Reply, para
-from bot.chat.views import StoryView, story_blocks
+from bot.chat.views import UTC_ZONE, StoryView, story_blocks
 from bot.nlp.companies import Gazetteer
+from bot.store import utcnow
 
 if TYPE_CHECKING:
     from bot.chat.core import ChatContext, CommandCore
@@ -38,6 +42,8 @@ class CompanyResult:
     stories: list[StoryView] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     problem: str | None = None  # why the query was not looked up at all
+    zone: ZoneInfo = UTC_ZONE  # the asking chat's time zone, for the stories' times
+    now: datetime | None = None  # when it was looked up: which year is "this year"
 
     def to_json(self) -> dict[str, Any]:
         """The `newsbot company --json` contract, exactly: {"company": canonical name, or null
@@ -118,6 +124,7 @@ async def find_company(core: CommandCore, query: str, context: ChatContext) -> C
         return CompanyResult(query, suggestions=suggestions)
     stories = await core.index.company_stories(company, limit=core.company_limit)
     since = await core.last_digest_end(context)
+    zone = await chat_zone(core, context)
     sentences = core.settings.digest.summary_sentences
     summaries = await asyncio.gather(
         *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
@@ -127,7 +134,7 @@ async def find_company(core: CommandCore, query: str, context: ChatContext) -> C
         fetched = [a.fetched_at for a in story.articles if a.fetched_at is not None]
         new = since is not None and bool(fetched) and min(fetched) > since
         views.append(StoryView(story, summary, new))
-    return CompanyResult(query, company, views)
+    return CompanyResult(query, company, views, zone=zone, now=utcnow())
 
 
 def _shown(query: str) -> str:
@@ -162,6 +169,7 @@ def company_reply(result: CompanyResult) -> Reply:
     new = sum(view.new for view in result.stories)
     if new:
         reply.add(para(f"{new} new since your last digest, marked [new]."))
+    now = result.now or utcnow()
     for view in result.stories:  # unnumbered: a number typed means a story of the digest
-        reply.add(*story_blocks(view), Divider())
+        reply.add(*story_blocks(view, zone=result.zone, now=now), Divider())
     return reply.add(para(f"To get {name} in your digest: /subscribe company {name}"))

@@ -11,10 +11,11 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.chat.handlers_chat import chat_for, chat_store
 from bot.chat.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
-from bot.chat.views import StoryView, story_blocks
+from bot.chat.views import StoryView, story_blocks, zone_named
 from bot.digest.rank import DigestPlan, SentStory, Subscription, plan_digest, sent_records
 from bot.models import Summary
 from bot.store import utcnow
@@ -59,7 +60,8 @@ async def build_chat_digest(
     *,
     title: str = "Your digest",
 ) -> ChatDigest:
-    """The chat's digest of the window (since, until]; reads only, records nothing."""
+    """The chat's digest of the window (since, until]; reads only, records nothing. Story
+    times are on the chat's clock (its time zone), read against ``until``."""
     chats = chat_store(core)
     subs = await chats.subscriptions(chat.id)
     stories = await chats.window_stories(since, until)
@@ -82,7 +84,8 @@ async def build_chat_digest(
         *(core.summarizer.summarize(r.story, sentences=sentences) for r in chosen)
     )
     if chosen:
-        reply: Reply | None = digest_reply(plan, list(summaries), title=title)
+        zone = zone_named(chat.timezone)
+        reply: Reply | None = digest_reply(plan, list(summaries), title=title, zone=zone, now=until)
     else:
         reply = None if chat.empty_digest == "silent" else empty_reply(subs, since)
     order = [ranked.story.id for ranked in chosen]
@@ -110,9 +113,16 @@ async def record_chat_digest(
     return digest_id
 
 
-def digest_reply(plan: DigestPlan, summaries: list[Summary], *, title: str) -> Reply:
+def digest_reply(
+    plan: DigestPlan,
+    summaries: list[Summary],
+    *,
+    title: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Reply:
     """The plan as a reply: a heading, then each section's stories numbered across sections,
-    an update saying which sources are new, and what did not fit."""
+    an update saying which sources are new, and what did not fit; times in ``zone``."""
     count = len(plan.stories)
     reply = Reply([Heading(f"{title}: {count} stor{'ies' if count != 1 else 'y'}")])
     number = 0
@@ -121,7 +131,7 @@ def digest_reply(plan: DigestPlan, summaries: list[Summary], *, title: str) -> R
             reply.add(Heading(section.title))
         for ranked in section.stories:
             view = StoryView(ranked.story, summaries[number])
-            blocks = story_blocks(view, number + 1, button=False)
+            blocks = story_blocks(view, number + 1, zone=zone, now=now, button=False)
             if ranked.update:
                 news = ", ".join(ranked.new_sources)
                 blocks.insert(1, para(Bold("Update"), f": new from {news}"))

@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.chat.reply import Heading, Link, QuoteBlock, Reply, bullets, para
+from bot.chat.handlers_common import chat_zone
+from bot.chat.reply import Heading, Inline, Link, QuoteBlock, Reply, bullets, para
+from bot.chat.views import local_time
 from bot.models import Story
+from bot.store import utcnow
 from bot.store.sent import latest_digest
 
 if TYPE_CHECKING:
@@ -111,12 +114,16 @@ async def quotes(core: CommandCore, args: str, context: ChatContext) -> Reply:
 
 
 async def story_sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    """The articles that tell a story, with links."""
+    """The articles that tell a story, with links and when each was published (on the chat's
+    clock)."""
     story = await find_story(core, args, context, "sources")
     if isinstance(story, Reply):
         return story
-    items = []
+    zone, now = await chat_zone(core, context), utcnow()
+    items: list[tuple[Inline, str] | Inline] = []
     for article in story.articles:
         title = f"{article.source}: {article.title}"
-        items.append(Link(title, article.url) if article.url else title)
+        shown = Link(title, article.url) if article.url else title
+        stamp = local_time(article.published or article.fetched_at, zone, now)
+        items.append((shown, f" · {stamp}") if stamp else shown)
     return Reply([Heading(story.lead.title)]).add(bullets(items))

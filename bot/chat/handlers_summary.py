@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from bot.chat.handlers_common import chat_zone
 from bot.chat.handlers_story import find_story, is_story_ref
 from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.chat.views import StoryView, when
@@ -16,6 +19,7 @@ from bot.ingest.fetch import PAGE_ACCEPT, FetchError
 from bot.ingest.guard import BlockedURL
 from bot.ingest.urls import host_of
 from bot.models import Story, Summary
+from bot.store import utcnow
 
 if TYPE_CHECKING:
     from bot.chat.core import ChatContext, CommandCore
@@ -37,7 +41,7 @@ async def summary(core: CommandCore, args: str, context: ChatContext) -> Reply:
         return Reply.message(USAGE, ok=False)
     if is_story_ref(arg):
         return await _story(core, arg, context)
-    return await _page(core, arg)
+    return await _page(core, arg, context)
 
 
 async def _story(core: CommandCore, arg: str, context: ChatContext) -> Reply:
@@ -45,10 +49,10 @@ async def _story(core: CommandCore, arg: str, context: ChatContext) -> Reply:
     if isinstance(story, Reply):
         return story
     long = await core.summarizer.summarize(story, sentences=core.long_sentences)
-    return long_summary_reply(story, long)
+    return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
 
 
-async def _page(core: CommandCore, arg: str) -> Reply:
+async def _page(core: CommandCore, arg: str, context: ChatContext) -> Reply:
     url = arg if "://" in arg or not _HOST_PATH.match(arg) else "https://" + arg
     try:
         async with core.fetcher_factory() as fetcher:
@@ -77,13 +81,13 @@ async def _page(core: CommandCore, arg: str) -> Reply:
             "I found no article text on that page.", "Try the link of the article itself.", ok=False
         )
     story = story_of(doc)
-    return long_summary_reply(
-        story, await core.summarizer.summarize(story, sentences=core.long_sentences)
-    )
+    long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
 
 
-def long_summary_reply(story: Story, summary: Summary) -> Reply:
-    """Title, every summary sentence, the key quotes, sources and company buttons."""
+def long_summary_reply(story: Story, summary: Summary, zone: ZoneInfo, now: datetime) -> Reply:
+    """Title, every summary sentence, the key quotes, sources with the story's time in
+    ``zone`` (the chat's), and company buttons."""
     view = StoryView(story, summary)
     reply = Reply([Heading(story.lead.title)])
     reply.add(*(para(sentence) for sentence in summary.sentences))
@@ -92,7 +96,7 @@ def long_summary_reply(story: Story, summary: Summary) -> Reply:
     for i, (name, url) in enumerate(view.sources()):
         links += [", "] if i else []
         links.append(Link(name, url) if url else name)
-    stamp = when(story)
+    stamp = when(story, zone, now)
     reply.add(para("Sources: ", *links, f" · {stamp}" if stamp else ""))
     if summary.companies:
         reply.add(

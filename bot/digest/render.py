@@ -41,6 +41,8 @@ def quote_for_display(text: str) -> str:
 
 
 def _when(stamp: datetime | None) -> str:
+    """The console digest's time: UTC in full, as the server's logs write it, since the
+    console (the operator's `newsbot digest`) belongs to no chat and has no chat time zone."""
     return stamp.strftime("%Y-%m-%d %H:%M UTC") if stamp else "time unknown"
 
 
