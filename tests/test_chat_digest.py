@@ -215,6 +215,7 @@ async def test_digest_shows_the_top_n_and_says_how_many_more_did_not_fit(
     reply = await say(core, "/digest")  # max_stories is 3 here
     text = reply.plain()
     assert "Your digest: 3 stories" in text and "2 more stories did not fit" in text
+    assert "Find them with /company NAME or /ask QUESTION." in text
     assert [f"Story number {n}" in text for n in range(5)] == [True] * 3 + [False] * 2
     buttons = [b.action for blk in reply.blocks if isinstance(blk, Buttons) for b in blk.buttons]
     assert len([a for a in buttons if a.startswith("summary:")]) == 3

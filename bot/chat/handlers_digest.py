@@ -141,7 +141,12 @@ def digest_reply(
             number += 1
     if plan.left_out:
         left = plan.left_out
-        reply.add(para(f"{left} more stor{'ies' if left != 1 else 'y'} did not fit."))
+        reply.add(
+            para(
+                f"{left} more stor{'ies' if left != 1 else 'y'} did not fit. "
+                "Find them with /company NAME or /ask QUESTION."
+            )
+        )
     reply.add(hint(FOLLOW_UP, "Reply “summary” to a story for its longer summary."))
     return reply
 
