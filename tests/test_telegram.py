@@ -190,6 +190,13 @@ async def test_command_menus_for_everyone_group_admins_and_owners(
             assert "no command menu for an owner" in caplog.text
             shown = await says(server, 501, "/help", 501)  # the bot runs all the same
             assert "Here is what I can do" in plain(shown)
+            # Owner 502 opens a chat with the bot now: /start gives them the menu, no restart.
+            server.add_chat(502)
+            await says(server, 502, "/start", 502)
+            assert server.menu("chat", chat_id=502) == ADMIN_MENU
+            server.add_chat(600)
+            await says(server, 600, "/start", 600)
+            assert server.menu("chat", chat_id=600) == []  # not an owner: the everyday menu
 
 
 async def test_a_long_reply_arrives_as_ordered_parts(

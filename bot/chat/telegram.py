@@ -84,7 +84,7 @@ class TelegramBot:
         self.pacer = Pacer.telegram()
         self.sender = TelegramSender(self.app.bot, self.pacer, on_topic_gone=self._topic_gone)
         self.replier = Replier(self.sender, self.chats)
-        UpdateHandlers(core, self.app, self.replier).register()
+        UpdateHandlers(core, self.app, self.replier, settings).register()
         self._webhook: web.AppRunner | None = None
 
     async def _topic_gone(self, chat_id: int, thread_id: int) -> None:

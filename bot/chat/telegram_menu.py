@@ -46,6 +46,18 @@ def _commands(menu: Iterable[tuple[str, str]]) -> list[BotCommand]:
     return [BotCommand(name, about) for name, about in menu]
 
 
+async def owner_menu(bot: Bot, settings: Settings, user_id: int) -> bool:
+    """Give an owner the admin menu in their private chat (when they /start it after the bot
+    started); returns whether the user is an owner."""
+    if user_id not in owner_ids(settings):
+        return False
+    try:
+        await bot.set_my_commands(_commands(ADMIN_MENU), scope=BotCommandScopeChat(user_id))
+    except (BadRequest, Forbidden) as exc:
+        log.warning("no command menu for an owner", extra={"user": user_id, "error": exc.message})
+    return True
+
+
 async def register_menus(bot: Bot, settings: Settings) -> None:
     """Set the three menus. An owner who never opened a chat with the bot has no private chat
     to set one in (Telegram answers "chat not found"): that is logged and the rest go on."""

@@ -30,8 +30,10 @@ from telegram.ext import (
 from bot.chat.commands import STORY_COMMANDS, make_command, parse_command, parse_plain, story_arg
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Reply
+from bot.chat.telegram_menu import owner_menu
 from bot.chat.telegram_reply import Replier
 from bot.chat.telegram_send import PLATFORM
+from bot.config import Settings
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -80,10 +82,13 @@ def needs_admin(name: str, args: str) -> bool:
 class UpdateHandlers:
     """The PTB handlers of one bot: ``register()`` adds them to its Application."""
 
-    def __init__(self, core: CommandCore, app: Application, replier: Replier) -> None:
+    def __init__(
+        self, core: CommandCore, app: Application, replier: Replier, settings: Settings
+    ) -> None:
         self.core = core
         self.app = app
         self.replier = replier
+        self.settings = settings  # the bot's: its owners get their menu on /start
 
     def register(self) -> None:
         """Add the handlers; the allowlist gate runs before every other one."""
@@ -175,6 +180,10 @@ class UpdateHandlers:
         chat_context = await self._context(
             update, admin_only=needs_admin(command.name, command.args)
         )
+        user = update.effective_user
+        if command.name == "start" and message.chat.type == ChatType.PRIVATE and user:
+            # An owner who first opens the chat now gets /feeds in the menu without a restart.
+            await owner_menu(self.app.bot, self.settings, user.id)
         await self._answer(message, await self.core.handle(command, chat_context))
 
     async def _on_unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
