@@ -114,14 +114,18 @@ async def test_poll_logs_name_feeds_by_id_and_host_never_by_their_secret_urls(
     logs.configure("INFO", "json")
     collect = _Collect()
     logging.getLogger().addHandler(collect)
-    ingest = settings.ingest.model_copy(update={"feed_time_budget_seconds": 1.5})
+    # Long enough for the healthy feeds on a loaded machine; the trickling one never finishes.
+    ingest = settings.ingest.model_copy(update={"feed_time_budget_seconds": 6.0})
     fetcher = poll_fetcher(settings) if guarded else make_fetcher(settings)
     async with fetcher:
         report = await Poller(store, fetcher, ingest).poll_due()
 
     # Every path the brief names was taken.
     by_url = {f.url: f for f in report.feeds}
-    assert by_url[urls["polled"]].new == 2 and by_url[urls["polled"]].from_feed_text == 1
+    # Unguarded, the userinfo feed is the same feed polled at the same time: whichever of the
+    # two stores the articles first has them as new.
+    same = [by_url[urls["polled"]]] + ([] if guarded else [by_url[urls["userinfo"]]])
+    assert sum(f.new for f in same) == 2 and all(f.from_feed_text == 1 for f in same)
     assert by_url[urls["failed"]].error == "HTTP 404 Not Found"
     assert by_url[urls["out of time"]].out_of_time == "feed"
     assert "redirect loop" in (by_url[urls["redirect loop"]].error or "")
