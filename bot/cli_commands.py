@@ -19,7 +19,7 @@ from bot.digest.render import clean_line
 from bot.ingest.guard import BlockedURL, UrlGuard
 from bot.ingest.opml import OPMLError, write_opml
 from bot.ingest.poll import FeedReport, PollReport
-from bot.ingest.urls import feed_url, same_feed
+from bot.ingest.urls import feed_url, find_feed_url
 from bot.models import Feed
 from bot.store import Store
 
@@ -109,9 +109,7 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
             out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
         elif action == "remove":
             stored = [f.url for f in await store.list_feeds()]
-            match = next((u for u in stored if u == args.url), None) or next(
-                (u for u in stored if same_feed(u, args.url)), None
-            )
+            match = find_feed_url(stored, args.url, loose=True)
             removed = match is not None and await store.remove_feed(match)
             if not removed:
                 err.print(Text(f"No feed {args.url}; `newsbot feeds list` shows the feeds."))

@@ -19,7 +19,7 @@ from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed
 from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
 from bot.ingest.guard import BlockedURL
-from bot.ingest.urls import feed_url, host_of, same_feed
+from bot.ingest.urls import feed_url, find_feed_url, host_of
 from bot.models import Feed, ParsedFeed
 
 if TYPE_CHECKING:
@@ -125,9 +125,7 @@ def _not_owner(context: ChatContext) -> Reply:
     log.info(
         "feeds change refused: not an owner",
         extra={
-            "platform": context.platform,
-            "chat": context.chat_key,
-            "user": context.user_key or None,
+            **_who(context),
         },
     )
     return Reply.message(
@@ -161,9 +159,7 @@ async def _add(core: CommandCore, raw: str, context: ChatContext) -> Reply:
     log.info(
         "feed added from chat",
         extra={
-            "platform": context.platform,
-            "chat": context.chat_key,
-            "user": context.user_key or None,
+            **_who(context),
             "feed_id": feed.id,
             "host": host_of(url),
             "entries": len(parsed.entries),
@@ -183,9 +179,7 @@ async def _remove(core: CommandCore, raw: str, context: ChatContext) -> Reply:
         index = int(number) - 1
         feed = found[index] if 0 <= index < len(found) else None
     else:
-        url = _feed_url(raw)
-        feed = _find(found, url, loose=True) if url is not None else None
-        feed = feed or next((f for f in found if f.url == raw), None)
+        feed = _find(found, _feed_url(raw) or raw, loose=True)
     if feed is None or not await core.store.remove_feed(feed.url):
         return Reply.message(
             f"I don't read a feed “{raw[:_NAME_CHARS]}”.",
@@ -195,9 +189,7 @@ async def _remove(core: CommandCore, raw: str, context: ChatContext) -> Reply:
     log.info(
         "feed removed from chat",
         extra={
-            "platform": context.platform,
-            "chat": context.chat_key,
-            "user": context.user_key or None,
+            **_who(context),
             "feed_id": feed.id,
             "host": host_of(feed.url),
         },
@@ -272,12 +264,15 @@ def _feed_url(raw: str) -> str | None:
 
 
 def _find(found: list[Feed], url: str, *, loose: bool = False) -> Feed | None:
-    """The stored feed at this address (stored URLs may predate canonicalisation); ``loose``
-    also sets tracking parameters aside, to find what someone wants removed."""
-    exact = next((f for f in found if url in (f.url, feed_url(f.url))), None)
-    if exact is not None or not loose:
-        return exact
-    return next((f for f in found if same_feed(f.url, url)), None)
+    """The stored feed at this address; ``loose`` also sets tracking parameters aside."""
+    match = find_feed_url((f.url for f in found), url, loose=loose)
+    return next((f for f in found if f.url == match), None) if match else None
+
+
+def _who(context: ChatContext) -> dict[str, str | None]:
+    """Who changed (or tried to change) the feeds, for the log."""
+    user = context.user_key or None
+    return {"platform": context.platform, "chat": context.chat_key, "user": user}
 
 
 def _already(feed: Feed) -> Reply:

@@ -51,10 +51,7 @@ async def owner_menu(bot: Bot, settings: Settings, user_id: int) -> bool:
     started); returns whether the user is an owner."""
     if user_id not in owner_ids(settings):
         return False
-    try:
-        await bot.set_my_commands(_commands(ADMIN_MENU), scope=BotCommandScopeChat(user_id))
-    except (BadRequest, Forbidden) as exc:
-        log.warning("no command menu for an owner", extra={"user": user_id, "error": exc.message})
+    await _owner_menu(bot, user_id)
     return True
 
 
@@ -64,10 +61,14 @@ async def register_menus(bot: Bot, settings: Settings) -> None:
     await bot.set_my_commands(_commands(MENU))
     await bot.set_my_commands(_commands(ADMIN_MENU), scope=BotCommandScopeAllChatAdministrators())
     for user_id in owner_ids(settings):
-        try:
-            await bot.set_my_commands(_commands(ADMIN_MENU), scope=BotCommandScopeChat(user_id))
-        except (BadRequest, Forbidden) as exc:
-            log.warning(
-                "no command menu for an owner: they have not started a chat with the bot",
-                extra={"user": user_id, "error": exc.message},
-            )
+        await _owner_menu(bot, user_id)
+
+
+async def _owner_menu(bot: Bot, user_id: int) -> None:
+    try:
+        await bot.set_my_commands(_commands(ADMIN_MENU), scope=BotCommandScopeChat(user_id))
+    except (BadRequest, Forbidden) as exc:
+        log.warning(
+            "no command menu for an owner: they have not started a chat with the bot",
+            extra={"user": user_id, "error": exc.message},
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; everything else may select content and is kept.
@@ -89,13 +90,19 @@ def feed_url(url: str, base: str | None = None) -> str | None:
     return canonicalize_url(url, base, keep_query=True)
 
 
-def same_feed(stored: str, given: str) -> bool:
-    """Whether a feed address someone typed names a stored feed: the same address, or the same
-    once tracking parameters are set aside on both (stored ones may predate :func:`feed_url`)."""
-    if stored == given or feed_url(stored) == feed_url(given):
-        return True
+def find_feed_url(stored: Iterable[str], given: str, *, loose: bool = False) -> str | None:
+    """The stored feed address that the address someone typed names: the same address (or the
+    same once canonical, as stored ones may predate :func:`feed_url`); with ``loose``, failing
+    that, the same once tracking parameters are set aside on both (to find what to remove)."""
+    stored = list(stored)
+    wanted = feed_url(given)
+    exact = next((u for u in stored if u == given or (wanted and feed_url(u) == wanted)), None)
+    if exact is not None or not loose:
+        return exact
     canonical = canonicalize_url(given)
-    return canonical is not None and canonicalize_url(stored) == canonical
+    if canonical is None:
+        return None
+    return next((u for u in stored if canonicalize_url(u) == canonical), None)
 
 
 def host_of(url: str) -> str:
