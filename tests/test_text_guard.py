@@ -43,9 +43,11 @@ def test_line_kinds() -> None:
     assert line_kind(ARTICLE[0]) == "prose"
 
 
-def test_visible_chars_skip_scripts_and_styles() -> None:
+def test_visible_chars_skip_code_chrome_and_link_lists() -> None:
     page = fromstring(
-        "<html><head><style>p {color: red}</style></head><body><p>Hello   world</p>"
-        "<script>var x = 'not shown';</script><noscript>Enable JS</noscript></body></html>"
+        "<html><head><style>p {color: red}</style></head><body><nav>Home News</nav>"
+        "<p>Hello   <a href='/w'>world</a></p><script>var x = 'not shown';</script>"
+        "<noscript>Enable JS</noscript><ul><li><a href='/x'>Other story</a></li></ul>"
+        "<footer>Imprint</footer> end</body></html>"
     )
-    assert visible_chars(page) == len("Hello world")
+    assert visible_chars(page) == len("Helloworldend")  # spaces between nodes not counted

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from copy import deepcopy
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -99,6 +100,17 @@ def prepare_tree(tree: HtmlElement) -> None:
     """Repair, in place, page layouts that hide body text from the extractor."""
     _merge_split_bodies(tree)
     _unwrap_embedded_posts(tree)
+
+
+def repaired(tree: HtmlElement) -> HtmlElement:
+    """The page with its layouts repaired: a repaired copy, or the page itself when it needs no
+    repair (the page as published stays untouched either way)."""
+    classes = [(n.tag, n.get("class"), n.get("itemprop")) for n in _BODY_XPATH(tree)]
+    if len(classes) == len(set(classes)) and not _EMBED_XPATH(tree):
+        return tree
+    copy = deepcopy(tree)
+    prepare_tree(copy)
+    return copy
 
 
 def _merge_split_bodies(tree: HtmlElement) -> None:
