@@ -50,28 +50,3 @@ def is_public(address: IPAddress) -> bool:
             or address.is_unspecified
         )
     )
-
-
-def loose_ipv4(name: str) -> IPv4Address | None:
-    """The address inet_aton() would read from a numeric host (``127.1``, ``0x7f.1``), or None."""
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    numbers = []
-    for part in parts:
-        base = 16 if part.startswith("0x") else 8 if len(part) > 1 and part[0] == "0" else 10
-        digits = part[2:] if base == 16 else part
-        try:
-            numbers.append(int(digits or "0", base))
-        except ValueError:
-            return None
-    # The last part fills every byte the earlier ones left: 127.1 is 127.0.0.1.
-    last_bits = 8 * (5 - len(numbers))
-    value = 0
-    for number in numbers[:-1]:
-        if number > 0xFF:
-            return None
-        value = value << 8 | number
-    if numbers[-1] >= 1 << last_bits:
-        return None
-    return IPv4Address(value << last_bits | numbers[-1])

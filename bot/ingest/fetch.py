@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import urljoin
 
 import httpx
 
 from bot.ingest.decode import BoundedDecoder, DecodeError, Overflow
-from bot.ingest.urls import host_of
+from bot.ingest.urls import host_of, web_url
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -191,6 +190,8 @@ class Fetcher:
             raise FetchError(f"timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:  # not an HTTPError; a URL web_url let through
+            raise FetchError(f"not a valid web address: {exc}") from None
 
     async def _follow(
         self, url: str, headers: dict[str, str], started: float, limit: asyncio.Timeout
@@ -199,12 +200,17 @@ class Fetcher:
         for _hop in range(self.max_redirects + 1):
             if self.url_guard is not None:
                 await self.url_guard(url)
+            # httpx is given the one parser's reading of the URL, the one the guard vetted.
+            canonical = web_url(url)
+            if canonical is None:
+                raise FetchError("not a valid http(s) address")
+            url = canonical
             async with (
                 self._turn_at_host(url, limit),
                 self._client.stream("GET", url, headers=headers) as r,
             ):
                 if r.status_code in _REDIRECTS and "location" in r.headers:
-                    url = urljoin(url, r.headers["location"])
+                    url = web_url(r.headers["location"], base=url) or r.headers["location"]
                     if url in seen:
                         raise TooManyRedirects(f"redirect loop at {url}")
                     seen.add(url)
