@@ -139,19 +139,19 @@ def _not_owner(context: ChatContext) -> Reply:
 
 async def _add(core: CommandCore, raw: str, context: ChatContext) -> Reply:
     typed = _typed(raw)
-    url = feed_url(typed)
-    if url is None:
-        return Reply.message(
-            "That is not a web address: I read feeds from http:// and https:// links.",
-            f"For example: {ADD_EXAMPLE}",
-            ok=False,
-        )
     async with core.fetcher_factory() as fetcher:
         if fetcher.url_guard is not None:
             try:  # what was typed, before canonicalising drops a user name or password
                 await fetcher.url_guard(typed)
             except BlockedURL as exc:
                 return _refused(exc)
+        url = feed_url(typed)
+        if url is None:
+            return Reply.message(
+                "That is not a web address: I read feeds from http:// and https:// links.",
+                f"For example: {ADD_EXAMPLE}",
+                ok=False,
+            )
         known = _find(await core.store.list_feeds(), url)
         if known is not None:
             return _already(known)

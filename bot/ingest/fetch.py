@@ -113,6 +113,29 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
+class _WhatwgRedirects(httpx.AsyncBaseTransport):
+    """Gives httpx a redirect's Location as the one URL parser reads it: httpx parses it
+    before the Fetcher sees the response and would fail on ``http://0177.0.0.1/``, which
+    the guard must see as the address it is (127.0.0.1) to refuse it for that."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request; canonicalise the Location of a redirect."""
+        response = await self._inner.handle_async_request(request)
+        location = response.headers.get("location")
+        if location is not None and response.status_code in _REDIRECTS:
+            canonical = web_url(location, base=str(request.url))
+            if canonical is not None:
+                response.headers["location"] = canonical
+        return response
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
 class Fetcher:
     """Async HTTP GET with every safeguard newsbot needs; use as an async context manager.
 
@@ -145,7 +168,7 @@ class Fetcher:
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            transport=transport,
+            transport=_WhatwgRedirects(transport or httpx.AsyncHTTPTransport(trust_env=False)),
             trust_env=False,
         )
 

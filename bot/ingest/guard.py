@@ -63,7 +63,7 @@ HINTS = {
     "credentials": "Send the link without the user name and password.",
     "private": "If newsbot should read it, whoever runs the bot can allow it "
     "with [ingest] allow_private.",
-    "malformed": "Check the link: it should look like https://example.com/news.",
+    "malformed": "Send a web address: newsbot reads http:// and https:// links.",
 }
 # The same refusals as a feed's health says them to the operator, who can act on them.
 NOTES = {
