@@ -2,8 +2,8 @@
 
 Pure: bytes or text in, a verdict out. :func:`binary_kind` looks at the first bytes (magic
 numbers, NUL bytes, control characters); :func:`is_wall` looks at extracted text for the mark of
-a sign-in or subscription wall: next to no prose, and what little text there is asks the
-reader to sign in, register or subscribe (in English, German, French, Spanish, Italian,
+a sign-in or subscription wall: next to no prose, and most of what little text there is asks
+the reader to sign in, register or subscribe (in English, German, French, Spanish, Italian,
 Portuguese, Dutch, Russian, Chinese or Japanese).
 """
 
@@ -74,37 +74,34 @@ _ACCOUNT_WORDS = (
     # Dutch
     r"|inloggen|wachtwoord|abonneer\w*|lees verder"
     # Russian
-    r"|войти|вход|пароль|подпис\w*|регистрац\w*|зарегистр\w*"
+    r"|войти|войдите|вход|пароль|подпис\w*|регистрац\w*|зарегистр\w*"
 )
 _ACCOUNT = re.compile(rf"(?<!\w)(?:{_ACCOUNT_WORDS})(?!\w)", re.IGNORECASE)
 _ACCOUNT_CJK = re.compile(r"登录|登入|密码|订阅|注册|ログイン|パスワード|購読|会員登録|新規登録")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 MIN_PROSE_WORDS = 100  # a wall shows a teaser of a sentence or two at most
-WALL_SHARE = 0.15  # of the page's words, in lines that ask the reader to sign in or pay
-_SENTENCE_WORDS = 8
+_SENTENCE_WORDS = 8  # a shorter line is a label, a button or a heading, not prose
+_SEGMENTS = re.compile(r"\n|(?<=[.!?])\s+|(?<=[。！？])")
 
 
-def _words(line: str) -> int:
-    return len(line.split()) + len(_CJK.findall(line)) // 2
+def _words(segment: str) -> int:
+    return len(segment.split()) + len(_CJK.findall(segment)) // 2
 
 
 def is_wall(text: str) -> bool:
     """Whether extracted text is a sign-in or paywall page rather than an article: under
-    MIN_PROSE_WORDS words of prose (lines of a sentence's length), at least two words of the
-    account machinery (sign in, password, subscribe ...), and the lines that hold them make
-    up at least WALL_SHARE of the words."""
-    prose = account_hits = account_words = total = 0
-    for line in (line.strip() for line in text.splitlines()):
-        words = _words(line)
-        total += words
-        hits = len(_ACCOUNT.findall(line)) + len(_ACCOUNT_CJK.findall(line))
-        if hits:
-            account_hits += hits
-            account_words += words
+    MIN_PROSE_WORDS words of prose (sentences of a sentence's length), at least two words of
+    the account machinery (sign in, password, subscribe ...), and more sentences or lines
+    that hold them than sentences of prose."""
+    prose_words = prose = account = hits = 0
+    for segment in _SEGMENTS.split(text):
+        words = _words(segment)
+        found = len(_ACCOUNT.findall(segment)) + len(_ACCOUNT_CJK.findall(segment))
+        if words >= _SENTENCE_WORDS:
+            prose_words += words  # an article about passwords is still prose
+        if found:
+            hits += found
+            account += 1
         elif words >= _SENTENCE_WORDS:
-            prose += words
-    return (
-        prose < MIN_PROSE_WORDS
-        and account_hits >= 2
-        and account_words >= WALL_SHARE * max(total, 1)
-    )
+            prose += 1
+    return prose_words < MIN_PROSE_WORDS and hits >= 2 and account > prose
