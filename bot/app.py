@@ -49,6 +49,9 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
     try:
         store = await Store.open(url)
     except Exception as exc:  # any driver's error: said in one line, the cause kept for --debug
+        # aiosqlite closes a connection that failed half-way from its own thread, unawaited:
+        # give it a moment while the loop still runs, or it reports a closed loop on stderr.
+        await asyncio.sleep(0.05)
         raise StoreUnavailable(store_problem(url, exc)) from exc
     try:
         yield store
