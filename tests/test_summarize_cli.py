@@ -157,3 +157,18 @@ def test_llm_backend_through_the_cli_and_its_cache(
     ]
     assert first["quotes"] == [{"text": "We are excited to grow in Texas,", "speaker": "Tim Cook"}]
     assert first["companies"] == ["Apple"]
+
+
+def test_a_url_to_a_sign_in_wall_or_an_image_is_no_article(
+    site: NewsSite, capsys: pytest.CaptureFixture[str], allow_loopback: None
+) -> None:
+    from bot.demo.server import static
+    from tests.test_cli_errors import PNG, WALLS
+
+    site.routes["/wall.html"] = static(WALLS["login.html"].encode(), "text/html")
+    site.routes["/photo"] = static(PNG, "text/html")  # a server that says HTML and sends PNG
+    assert main(["summarize", site.url("/wall.html")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("newsbot summarize: found no article in 127.0.0.1")
+    assert main(["summarize", site.url("/photo")]) == 2
+    assert capsys.readouterr().err.startswith("newsbot summarize: 127.0.0.1 is a PNG image")
