@@ -155,8 +155,14 @@ async def _import(path: Path, settings: Settings) -> int:
     except OPMLError as exc:
         err.print(Text(f"Cannot import {path}: {exc}"))
         return 2
+    slots = asyncio.Semaphore(settings.ingest.concurrency)  # as many at once as a poll
+
+    async def door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
+        async with slots:
+            return await _door(fetcher, url)
+
     async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
-        verdicts = await asyncio.gather(*(_door(fetcher, o.url) for o in outlines))
+        verdicts = await asyncio.gather(*(door(fetcher, o.url) for o in outlines))
     added = known = 0
     refused: list[str] = []
     async with open_store(settings) as store:

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
+from ada_url import HostType
+
 from bot.ingest.addresses import IPAddress, Resolver, is_public, system_resolver
 from bot.ingest.fetch import FetchError
 from bot.ingest.transport import GuardedTransport, guarded_fetcher
@@ -48,7 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _SCHEMES = {"http": 80, "https": 443}
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _HOSTNAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 MESSAGES = {
@@ -192,11 +193,11 @@ class UrlGuard:
         port = int(parsed.port) if parsed.port else _SCHEMES[scheme]
         if port == 0:
             raise self._refuse("malformed", host)
-        if host.startswith("["):  # IPv6 literal; WHATWG takes no zone id
+        if parsed.host_type == HostType.IPV6:  # in brackets; WHATWG takes no zone id
             return self._literal(scheme, host[1:-1], port, ip_address(host[1:-1]))
+        if parsed.host_type == HostType.IPV4:  # every IPv4 spelling, now a dotted quad
+            return self._literal(scheme, host, port, ip_address(host))
         name = host.rstrip(".")
-        if _IPV4.match(name):  # WHATWG has already turned every IPv4 spelling into this one
-            return self._literal(scheme, name, port, ip_address(name))
         if not name:
             raise self._refuse("malformed", host)
         trusted = name in self._names or name.endswith(tuple(self._suffixes))
