@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
 from bot.ingest.clients import configured_fetcher
@@ -31,10 +31,28 @@ log = logging.getLogger("newsbot.app")
 CONSOLE_CHAT = ("console", "console")
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be opened; the message names it (no password) and says what to do."""
+
+
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Store]:
-    """The store named by the settings, migrated, closed on exit."""
-    store = await Store.open(settings.store_url())
+    """The store named by the settings, migrated, closed on exit; StoreUnavailable when it
+    cannot be opened."""
+    try:
+        url = settings.store_url()
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot read [store] url_file {settings.store.url_file}: {exc.strerror or exc}; "
+            "check the path and its permissions"
+        ) from exc
+    try:
+        store = await Store.open(url)
+    except Exception as exc:  # any driver's error: said in one line, the cause kept for --debug
+        # aiosqlite closes a connection that failed half-way from its own thread, unawaited:
+        # give it a moment while the loop still runs, or it reports a closed loop on stderr.
+        await asyncio.sleep(0.05)
+        raise StoreUnavailable(store_problem(url, exc)) from exc
     try:
         yield store
     finally:
@@ -58,6 +76,18 @@ async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Sum
         yield llm
     finally:
         await llm.aclose()
+
+
+def store_problem(url: str, exc: BaseException) -> str:
+    """One line: the store (its password hidden), why it cannot be opened, what to check."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    why = (reason[0] if reason else type(exc).__name__)[:200]
+    if url.startswith("sqlite"):
+        todo = "check [store] url: its folder must exist and be writable by newsbot"
+    else:
+        todo = "check [store] url, and that the database server is running and lets this user in"
+    shown = redact_url(url).replace("+aiosqlite://", "://").replace("+asyncpg://", "://")
+    return f"cannot open the store {shown} ({why}); {todo}"
 
 
 def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:

@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", help="config file (default: config/newsbot.toml or $NEWSBOT_CONFIG)"
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="on an unexpected error, show the whole traceback"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub.add_parser("run", help="run the service: polling, digests, chat adapters")
     demo = sub.add_parser("demo", help="serve the bundled sample site, poll it, print a digest")
@@ -33,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     summ = sub.add_parser("summarize", help="summarize one article: URL, HTML or text file, or -")
     summ.add_argument("target", metavar="URL|FILE|-")
     summ.add_argument("--json", action="store_true", help="print one JSON object")
-    summ.add_argument("--sentences", type=int, default=3, help="summary length (default 3)")
+    summ.add_argument(
+        "--sentences", type=_sentences, default=3, help="summary length, 1 to 20 (default 3)"
+    )
     company = sub.add_parser("company", help="the latest stories about a company")
     company.add_argument("name", nargs="+", metavar="NAME", help="name, alias or ticker")
     company.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/eval)")
     return parser
+
+
+def _sentences(text: str) -> int:
+    """--sentences: a whole number from 1 to 20 (argparse says so, exit 2, otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 20, got {text!r}")
+    return value
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,6 +255,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # one line for the user; the traceback only with --debug
+        if args.debug:
+            raise
+        print(f"newsbot {args.command}: {_problem(exc)}", file=sys.stderr)
+        return 1
+
+
+def _problem(exc: Exception) -> str:
+    """An error that escaped a command, in one line that says what to do."""
+    from bot.app import StoreUnavailable
+    from bot.ingest.logsafe import scrub
+
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    detail = logs.redact(scrub(" ".join(str(exc).split())))[:200]  # no secret, no URL's query
+    return (
+        f"unexpected error ({type(exc).__name__}{': ' + detail if detail else ''}); "
+        "run the command again with --debug to see where, and report it"
+    )
 
 
 def print_json(data: object) -> None:

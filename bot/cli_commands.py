@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import stat
 import sys
 from datetime import datetime
@@ -13,11 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import import_feeds, open_store, poll_once
+from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
 from bot.config import SECRETS, Settings, redact_url
 from bot.digest.render import clean_line
+from bot.ingest.clients import cli_guard
+from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError
 from bot.ingest.guard import BlockedURL, UrlGuard
-from bot.ingest.opml import OPMLError, write_opml
+from bot.ingest.opml import OPMLError, read_opml, write_opml
 from bot.ingest.poll import FeedReport, PollReport
 from bot.ingest.urls import feed_url, find_feed_url
 from bot.models import Feed
@@ -76,12 +79,11 @@ async def check(settings: Settings) -> int:
     feeds_file = settings.ingest.feeds_file
     if not feeds_file.exists():
         warnings.append(f"[ingest] feeds_file {feeds_file} does not exist; no starter feeds")
-    url = settings.store_url()
     try:
         async with open_store(settings) as store:
             feeds = await store.list_feeds()
-    except Exception as exc:  # report any driver error as a finding, not a trace
-        problems.append(f"[store] url {redact_url(url)}: cannot open the store: {exc}")
+    except StoreUnavailable as exc:  # any driver's error, as a finding, not a trace
+        problems.append(f"[store] {exc}")
         feeds = []
     warnings.extend(_refused_feeds(feeds, settings.ingest.allow_private))
     for line in warnings:
@@ -90,23 +92,21 @@ async def check(settings: Settings) -> int:
         err.print(Text(f"error: {line}"))
     if problems:
         return 1
-    out.print(Text(f"Configuration OK. Store {redact_url(url)} holds {len(feeds)} feeds."))
+    shown = redact_url(settings.store_url())  # readable: the store was opened with it
+    out.print(Text(f"Configuration OK. Store {shown} holds {len(feeds)} feeds."))
     return 0
 
 
 async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot feeds list|add|remove|import|export."""
+    action = args.feeds_command
+    if action == "add":
+        return await _add(args.url, settings)
+    if action == "import":
+        return await _import(args.file, settings)
     async with open_store(settings) as store:
-        action = args.feeds_command
         if action == "list":
             _print_feeds(await store.list_feeds())
-        elif action == "add":
-            url = feed_url(args.url)
-            if url is None:
-                err.print(Text(f"{args.url!r} is not an http(s) URL; give the feed's address."))
-                return 2
-            feed, new = await store.add_feed(url)
-            out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
         elif action == "remove":
             stored = [f.url for f in await store.list_feeds()]
             match = find_feed_url(stored, args.url, loose=True)
@@ -115,13 +115,6 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
                 err.print(Text(f"No feed {args.url}; `newsbot feeds list` shows the feeds."))
                 return 1
             out.print(Text(f"Removed {args.url}; its stored articles stay."))
-        elif action == "import":
-            try:
-                added, known = await import_feeds(store, args.file)
-            except (OSError, OPMLError) as exc:
-                err.print(Text(f"Cannot import {args.file}: {exc}"))
-                return 2
-            out.print(f"Imported {added} new feeds ({known} already known).")
         elif action == "export":
             document = write_opml(await store.list_feeds())
             if args.file:
@@ -130,6 +123,76 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 sys.stdout.write(document)
     return 0
+
+
+async def _add(raw: str, settings: Settings) -> int:
+    """Add one feed once the SSRF guard let a fetch of it through, every redirect included:
+    the poller's policy, at the door. A feed that cannot be fetched now is added all the
+    same (the poller retries, and vets it again on every poll)."""
+    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
+        refused, problem = await _door(fetcher, raw)
+    url = feed_url(raw)
+    if refused is not None or url is None:
+        note = refused.note if refused else "refused: not a valid http(s) address"
+        err.print(Text(f"newsbot feeds add: {note}"))
+        return 2
+    async with open_store(settings) as store:
+        feed, new = await store.add_feed(url)
+    out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
+    if problem:
+        err.print(Text(f"(could not fetch it now: {clean_line(problem)}; each poll tries again)"))
+    return 0
+
+
+async def _import(path: Path, settings: Settings) -> int:
+    """Add the feeds of an OPML file that the SSRF guard lets through; one line for each
+    outline it refuses, and exit 1 when there was one."""
+    try:
+        outlines = read_opml(path.read_bytes())
+    except OSError as exc:
+        err.print(Text(f"Cannot import {path}: {exc.strerror or exc}; check the path."))
+        return 2
+    except OPMLError as exc:
+        err.print(Text(f"Cannot import {path}: {exc}"))
+        return 2
+    slots = asyncio.Semaphore(settings.ingest.concurrency)  # as many at once as a poll
+
+    async def door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
+        async with slots:
+            return await _door(fetcher, url)
+
+    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
+        verdicts = await asyncio.gather(*(door(fetcher, o.url) for o in outlines))
+    added = known = 0
+    refused: list[str] = []
+    async with open_store(settings) as store:
+        for outline, (refusal, _problem) in zip(outlines, verdicts, strict=True):
+            url = feed_url(outline.url)
+            if refusal is not None or url is None:
+                note = refusal.note if refusal else "refused: not a valid http(s) address"
+                shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
+                refused.append(f"  ✗ {shown}: {note}")
+                continue
+            _, new = await store.add_feed(url, outline.title)
+            added, known = added + new, known + (not new)
+    out.print(f"Imported {added} new feeds ({known} already known).")
+    if refused:
+        err.print(Text(f"Left out {_count(len(refused), 'feed')} the SSRF guard refused:"))
+        for line in refused:
+            err.print(Text(line))
+    return 1 if refused else 0
+
+
+async def _door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
+    """Fetch a feed's address once through the guard: (the refusal, None) when the guard
+    refused it or a redirect on the way, else (None, why it could not be fetched, if so)."""
+    try:
+        await fetcher.fetch(url, accept=FEED_ACCEPT)
+    except BlockedURL as exc:
+        return exc, None
+    except FetchError as exc:
+        return None, str(exc)
+    return None, None
 
 
 def _refused_feeds(feeds: list[Feed], allow: list[str]) -> list[str]:

@@ -11,11 +11,15 @@ from typing import Any
 from bot.config import Settings
 from bot.ingest.extract import extract
 from bot.ingest.fetch import PAGE_ACCEPT, FetchError
+from bot.ingest.guard import BlockedURL
 from bot.ingest.poll import content_hash
-from bot.ingest.urls import canonicalize_url, host_of
+from bot.ingest.sniff import binary_kind, is_wall
+from bot.ingest.urls import host_of, parse_url
 from bot.models import Article, Quote, Story, Summary, TextSource
 
 _HTML = re.compile(r"<(?:!doctype|html|body|p|div|article|head)\b", re.I)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+WHAT_TO_GIVE = "give a web page's address, an HTML file or a text file"
 
 
 class InputError(Exception):
@@ -33,38 +37,67 @@ class Document:
 
 
 def document_from_bytes(data: bytes, *, source: str, url: str | None = None) -> Document:
-    """HTML is extracted; plain text is taken as is, its first line as the title."""
+    """HTML is extracted; plain text is taken as is, its first line as the title.
+
+    Raises InputError for a binary file (an image, a PDF ...), an empty one, and a page with
+    no article on it (a sign-in or subscription wall), saying what to give instead.
+    """
+    kind = binary_kind(data)
+    if kind is not None:
+        raise InputError(f"{source} is {kind}, not an article; {WHAT_TO_GIVE}")
+    if data.startswith(_UTF16_BOMS):
+        data = data.decode("utf-16", errors="replace").encode("utf-8")
     text = data.decode("utf-8", errors="replace")
     if _HTML.search(text[:5000]):
         page = extract(data, url)
         if not page.text.strip():
             raise InputError(f"found no article text in {source}")
-        return Document(page.title or "(untitled)", page.text, page.site_name or source, url)
-    lines = [line.strip() for line in text.strip().splitlines()]
-    if not lines or not any(lines):
-        raise InputError(f"{source} is empty")
-    title, body = lines[0], "\n".join(lines[1:]).strip()
-    return Document(title, body or title, source, url)
+        doc = Document(page.title or "(untitled)", page.text, page.site_name or source, url)
+    else:
+        lines = [line.strip() for line in text.strip().splitlines()]
+        if not lines or not any(lines):
+            raise InputError(f"{source} is empty")
+        title, body = lines[0], "\n".join(lines[1:]).strip()
+        doc = Document(title, body or title, source, url)
+    if is_wall(doc.text):
+        raise InputError(
+            f"found no article in {source}: it is a sign-in or subscription page; if you can "
+            "read the article in a browser, save its text to a file and summarize that"
+        )
+    return doc
 
 
 async def read_input(target: str, settings: Settings) -> Document:
-    """The document named by a URL, a file path or '-' (standard input)."""
+    """The document named by a file path, an http(s) URL (fetched through the SSRF guard, as
+    every link newsbot reads) or '-' (standard input)."""
     if target == "-":
         return document_from_bytes(sys.stdin.buffer.read(), source="standard input")
-    url = canonicalize_url(target) if "://" in target else None
-    if url is not None:
-        from bot.app import make_fetcher
-
-        async with make_fetcher(settings) as fetcher:
-            try:
-                result = await fetcher.fetch(url, accept=PAGE_ACCEPT)
-            except FetchError as exc:
-                raise InputError(f"could not fetch {url}: {exc}") from None
-        return document_from_bytes(result.body, source=host_of(result.url), url=result.url)
     path = Path(target)
-    if not path.is_file():
+    if path.exists():
+        return document_from_bytes(_read_file(path), source=path.name)
+    if parse_url(target) is None and "://" not in target:  # with "://", the guard says why
         raise InputError(f"{target} is neither an http(s) URL nor a readable file")
-    return document_from_bytes(path.read_bytes(), source=path.name)
+    from bot.app import make_fetcher
+    from bot.ingest.clients import cli_guard
+
+    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
+        try:
+            result = await fetcher.fetch(target, accept=PAGE_ACCEPT)
+        except BlockedURL as exc:
+            raise InputError(exc.note) from None
+        except FetchError as exc:
+            raise InputError(f"could not fetch {host_of(target) or target}: {exc}") from None
+    return document_from_bytes(result.body, source=host_of(result.url), url=result.url)
+
+
+def _read_file(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; {WHAT_TO_GIVE}")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(f"cannot read {path}: {reason}; check that you may read it") from None
 
 
 def story_of(doc: Document) -> Story:

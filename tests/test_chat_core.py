@@ -233,7 +233,7 @@ async def test_summary_of_a_url_on_an_allowed_site(testbot: ChatBot, store: Stor
         ("http://169.254.169.254/latest/meta-data/", "private"),
         ("http://localhost:{port}/", "private"),
         ("http://[::1]/", "private"),
-        ("http://2130706433/", "spelling"),
+        ("http://2130706433/", "private"),
         ("file:///etc/passwd", "scheme"),
         ("not a url", "malformed"),
     ],

@@ -28,7 +28,7 @@ def test_feeds_add_list_export_import_remove(env: Path, capsys: pytest.CaptureFi
     assert main(["feeds", "add", "https://News.example/rss?utm_source=x"]) == 0
     assert "Added https://news.example/rss" in capsys.readouterr().out
     assert main(["feeds", "add", "not a url"]) == 2
-    assert "not an http(s) URL" in capsys.readouterr().err
+    assert capsys.readouterr().err == "newsbot feeds add: refused: not a valid web address\n"
     assert main(["feeds", "list"]) == 0
     listing = capsys.readouterr().out
     assert "https://news.example/rss" in listing and "never" in listing
@@ -68,9 +68,16 @@ def test_check_warns_about_a_secret_file_others_can_read(
 def test_check_warns_about_feeds_the_poller_will_refuse(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for url in ("http://10.1.2.3/rss?key=feed-key-123", "http://localhost:8080/feed"):
-        assert main(["feeds", "add", url]) == 0
+    private = ("http://10.1.2.3/rss?key=feed-key-123", "http://localhost:8080/feed")
+    for url in private:  # the door refuses them now ...
+        assert main(["feeds", "add", url]) == 2
     assert main(["feeds", "add", "https://news.example/rss"]) == 0
+    with sqlite3.connect(env / "n.db") as db:  # ... so they were stored before it was there
+        db.executemany(
+            "INSERT INTO feeds (url, error_count, active, created_at) "
+            "VALUES (?, 0, 1, CURRENT_TIMESTAMP)",
+            [(url,) for url in private],
+        )
     capsys.readouterr()
     assert main(["check"]) == 0  # a warning: the configuration itself is fine
     err = capsys.readouterr().err

@@ -54,8 +54,18 @@ def test_text_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert all(sentence in TEXT for sentence in result["summary"])
 
 
+@pytest.fixture
+def allow_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config that lets newsbot fetch from 127.0.0.1, where the test site is."""
+    config = tmp_path / "newsbot.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/n.db"\n[ingest]\nallow_private = ["127.0.0.1"]\n'
+    )
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
+
+
 def test_html_page_from_a_url_on_the_loopback_site(
-    site: NewsSite, capsys: pytest.CaptureFixture[str]
+    site: NewsSite, capsys: pytest.CaptureFixture[str], allow_loopback: None
 ) -> None:
     article = next(a for a in sitegen.load_articles(utcnow()) if "huawei" in a.slug)
     result = run_json(capsys, site.url(sitegen.article_path(article)))
@@ -82,15 +92,29 @@ def test_standard_input_and_text_output() -> None:
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("/nonexistent/file.html", "neither an http(s) URL nor a readable file"),
-        ("http://127.0.0.1:9/x.html", "could not fetch"),
+        ("/nonexistent/file.html", "/nonexistent/file.html is neither an http(s) URL nor a"),
+        ("http://127.0.0.1:9/x.html", "refused: 127.0.0.1 points inside a private network"),
+        ("http://0177.0.0.1:9/", "refused: 127.0.0.1 points inside a private network"),
+        ("http://127.000.000.001/", "refused: 127.0.0.1 points inside a private network"),
+        ("http://0251.0376.0251.0376/", "refused: 169.254.169.254 points inside a private"),
+        ("file:///etc/passwd", "refused: newsbot only fetches http:// and https:// addresses"),
+        ("http://[::1", "refused: not a valid web address"),
     ],
 )
 def test_bad_input_says_what_is_wrong(
     target: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["summarize", target]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"newsbot summarize: {message}") and err.count("\n") == 1
+
+
+def test_an_allowed_address_that_does_not_answer(
+    capsys: pytest.CaptureFixture[str], allow_loopback: None
+) -> None:
+    assert main(["summarize", "http://0177.0.0.1:9/x.html"]) == 2  # nothing listens on 9
+    err = capsys.readouterr().err
+    assert err.startswith("newsbot summarize: could not fetch 127.0.0.1: network error")
 
 
 def test_empty_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,3 +157,18 @@ def test_llm_backend_through_the_cli_and_its_cache(
     ]
     assert first["quotes"] == [{"text": "We are excited to grow in Texas,", "speaker": "Tim Cook"}]
     assert first["companies"] == ["Apple"]
+
+
+def test_a_url_to_a_sign_in_wall_or_an_image_is_no_article(
+    site: NewsSite, capsys: pytest.CaptureFixture[str], allow_loopback: None
+) -> None:
+    from bot.demo.server import static
+    from tests.test_cli_errors import PNG, WALLS
+
+    site.routes["/wall.html"] = static(WALLS["login.html"].encode(), "text/html")
+    site.routes["/photo"] = static(PNG, "text/html")  # a server that says HTML and sends PNG
+    assert main(["summarize", site.url("/wall.html")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("newsbot summarize: found no article in 127.0.0.1")
+    assert main(["summarize", site.url("/photo")]) == 2
+    assert capsys.readouterr().err.startswith("newsbot summarize: 127.0.0.1 is a PNG image")

@@ -138,17 +138,23 @@ def _not_owner(context: ChatContext) -> Reply:
 
 
 async def _add(core: CommandCore, raw: str, context: ChatContext) -> Reply:
-    url = _feed_url(raw)
-    if url is None:
-        return Reply.message(
-            "That is not a web address: I read feeds from http:// and https:// links.",
-            f"For example: {ADD_EXAMPLE}",
-            ok=False,
-        )
-    known = _find(await core.store.list_feeds(), url)
-    if known is not None:
-        return _already(known)
+    typed = _typed(raw)
     async with core.fetcher_factory() as fetcher:
+        if fetcher.url_guard is not None:
+            try:  # what was typed, before canonicalising drops a user name or password
+                await fetcher.url_guard(typed)
+            except BlockedURL as exc:
+                return _refused(exc)
+        url = feed_url(typed)
+        if url is None:
+            return Reply.message(
+                "That is not a web address: I read feeds from http:// and https:// links.",
+                f"For example: {ADD_EXAMPLE}",
+                ok=False,
+            )
+        known = _find(await core.store.list_feeds(), url)
+        if known is not None:
+            return _already(known)
         found = await _probe(fetcher, url, core.settings.ingest.max_entries_per_feed)
     if isinstance(found, Reply):
         return found
@@ -234,7 +240,7 @@ async def _fetch(fetcher: Fetcher, url: str) -> FetchResult | Reply:
     try:
         return await fetcher.fetch(url, accept=FEED_ACCEPT)
     except BlockedURL as exc:
-        return Reply.message(str(exc), f"For example: {ADD_EXAMPLE}", ok=False)
+        return _refused(exc)
     except TooLarge as exc:
         return Reply.message(
             f"That address sends too much to be a feed ({exc}).",
@@ -256,11 +262,18 @@ async def _parse(result: FetchResult, max_entries: int) -> ParsedFeed:
     )
 
 
-def _feed_url(raw: str) -> str | None:
+def _typed(raw: str) -> str:
+    """The address as typed, with https:// put before a bare ``example.com/feed``."""
     raw = raw.strip().strip("<>")
-    if "://" not in raw and _HOST_PATH.match(raw):
-        raw = "https://" + raw
-    return feed_url(raw)
+    return "https://" + raw if "://" not in raw and _HOST_PATH.match(raw) else raw
+
+
+def _feed_url(raw: str) -> str | None:
+    return feed_url(_typed(raw))
+
+
+def _refused(exc: BlockedURL) -> Reply:
+    return Reply.message(f"{exc} {exc.hint}", f"For example: {ADD_EXAMPLE}", ok=False)
 
 
 def _find(found: list[Feed], url: str, *, loose: bool = False) -> Feed | None:

@@ -58,7 +58,7 @@ async def _page(core: CommandCore, arg: str, context: ChatContext) -> Reply:
         async with core.fetcher_factory() as fetcher:
             result = await fetcher.fetch(url, accept=PAGE_ACCEPT)
     except BlockedURL as exc:
-        return Reply.message(str(exc), USAGE, ok=False)
+        return Reply.message(f"{exc} {exc.hint}", USAGE, ok=False)
     except FetchError as exc:
         log.info("summary fetch failed", extra={"host": host_of(url), "error": str(exc)[:300]})
         return Reply.message(

@@ -15,7 +15,12 @@ from ipaddress import IPv4Address, IPv6Address, ip_network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 IPAddress = IPv4Address | IPv6Address
 
-_SHARED = ip_network("100.64.0.0/10")  # carrier-grade NAT; not is_private in every Python
+# Not public, whatever this Python's ipaddress says (its tables changed between releases):
+_NOT_PUBLIC = (
+    ip_network("100.64.0.0/10"),  # shared address space, carrier-grade NAT
+    ip_network("192.0.0.0/24"),  # IETF protocol assignments (3.11.7 calls 192.0.0.8 global)
+    ip_network("192.88.99.0/24"),  # the retired 6to4 relay anycast
+)
 _IPV4_COMPATIBLE = ip_network("::/96")  # deprecated ::a.b.c.d, also holds :: and ::1
 _NAT64 = ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are an IPv4
 
@@ -39,39 +44,13 @@ def is_public(address: IPAddress) -> bool:
             return False
         if address.is_site_local:
             return False
-    return address not in _SHARED and (
-        address.is_global
-        and not (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_multicast
-            or address.is_reserved
-            or address.is_unspecified
-        )
+    if isinstance(address, IPv4Address) and any(address in net for net in _NOT_PUBLIC):
+        return False
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
     )
-
-
-def loose_ipv4(name: str) -> IPv4Address | None:
-    """The address inet_aton() would read from a numeric host (``127.1``, ``0x7f.1``), or None."""
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    numbers = []
-    for part in parts:
-        base = 16 if part.startswith("0x") else 8 if len(part) > 1 and part[0] == "0" else 10
-        digits = part[2:] if base == 16 else part
-        try:
-            numbers.append(int(digits or "0", base))
-        except ValueError:
-            return None
-    # The last part fills every byte the earlier ones left: 127.1 is 127.0.0.1.
-    last_bits = 8 * (5 - len(numbers))
-    value = 0
-    for number in numbers[:-1]:
-        if number > 0xFF:
-            return None
-        value = value << 8 | number
-    if numbers[-1] >= 1 << last_bits:
-        return None
-    return IPv4Address(value << last_bits | numbers[-1])

@@ -9,6 +9,12 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.guard import UrlGuard, guarded_fetcher
 
 
+def cli_guard(ingest: IngestSettings) -> UrlGuard:
+    """The SSRF guard for links given on the command line: ``[ingest] allow_private``, as
+    for chats and polls. Quiet: the command prints each refusal itself, on one line."""
+    return UrlGuard(ingest.allow_private, log_refusals=False)
+
+
 def fetcher_options(ingest: IngestSettings) -> dict[str, Any]:
     """The Fetcher's keyword options from [ingest]: agent, timeouts, size and redirect caps."""
     return {

@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import urljoin
 
 import httpx
 
 from bot.ingest.decode import BoundedDecoder, DecodeError, Overflow
-from bot.ingest.urls import host_of
+from bot.ingest.urls import host_of, web_url
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -114,6 +113,29 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
+class _WhatwgRedirects(httpx.AsyncBaseTransport):
+    """Gives httpx a redirect's Location as the one URL parser reads it: httpx parses it
+    before the Fetcher sees the response and would fail on ``http://0177.0.0.1/``, which
+    the guard must see as the address it is (127.0.0.1) to refuse it for that."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request; canonicalise the Location of a redirect."""
+        response = await self._inner.handle_async_request(request)
+        location = response.headers.get("location")
+        if location is not None and response.status_code in _REDIRECTS:
+            canonical = web_url(location, base=str(request.url))
+            if canonical is not None:
+                response.headers["location"] = canonical
+        return response
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
 class Fetcher:
     """Async HTTP GET with every safeguard newsbot needs; use as an async context manager.
 
@@ -146,7 +168,7 @@ class Fetcher:
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            transport=transport,
+            transport=_WhatwgRedirects(transport or httpx.AsyncHTTPTransport(trust_env=False)),
             trust_env=False,
         )
 
@@ -191,6 +213,8 @@ class Fetcher:
             raise FetchError(f"timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"network error: {type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:  # not an HTTPError; a URL web_url let through
+            raise FetchError(f"not a valid web address: {exc}") from None
 
     async def _follow(
         self, url: str, headers: dict[str, str], started: float, limit: asyncio.Timeout
@@ -199,12 +223,17 @@ class Fetcher:
         for _hop in range(self.max_redirects + 1):
             if self.url_guard is not None:
                 await self.url_guard(url)
+            # httpx is given the one parser's reading of the URL, the one the guard vetted.
+            canonical = web_url(url)
+            if canonical is None:
+                raise FetchError("not a valid http(s) address")
+            url = canonical
             async with (
                 self._turn_at_host(url, limit),
                 self._client.stream("GET", url, headers=headers) as r,
             ):
                 if r.status_code in _REDIRECTS and "location" in r.headers:
-                    url = urljoin(url, r.headers["location"])
+                    url = web_url(r.headers["location"], base=url) or r.headers["location"]
                     if url in seen:
                         raise TooManyRedirects(f"redirect loop at {url}")
                     seen.add(url)

@@ -7,10 +7,14 @@ policy in :mod:`bot.ingest.addresses`) and :class:`GuardedTransport`
 changes between the check and the connect (DNS rebinding) cannot steer a fetch inside.
 Every redirect hop is a new request through the transport, so every hop is vetted again.
 
-Decisions: only http and https; any port (many feeds live on :8080, and a port on a public
-address reaches nothing private); no user names or passwords in URLs; addresses spelled in
-any form but the canonical dotted quad (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1``)
-and percent-encoded hosts are refused outright, whatever they decode to.
+Every URL is read by the one parser, :func:`bot.ingest.urls.parse_url` (the WHATWG URL
+Standard, as a browser reads it), and the guard vets the address that parser finds: however an
+address is spelled (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1``, full-width digits,
+percent-encoded), it is vetted as the address it stands for, and the Fetcher sends the parser's
+canonical form on, so what was vetted is what is fetched.
+
+Decisions: only http and https; any port but 0 (many feeds live on :8080, and a port on a public
+address reaches nothing private); no user names or passwords in URLs.
 """
 
 from __future__ import annotations
@@ -19,16 +23,17 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_address, ip_network
-from urllib.parse import urlsplit
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
-import httpx
+from ada_url import HostType
 
-from bot.ingest.addresses import IPAddress, Resolver, is_public, loose_ipv4, system_resolver
+from bot.ingest.addresses import IPAddress, Resolver, is_public, system_resolver
 from bot.ingest.fetch import FetchError
 from bot.ingest.transport import GuardedTransport, guarded_fetcher
+from bot.ingest.urls import parse_url
 
 __all__ = [
+    "HINTS",
     "MESSAGES",
     "NOTES",
     "BlockedURL",
@@ -39,31 +44,35 @@ __all__ = [
     "UrlGuard",
     "guarded_fetcher",
     "is_public",
-    "loose_ipv4",
     "system_resolver",
 ]
 
 log = logging.getLogger(__name__)
 
 _SCHEMES = {"http": 80, "https": 443}
-_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _HOSTNAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 MESSAGES = {
     "scheme": "newsbot only fetches http:// and https:// links.",
     "credentials": "That link carries a user name or password, so newsbot won't fetch it.",
-    "spelling": "That link spells its address in an unusual way, so newsbot won't fetch it.",
     "private": "That address points inside a private network, so newsbot won't fetch it.",
     "malformed": "That doesn't look like a valid web address.",
+}
+# What the sender can do about a refusal, said in the chat after it.
+HINTS = {
+    "scheme": "Send an http:// or https:// link.",
+    "credentials": "Send the link without the user name and password.",
+    "private": "If newsbot should read it, whoever runs the bot can allow it "
+    "with [ingest] allow_private.",
+    "malformed": "Send a web address: newsbot reads http:// and https:// links.",
 }
 # The same refusals as a feed's health says them to the operator, who can act on them.
 NOTES = {
     "scheme": "refused: newsbot only fetches http:// and https:// addresses",
-    "credentials": "refused: the address carries a user name or password",
-    "spelling": "refused: {host} spells an IP address in an unusual way",
+    "credentials": "refused: the address carries a user name or password; give it without them",
     "private": "refused: {host} points inside a private network; "
     "allow it with [ingest] allow_private",
-    "malformed": "refused: {host} is not a valid web address",
+    "malformed": "refused: not a valid web address",
 }
 
 
@@ -75,6 +84,11 @@ class BlockedURL(FetchError):
         self.reason = reason
         self.host = host  # printable: fit for a log line
         self.address = address  # what the host resolved or decoded to, when known
+
+    @property
+    def hint(self) -> str:
+        """What the sender can do about it, for the line after the refusal in a chat."""
+        return HINTS[self.reason]
 
     @property
     def note(self) -> str:
@@ -165,47 +179,31 @@ class UrlGuard:
         return [str(address) for address in addresses]
 
     def target(self, url: str) -> Target:
-        """Parse a URL the way httpx will and refuse it if its spelling alone gives it away."""
-        if "\\" in url or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
-            raise self._refuse("malformed", _rough_host(url))
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, ValueError):
-            host = _rough_host(url)
-            numeric = bool(_NUMERIC_LABEL.match(host.rstrip(".").rsplit(".", 1)[-1]))
-            raise self._refuse("spelling" if host and numeric else "malformed", host) from None
-        host = parsed.raw_host.decode("ascii").lower()
-        if parsed.scheme not in _SCHEMES:
+        """Parse a URL (WHATWG, as the Fetcher will send it) and refuse it if its scheme,
+        credentials or literal address alone give it away."""
+        parsed = parse_url(url.strip())
+        if parsed is None:
+            raise self._refuse("malformed", "")
+        scheme = parsed.protocol.rstrip(":")
+        host = parsed.hostname
+        if scheme not in _SCHEMES:
             raise self._refuse("scheme", host)
-        if parsed.userinfo:
+        if parsed.username or parsed.password:
             raise self._refuse("credentials", host)
-        port = parsed.port or _SCHEMES[parsed.scheme]
-        if not 0 < port < 65536:
+        port = int(parsed.port) if parsed.port else _SCHEMES[scheme]
+        if port == 0:
             raise self._refuse("malformed", host)
-        if ":" in host:  # IPv6 literal; a zone comes percent-encoded: fe80::1%25eth0
-            try:
-                address = ip_address(host.replace("%25", "%", 1))
-            except ValueError:
-                raise self._refuse("malformed", host) from None
-            return self._literal(parsed.scheme, host, port, address)
+        if parsed.host_type == HostType.IPV6:  # in brackets; WHATWG takes no zone id
+            return self._literal(scheme, host[1:-1], port, ip_address(host[1:-1]))
+        if parsed.host_type == HostType.IPV4:  # every IPv4 spelling, now a dotted quad
+            return self._literal(scheme, host, port, ip_address(host))
         name = host.rstrip(".")
-        if not name or "%" in name:
-            raise self._refuse("spelling" if name else "malformed", host)
-        if _NUMERIC_LABEL.match(name.rsplit(".", 1)[-1]):
-            # No top-level domain is numeric, so this is an address, and only the
-            # canonical dotted quad is accepted: resolvers read 0177.1 as 127.0.0.1.
-            try:
-                canonical = IPv4Address(name)
-            except ValueError:
-                canonical = None
-            if canonical is None or str(canonical) != name:
-                decoded = loose_ipv4(name)
-                raise self._refuse("spelling", host, str(decoded) if decoded else None)
-            return self._literal(parsed.scheme, name, port, canonical)
+        if not name:
+            raise self._refuse("malformed", host)
         trusted = name in self._names or name.endswith(tuple(self._suffixes))
         if not trusted and (name == "localhost" or name.endswith(".localhost")):
             raise self._refuse("private", name)
-        return Target(parsed.scheme, name, port, None, trusted)
+        return Target(scheme, name, port, None, trusted)
 
     def _literal(self, scheme: str, host: str, port: int, address: IPAddress) -> Target:
         if not self._allowed(address):
@@ -213,12 +211,11 @@ class UrlGuard:
         return Target(scheme, host, port, address, False)
 
     def _allowed(self, address: IPAddress) -> bool:
-        plain = ip_address(str(address).split("%", 1)[0])  # a zone id never matches a network
-        return is_public(address) or any(plain in network for network in self._networks)
+        return is_public(address) or any(address in network for network in self._networks)
 
     def _refuse(self, reason: str, host: str, address: str | None = None) -> BlockedURL:
         # Only the host is logged: paths and queries may carry tokens, userinfo a password.
-        # A host httpx could not parse may hold control characters: never let them forge lines.
+        # Whatever the host holds, it never forges a log line.
         shown = "".join(ch if ch.isprintable() else "?" for ch in host[:255])
         if self.log_refusals:
             log.warning(
@@ -231,11 +228,3 @@ class UrlGuard:
                 },
             )
         return BlockedURL(reason, shown, address)
-
-
-def _rough_host(url: str) -> str:
-    """The host as urlsplit reads it, for a log line about a URL httpx cannot parse."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""

@@ -1,9 +1,19 @@
-"""URL canonicalisation: one article, one URL, however a feed decorated the link."""
+"""The one URL parser of newsbot, and canonicalisation: one article, one URL, however a feed
+decorated the link.
+
+Every URL newsbot reads (a feed's, an article link, a redirect's Location, a link someone typed
+into a chat or the command line) is parsed here, by the WHATWG URL Standard as a browser reads
+it (the ada parser): ``http://2130706433/``, ``http://0177.0.0.1/`` and ``http://１２７.０.０.１/``
+are all ``http://127.0.0.1/``, and that canonical form is what the SSRF guard vets and what the
+HTTP client is given, so no second parser can read a different host out of the same text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlunsplit
+
+import ada_url
 
 # Query parameters that only track the reader; everything else may select content and is kept.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs", "oly_")
@@ -44,6 +54,22 @@ def is_tracking_param(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
+def parse_url(text: str, base: str | None = None) -> ada_url.URL | None:
+    """The URL as a browser reads ``text`` (relative to ``base``), or None when it is none."""
+    try:
+        return ada_url.URL(text, base) if base else ada_url.URL(text)
+    except ValueError:  # ada's "Invalid input"
+        return None
+
+
+def web_url(text: str, base: str | None = None) -> str | None:
+    """The WHATWG serialisation of an http(s) URL, fragment dropped; None for anything else."""
+    parsed = parse_url(text, base)
+    if parsed is None or parsed.protocol not in ("http:", "https:"):
+        return None
+    return parsed.href.split("#", 1)[0]
+
+
 def canonicalize_url(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
     """The canonical form of an http(s) URL, or None when it is not one.
 
@@ -54,30 +80,22 @@ def canonicalize_url(url: str, base: str | None = None, *, keep_query: bool = Fa
     url = url.strip()
     if not url:
         return None
-    if base:
-        url = urljoin(base, url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+    parts = parse_url(url, base)
+    if parts is None:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    scheme = parts.protocol.rstrip(":")
+    host = parts.hostname.rstrip(".")  # lower-case, IDNA-encoded, IPv6 in brackets already
+    if scheme not in _DEFAULT_PORTS or not host:
         return None
-    host = parts.hostname.lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return None
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
     # Credentials in a news link are a leak, never part of the article's identity: dropped.
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = quote(parts.path or "/", safe="/:@!$&'()*+,;=-._~%")
+    netloc = f"{host}:{parts.port}" if parts.port else host  # the default port is never kept
+    path = quote(parts.pathname or "/", safe="/:@!$&'()*+,;=-._~%")
+    query = parts.search.removeprefix("?")
     if keep_query:
-        return urlunsplit((scheme, netloc, path, parts.query, ""))
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    kept = sorted((k, v) for k, v in query if not is_tracking_param(k))
+        return urlunsplit((scheme, netloc, path, query, ""))
+    kept = sorted(
+        (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_param(k)
+    )
     return urlunsplit((scheme, netloc, path, urlencode(kept, doseq=True), ""))
 
 
@@ -106,8 +124,6 @@ def find_feed_url(stored: Iterable[str], given: str, *, loose: bool = False) -> 
 
 
 def host_of(url: str) -> str:
-    """The lower-cased host of a URL ('' when it has none)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
+    """The lower-cased host of a URL, IPv6 without brackets ('' when it has none)."""
+    parsed = parse_url(url)
+    return parsed.hostname.strip("[]") if parsed is not None else ""

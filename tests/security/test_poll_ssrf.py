@@ -8,6 +8,7 @@ through the guard's resolver hook, never through real DNS.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -199,8 +200,19 @@ def test_operator_sees_the_refusal_in_poll_and_feeds_list(
     )
     monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
     private = f"http://{INSIDE}:{_port(inside)}/feed.xml"
-    for url in (private, site.url("/good/feed.xml")):
-        assert main(["feeds", "add", url]) == 0
+    assert main(["feeds", "add", private]) == 2  # refused at the door ...
+    assert capsys.readouterr().err == (
+        f"newsbot feeds add: refused: {INSIDE} points inside a private network; "
+        "allow it with [ingest] allow_private\n"
+    )
+    assert main(["feeds", "add", site.url("/good/feed.xml")]) == 0
+
+    async def store_it() -> None:  # ... and by the poller, for a feed stored before the door
+        store = await Store.open(f"sqlite:///{tmp_path}/n.db")
+        await store.add_feed(private)
+        await store.close()
+
+    asyncio.run(store_it())
     capsys.readouterr()
 
     assert main(["poll"]) == 0

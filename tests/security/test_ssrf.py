@@ -96,7 +96,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("http://[::ffff:8.8.8.8]/", "private"),  # mapped is refused even when public
     ("http://[::127.0.0.1]/", "private"),  # IPv4-compatible
     ("http://[fe80::1]/", "private"),
-    ("http://[fe80::1%25eth0]/", "private"),
+    ("http://[fe80::1%25eth0]/", "malformed"),  # WHATWG takes no zone id
     ("http://[fc00::1]/", "private"),
     ("http://[fd12:3456::1]/", "private"),
     ("http://[fec0::1]/", "private"),
@@ -104,24 +104,25 @@ HOSTILE: list[tuple[str, str]] = [
     ("http://[2002:7f00:1::]/", "private"),  # 6to4 around 127.0.0.1
     ("http://[2002:a9fe:a9fe::]/", "private"),  # 6to4 around the metadata address
     ("http://[64:ff9b::a9fe:a9fe]/", "private"),  # NAT64 around the metadata address
-    # other spellings of addresses
-    ("http://2130706433/", "spelling"),
-    ("http://0x7f000001/", "spelling"),
-    ("http://017700000001/", "spelling"),
-    ("http://0177.0.0.1/", "spelling"),
-    ("http://0x7f.0x0.0x0.0x1/", "spelling"),
-    ("http://127.1/", "spelling"),
-    ("http://127.0.1/", "spelling"),
-    ("http://0/", "spelling"),
-    ("http://2852039166/latest/meta-data/", "spelling"),  # 169.254.169.254
-    ("http://0xa9fea9fe/", "spelling"),
-    ("http://0251.0376.0251.0376/", "spelling"),
-    ("http://8.8.8.010/", "spelling"),  # octal even when it decodes to a public address
-    ("http://1.2.3.4.5/", "spelling"),
-    ("http://%31%32%37.0.0.1/", "spelling"),
-    ("http://%6c%6f%63%61%6c%68%6f%73%74/", "spelling"),
-    ("http://１２７.０.０.１/", "malformed"),  # full-width digits
-    ("http://locａlhost/", "malformed"),
+    # other spellings of addresses: read as a browser reads them, then vetted as that address
+    ("http://2130706433/", "private"),
+    ("http://0x7f000001/", "private"),
+    ("http://017700000001/", "private"),
+    ("http://0177.0.0.1/", "private"),
+    ("http://0x7f.0x0.0x0.0x1/", "private"),
+    ("http://127.1/", "private"),
+    ("http://127.0.1/", "private"),
+    ("http://127.000.000.001/", "private"),
+    ("http://0/", "private"),
+    ("http://2852039166/latest/meta-data/", "private"),  # 169.254.169.254
+    ("http://0xa9fea9fe/", "private"),
+    ("http://0251.0376.0251.0376/", "private"),
+    ("http://1.2.3.4.5/", "malformed"),
+    ("http://%31%32%37.0.0.1/", "private"),
+    ("http://%6c%6f%63%61%6c%68%6f%73%74/", "private"),
+    ("http://１２７.０.０.１/", "private"),  # full-width digits
+    ("http://127。0。0。1/", "private"),  # ideographic full stops
+    ("http://locａlhost/", "private"),
     # names
     ("http://localhost/", "private"),
     ("http://LOCALHOST./", "private"),
@@ -138,9 +139,11 @@ HOSTILE: list[tuple[str, str]] = [
     ("http://public.example@127.0.0.1/", "credentials"),
     ("http://user:pass@public.example/", "credentials"),
     ("http://127.0.0.1#@public.example/", "private"),
-    ("http://127.0.0.1\\@public.example/", "malformed"),
-    ("http://public.example\t.evil/", "malformed"),
-    ("http:///etc/passwd", "malformed"),
+    ("http://127.0.0.1\\@public.example/", "private"),  # a backslash ends the host
+    ("http://127.0.0.1:P\\@public.example/x", "malformed"),  # the port is "P"
+    ("http://127.0.0.1\t/", "private"),  # tabs and newlines are dropped, as browsers do
+    ("http://", "malformed"),
+    ("http://public.example:0/", "malformed"),
     ("http://public.example:99999/", "malformed"),
 ]
 
@@ -165,6 +168,8 @@ def test_the_table_is_big_enough() -> None:
         ("http://public.example:8080/rss", [], [PUBLIC]),
         ("http://public6.example/", [], [PUBLIC6]),
         ("http://8.8.8.8/feed.xml", [], ["8.8.8.8"]),
+        ("http://8.8.8.010/feed.xml", [], ["8.8.8.8"]),  # octal, as a browser reads it
+        ("http://134744072/", [], ["8.8.8.8"]),
         ("http://[2606:4700:4700::1111]/", [], [PUBLIC6]),
         ("http://10.1.2.3/feed.xml", ["10.1.2.0/24"], ["10.1.2.3"]),
         ("http://intranet.example/feed.xml", ["intranet.example"], ["10.9.9.9"]),
@@ -178,7 +183,7 @@ async def test_public_and_allowlisted_urls_pass(url: str, allow: list[str], expe
 
 async def test_allowlist_is_narrow() -> None:
     guard = UrlGuard(["10.1.2.0/24", "intranet.example"], resolver=table_dns())
-    for url in ("http://10.1.3.1/", "http://metadata.example/", "http://0x0a010203/"):
+    for url in ("http://10.1.3.1/", "http://metadata.example/", "http://0x0a010303/"):
         with pytest.raises(BlockedURL):
             await guard.check(url)
 
@@ -318,8 +323,8 @@ async def test_redirect_within_the_public_site_is_followed(hostile_site: NewsSit
 async def test_url_httpx_cannot_parse_is_refused_by_the_fetcher() -> None:
     async with guarded_fetcher(UrlGuard(resolver=table_dns()), user_agent="t") as fetcher:
         with pytest.raises(BlockedURL) as refused:
-            await fetcher.fetch("http://0177.0.0.1/")
-    assert refused.value.reason == "spelling"
+            await fetcher.fetch("http://0177.0.0.1:9/")
+    assert (refused.value.reason, refused.value.address) == ("private", "127.0.0.1")
 
 
 # --- TLS keeps the host name -------------------------------------------------------------------
