@@ -8,12 +8,17 @@ phrase as written ("he", "the founder", "Mr. Ren", "Ren Zhengfei"); speakers.py 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.nlp.wordtokens import Token, tokenize, word_set
 
-# Inflected forms only: bare "claim", "state" or "note" are more often nouns than verbs.
-CUE_VERBS = word_set(
+# Inflected forms only: bare "claim", "state" or "note" are more often nouns than verbs. The
+# forms learned from the cues of PolNeAR's train split (cue_lexicon.json, written by
+# bot/eval/cue_lexicon.py) join the verbs newsbot started with.
+_LEXICON = json.loads((Path(__file__).parent / "cue_lexicon.json").read_text(encoding="utf-8"))
+_SEED_VERBS = word_set(
     "say says said saying tell tells told telling add adds added adding explain explains "
     "explained continue continues continued ask asks asked write writes wrote written "
     "note notes noted state states stated declare declares declared insist insists insisted "
@@ -27,9 +32,12 @@ CUE_VERBS = word_set(
     "confirmed denied reiterated asserted affirmed elaborated commented reported reports "
     "recalled writes"
 )
+CUE_VERBS = _SEED_VERBS | {f for verb in _LEXICON["verbs"].values() for f in verb["forms"]}
 NO_INVERSION = frozenset({"tell", "tells", "told", "written"})
 _DASHES = frozenset("—―–-")
-_TWO_WORD_CUES = {("according", "to"), ("put", "it"), ("went", "on"), ("goes", "on")}
+_TWO_WORD_CUES = {("according", "to"), ("put", "it"), ("went", "on"), ("goes", "on")} | {
+    tuple(form.split()) for cue in _LEXICON["phrasal"].values() for form in cue.get("forms", ())
+}
 PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you", "who"})
 DETERMINERS = word_set(
     "the a an this that these those his her their its our my your another one some"
