@@ -93,23 +93,39 @@ def _is_name_token(tok: Token) -> bool:
     return tok.is_capitalized and tok.text.lower() not in _WEEKDAYS
 
 
-def _name_run_back(tokens: list[Token], j: int) -> int:
-    """Index of the first token of the name that ends at tokens[j]."""
+def _same_line(text: str, a: Token, b: Token) -> bool:
+    return "\n" not in text[a.end : b.start]
+
+
+def _name_run_back(text: str, tokens: list[Token], j: int) -> int:
+    """Index of the first token of the name that ends at tokens[j] (on its line)."""
     i = j
-    while i - 1 >= 0 and (
-        _is_name_token(tokens[i - 1])
-        or (tokens[i - 1].text in _PARTICLES and i - 2 >= 0 and _is_name_token(tokens[i - 2]))
+    while (
+        i - 1 >= 0
+        and _same_line(text, tokens[i - 1], tokens[i])
+        and (
+            _is_name_token(tokens[i - 1])
+            or (tokens[i - 1].text in _PARTICLES and i - 2 >= 0 and _is_name_token(tokens[i - 2]))
+        )
     ):
         i -= 1
     return i
 
 
-def _name_run_forward(tokens: list[Token], i: int) -> int:
-    """Index one past the name that starts at tokens[i]."""
+def _name_run_forward(text: str, tokens: list[Token], i: int) -> int:
+    """Index one past the name that starts at tokens[i] (on its line)."""
     j = i
-    while j < len(tokens) and (
-        _is_name_token(tokens[j])
-        or (tokens[j].text in _PARTICLES and j + 1 < len(tokens) and _is_name_token(tokens[j + 1]))
+    while (
+        j < len(tokens)
+        and (j == i or _same_line(text, tokens[j - 1], tokens[j]))
+        and (
+            _is_name_token(tokens[j])
+            or (
+                tokens[j].text in _PARTICLES
+                and j + 1 < len(tokens)
+                and _is_name_token(tokens[j + 1])
+            )
+        )
     ):
         j += 1
     return j
@@ -165,7 +181,7 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
             return None
         return _phrase(text, tokens, j, j + 1, "pronoun")
     if _is_name_token(tokens[j]):
-        return _phrase(text, tokens, _name_run_back(tokens, j), j + 1, "name")
+        return _phrase(text, tokens, _name_run_back(text, tokens, j), j + 1, "name")
     i = j
     while i - 1 >= 0 and j - i < 7 and tokens[i - 1].is_word:
         prev = tokens[i - 1].text.lower()
@@ -211,11 +227,11 @@ def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None,
         return None, i
     # A phrase that ends in a name names that person: "Trump's spokeswoman Hope Hicks".
     if _is_name_token(tokens[j - 1]):
-        start = max(_name_run_back(tokens, j - 1), i)
+        start = max(_name_run_back(text, tokens, j - 1), i)
         if start == i or tokens[start - 1].text.lower() not in ("of", "for", "at", "with"):
             return _phrase(text, tokens, start, j, "name"), j
     if _is_name_token(tokens[i]) and word not in DETERMINERS:
-        end = _name_run_forward(tokens, i)
+        end = _name_run_forward(text, tokens, i)
         return _phrase(text, tokens, i, end, "name"), end
     return _phrase(text, tokens, i, j, "description"), j
 
@@ -240,6 +256,9 @@ def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribut
     phrase, j = phrase_after(text, tokens, i)
     if phrase is not None:
         k = _skip_apposition(tokens, j)
+        if phrase.kind == "description" and k > j:
+            # “…,” the spokesman, Carl Oduya, said: the name in apposition is the speaker.
+            phrase = _apposed_name(text, tokens, j, k) or phrase
         while k < len(tokens) and tokens[k].is_word and _skippable(tokens[k]):
             k += 1
         if k < len(tokens) and cue_length(tokens, k):
@@ -263,20 +282,39 @@ def _inverts(cue: str) -> bool:
     return cue not in NO_INVERSION and not cue.endswith("ing") and cue != "according"
 
 
+def _apposed_name(text: str, tokens: list[Token], j: int, k: int) -> Phrase | None:
+    """The name of ", Carl Oduya," when tokens[j:k] is that apposition alone."""
+    inner = tokens[j + 1 : k - 1]
+    if tokens[j].text != "," or tokens[k - 1].text != "," or not inner:
+        return None
+    if not all(_is_name_token(t) or t.text in _PARTICLES for t in inner):
+        return None
+    return _phrase(text, tokens, j + 1, k - 1, "name")
+
+
 def _skip_apposition(tokens: list[Token], j: int) -> int:
-    """Past ", a farmer," or "(D-N.C.)" (up to two of them) after a phrase, else j unchanged."""
-    for _ in range(2):
+    """Past ", a farmer," or "(D-N.C.)" after a phrase, else j unchanged: up to four of them
+    ("Harry Bond, 30, of Raleigh, N.C., said"; commas between them are shared), each under
+    20 tokens."""
+    for _ in range(4):
         if j < len(tokens) and tokens[j].text == "(":
             k = j
             while k < len(tokens) and tokens[k].text != ")":
                 k += 1
             j = k + 1
+            continue
         if j < len(tokens) and tokens[j].text == ",":
             k = j + 1
             while k < len(tokens) and k - j < 20 and tokens[k].text not in _APPOSITION_STOP:
                 k += 1
             if k < len(tokens) and tokens[k].text == ",":
                 j = k + 1
+                if k + 1 < len(tokens) and not cue_length(tokens, k + 1):
+                    j = k  # the comma that closes this group opens the next one
+                continue
+        break
+    if j < len(tokens) and tokens[j].text == "," and j + 1 < len(tokens):
+        j += 1
     return j
 
 

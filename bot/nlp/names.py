@@ -147,12 +147,16 @@ def find_mentions(
             i += 1
             continue
         j = i
-        while j < len(tokens) and (
-            _name_token(tokens[j])
-            or (
-                tokens[j].text in ("de", "van", "von", "bin", "al", "da", "der")
-                and j + 1 < len(tokens)
-                and _name_token(tokens[j + 1])
+        while (
+            j < len(tokens)
+            and (j == i or _same_line(text, tokens[j - 1], tokens[j]))
+            and (
+                _name_token(tokens[j])
+                or (
+                    tokens[j].text in ("de", "van", "von", "bin", "al", "da", "der")
+                    and j + 1 < len(tokens)
+                    and _name_token(tokens[j + 1])
+                )
             )
         ):
             j += 1
@@ -161,6 +165,11 @@ def find_mentions(
             mentions.append(mention)
         i = j
     return mentions
+
+
+def _same_line(text: str, a: Token, b: Token) -> bool:
+    """No line break between two tokens: a caption's name is not part of the next line's."""
+    return "\n" not in text[a.end : b.start]
 
 
 def in_headline(text: str, at: int) -> bool:

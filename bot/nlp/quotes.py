@@ -61,8 +61,17 @@ def find_quotes(text: str) -> list[Quote]:
     resolver = SpeakerResolver(text, [(s.start, s.end) for s in spans], starts)
     found = [_attribute(text, spans, k, ends, resolver) for k in range(len(spans))]
     _inherit(text, found)
-    quotes = []
-    for item in found:
+    quotes: list[Quote] = []
+    joins_previous = False
+    for k, item in enumerate(found):
+        if joins_previous:  # the second half of a split quotation, already in the quote
+            joins_previous = False
+            continue
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        if nxt is not None and _split(text, item, nxt) and _is_quotation(text, item):
+            quotes.append(_joined(text, item, nxt))
+            joins_previous = True
+            continue
         if not _is_quotation(text, item):
             continue
         start, end = item.span.start, item.span.end
@@ -73,6 +82,38 @@ def find_quotes(text: str) -> list[Quote]:
         quote.score = newsworthiness(quote, words, len(text), led_on=len(trimmed) < end - start)
         quotes.append(quote)
     return quotes
+
+
+def _split(text: str, first: _Found, second: _Found) -> bool:
+    """“If we stop …,” Whitfield said, “we lose both.” -- one sentence quoted in two parts
+    around its attribution: the first ends with a comma, the text between is that
+    attribution alone, ending with a comma, and the second part has no cue of its own."""
+    att = first.attribution
+    if att is None or not att.adjacent or second.span.continued:
+        return False
+    between = text[first.span.after : second.span.open_at]
+    if "\n" in between or not between.rstrip().endswith(","):
+        return False
+    if not text[first.span.start : first.span.end].endswith(","):
+        return False
+    return first.span.after <= att.cue_start < second.span.open_at and (
+        second.attribution is None or second.attribution.cue_start == att.cue_start
+    )
+
+
+def _joined(text: str, first: _Found, second: _Found) -> Quote:
+    """One Quote of a split quotation: its parts joined with " … ", their offsets kept."""
+    a_end = first.span.start + len(text[first.span.start : first.span.end].rstrip(",").rstrip())
+    a, b = text[first.span.start : a_end], text[second.span.start : second.span.end]
+    words = len(_WORD_RE.findall(a)) + len(_WORD_RE.findall(b))
+    quote = Quote(
+        text=f"{a} … {b}",
+        speaker=first.speaker or second.speaker,
+        start=first.span.start,
+        parts=((first.span.start, a_end), (second.span.start, second.span.end)),
+    )
+    quote.score = newsworthiness(quote, words, len(text))
+    return quote
 
 
 def _attribute(
@@ -176,7 +217,12 @@ def _is_quotation(text: str, item: _Found) -> bool:
     continues one, or stands as a statement of its own."""
     inner = text[item.span.start : item.span.end]
     words = _WORD_RE.findall(inner)
-    if not words or (_title_like(words) and not item.standalone):
+    if not words:
+        return False
+    # “Oh, God,” Biden said / he said: “Any.” -- punctuated speech next to its cue.
+    if item.attribution is not None and item.attribution.adjacent and inner[-1] in ".?!,":
+        return item.attribution.speaker is not None
+    if _title_like(words) and not item.standalone:
         return False
     if item.attribution is not None:
         return len(words) > 2 or item.attribution.adjacent
