@@ -112,3 +112,30 @@ def test_short_real_speech_is_not_a_scare_quote() -> None:
         "Asked how many votes he expected to lose, he said: “Any.”"
     )
     assert pairs(text) == [("Oh, God", "Joe Biden"), ("Any.", "Joe Biden")]
+
+
+def test_the_next_paragraph_quote_keeps_the_speaker_just_named() -> None:
+    text = (
+        "Ana Espinoza is running for Congress.\n\n"
+        "“I won’t just talk like a conservative,” Espinoza said Friday.\n\n"
+        "“I am a proven champion for border security.”\n\n"
+        "The race is close. Polls open at seven.\n\n"
+        "“Nobody knows who will win.”"
+    )
+    assert [speaker for _, speaker in pairs(text)] == ["Ana Espinoza", "Ana Espinoza", None]
+
+
+def test_cue_before_its_speaker_and_a_verb_after_a_clause() -> None:
+    text = (
+        "Roger Stone spoke on the radio on Monday.\n\n"
+        "Continued Stone: “So I think it is a very real problem.”\n\n"
+        "Salma Hayek was asked about it in August. Hayek nodded and said, “It is real.”\n\n"
+        "“We will see,” Sanders said when asked, “how the vote goes.”\n\n"
+        "“It is mainstream,” said former Gov. Bill Richardson of New Mexico."
+    )
+    assert pairs(text) == [
+        ("So I think it is a very real problem.", "Roger Stone"),
+        ("It is real.", "Salma Hayek"),
+        ("We will see … how the vote goes.", "Sanders"),
+        ("It is mainstream", "Bill Richardson"),
+    ]

@@ -53,6 +53,8 @@ _STOP_FORWARD = word_set(
     "because since if than via by into over under near outside inside this last on"
 )
 _APPOSITION_STOP = frozenset(',;:!?“”"')
+_COORDINATION = word_set("and but then")
+_CLAUSE_BOUNDARY = frozenset('.;:!?“”"')
 _WEEKDAYS = word_set(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight"
 )
@@ -173,6 +175,12 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
     if j < 0 or not tokens[j].is_word:
         return None
     word = tokens[j].text.lower()
+    if word in _COORDINATION and j > 0:
+        # "Hayek confirmed she had been and said,": the clause's subject speaks.
+        m = j
+        while m > 0 and j - m < 30 and tokens[m - 1].text not in _CLAUSE_BOUNDARY:
+            m -= 1
+        return Phrase(text[tokens[m].start : tokens[j - 1].end], tokens[m].start, "clause")
     if word in PRONOUNS:
         if word == "who":  # "Smith, who said ..." -> the phrase before "who"
             m = j - 1
@@ -215,6 +223,8 @@ def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None,
     word = tokens[i].text.lower()
     if word in PRONOUNS - {"who"}:
         return _phrase(text, tokens, i, i + 1, "pronoun"), i + 1
+    if word in _STOP_FORWARD:
+        return None, i  # “…,” when asked ...: a clause, not the speaker
     j = i
     while j < len(tokens) and tokens[j].is_word and j - i < 8:
         low = tokens[j].text.lower()
@@ -230,6 +240,11 @@ def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None,
         start = max(_name_run_back(text, tokens, j - 1), i)
         if start == i or tokens[start - 1].text.lower() not in ("of", "for", "at", "with"):
             return _phrase(text, tokens, start, j, "name"), j
+        # "former Gov. Bill Richardson of New Mexico": the name before "of" is the person.
+        m = start - 2
+        if m >= i and _is_name_token(tokens[m]):
+            first = max(_name_run_back(text, tokens, m), i)
+            return _phrase(text, tokens, first, m + 1, "name"), j
     if _is_name_token(tokens[i]) and word not in DETERMINERS:
         end = _name_run_forward(text, tokens, i)
         return _phrase(text, tokens, i, end, "name"), end

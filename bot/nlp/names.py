@@ -13,6 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from bot.nlp.cues import CUE_VERBS
 from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
 
 TITLES = word_set(
@@ -196,9 +197,11 @@ def _mention(
     lower_words: set[str],
 ) -> Mention | None:
     run = tokens[i:j]
-    # A sentence's first word is capitalised anyway: "Democrats" is a name, "Voters" is not.
+    # A sentence's first word is capitalised anyway: "Democrats" is a name, "Voters" is not,
+    # nor a speech verb before its speaker ("Continued Stone:").
     while run and (
         run[0].text.lower() in FUNCTION_WORDS
+        or run[0].text.lower() in CUE_VERBS
         or (run[0].start in sentence_starts and _common_word(run[0].text.lower(), lower_words))
     ):
         run = run[1:]

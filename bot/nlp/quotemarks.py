@@ -89,7 +89,7 @@ def _glued_close(text: str, i: int, mark: str) -> bool:
     """Sloppy typography: `… for US companies ”explains the businessman.` -- a closing double
     mark with a space before it and its attribution glued after it (a speech verb within the
     next two words) closes the quotation."""
-    if mark not in "”»“\"" or not text[i - 1 : i].isspace():
+    if mark not in '”»“"' or not text[i - 1 : i].isspace():
         return False
     words = _WORDS_AFTER.match(text, i + 1)
     if words is None:

@@ -38,6 +38,7 @@ from bot.nlp.wordtokens import sentence_ends, word_set
 
 _WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from")
+_SENTENCE_INSIDE = re.compile(r"[.?!][\"'”’]?\s+\S")  # a sentence end with more after it
 _SAME_MIN_WORDS = 3  # a shorter run of words inside another quote may be a different statement
 
 
@@ -96,8 +97,9 @@ def _split(text: str, first: _Found, second: _Found) -> bool:
         return False
     if not text[first.span.start : first.span.end].endswith(","):
         return False
-    return first.span.after <= att.cue_start < second.span.open_at and (
-        second.attribution is None or second.attribution.cue_start == att.cue_start
+    between_cue = range(first.span.after, second.span.open_at)
+    return att.cue_start in between_cue and (
+        second.attribution is None or second.attribution.cue_start in between_cue
     )
 
 
@@ -195,11 +197,24 @@ def _inherit(text: str, found: list[_Found]) -> None:
             source = prev
         elif nxt is not None and nxt.attribution and _same_paragraph(text, item, nxt):
             source = nxt
-        elif prev is not None and prev.attribution and _adjacent_paragraphs(text, prev, item):
+        elif prev is not None and (
+            (prev.attribution and _adjacent_paragraphs(text, prev, item))
+            or (prev.speaker and _next_paragraph(text, prev, item))
+        ):
             source = prev
         else:
             continue
         item.attribution, item.speaker = source.attribution, source.speaker
+
+
+def _next_paragraph(text: str, a: _Found, b: _Found) -> bool:
+    """b opens the paragraph right after the one that ends with a's attribution:
+    “…,” Smith said Friday.¶“…” -- news goes on quoting the speaker it just named."""
+    between = text[a.span.after : b.span.open_at]
+    rest, _, gap = between.partition("\n")
+    if gap.strip() or "\n" not in between:
+        return False  # not the very next paragraph
+    return not _SENTENCE_INSIDE.search(rest.strip())
 
 
 def _same_paragraph(text: str, a: _Found, b: _Found) -> bool:
