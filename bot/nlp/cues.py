@@ -21,7 +21,7 @@ _LEXICON = json.loads((Path(__file__).parent / "cue_lexicon.json").read_text(enc
 _SEED_VERBS = word_set(
     "say says said saying tell tells told telling add adds added adding explain explains "
     "explained continue continues continued ask asks asked write writes wrote written "
-    "note notes noted state states stated declare declares declared insist insists insisted "
+    "notes noted states stated declare declares declared insist insists insisted "
     "argue argues argued claimed claims recall recalls recalled remark remarked replied "
     "replies respond responds responded tweeted tweets posted announced announces warn "
     "warns warned acknowledged acknowledges admit admits admitted suggested suggests "
@@ -211,12 +211,16 @@ def _skip_parenthesis_back(tokens: list[Token], j: int) -> int:
 
 def _skippable(tok: Token) -> bool:
     word = tok.text.lower()
+    if word in _WEEKDAYS:
+        return True  # "Priebus later Thursday told Fox News:"
     return word in _SKIP or (word.endswith("ly") and not tok.is_capitalized and len(word) > 4)
 
 
 def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None, int]:
     """The noun phrase that starts at tokens[i] (after skipping adverbs), and where it ends."""
     while i < len(tokens) and tokens[i].is_word and _skippable(tokens[i]):
+        if tokens[i].is_capitalized and i + 1 < len(tokens) and _is_name_token(tokens[i + 1]):
+            break  # "Will Doyle", "Still Jones": a first name, not an adverb
         i += 1
     if i >= len(tokens) or not tokens[i].is_word:
         return None, i
@@ -228,7 +232,8 @@ def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None,
     j = i
     while j < len(tokens) and tokens[j].is_word and j - i < 8:
         low = tokens[j].text.lower()
-        if j > i and (low in _STOP_FORWARD or low in CUE_VERBS or _skippable(tokens[j])):
+        verb = low in CUE_VERBS and not tokens[j].is_capitalized  # not "Montclair State"
+        if j > i and (low in _STOP_FORWARD or verb or _skippable(tokens[j])):
             break
         if low in _WEEKDAYS:
             break
