@@ -139,3 +139,31 @@ def test_cue_before_its_speaker_and_a_verb_after_a_clause() -> None:
         ("We will see … how the vote goes.", "Sanders"),
         ("It is mainstream", "Bill Richardson"),
     ]
+
+
+def test_an_unknown_past_tense_verb_after_a_comma_quote_is_the_cue() -> None:
+    text = (
+        "The Senate voted on Tuesday.\n\n"
+        "“If they were serious, they would have voted for it,” Pat Toomey fumed.\n\n"
+        "“It was always like this,” remembered Roy Verley, a former spokesman."
+    )
+    assert [speaker for _, speaker in pairs(text)] == ["Pat Toomey", "Roy Verley"]
+
+
+def test_the_speaker_of_a_participle_or_a_second_verb_is_the_first_verb_s() -> None:
+    text = (
+        "Omar Mateen did not mingle, Nefzi said, adding, “He was not very religious.”\n\n"
+        "In an interview with Matei Rosca, Lazar said he welcomed it and added, “I will plead "
+        "guilty.”\n\n"
+        "Anthony Anton, president and CEO of Washington Restaurant Association stated, “It is "
+        "a math problem.”\n\n"
+        "“It would have been bold,” said Stephen Vladeck of the University of Texas.\n\n"
+        "Gov. John Kasich (R-OH), said, “I am getting ready.”"
+    )
+    assert [speaker for _, speaker in pairs(text)] == [
+        "Nefzi",
+        "Lazar",
+        "Anthony Anton",
+        "Stephen Vladeck",
+        "John Kasich",
+    ]

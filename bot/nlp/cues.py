@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlp.wordtokens import Token, tokenize, word_set
+from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
 
 # Inflected forms only: bare "claim", "state" or "note" are more often nouns than verbs. The
 # forms learned from the cues of PolNeAR's train split (cue_lexicon.json, written by
@@ -54,6 +54,7 @@ _STOP_FORWARD = word_set(
 )
 _APPOSITION_STOP = frozenset(',;:!?“”"')
 _COORDINATION = word_set("and but then")
+_OWNED_BY = word_set("of at for from with")
 _CLAUSE_BOUNDARY = frozenset('.;:!?“”"')
 _WEEKDAYS = word_set(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight"
@@ -161,6 +162,9 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
     for _ in range(2):  # "Smith, a farmer, said" / "Smith, 45, said" / "Smith, R-Ky., said"
         if j < 0 or tokens[j].text != ",":
             break
+        if j > 0 and tokens[j - 1].text == ")":  # "Gov. John Kasich (R-OH), said"
+            j = _skip_parenthesis_back(tokens, j - 1)
+            break
         m = j - 1
         while m >= 0 and m > j - 20 and tokens[m].text not in _APPOSITION_STOP:
             m -= 1
@@ -176,7 +180,11 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
         return None
     word = tokens[j].text.lower()
     if word in _COORDINATION and j > 0:
-        # "Hayek confirmed she had been and said,": the clause's subject speaks.
+        # "Hayek confirmed she had been and said,": the clause's subject speaks, or the
+        # subject of the speech verb it coordinates with ("Lazar said ... and added,").
+        earlier = _earlier_cue_subject(text, tokens, j)
+        if earlier is not None:
+            return earlier
         m = j
         while m > 0 and j - m < 30 and tokens[m - 1].text not in _CLAUSE_BOUNDARY:
             m -= 1
@@ -189,7 +197,14 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
             return None
         return _phrase(text, tokens, j, j + 1, "pronoun")
     if _is_name_token(tokens[j]):
-        return _phrase(text, tokens, _name_run_back(text, tokens, j), j + 1, "name")
+        start = _name_run_back(text, tokens, j)
+        if start > 0 and tokens[start - 1].text.lower() in _OWNED_BY:
+            # "Anthony Anton, president and CEO of Washington Restaurant Association stated":
+            # the name that opens the clause, before its apposition, is the speaker.
+            opener = _clause_opener(text, tokens, start)
+            if opener is not None:
+                return opener
+        return _phrase(text, tokens, start, j + 1, "name")
     i = j
     while i - 1 >= 0 and j - i < 7 and tokens[i - 1].is_word:
         prev = tokens[i - 1].text.lower()
@@ -199,6 +214,35 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
         if prev in DETERMINERS or prev.endswith(("’s", "'s")):
             break
     return _phrase(text, tokens, i, j + 1, "description")
+
+
+def _clause_opener(text: str, tokens: list[Token], k: int) -> Phrase | None:
+    """The name that opens the clause ending at tokens[k], when a comma follows it."""
+    m = k
+    while m > 0 and k - m < 25 and tokens[m - 1].text not in _CLAUSE_BOUNDARY:
+        m -= 1
+    if not _is_name_token(tokens[m]) or tokens[m].text.lower() in FUNCTION_WORDS:
+        return None
+    end = _name_run_forward(text, tokens, m)
+    if end < k and tokens[end].text == ",":
+        return _phrase(text, tokens, m, end, "name")
+    return None
+
+
+def _earlier_cue_subject(text: str, tokens: list[Token], k: int) -> Phrase | None:
+    """The subject of a finite speech verb earlier in the clause that ends before tokens[k]:
+    "Nefzi said, adding," / "Lazar said he welcomed it and added," -> Nefzi, Lazar."""
+    m = k - 1
+    while m >= 0 and k - m < 30 and tokens[m].text not in _CLAUSE_BOUNDARY:
+        word = tokens[m].text.lower()
+        if cue_length(tokens, m) and not word.endswith("ing") and word != "according":
+            subject = subject_before(text, tokens, m)
+            if subject is None and _inverts(word):
+                subject, _ = phrase_after(text, tokens, m + 1)
+            if subject is not None and subject.kind in ("name", "pronoun"):
+                return subject
+        m -= 1
+    return None
 
 
 def _skip_parenthesis_back(tokens: list[Token], j: int) -> int:
@@ -245,23 +289,29 @@ def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None,
         start = max(_name_run_back(text, tokens, j - 1), i)
         if start == i or tokens[start - 1].text.lower() not in ("of", "for", "at", "with"):
             return _phrase(text, tokens, start, j, "name"), j
-        # "former Gov. Bill Richardson of New Mexico": the name before "of" is the person.
-        m = start - 2
-        if m >= i and _is_name_token(tokens[m]):
-            first = max(_name_run_back(text, tokens, m), i)
-            return _phrase(text, tokens, first, m + 1, "name"), j
+        # "former Gov. Bill Richardson of New Mexico", "Stephen Vladeck of the University of
+        # Texas": the phrase's first name is the person, not the place or the school after.
+        first = next((m for m in range(i, start) if _is_name_token(tokens[m])), None)
+        if first is not None:
+            end = _name_run_forward(text, tokens, first)
+            if tokens[end - 1].bare == tokens[end - 1].text:  # not an owner: "Google Cloud's"
+                return _phrase(text, tokens, first, end, "name"), j
     if _is_name_token(tokens[i]) and word not in DETERMINERS:
         end = _name_run_forward(text, tokens, i)
         return _phrase(text, tokens, i, end, "name"), end
     return _phrase(text, tokens, i, j, "description"), j
 
 
-def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribution | None:
+def attribution_after(
+    text: str, start: int, end: int, strict: bool, *, led_on: bool = False
+) -> Attribution | None:
     """A cue at the start of text[start:end] (the text right after a quotation).
 
     Matches ", said Smith", ", Smith said", ", Smith, a farmer, said", ", according to Smith"
     and a dash with a name ("— Jane Doe"); unless strict, also the first cue later in the span
-    whose subject is recognisable.
+    whose subject is recognisable. `led_on`: the quotation ended with a comma, question or
+    exclamation mark, which leads into its attribution, so a past-tense verb that is not in
+    the lexicon is its cue there too (“…,” Toomey fumed / “…,” remembered Roy Verley).
     """
     tokens = tokenize(text, start, end)
     i = 0
@@ -269,10 +319,11 @@ def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribut
         i += 1
     if i >= len(tokens):
         return None
-    n = cue_length(tokens, i)
+    n = cue_length(tokens, i) or int(led_on and _past_verb(tokens[i]))
     if n and _inverts(tokens[i].text):
         phrase, _ = phrase_after(text, tokens, i + n)
-        return Attribution(tokens[i].text, tokens[i].start, phrase, adjacent=True)
+        if phrase is not None and (phrase.kind == "name" or cue_length(tokens, i)):
+            return Attribution(tokens[i].text, tokens[i].start, phrase, adjacent=True)
     phrase, j = phrase_after(text, tokens, i)
     if phrase is not None:
         k = _skip_apposition(tokens, j)
@@ -281,7 +332,7 @@ def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribut
             phrase = _apposed_name(text, tokens, j, k) or phrase
         while k < len(tokens) and tokens[k].is_word and _skippable(tokens[k]):
             k += 1
-        if k < len(tokens) and cue_length(tokens, k):
+        if k < len(tokens) and (cue_length(tokens, k) or (led_on and _past_verb(tokens[k]))):
             return Attribution(tokens[k].text, tokens[k].start, phrase, adjacent=True)
         dashed = any(t.text in _DASHES for t in tokens[:i])
         if dashed and phrase.kind == "name" and (j >= len(tokens) or not tokens[j].is_word):
@@ -294,6 +345,13 @@ def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribut
             if subject is not None:
                 return Attribution(tokens[k].text, tokens[k].start, subject)
     return None
+
+
+def _past_verb(tok: Token) -> bool:
+    """A lower-case word in -ed: a verb in the past tense, most likely."""
+    return (
+        tok.text.isalpha() and tok.text.islower() and len(tok.text) > 4 and tok.text.endswith("ed")
+    )
 
 
 def _inverts(cue: str) -> bool:
@@ -356,7 +414,7 @@ def attribution_before(text: str, start: int, end: int) -> Attribution | None:
             phrase, _ = phrase_after(text, tokens, k + 2)
             return Attribution("according to", tokens[k].start, phrase, adjacent)
         if word.endswith("ing"):  # a participle takes its clause's subject
-            subject = _first_subject(text, tokens[:k])
+            subject = _earlier_cue_subject(text, tokens, k) or _first_subject(text, tokens[:k])
         else:
             subject = subject_before(text, tokens, k)
         if subject is None and _inverts(word):

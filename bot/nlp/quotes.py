@@ -136,8 +136,9 @@ def _attribute(
     standalone = not _WORD_RE.search(text[max(sentence_start, para_start) : span.open_at])
 
     attribution = None
+    led_on = text[span.end - 1] in ",?!"  # “…,” Toomey fumed: leads into its attribution
     if after_end > span.after:
-        attribution = attribution_after(text, span.after, after_end, strict=True)
+        attribution = attribution_after(text, span.after, after_end, True, led_on=led_on)
     elif text[span.end - 1] in "?!":
         # “Why?” Smith asked. -- the attribution follows a question or exclamation.
         stop = ends[j + 1] if j + 1 < len(ends) else len(text)
