@@ -2,16 +2,20 @@
 
 `find_quotes` returns every direct quotation in order: its text is exactly the words between
 the marks (quotemarks.py), never altered, with the character offset where they start; only a
-final comma, which leads into the attribution (“…growing,” he said), is left out. A
-quotation split around its attribution (“A,” he said, “B.”) and each paragraph of a quotation
-that runs over several paragraphs come back as separate quotes with the same speaker: joining
-them would put words in a row that the speaker did not say in a row.
+final comma, which leads into the attribution (“…growing,” he said), is left out. One
+sentence quoted in two parts around its attribution (“If we stop…,” she said, “we lose
+both.”) is one Quote whose text joins the parts with " … " (the ellipsis marks the cut), with
+each part's offsets in `Quote.parts`. Two sentences around an attribution (“A,” he said.
+“B.”) and the paragraphs of a quotation that runs over several paragraphs stay separate
+quotes with the same speaker.
 
 The speaker comes from the cue next to the quotation (cues.py), in this order: right after it
 (“…,” Smith said), before it in the same sentence (Smith said: “…”), later in the sentence,
-or the sentence ending with a colon just before it. A quotation with no cue of its own takes
-the speaker of the quotation it continues: the previous paragraph's part, the other part of a
-split quotation, or the quotation just before it in the paragraph. Phrases are resolved to the
+or the sentence ending with a colon just before it; after a quotation that ends with a comma,
+a past-tense verb outside the learned lexicon is a cue too (“…,” Toomey fumed). A quotation
+with no cue of its own takes the speaker of the quotation it continues: the previous
+paragraph's part, the other part of a split quotation, the quotation just before it in the
+paragraph, or the attributed quotation that ends the paragraph before. Phrases are resolved to the
 fullest name by speakers.py. Scare quotes and titles (a one- or two-word “term”, “The Crown”, a
 quoted fragment inside a sentence with no speech verb) are not quotations of a person.
 
