@@ -13,7 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from bot.nlp.cues import CUE_VERBS
+from bot.nlp.cuewords import CUE_VERBS
 from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
 
 TITLES = word_set(

@@ -32,27 +32,18 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.models import Quote
 from bot.nlp.cues import Attribution, attribution_after, attribution_before, introduced_by
+from bot.nlp.quotelinks import Found, inherit, split_quote
 from bot.nlp.quotemarks import QuoteSpan, scan_quotes
 from bot.nlp.speakers import SpeakerResolver
 from bot.nlp.wordtokens import sentence_ends, word_set
 
 _WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from")
-_SENTENCE_INSIDE = re.compile(r"[.?!][\"'”’]?\s+\S")  # a sentence end with more after it
 _SAME_MIN_WORDS = 3  # a shorter run of words inside another quote may be a different statement
-
-
-@dataclass(slots=True)
-class _Found:
-    span: QuoteSpan
-    attribution: Attribution | None
-    speaker: str | None
-    standalone: bool  # the quotation starts its sentence
-    introduced: bool  # a colon right before it introduces it: The message was: “…”
 
 
 def find_quotes(text: str) -> list[Quote]:
@@ -65,7 +56,7 @@ def find_quotes(text: str) -> list[Quote]:
     starts = [0, *ends]
     resolver = SpeakerResolver(text, [(s.start, s.end) for s in spans], starts)
     found = [_attribute(text, spans, k, ends, resolver) for k in range(len(spans))]
-    _inherit(text, found)
+    inherit(text, found)
     quotes: list[Quote] = []
     joins_previous = False
     for k, item in enumerate(found):
@@ -73,7 +64,7 @@ def find_quotes(text: str) -> list[Quote]:
             joins_previous = False
             continue
         nxt = found[k + 1] if k + 1 < len(found) else None
-        if nxt is not None and _split(text, item, nxt) and _is_quotation(text, item):
+        if nxt is not None and split_quote(text, item, nxt) and _is_quotation(text, item):
             quotes.append(_joined(text, item, nxt))
             joins_previous = True
             continue
@@ -89,25 +80,7 @@ def find_quotes(text: str) -> list[Quote]:
     return quotes
 
 
-def _split(text: str, first: _Found, second: _Found) -> bool:
-    """“If we stop …,” Whitfield said, “we lose both.” -- one sentence quoted in two parts
-    around its attribution: the first ends with a comma, the text between is that
-    attribution alone, ending with a comma, and the second part has no cue of its own."""
-    att = first.attribution
-    if att is None or not att.adjacent or second.span.continued:
-        return False
-    between = text[first.span.after : second.span.open_at]
-    if "\n" in between or not between.rstrip().endswith(","):
-        return False
-    if not text[first.span.start : first.span.end].endswith(","):
-        return False
-    between_cue = range(first.span.after, second.span.open_at)
-    return att.cue_start in between_cue and (
-        second.attribution is None or second.attribution.cue_start in between_cue
-    )
-
-
-def _joined(text: str, first: _Found, second: _Found) -> Quote:
+def _joined(text: str, first: Found, second: Found) -> Quote:
     """One Quote of a split quotation: its parts joined with " … ", their offsets kept."""
     a_end = first.span.start + len(text[first.span.start : first.span.end].rstrip(",").rstrip())
     a, b = text[first.span.start : a_end], text[second.span.start : second.span.end]
@@ -124,7 +97,7 @@ def _joined(text: str, first: _Found, second: _Found) -> Quote:
 
 def _attribute(
     text: str, spans: list[QuoteSpan], k: int, ends: list[int], resolver: SpeakerResolver
-) -> _Found:
+) -> Found:
     span = spans[k]
     para_start = text.rfind("\n", 0, span.open_at) + 1
     para_end = text.find("\n", span.after)
@@ -159,7 +132,7 @@ def _attribute(
     speaker = None
     if attribution is not None and attribution.speaker is not None:
         speaker = resolver.resolve(attribution.speaker, attribution.speaker.start)
-    return _Found(span, attribution, speaker, standalone, introduced)
+    return Found(span, attribution, speaker, standalone, introduced)
 
 
 def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
@@ -180,59 +153,7 @@ def _colon_intro(text: str, para_start: int, ends: list[int]) -> Attribution | N
     return attribution_before(text, start, prev_end)
 
 
-def _inherit(text: str, found: list[_Found]) -> None:
-    """A quotation with no cue takes the speaker of the quotation it continues."""
-    # The paragraphs of one quotation share the attribution that any of them carries.
-    chain: list[_Found] = []
-    for item in [*found, None]:
-        if item is not None and item.span.continued and chain:
-            chain.append(item)
-            continue
-        source = next((c for c in chain if c.attribution is not None), None)
-        for member in chain:
-            if member.attribution is None and source is not None:
-                member.attribution, member.speaker = source.attribution, source.speaker
-        chain = [item] if item is not None else []
-    for k, item in enumerate(found):
-        if item.attribution is not None or not item.standalone:
-            continue
-        prev = found[k - 1] if k > 0 else None
-        nxt = found[k + 1] if k + 1 < len(found) else None
-        if prev is not None and prev.attribution and _same_paragraph(text, prev, item):
-            source = prev
-        elif nxt is not None and nxt.attribution and _same_paragraph(text, item, nxt):
-            source = nxt
-        elif prev is not None and (
-            (prev.attribution and _adjacent_paragraphs(text, prev, item))
-            or (prev.speaker and _next_paragraph(text, prev, item))
-        ):
-            source = prev
-        else:
-            continue
-        item.attribution, item.speaker = source.attribution, source.speaker
-
-
-def _next_paragraph(text: str, a: _Found, b: _Found) -> bool:
-    """b opens the paragraph right after the one that ends with a's attribution:
-    “…,” Smith said Friday.¶“…” -- news goes on quoting the speaker it just named."""
-    between = text[a.span.after : b.span.open_at]
-    rest, _, gap = between.partition("\n")
-    if gap.strip() or "\n" not in between:
-        return False  # not the very next paragraph
-    return not _SENTENCE_INSIDE.search(rest.strip())
-
-
-def _same_paragraph(text: str, a: _Found, b: _Found) -> bool:
-    return "\n" not in text[a.span.after : b.span.open_at]
-
-
-def _adjacent_paragraphs(text: str, a: _Found, b: _Found) -> bool:
-    """b opens the paragraph right after the one that a ends."""
-    between = text[a.span.after : b.span.open_at]
-    return between.count("\n") >= 1 and not between.replace("\n", "").strip(" .,\t")
-
-
-def _is_quotation(text: str, item: _Found) -> bool:
+def _is_quotation(text: str, item: Found) -> bool:
     """False for scare quotes, terms and titles: the quotation of a person has a speaker cue,
     continues one, or stands as a statement of its own."""
     inner = text[item.span.start : item.span.end]

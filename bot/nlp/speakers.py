@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import bisect
 
-from bot.nlp.cues import Phrase, cue_length, subject_before
+from bot.nlp.cuewords import cue_length
 from bot.nlp.names import Entity, Mention, NameIndex, find_mentions
 from bot.nlp.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
+from bot.nlp.subjects import Phrase, subject_before
 from bot.nlp.wordtokens import Token, tokenize, word_set
 
 BUSINESS_NOUNS = word_set(
