@@ -24,7 +24,8 @@ from __future__ import annotations
 import bisect
 
 from bot.nlp.cuewords import cue_length
-from bot.nlp.names import Entity, Mention, NameIndex, find_mentions
+from bot.nlp.mentions import Mention, find_mentions
+from bot.nlp.names import Entity, NameIndex
 from bot.nlp.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
 from bot.nlp.subjects import Phrase, subject_before
 from bot.nlp.wordtokens import Token, tokenize, word_set
