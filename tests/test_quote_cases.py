@@ -167,3 +167,19 @@ def test_the_speaker_of_a_participle_or_a_second_verb_is_the_first_verb_s() -> N
         "Stephen Vladeck",
         "John Kasich",
     ]
+
+
+def test_quote_boundaries_survive_sloppy_typography() -> None:
+    quote = "We will not close the mill this year"
+    for text in (
+        f'Anna Berg runs the mill. " {quote} ," Berg said.',  # spaces inside straight marks
+        f"Anna Berg runs the mill. “ {quote}, ” Berg said.",  # spaces inside curly marks
+        f"Anna Berg runs the mill.“{quote},”Berg said.",  # marks glued to the words around
+        f'Anna Berg runs the mill. "{quote},” Berg said.',  # straight opens, curly closes
+        f"Anna Berg runs the mill. „{quote}“, Berg said.",
+        f"Anna Berg runs the mill. « {quote} », Berg said.",
+    ):
+        assert pairs(text) == [(quote, "Anna Berg")], text
+    assert pairs("Anna Berg runs the mill. 「我们不会关闭工厂」, Berg said.") == [
+        ("我们不会关闭工厂", "Anna Berg")
+    ]

@@ -38,6 +38,7 @@ _OPEN_BEFORE = frozenset("([{—–-/:;,\u00a0") | frozenset(_CLOSERS)
 # Words that begin with an apostrophe, not an opening single quote.
 _ELISIONS = ("n'", "n’", "tis", "twas", "em", "til", "cause", "bout", "round", "s ")
 _INCH_RE = re.compile(r"\d['’′]\d{1,2}$")
+_CLOSER_LATER = re.compile(r'[^\n"“”]*["”“]')  # another double mark later in the paragraph
 _WORDS_AFTER = re.compile(r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?")
 
 
@@ -63,10 +64,13 @@ def _is_opening(text: str, i: int, mark: str) -> bool:
     after = text[i + 1] if i + 1 < len(text) else " "
     if mark in "「『„":
         return True  # never anything but an opening mark
-    if not (before.isspace() or before in _OPEN_BEFORE) or after == mark:
+    # Sloppy typography glues “ to the word before it (mill.“We): “ opens all the same.
+    if not (before.isspace() or before in _OPEN_BEFORE or mark == "“") or after == mark:
         return False
     if after.isspace() and mark not in "«»‹›":  # French puts a space inside guillemets
-        return False
+        # Sloppy typography puts a space inside: “ We … ” / " We … ," -- a double mark
+        # opens when a mark that can close it follows in the paragraph.
+        return mark in '“"' and _CLOSER_LATER.match(text, i + 1) is not None
     if mark in "'‘‚":
         rest = text[i + 1 : i + 6].lower()
         if after.isdigit() or rest.startswith(_ELISIONS):
@@ -86,12 +90,12 @@ def _is_closing(text: str, i: int, mark: str) -> bool:
 
 
 def _glued_close(text: str, i: int, mark: str) -> bool:
-    """Sloppy typography: `… for US companies ”explains the businessman.` -- a closing double
-    mark with a space before it and its attribution glued after it (a speech verb within the
-    next two words) closes the quotation."""
+    """Sloppy typography: `… for US companies ”explains the businessman.`, `… this year ”
+    Berg said` -- a closing double mark with a space before it and its attribution right
+    after it (a speech verb within the next two words) closes the quotation."""
     if mark not in '”»“"' or not text[i - 1 : i].isspace():
         return False
-    words = _WORDS_AFTER.match(text, i + 1)
+    words = _WORDS_AFTER.match(text, i + 1 + (text[i + 1 : i + 2] == " "))
     if words is None:
         return False
     return any(w.lower() in CUE_VERBS for w in words.group().split()[:2])
