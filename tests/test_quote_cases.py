@@ -183,3 +183,12 @@ def test_quote_boundaries_survive_sloppy_typography() -> None:
     assert pairs("Anna Berg runs the mill. 「我们不会关闭工厂」, Berg said.") == [
         ("我们不会关闭工厂", "Anna Berg")
     ]
+
+
+def test_a_sentence_initial_adverb_or_a_headline_is_not_a_speaker() -> None:
+    text = (
+        "Lawmakers Rip Donald Trump Over Border Wall\n\n"
+        "Already Democrats worry about the vote. Instead Bernie Sanders spoke in Concord.\n\n"
+        "“We have come a long way,” he said."
+    )
+    assert pairs(text) == [("We have come a long way", "Bernie Sanders")]

@@ -33,6 +33,12 @@ _PLACE_NOUNS = word_set(
     "kingdom prefecture municipality borough suburb"
 )
 _NEAR = word_set("near outside across throughout")
+# Adverbs that open sentences ("Already Democrats worry."): never the first word of a name.
+_SENTENCE_ADVERBS = word_set(
+    "already also again soon instead indeed perhaps maybe often sometimes together finally "
+    "eventually recently earlier later previously ultimately initially currently clearly "
+    "obviously certainly still now then yet just even only once meanwhile nevertheless"
+)
 
 
 @dataclass(slots=True)
@@ -63,6 +69,14 @@ def find_mentions(
     headline_lines = [(s, e) for s, e in lines if in_headline(text, s)]
     tokens = [t for t in tokenize(text) if not _inside(headline_lines, t.start)]
     lower_words = {t.text for t in tokens if t.is_word and t.text.islower()}
+    # The sentence starts given are offsets just after a sentence end or at a line break:
+    # the sentence's first word is the first word token at or after each of them.
+    words = [t.start for t in tokens if t.is_word]
+    sentence_starts = {
+        words[k]
+        for k in {bisect.bisect_left(words, at) for at in sentence_starts}
+        if k < len(words)
+    }
     mentions: list[Mention] = []
     i = 0
     while i < len(tokens):
@@ -125,6 +139,7 @@ def _mention(
         run[0].text.lower() in FUNCTION_WORDS
         or run[0].text.lower() in CUE_VERBS
         or (run[0].start in sentence_starts and _common_word(run[0].text.lower(), lower_words))
+        or (run[0].start in sentence_starts and run[0].text.lower() in _SENTENCE_ADVERBS)
     ):
         run = run[1:]
     title = None
