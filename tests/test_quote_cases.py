@@ -88,11 +88,13 @@ def test_a_place_is_not_the_speaker() -> None:
     text = (
         "The governor signed the bill on Friday.\n\n"
         "“This law protects every family in our state,” said Gov. Mike Pence of Indiana.\n\n"
-        "“I was there when it flooded,” Harry Bond, 30, of Raleigh, N.C., said on Monday."
+        "“I was there when it flooded,” Harry Bond, 30, of Raleigh, N.C., said on Monday.\n\n"
+        "Floods hit the state of Tamil Nadu.\n\n“We need help now,” Tamil Nadu said."
     )
     assert pairs(text) == [
         ("This law protects every family in our state", "Mike Pence"),
         ("I was there when it flooded", "Harry Bond"),
+        ("We need help now", None),
     ]
 
 

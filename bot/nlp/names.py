@@ -47,6 +47,12 @@ class Entity:
     described: bool = False  # the article calls it by a person noun ("a spokeswoman, ...")
 
     @property
+    def place(self) -> bool:
+        """The article mostly writes the name as a place ("near Chennai", "the state of Tamil
+        Nadu"); "outside Bernie Sanders' office" once does not make Sanders one."""
+        return sum(m.place for m in self.mentions) * 2 >= len(self.mentions)
+
+    @property
     def org_like(self) -> bool:
         """True when the name looks like an organisation, a place or a building."""
         if self.words[-1].lower() in ORG_WORDS or self._acronym:

@@ -139,8 +139,10 @@ class SpeakerResolver:
             return None
         if phrase.kind == "name":
             # Capitalised words that are no mention (a sentence's first word, a headline) are
-            # not names: "Teachers said" names no one.
-            return self.names.within(phrase.start, phrase.start + len(phrase.text))
+            # not names: "Teachers said" names no one. A place ("near Chennai", "the state
+            # of Tamil Nadu") speaks for no one either.
+            entity = self.names.within(phrase.start, phrase.start + len(phrase.text))
+            return None if entity is not None and entity.place else entity
         if phrase.kind == "clause":
             return self._clause_subject(phrase.start, phrase.start + len(phrase.text))
         if phrase.kind == "pronoun":
