@@ -160,9 +160,11 @@ def _is_quotation(text: str, item: Found) -> bool:
     words = _WORD_RE.findall(inner)
     if not words:
         return False
-    # “Oh, God,” Biden said / he said: “Any.” -- punctuated speech next to its cue.
+    # “Oh, God,” Biden said / he said: “Any.” -- punctuated speech next to its cue, that opens
+    # its sentence or follows a colon (not a title: On “Face the Nation,” Sanders said).
+    speech = item.standalone or item.introduced or not _title_like(words)
     if item.attribution is not None and item.attribution.adjacent and inner[-1] in ".?!,":
-        return item.attribution.speaker is not None
+        return speech and item.attribution.speaker is not None
     if _title_like(words) and not item.standalone:
         return False
     if item.attribution is not None:
