@@ -194,3 +194,15 @@ def test_a_sentence_initial_adverb_or_a_headline_is_not_a_speaker() -> None:
         "“We have come a long way,” he said."
     )
     assert pairs(text) == [("We have come a long way", "Bernie Sanders")]
+
+
+def test_long_chains_of_clauses_and_pronouns_raise_nothing() -> None:
+    # Each of these once recursed once per link (or branched): a RecursionError on real input.
+    chains = [
+        "Smith" + ", who" * 3000 + " said “Hello.”",
+        "Smith " + "and said " * 3000 + ", “Hello there,” he said.",
+        "Mary Smith spoke. " + "She has faced it. " * 3000 + "“Hi,” she said.",
+        "Bob Lee spoke. " + "Then, he told me, it rained. " * 3000 + "“Hi,” he said.",
+    ]
+    for text in chains:
+        assert len(find_quotes(text)) <= 1

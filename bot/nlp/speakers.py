@@ -59,6 +59,7 @@ _FEMALE = word_set(
     "actress queen princess"
 )
 _SEARCH_SENTENCES = 15
+_MAX_CHAIN = 40  # sentences in a row about "she" that a pronoun's search follows back
 
 
 class SpeakerResolver:
@@ -78,6 +79,7 @@ class SpeakerResolver:
         self._token_at = {t.start: k for k, t in enumerate(self.tokens)}
         self._token_starts = [t.start for t in self.tokens]
         self._introductions: Introductions | None = None  # built on first use
+        self._nearest: dict[tuple[int, str | None, str | None, bool], Entity | None] = {}
         self._speaking: set[int] = set()  # starts of mentions that are a speech verb's subject
         self._count_speakers()
         self._mark_described()
@@ -193,13 +195,26 @@ class SpeakerResolver:
         pronoun: str | None = None,
         *,
         nearby: bool = False,
+        hops: int = 0,
     ) -> Entity | None:
         """The first fitting person of the nearest sentence that names one (of the
         `_SEARCH_SENTENCES` before the one of `at`, or only the one before when `nearby`), the
         subject of a speech verb first; a name with no sign of being a person ("Maria Gomez"
         said nothing yet) only when no sure one fits. A sentence whose subject is the same
         `pronoun` ("She has faced ...", "..., he told me, ...") is about that person already:
-        its names are passed over and the search goes on from there."""
+        its names are passed over and the search goes on from there (at most `_MAX_CHAIN`
+        sentences in a row; within one search each sentence's answer is kept, so a long chain
+        costs one pass)."""
+        if hops == 0:
+            self._nearest = {}  # kept within one search: genders learned later may change it
+        key = (at, gender, pronoun, nearby)
+        if key not in self._nearest:
+            self._nearest[key] = self._search_person(at, gender, pronoun, nearby, hops)
+        return self._nearest[key]
+
+    def _search_person(
+        self, at: int, gender: str | None, pronoun: str | None, nearby: bool, hops: int
+    ) -> Entity | None:
         here = bisect.bisect_right(self.starts, at) - 1
         lowest = self._previous(here) if nearby else max(0, here - _SEARCH_SENTENCES)
         for sure in (True, False):
@@ -212,11 +227,13 @@ class SpeakerResolver:
                     fits = entity.person_like if sure else entity.maybe_person
                     if fits and (gender is None or entity.gender in (None, gender)):
                         fitting.append((mention.start, entity))
-                if sure and pronoun and index < here:
+                if sure and pronoun and index < here and hops < _MAX_CHAIN:
                     # "She has faced ... Hillary Clinton": the sentence is about her already.
                     subject = self._subject_pronoun(begin, stop, pronoun)
                     if subject is not None and (not fitting or subject.start < fitting[0][0]):
-                        chained = self._nearest_person(subject.start, gender, pronoun)
+                        chained = self._nearest_person(
+                            subject.start, gender, pronoun, hops=hops + 1
+                        )
                         if chained is not None:
                             return chained
                 if fitting:

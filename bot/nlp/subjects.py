@@ -28,6 +28,8 @@ from bot.nlp.cuewords import (
 )
 from bot.nlp.wordtokens import FUNCTION_WORDS, Token
 
+_MAX_HOPS = 3  # "Smith, who …, who …, said": bounded, so no input recurses deeply
+
 
 @dataclass(slots=True, frozen=True)
 class Phrase:
@@ -95,8 +97,12 @@ def _phrase(text: str, tokens: list[Token], i: int, j: int, kind: str) -> Phrase
     return Phrase(span, words[0].start, kind, head, definite)
 
 
-def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
-    """The subject phrase that ends just before tokens[k] (the cue), skipping adverbs."""
+def subject_before(
+    text: str, tokens: list[Token], k: int, *, coordinated: bool = True, hops: int = 0
+) -> Phrase | None:
+    """The subject phrase that ends just before tokens[k] (the cue), skipping adverbs.
+    `coordinated`: a cue after "and" may take the subject of the speech verb before it;
+    `hops`: relative clauses passed already ("Smith, who ..., said"), at most _MAX_HOPS."""
     j = k - 1
     while j >= 0 and tokens[j].is_word and skippable(tokens[j]):
         j -= 1
@@ -121,7 +127,7 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
     if j < 0 or not tokens[j].is_word:
         return None
     word = tokens[j].text.lower()
-    if word in COORDINATION and j > 0:
+    if word in COORDINATION and j > 0 and coordinated:
         # "Hayek confirmed she had been and said,": the clause's subject speaks, or the
         # subject of the speech verb it coordinates with ("Lazar said ... and added,").
         earlier = earlier_cue_subject(text, tokens, j)
@@ -134,8 +140,8 @@ def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
     if word in PRONOUNS:
         if word == "who":  # "Smith, who said ..." -> the phrase before "who"
             m = j - 1
-            if m >= 0 and tokens[m].text == ",":
-                return subject_before(text, tokens, m)
+            if m >= 0 and tokens[m].text == "," and hops < _MAX_HOPS:
+                return subject_before(text, tokens, m, coordinated=coordinated, hops=hops + 1)
             return None
         return _phrase(text, tokens, j, j + 1, "pronoun")
     if is_name_token(tokens[j]):
@@ -172,17 +178,18 @@ def _clause_opener(text: str, tokens: list[Token], k: int) -> Phrase | None:
 
 
 def earlier_cue_subject(text: str, tokens: list[Token], k: int) -> Phrase | None:
-    """The subject of a finite speech verb earlier in the clause that ends before tokens[k]:
-    "Nefzi said, adding," / "Lazar said he welcomed it and added," -> Nefzi, Lazar."""
+    """The subject of the nearest finite speech verb earlier in the clause that ends before
+    tokens[k]: "Nefzi said, adding," / "Lazar said he welcomed it and added," -> Nefzi,
+    Lazar. Only a name or a pronoun counts; that verb's own coordination is not followed."""
     m = k - 1
     while m >= 0 and k - m < 30 and tokens[m].text not in CLAUSE_BOUNDARY:
         word = tokens[m].text.lower()
         if cue_length(tokens, m) and not word.endswith("ing") and word != "according":
-            subject = subject_before(text, tokens, m)
+            subject = subject_before(text, tokens, m, coordinated=False)
             if subject is None and inverts(word):
                 subject, _ = phrase_after(text, tokens, m + 1)
-            if subject is not None and subject.kind in ("name", "pronoun"):
-                return subject
+            ok = subject is not None and subject.kind in ("name", "pronoun")
+            return subject if ok else None
         m -= 1
     return None
 
