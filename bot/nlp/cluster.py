@@ -150,6 +150,36 @@ class StoryClusterer(StoryStore):
             story = self._merge_fragments(story, scores)
         return self._split_check(story, doc_id)
 
+    def restore(
+        self,
+        doc_id: str,
+        title: str,
+        text: str,
+        published: datetime | None,
+        source: str,
+        story: int | None,
+    ) -> int:
+        """Put a stored article back into a known story (None: a new one), without scoring it:
+        how the window is rebuilt after a restart, in time linear in its articles. Returns the
+        story's id. Articles go in oldest first, as they were added."""
+        if doc_id in self._docs:
+            return self.story_of(doc_id)
+        when = self._arrive(published)
+        if story is None or story not in self._members:
+            story = self._open()
+        original = (
+            self._copies.add(doc_id, f"{title}\n{text}") if self._copies is not None else None
+        )
+        words = len(text.split())
+        copy = original is not None and self._docs[original].active
+        if copy and self.story_of(original) == story:  # type: ignore[arg-type]
+            self._place(doc_id, Doc(story, source, words, {}, copy_of=original), when)
+            return story
+        body = f"{title}\n{title}\n{text}" if title else text
+        self._place(doc_id, Doc(story, source, words, self._tfidf.add(terms(body))), when)
+        self._checks[story] = next_check(self._centroids.count[story])
+        return story
+
     def _scores(self, doc_id: str, text: str, vector: Vector) -> dict[int, float]:
         if self.candidates is None:
             return self._all_scores(vector)
