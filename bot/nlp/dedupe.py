@@ -68,10 +68,11 @@ class SyndicationIndex:
         """The indexed document that `text` copies or is contained in, or None."""
         return self._find(shingles(text, self.size, self.sample))
 
-    def add(self, doc_id: str, text: str) -> str | None:
-        """Index a document; return the id of the earlier document it copies, if any."""
+    def add(self, doc_id: str, text: str, find: bool = True) -> str | None:
+        """Index a document; return the id of the earlier document it copies, if any (with
+        `find`; without, just index it)."""
         sample = shingles(text, self.size, self.sample)
-        original = self._find(sample)
+        original = self._find(sample) if find else None
         if doc_id in self._docs:
             self.remove(doc_id)
         self._docs[doc_id] = sample

@@ -16,6 +16,7 @@ Callers serialise `index` calls (bot.app holds a lock): the clusterer is not sha
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.store.news import NewsIndex
 
 log = logging.getLogger("newsbot.indexer")
+SLICE = timedelta(minutes=30)  # the rebuild reads the window this much at a time
 
 
 class StoryIndexer:
@@ -60,12 +62,22 @@ class StoryIndexer:
         """
         window = timedelta(hours=window_hours)
         indexer = cls(gazetteer, StoryClusterer(window=window, **options))  # type: ignore[arg-type]
-        recent = await index.recent_articles((now or datetime.now(UTC)) - window)
-        pending = await asyncio.to_thread(indexer._restore, recent)
-        log.info(
-            "story index rebuilt",
-            extra={"articles": len(recent) - len(pending), "unindexed": len(pending)},
-        )
+        now = now or datetime.now(UTC)
+        since, pending, count = now - window, [], 0
+        while True:  # slice by slice: a whole window read at once would hold the loop
+            # What is alive now (modules, the window's state so far) lives long and holds no
+            # cycles to free: kept out of the cyclic collector's full passes, which walk every
+            # object with the GIL held (a stall of the loop) each time the heap grew by a quarter.
+            gc.freeze()
+            until = since + SLICE
+            part = await index.recent_articles(since, None if until > now else until)
+            count += len(part)
+            pending += await asyncio.to_thread(indexer._restore, part)
+            if until > now:
+                break
+            since = until
+        restored = count - len(pending)
+        log.info("story index rebuilt", extra={"articles": restored, "unindexed": len(pending)})
         await indexer.index(index, pending)
         return indexer
 
