@@ -66,8 +66,9 @@ SPLIT = 0.35  # split a story whose two halves' separation is below this
 MIN_PART = 3  # ... each half holding at least this many articles
 CANDIDATES = 20  # stories scored exactly, found by their centroids (and as many by members)
 QUERY_TERMS = 30  # the article's best terms that find them
-PER_TERM = 200  # ... through this many of each term's most recent postings
+PER_TERM = 50  # ... through this many of each term's most recent postings
 PER_STORY = 2  # members of a story scored exactly for its nearest member
+RESTORE_COPIES = 20  # a restored article is checked for a copy of this many of its story's last
 
 
 class StoryClusterer(StoryStore):
@@ -167,12 +168,13 @@ class StoryClusterer(StoryStore):
         when = self._arrive(published)
         if story is None or story not in self._members:
             story = self._open()
-        original = (
-            self._copies.add(doc_id, f"{title}\n{text}") if self._copies is not None else None
-        )
+        original = None
+        if self._copies is not None:  # a copy of one of the story's latest originals
+            latest = self._members[story][-RESTORE_COPIES:]
+            originals = [d for d in latest if self._docs[d].copy_of is None]
+            original = self._copies.add(doc_id, f"{title}\n{text}", among=originals)
         words = len(text.split())
-        copy = original is not None and self._docs[original].active
-        if copy and self.story_of(original) == story:  # type: ignore[arg-type]
+        if original is not None and self._docs[original].active:
             self._place(doc_id, Doc(story, source, words, {}, copy_of=original), when)
             return story
         body = f"{title}\n{title}\n{text}" if title else text

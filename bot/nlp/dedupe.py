@@ -18,6 +18,7 @@ import heapq
 import re
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable
 from itertools import islice
 
 _WORD = re.compile(r"[^\W_]+")
@@ -68,11 +69,11 @@ class SyndicationIndex:
         """The indexed document that `text` copies or is contained in, or None."""
         return self._find(shingles(text, self.size, self.sample))
 
-    def add(self, doc_id: str, text: str, find: bool = True) -> str | None:
-        """Index a document; return the id of the earlier document it copies, if any (with
-        `find`; without, just index it)."""
+    def add(self, doc_id: str, text: str, among: Iterable[str] | None = None) -> str | None:
+        """Index a document; return the id of the earlier document it copies, if any (of the
+        documents `among` only, when given)."""
         sample = shingles(text, self.size, self.sample)
-        original = self._find(sample) if find else None
+        original = self._find(sample, among)
         if doc_id in self._docs:
             self.remove(doc_id)
         self._docs[doc_id] = sample
@@ -91,16 +92,19 @@ class SyndicationIndex:
             if not ids:
                 del self._postings[h]
 
-    def _find(self, sample: set[int]) -> str | None:
+    def _find(self, sample: set[int], among: Iterable[str] | None = None) -> str | None:
         if len(sample) < self.min_shingles:
             return None
-        shared: dict[str, int] = defaultdict(int)
-        for h in sample:
-            found = self._postings.get(h)
-            if found:
-                for other in islice(reversed(found), self.per_shingle):
-                    shared[other] += 1
-        likely = heapq.nlargest(self.compared, shared, key=shared.__getitem__)
+        if among is not None:
+            likely = [other for other in among if other in self._docs]
+        else:
+            shared: dict[str, int] = defaultdict(int)
+            for h in sample:
+                found = self._postings.get(h)
+                if found:
+                    for other in islice(reversed(found), self.per_shingle):
+                        shared[other] += 1
+            likely = heapq.nlargest(self.compared, shared, key=shared.__getitem__)
         best, best_score = None, 0.0
         for other in sorted(likely, key=self._rank.__getitem__):  # ties go to the oldest
             theirs = self._docs[other]
