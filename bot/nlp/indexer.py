@@ -40,7 +40,7 @@ class StoryIndexer:
         self, gazetteer: Gazetteer | None, clusterer: StoryClusterer | None = None
     ) -> None:
         self.gazetteer = gazetteer
-        self.clusterer = clusterer or StoryClusterer()
+        self.clusterer = clusterer if clusterer is not None else StoryClusterer()
         self._story: dict[int, int] = {}  # cluster id -> stored story id
         self._in: dict[str, int] = {}  # article id (the clusterer's doc id) -> stored story id
         self._held: dict[int, set[str]] = defaultdict(set)  # stored story id -> its article ids
@@ -64,6 +64,7 @@ class StoryIndexer:
         indexer = cls(gazetteer, StoryClusterer(window=window, **options))  # type: ignore[arg-type]
         now = now or datetime.now(UTC)
         since, pending, count = now - window, [], 0
+        clusters: dict[int, int] = {}  # stored story id -> cluster id
         while True:  # slice by slice: a whole window read at once would hold the loop
             # What is alive now (modules, the window's state so far) lives long and holds no
             # cycles to free: kept out of the cyclic collector's full passes, which walk every
@@ -72,7 +73,7 @@ class StoryIndexer:
             until = since + SLICE
             part = await index.recent_articles(since, None if until > now else until)
             count += len(part)
-            pending += await asyncio.to_thread(indexer._restore, part)
+            pending += await asyncio.to_thread(indexer._restore, part, clusters)
             if until > now:
                 break
             since = until
@@ -99,10 +100,10 @@ class StoryIndexer:
         self._prune()
         log.info("articles indexed", extra={"articles": len(articles)})
 
-    def _restore(self, recent: list[Article]) -> list[Article]:
-        """Put the indexed articles back into their stories; return the others (worker thread)."""
+    def _restore(self, recent: list[Article], cluster_of: dict[int, int]) -> list[Article]:
+        """Put the indexed articles back into their stories (`cluster_of` maps stored stories
+        to clusters, and learns new ones); return the others. Runs in a worker thread."""
         pending = []
-        cluster_of: dict[int, int] = {}  # stored story id -> cluster id
         for article in sorted(recent, key=_published):
             if article.story_id is None:
                 pending.append(article)
