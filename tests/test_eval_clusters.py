@@ -30,6 +30,7 @@ FIGURES = {
 RATES = FIGURES - {"clusters", "docs_per_s"}
 
 
+@pytest.mark.timeout(300)  # the whole set, 5 orders, 4 systems: slow on a busy machine
 def test_eval_clusters_scores_newsbot_and_baselines(capsys: pytest.CaptureFixture[str]) -> None:
     if not (EVAL / "summaries").exists():
         pytest.skip(f"{EVAL / 'summaries'} is absent (a clone outside the workplace has no data)")
@@ -41,12 +42,7 @@ def test_eval_clusters_scores_newsbot_and_baselines(capsys: pytest.CaptureFixtur
         "B-cubed and pairwise P/R/F1 over 100 stories x 28 reports (summaries proxy)"
     )
     systems = result["systems"]
-    baselines = {
-        "newsbot-exhaustive",
-        "newsbot-centroid-only",
-        "tfidf-single-pass",
-        "shingle-containment-only",
-    }
+    baselines = {"newsbot-centroid-only", "tfidf-single-pass", "shingle-containment-only"}
     # "newsbot+minilm" only where the optional embedding package is installed
     assert {"newsbot"} | baselines <= set(systems) <= {"newsbot", "newsbot+minilm"} | baselines
     for figures in systems.values():
@@ -61,5 +57,3 @@ def test_eval_clusters_scores_newsbot_and_baselines(capsys: pytest.CaptureFixtur
     assert ours["bcubed_f1"] >= TARGET
     assert min(ours["bcubed_f1_0_49"], ours["bcubed_f1_50_99"]) >= TARGET
     assert ours["bcubed_f1_sd"] <= 0.01
-    # the bounded candidate search loses (almost) nothing to scoring every story
-    assert ours["bcubed_f1"] >= systems["newsbot-exhaustive"]["bcubed_f1"] - 0.002

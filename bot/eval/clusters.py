@@ -38,8 +38,6 @@ _PLAIN: dict[str, Any] = {"nearest": 0.0, "ambiguity": 0.0, "split": None}
 # chosen like newsbot's constants: the best on stories 0-49.
 SYSTEMS: dict[str, Callable[[], StoryClusterer]] = {
     "newsbot": StoryClusterer,
-    # Every story sharing a word scored, not candidates: what the bounded search may lose.
-    "newsbot-exhaustive": lambda: StoryClusterer(candidates=None),
     "newsbot-centroid-only": lambda: StoryClusterer(**_PLAIN),
     "tfidf-single-pass": lambda: StoryClusterer(
         threshold=0.15, size_prior=0.0, floor=0.0, merge_threshold=None, syndication=False, **_PLAIN
