@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot import cpu
 from bot.config import Settings
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
@@ -44,6 +45,7 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 @asynccontextmanager
 async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Summarizer]:
     """The summarizer the settings choose; the LLM one falls back to the embedded one."""
+    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds)
     embedded = ExtractiveSummarizer(load_gazetteer(settings.companies.file))
     if settings.summarizer.backend != "llm":
         yield embedded
@@ -79,6 +81,7 @@ async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
     """Poll every due feed once, then index what it stored (companies, stories)."""
+    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
     await index_articles(store, settings, report.stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.ingest.articles import DEFAULT_MAX_ARTICLE_CHARS, cap_text, parse_limit
 from bot.ingest.extract import extract
 from bot.ingest.fetch import PAGE_ACCEPT, FetchError
 from bot.ingest.poll import content_hash
@@ -16,6 +18,7 @@ from bot.ingest.urls import canonicalize_url, host_of
 from bot.models import Article, Quote, Story, Summary, TextSource
 
 _HTML = re.compile(r"<(?:!doctype|html|body|p|div|article|head)\b", re.I)
+log = logging.getLogger("newsbot.summarize")
 
 
 class InputError(Exception):
@@ -30,27 +33,64 @@ class Document:
     text: str
     source: str
     url: str | None = None
+    cut: bool = False  # only the beginning was read: the text cap, or a page parsed in part
+
+    def cut_note(self) -> str | None:
+        """What the reader should know when only the beginning was read."""
+        if not self.cut:
+            return None
+        return f"This text is long: I read only its first {len(self.text):,} characters."
 
 
-def document_from_bytes(data: bytes, *, source: str, url: str | None = None) -> Document:
-    """HTML is extracted; plain text is taken as is, its first line as the title."""
-    text = data.decode("utf-8", errors="replace")
-    if _HTML.search(text[:5000]):
-        page = extract(data, url)
+def document_from_bytes(
+    data: bytes,
+    *,
+    source: str,
+    url: str | None = None,
+    max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+) -> Document:
+    """HTML is extracted; plain text is taken as is, its first line as the title. The text is
+    cut at ``max_chars`` ([ingest] max_article_chars), and HTML is parsed only so far.
+
+    CPU work in proportion to the input (up to the caps): run it in the CPU pool.
+    """
+    head = data[:5000].decode("utf-8", errors="replace")
+    if _HTML.search(head):
+        limit = parse_limit(max_chars)
+        page = extract(data[:limit], url)
         if not page.text.strip():
             raise InputError(f"found no article text in {source}")
-        return Document(page.title or "(untitled)", page.text, page.site_name or source, url)
-    lines = [line.strip() for line in text.strip().splitlines()]
-    if not lines or not any(lines):
-        raise InputError(f"{source} is empty")
-    title, body = lines[0], "\n".join(lines[1:]).strip()
-    return Document(title, body or title, source, url)
+        title, body, source = page.title or "(untitled)", page.text, page.site_name or source
+        parsed_in_part = len(data) > limit
+    else:
+        text = data.decode("utf-8", errors="replace")
+        lines = [line.strip() for line in text.strip().splitlines()]
+        if not lines or not any(lines):
+            raise InputError(f"{source} is empty")
+        title, body = lines[0], "\n".join(lines[1:]).strip() or lines[0]
+        parsed_in_part = False
+    capped = cap_text(body, max_chars)
+    cut = parsed_in_part or capped.cut_from is not None
+    if cut:
+        log.info(
+            "document read only in part",
+            extra={
+                "bytes": len(data),
+                "chars": capped.cut_from or len(body),
+                "kept": len(capped.text),
+                "max_article_chars": max_chars,
+            },
+        )
+    return Document(title, capped.text, source, url, cut)
 
 
 async def read_input(target: str, settings: Settings) -> Document:
     """The document named by a URL, a file path or '-' (standard input)."""
+    max_chars = settings.ingest.max_article_chars
     if target == "-":
-        return document_from_bytes(sys.stdin.buffer.read(), source="standard input")
+        return document_from_bytes(
+            sys.stdin.buffer.read(), source="standard input", max_chars=max_chars
+        )
     url = canonicalize_url(target) if "://" in target else None
     if url is not None:
         from bot.app import make_fetcher
@@ -60,11 +100,13 @@ async def read_input(target: str, settings: Settings) -> Document:
                 result = await fetcher.fetch(url, accept=PAGE_ACCEPT)
             except FetchError as exc:
                 raise InputError(f"could not fetch {url}: {exc}") from None
-        return document_from_bytes(result.body, source=host_of(result.url), url=result.url)
+        return document_from_bytes(
+            result.body, source=host_of(result.url), url=result.url, max_chars=max_chars
+        )
     path = Path(target)
     if not path.is_file():
         raise InputError(f"{target} is neither an http(s) URL nor a readable file")
-    return document_from_bytes(path.read_bytes(), source=path.name)
+    return document_from_bytes(path.read_bytes(), source=path.name, max_chars=max_chars)
 
 
 def story_of(doc: Document) -> Story:
@@ -107,4 +149,6 @@ def as_text(doc: Document, summary: Summary) -> str:
     if summary.companies:
         lines += ["", "Companies: " + ", ".join(clean(c) for c in summary.companies)]
     lines += ["", f"({summary.summarizer} summary{'; ' + summary.note if summary.note else ''})"]
+    if note := doc.cut_note():
+        lines += [f"({note})"]
     return "\n".join(lines) + "\n"
