@@ -45,7 +45,7 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 @asynccontextmanager
 async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Summarizer]:
     """The summarizer the settings choose; the LLM one falls back to the embedded one."""
-    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds)
+    configure_cpu(settings)
     embedded = ExtractiveSummarizer(load_gazetteer(settings.companies.file))
     if settings.summarizer.backend != "llm":
         yield embedded
@@ -60,6 +60,12 @@ async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Sum
         yield llm
     finally:
         await llm.aclose()
+
+
+def configure_cpu(settings: Settings) -> None:
+    """The process's CPU pool as [cpu] sets it, its workers logging as [log] says."""
+    log_to = (settings.log.level, settings.log.format)
+    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds, log_to)
 
 
 def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:
@@ -81,7 +87,7 @@ async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
     """Poll every due feed once, then index what it stored (companies, stories)."""
-    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds)
+    configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
     await index_articles(store, settings, report.stored)

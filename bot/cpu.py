@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import logging
 import multiprocessing
 import os
@@ -23,6 +24,8 @@ log = logging.getLogger("newsbot.cpu")
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 15.0
+# What the tasks need (trafilatura, the NLP): imported as a worker starts, before any task.
+PRELOAD = ("bot.cli_summarize", "bot.summarize.embedded")
 
 
 def default_workers() -> int:
@@ -47,9 +50,20 @@ class TooSlow(WorkerFailed):
 class CpuPool:
     """A bounded pool of worker processes; each task has a time limit."""
 
-    def __init__(self, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        log: tuple[str, str] | None = None,
+        preload: tuple[str, ...] = PRELOAD,
+    ) -> None:
+        """``log``: (level, format) of the workers' logs, as [log] sets the parent's; None
+        leaves the workers' logging unconfigured (warnings and errors only, to stderr).
+        ``preload``: modules each worker imports as it starts, not on its first task."""
         self.workers = workers or default_workers()
         self.timeout = timeout
+        self.log = log
+        self.preload = preload
         self._pool: ProcessPool | None = None
         self._lock = threading.Lock()
 
@@ -59,7 +73,12 @@ class CpuPool:
                 # Fresh interpreters, not forks: the parent has threads (the bot's clients) whose
                 # locks a fork would copy mid-use.
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPool(max_workers=self.workers, context=context)
+                self._pool = ProcessPool(
+                    max_workers=self.workers,
+                    context=context,
+                    initializer=_init_worker,
+                    initargs=(self.log, self.preload),
+                )
             return self._pool
 
     def start(self) -> None:
@@ -101,16 +120,29 @@ def _ready() -> bool:
     return True
 
 
+def _init_worker(log_to: tuple[str, str] | None, preload: tuple[str, ...]) -> None:
+    if log_to is not None:
+        from bot import logs
+
+        logs.configure(*log_to)
+    for module in preload:
+        importlib.import_module(module)
+
+
 _shared = CpuPool()
 
 
-def configure(workers: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> CpuPool:
-    """Size the process's pool, set its time limit (0 or None workers: the default) and start
-    its workers."""
+def configure(
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    log: tuple[str, str] | None = None,
+) -> CpuPool:
+    """Size the process's pool, set its time limit (0 or None workers: the default) and how
+    its workers log, and start them."""
     global _shared
     workers = workers or default_workers()
-    if (workers, timeout) != (_shared.workers, _shared.timeout):
-        old, _shared = _shared, CpuPool(workers, timeout)
+    if (workers, timeout, log) != (_shared.workers, _shared.timeout, _shared.log):
+        old, _shared = _shared, CpuPool(workers, timeout, log)
         old.close()
     _shared.start()
     return _shared
