@@ -9,6 +9,7 @@ earliest longer name in the article that contains all its words: "Zhengfei" and 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ _PLACE_NOUNS = word_set(
 )
 _NEAR = word_set("near outside across throughout")
 _INITIALS = re.compile(r"(?:[A-Z]\.)+")  # "K." in "Laura K. Benning", "G.K." in "G.K. Butterfield"
+_NOT_EXTRA = ORG_WORDS | _SUFFIXES  # "Trump" is not "Trump Tower" nor "Donald Trump Jr."
 _DOTTED_ACRONYMS = word_set("u.s. u.n. u.k. e.u. u.s.a. d.c. l.a. n.y. n.j. s.c. n.c.")
 
 
@@ -133,15 +135,10 @@ def find_mentions(
     text: str, quoted: list[tuple[int, int]], sentence_starts: set[int]
 ) -> list[Mention]:
     """Every name mention of the text, in order."""
-    headlines: dict[int, bool] = {}  # by line start: a line is judged once, not per token
-
-    def headline(at: int) -> bool:
-        start = text.rfind("\n", 0, at) + 1
-        if start not in headlines:
-            headlines[start] = in_headline(text, at)
-        return headlines[start]
-
-    tokens = [t for t in tokenize(text) if not headline(t.start)]
+    # A line is judged once, not per token: the headline lines' (start, end) offsets.
+    lines = [m.span() for m in re.finditer(r"[^\n]+", text)]
+    headline_lines = [(s, e) for s, e in lines if in_headline(text, s)]
+    tokens = [t for t in tokenize(text) if not _inside(headline_lines, t.start)]
     lower_words = {t.text for t in tokens if t.is_word and t.text.islower()}
     mentions: list[Mention] = []
     i = 0
@@ -213,7 +210,7 @@ def _mention(
     start, end = run[0].start, run[-1].end
     first = next(p for p in range(i, j) if tokens[p] is run[0]) if title is None else i
     prev = tokens[first - 1].text if first > 0 else ""
-    in_quote = any(s <= start < e for s, e in quoted)
+    in_quote = _inside(quoted, start)
     shown = " ".join(text[start : run[-1].start + len(run[-1].bare)].split())
     mention = Mention(words, start, end, in_quote, title, prev == "the", prev == "in", shown)
     if title is None and run[-1].bare == run[-1].text:  # "in Smith's view" names no place
@@ -223,13 +220,35 @@ def _mention(
 
 
 class NameIndex:
-    """The entities of one article, built from its mentions."""
+    """The entities of one article, built from its mentions (in order, as find_mentions gives
+    them). Lookups are indexed by word and offset, so building is near-linear in the text."""
 
     def __init__(self, mentions: list[Mention]) -> None:
         self.mentions = mentions
+        self._starts = [m.start for m in mentions]
+        self._ends = [m.end for m in mentions]  # mentions never overlap: ends are sorted too
         self._entities: dict[tuple[str, ...], Entity] = {}
+        self._shown: dict[tuple[str, ...], str] = {}
+        for mention in mentions:
+            if mention.text:
+                self._shown.setdefault(mention.words, mention.text)
         # Quotations hold nicknames ("Crooked Hillary Clinton"): full forms come from outside.
-        self._full = [m for m in mentions if not m.in_quote] or mentions
+        full = [m for m in mentions if not m.in_quote] or mentions
+        # The distinct forms of the full names, in order of first appearance, indexed by word:
+        # `fullest` looks only at the forms that hold its rarest word.
+        self._forms: list[tuple[tuple[str, ...], frozenset[str], Mention]] = []
+        seen_forms: set[tuple[tuple[str, ...], str]] = set()
+        self._by_word: dict[str, list[int]] = {}
+        for m in full:
+            key = (m.words, m.text)
+            if key in seen_forms:
+                continue
+            seen_forms.add(key)
+            have = frozenset(w.lower() for w in m.words)
+            for word in have:
+                self._by_word.setdefault(word, []).append(len(self._forms))
+            self._forms.append((m.words, have, m))
+        self._fullest: dict[tuple[str, ...], tuple[str, ...]] = {}
         for mention in mentions:
             entity = self.entity_for(mention.words)
             entity.mentions.append(mention)
@@ -240,41 +259,54 @@ class NameIndex:
 
     def fullest(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """The fullest name in the article that contains all the given words."""
+        if words in self._fullest:
+            return self._fullest[words]
         seen = {words}
         current = words
         while True:
             wanted = {w.lower() for w in current}
+            postings = min((self._by_word.get(w, []) for w in wanted), key=len, default=[])
             best = None
-            for m in self._full:
-                if len(m.words) <= len(current) or m.words in seen:
+            for index in postings:
+                form, have, m = self._forms[index]
+                if len(form) <= len(current) or form in seen:
                     continue
-                have = {w.lower() for w in m.words}
                 extra = have - wanted
-                if not wanted <= have or extra & (ORG_WORDS | _SUFFIXES) or _owner(m, wanted):
+                if not wanted <= have or extra & _NOT_EXTRA or _owner(m, wanted):
                     continue
-                best = m.words
+                best = form
                 break
             if best is None:
-                return current
+                break
             seen.add(best)
             current = best
+        self._fullest[words] = current
+        return current
 
     def entity_for(self, words: tuple[str, ...]) -> Entity:
         """The entity that a mention with these words refers to (created when new)."""
         full = self.fullest(words)
         key = tuple(w.lower() for w in full)
         if key not in self._entities:
-            shown = next((m.text for m in self.mentions if m.words == full and m.text), None)
-            self._entities[key] = Entity(shown or " ".join(full), full)
+            self._entities[key] = Entity(self._shown.get(full) or " ".join(full), full)
         return self._entities[key]
 
     def within(self, start: int, end: int) -> Entity | None:
         """The entity of the last mention inside text[start:end]."""
-        found = None
-        for mention in self.mentions:
-            if mention.start >= start and mention.end <= end:
-                found = mention
-        return self.entity_for(found.words) if found is not None else None
+        lo = bisect.bisect_left(self._starts, start)
+        hi = bisect.bisect_right(self._ends, end)
+        return self.entity_for(self.mentions[hi - 1].words) if hi > lo else None
+
+    def between(self, start: int, end: int) -> list[Mention]:
+        """The mentions that start in text[start:end], in order."""
+        lo = bisect.bisect_left(self._starts, start)
+        return self.mentions[lo : bisect.bisect_left(self._starts, end, lo)]
+
+
+def _inside(spans: list[tuple[int, int]], at: int) -> bool:
+    """Whether `at` lies in one of the sorted, non-overlapping spans (start, end)."""
+    k = bisect.bisect_right(spans, (at, float("inf"))) - 1
+    return k >= 0 and spans[k][0] <= at < spans[k][1]
 
 
 def _secretary_of(tokens: list[Token], i: int) -> bool:

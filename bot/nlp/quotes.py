@@ -55,8 +55,8 @@ def find_quotes(text: str) -> list[Quote]:
     spans = scan_quotes(text)
     if not spans:
         return []
-    inside = [(s.open_at, s.after) for s in spans]
-    ends = [e for e in sentence_ends(text) if not any(a < e < b for a, b in inside)]
+    opens = [s.open_at for s in spans]
+    ends = [e for e in sentence_ends(text) if not _inside_quote(spans, opens, e)]
     starts = [0, *ends]
     resolver = SpeakerResolver(text, [(s.start, s.end) for s in spans], starts)
     found = [_attribute(text, spans, k, ends, resolver) for k in range(len(spans))]
@@ -114,14 +114,22 @@ def _attribute(
     return _Found(span, attribution, speaker, standalone, introduced)
 
 
+def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
+    """Whether `at` lies strictly between a quotation's opening mark and its end."""
+    k = bisect.bisect_left(opens, at) - 1
+    return k >= 0 and at < spans[k].after
+
+
 def _colon_intro(text: str, para_start: int, ends: list[int]) -> Attribution | None:
     """Smith said:¶“…” -- the previous paragraph ends with a colon that introduces the quote."""
-    prev = text[:para_start].rstrip()
-    if not prev.endswith(":"):
+    prev_end = para_start
+    while prev_end > 0 and text[prev_end - 1].isspace():
+        prev_end -= 1
+    if not prev_end or text[prev_end - 1] != ":":
         return None
-    i = bisect.bisect_right(ends, len(prev) - 1)
-    start = max(ends[i - 1] if i > 0 else 0, text.rfind("\n", 0, len(prev)) + 1)
-    return attribution_before(text, start, len(prev))
+    i = bisect.bisect_right(ends, prev_end - 1)
+    start = max(ends[i - 1] if i > 0 else 0, text.rfind("\n", 0, prev_end) + 1)
+    return attribution_before(text, start, prev_end)
 
 
 def _inherit(text: str, found: list[_Found]) -> None:
