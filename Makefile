@@ -26,6 +26,7 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/summarize.py
 
 lint: $(STAMP)  ## ruff and hadolint
 	$(BIN)/ruff check .

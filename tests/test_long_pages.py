@@ -220,3 +220,31 @@ def test_help_is_answered_within_a_second_while_a_10_mb_page_is_summarised(
             proc.kill()
     assert proc.returncode == 0, err
     assert "document read only in part" in err
+
+
+async def test_a_feed_page_past_the_time_limit_keeps_the_feed_s_text(
+    store: Store, settings: Settings, site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import poll_fetcher
+    from bot.ingest.poll import Poller
+    from bot.models import TextSource
+    from tests.newssite import RSS, rss
+
+    roomy = settings.ingest.model_copy(update={"max_article_chars": 500_000})
+    site.routes["/archive.html"] = static(big_page(9_000_000), "text/html; charset=utf-8")
+    path = next(p for p in site.routes if "huawei" in p and p.endswith(".html"))
+    items = [("a", site.url("/archive.html"), TITLE), ("h", site.url(path), "Huawei laptops")]
+    site.routes["/long/feed.xml"] = static(rss(items), RSS)
+    await store.add_feed(site.url("/long/feed.xml"))
+    pool = cpu.CpuPool(1, timeout=1.0)
+    monkeypatch.setattr(cpu, "_shared", pool)
+    try:
+        async with poll_fetcher(settings) as fetcher:
+            report = await Poller(store, fetcher, roomy).poll_due()
+    finally:
+        pool.close()
+    assert report.new == 2 and not report.failed
+    stored = {a.title: a for a in await store.articles_since(None, until=utcnow())}
+    assert stored[TITLE].text_source == TextSource.FEED
+    assert stored[TITLE].text == f"Feed summary of {TITLE}."
+    assert stored["Huawei laptops"].text_source == TextSource.PAGE
