@@ -9,7 +9,8 @@ For each size, one article of that size goes through:
               into a clusterer already holding the corpus's articles), without the store.
 Baseline: a least-squares line (seconds = a + b * KB) fitted to the 10, 50 and 100 KB figures of
 the same run; each size shows its time beside the line's. Linear time means a flat ms/KB. Each
-figure is the best of N rounds: the machine is shared, and the best is the least disturbed.
+figure is the best of N rounds (5 N up to 100 KB, where a run is short and so most easily
+disturbed): the machine is shared, and the best is the least disturbed.
 Then the whole /summary of a 10 MB page: served on 127.0.0.1 from another process, fetched,
 extracted and summarised by the real chat command path (CommandCore, the CPU pool, the text cap),
 beside /summary of an ordinary article page (the median of N rounds each).
@@ -113,15 +114,16 @@ def measure(texts: list[str], rounds: int) -> tuple[dict[str, dict[int, float]],
         k: {} for k in ("summarizer", "  summarize_text", "  find_quotes", "indexer")
     }
     for kb in SIZES_KB:
+        reps = rounds * 5 if kb <= max(FIT_KB) else rounds
         text = sized(corpus, kb)
         story = Story([article(text)])
-        t, summary = timed(lambda s=story: summarize_story(s, 6, 600, gazetteer), rounds)
+        t, summary = timed(lambda s=story: summarize_story(s, 6, 600, gazetteer), reps)
         seconds["summarizer"][kb] = t
         if not summary.sentences or not summary.quotes:  # type: ignore[attr-defined]
             wrong.append(f"{kb} KB: the summary has no sentences or no key quotes")
-        t, _ = timed(lambda x=text: summarize_text(x, title="Campaign trail", sentences=6), rounds)
+        t, _ = timed(lambda x=text: summarize_text(x, title="Campaign trail", sentences=6), reps)
         seconds["  summarize_text"][kb] = t
-        t, quotes = timed(lambda x=text: find_quotes(x), rounds)
+        t, quotes = timed(lambda x=text: find_quotes(x), reps)
         seconds["  find_quotes"][kb] = t
         speakers = sum(q.speaker is not None for q in quotes)  # type: ignore[attr-defined]
         if not quotes or not speakers:
@@ -137,7 +139,7 @@ def measure(texts: list[str], rounds: int) -> tuple[dict[str, dict[int, float]],
             index.took = time.perf_counter() - started  # type: ignore[attr-defined]
 
         runs = []
-        for _ in range(rounds):  # the clusterer's fill is set-up, not timed
+        for _ in range(reps):  # the clusterer's fill is set-up, not timed
             index()
             runs.append(index.took)  # type: ignore[attr-defined]
         seconds["indexer"][kb] = min(runs)
@@ -229,7 +231,10 @@ def main() -> None:
     args = parser.parse_args()
     source, texts = load_texts()
     print(f"summarize benchmark: {source}; KB = 1,000 chars")
-    print(f"per article: the best of {args.rounds} rounds; /summary: the median of {args.rounds}")
+    print(
+        f"per article: the best of {args.rounds} rounds ({5 * args.rounds} up to "
+        f"{max(FIT_KB)} KB); /summary: the median of {args.rounds}"
+    )
     print(f"linear fit from {', '.join(map(str, FIT_KB))} KB of the same run\n")
     seconds, wrong = measure(texts, args.rounds)
     problems = wrong + report(seconds)
