@@ -58,7 +58,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> d
 def test_company_json(filled: NewsSite, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_json(capsys, "company", "google")
     assert set(result) == {"company", "stories"}
-    assert result["company"] == "Alphabet"
+    assert result["company"] == "Google"
     assert 1 <= len(result["stories"]) <= 5
     for story in result["stories"]:
         assert set(story) == STORY_KEYS

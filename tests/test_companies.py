@@ -26,7 +26,7 @@ def names(gazetteer: Gazetteer, text: str, title: str = "") -> list[str]:
 
 
 def test_the_file_loads_every_company(gazetteer: Gazetteer) -> None:
-    assert len(gazetteer.names()) == len(ENTRIES) == 108
+    assert len(gazetteer.names()) == len(ENTRIES) == 138
     assert "Huawei" in gazetteer.names()
 
 
@@ -36,7 +36,7 @@ def test_the_file_loads_every_company(gazetteer: Gazetteer) -> None:
         ("Huawei said on Tuesday that profit rose.", "Huawei"),
         ("华为周二发布了新款手机。", "Huawei"),
         ("Huawei Technologies Co. said it would appeal.", "Huawei"),
-        ("Google said it would appeal the ruling.", "Alphabet"),
+        ("Google said it would appeal the ruling.", "Google"),
         ("Hon Hai said iPhone assembly resumed.", "Foxconn"),
         ("Apple's iPhone sales rose.", "Apple"),
         ("Apple Inc. said on Monday that it would appeal.", "Apple"),
@@ -189,7 +189,8 @@ def test_title_only_mention_has_no_text_offset(gazetteer: Gazetteer) -> None:
 def test_lookup(gazetteer: Gazetteer) -> None:
     assert gazetteer.lookup("AAPL") == "Apple"
     assert gazetteer.lookup("$aapl") == "Apple"
-    assert gazetteer.lookup("google") == "Alphabet"
+    assert gazetteer.lookup("google") == "Google"
+    assert gazetteer.lookup("alphabet inc") == "Alphabet"
     assert gazetteer.lookup("Hon Hai") == "Foxconn"
     assert gazetteer.lookup("华为") == "Huawei"
     assert gazetteer.lookup("Huawei Technologies Co., Ltd.") == "Huawei"
@@ -219,6 +220,37 @@ def test_every_configured_form_is_found(gazetteer: Gazetteer, entry: dict[str, o
     for ticker in entry["tickers"]:  # type: ignore[attr-defined]
         assert names(gazetteer, f"Traders bought ${ticker} on Tuesday.") == [entry["name"]]
         assert gazetteer.lookup(ticker) == entry["name"]
+
+
+def test_a_unit_is_the_mention_and_its_parents_follow(gazetteer: Gazetteer) -> None:
+    [google, alphabet] = gazetteer.find("Google said it would appeal the ruling.")
+    assert (google.name, google.via) == ("Google", None)
+    assert (alphabet.name, alphabet.via) == ("Alphabet", "Google")
+    assert alphabet.score == google.score  # a story about Google is about Alphabet as much
+    assert names(gazetteer, "YouTube removed the videos.") == ["YouTube", "Google", "Alphabet"]
+    assert names(gazetteer, "TikTok said users were safe.") == ["TikTok", "ByteDance"]
+
+
+def test_a_parent_the_article_names_is_its_own_mention(gazetteer: Gazetteer) -> None:
+    text = "Alphabet shares rose. Alphabet said Google would hire. Google hired."
+    found = {m.name: m for m in gazetteer.find(text)}
+    assert found["Alphabet"].via is None and found["Alphabet"].count == 2
+    assert found["Google"].count == 2
+
+
+def test_a_unit_nearby_confirms_its_ambiguous_parent(gazetteer: Gazetteer) -> None:
+    # "the Amazon" alone stays unsure (the river); its unit Whole Foods nearby confirms it
+    found = {m.name: m for m in gazetteer.find("Under the Amazon banner, Whole Foods cut prices.")}
+    assert found["Amazon"].via is None and found["Amazon"].first_offset == 10
+
+
+def test_bad_parents_are_rejected() -> None:
+    with pytest.raises(ValueError, match="not a company"):
+        Gazetteer.from_entries([{"name": "Unit", "parent": "Nobody"}])
+    with pytest.raises(ValueError, match="back to itself"):
+        Gazetteer.from_entries([{"name": "A", "parent": "B"}, {"name": "B", "parent": "A"}])
+    with pytest.raises(ValueError, match="another company"):
+        Gazetteer.from_entries([{"name": "A", "parent": "A"}])
 
 
 def test_bad_entries_are_rejected() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.eval.extraction_en import SET_NAME, count_item, run, score_outputs
+from bot.eval.extraction_en import SET_NAME, count_item, lost_page, run, score_outputs
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
@@ -42,6 +43,14 @@ def test_micro_average_over_pages() -> None:
     assert got == {"f1": 0.6667, "precision": 0.6667, "recall": 0.6667, "accuracy": 0.6667}
 
 
+def test_lost_page_needs_a_short_output_missing_a_must_have() -> None:
+    default = "Intro. first must-have and the second one. " + "Menu link. " * 30
+    assert lost_page(ITEM, "Intro.", default)  # short, and both must-haves gone
+    assert not lost_page(ITEM, "first must-have and the second one.", default)  # menu left out
+    assert not lost_page(ITEM, default, default)
+    assert not lost_page(ITEM, None, "")  # nothing to lose
+
+
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=SET_NAME):
         run(tmp_path / "nowhere")
@@ -60,9 +69,16 @@ def test_whole_set_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert "newsbot" in systems
     assert len(systems) == 3
     assert sum(name.startswith("trafilatura-") for name in systems) == 2
-    for figures in systems.values():
-        assert set(figures) == {"f1", "precision", "recall", "accuracy"}
-        assert all(0.0 <= v <= 1.0 for v in figures.values())
+    default = next(name for name in systems if re.fullmatch(r"trafilatura-[\d.]+", name))
+    for name, figures in systems.items():
+        lost = set() if name == default else {"lost_pages"}
+        assert set(figures) == {"f1", "precision", "recall", "accuracy", *lost}
+        assert all(0.0 <= figures[k] <= 1.0 for k in ("f1", "precision", "recall", "accuracy"))
+    # the bar: level with or ahead of both trafilatura modes, and no page lost
+    ours = systems["newsbot"]
+    assert ours["lost_pages"] == 0
+    assert ours["f1"] >= systems[default]["f1"]
+    assert ours["f1"] >= systems[f"{default}-precision"]["f1"]
     # one run, same pages: every system is scored over the same items
     data = json.loads((EVAL / SET_NAME / "evaldata-en.json").read_text(encoding="utf-8"))
     assert len(data) == result["items"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval.extraction import EvalDataMissing, run, score
+from bot.eval.extraction import EvalDataMissing, lost_page, run, score
 from bot.ingest.extract import extract
 from bot.models import Extracted
 
@@ -245,32 +245,48 @@ def test_run_on_a_tiny_set(tmp_path: Path) -> None:
 
     result = run(tmp_path)
     assert result["set"] == "extraction" and result["items"] == 1
-    live = next(name for name in result["systems"] if name.startswith("trafilatura-"))
-    assert set(result["systems"]) == {"newsbot", live, "plain", "wrapped-1.2"}
+    live = [name for name in result["systems"] if name.startswith("trafilatura-")]
+    assert len(live) == 2  # precision and default modes, run here
+    assert set(result["systems"]) == {"newsbot", *live, "plain", "wrapped-1.2"}
     assert result["systems"]["newsbot"]["f1"] == 1.0
     assert result["systems"]["wrapped-1.2"]["accuracy"] == 1.0
     assert result["systems"]["plain"]["precision"] == 1.0
     assert result["systems"]["plain"]["recall"] < 0.3
+    # "plain" returns one paragraph of five: under half of trafilatura's text, article lost
+    assert result["systems"]["plain"]["lost_pages"] == 1
+    assert result["systems"]["newsbot"]["lost_pages"] == 0
+
+
+def test_lost_page_counts_missing_article_text_not_missing_boilerplate() -> None:
+    article = "\n\n".join(BODY)
+    menu = "\n".join(f"Section {i} of the site menu with its many links" for i in range(40))
+    assert lost_page(BODY[0], article, gold=article)  # a teaser where the article was
+    assert not lost_page(article, article + "\n" + menu, gold=article)  # menu left out
+    assert not lost_page(BODY[0], BODY[0] + "\n" + menu, gold=BODY[0])  # only the menu
+    assert not lost_page(article[: len(article) // 2 + 10], article, gold=article)  # half kept
 
 
 @pytest.mark.skipif(not EVAL_DIR.is_dir(), reason=f"shared eval set not found at {EVAL_DIR}")
 def test_benchmark_scores() -> None:
     result = run(EVAL_DIR)
-    assert run(EVAL_DIR.parent, extractor=lambda html, url: "")["systems"] == {
+    empty = run(EVAL_DIR.parent, extractor=lambda html, url: "")["systems"]
+    assert empty == {  # the shared eval folder itself is accepted too
         **result["systems"],
-        "newsbot": {"f1": 0.0, "precision": 0.0, "recall": 0.0, "accuracy": 0.0},
-    }  # the shared eval folder itself is accepted too
+        "newsbot": {"f1": 0.0, "precision": 0.0, "recall": 0.0, "accuracy": 0.0, "lost_pages": 181},
+    }
     assert result["items"] == 181
     assert result["metric"] == "4-gram shingle F1 (scrapinghub article-extraction-benchmark)"
     systems = result["systems"]
-    assert set(systems["newsbot"]) == {"f1", "precision", "recall", "accuracy"}
+    assert set(systems["newsbot"]) == {"f1", "precision", "recall", "accuracy", "lost_pages"}
     # the published figures for the reference outputs validate the scorer
     assert systems["trafilatura-2.0.0"]["f1"] == pytest.approx(0.958, abs=0.001)
     assert systems["trafilatura-2.0.0"]["precision"] == pytest.approx(0.938, abs=0.001)
     assert systems["trafilatura-2.0.0"]["recall"] == pytest.approx(0.978, abs=0.001)
     assert systems["readability-0.8.4.1"]["f1"] == pytest.approx(0.922, abs=0.001)
     assert systems["newspaper"]["f1"] == pytest.approx(0.949, abs=0.001)
-    assert systems["newsbot"]["f1"] >= 0.965
+    assert systems["newsbot"]["f1"] >= 0.970
+    # no page returns under half of trafilatura's default text unless the rest was boilerplate
+    assert systems["newsbot"]["lost_pages"] == 0
 
 
 def _page(body: str) -> str:
@@ -335,3 +351,92 @@ def test_a_page_that_breaks_the_extractor_is_logged_without_its_secret_url(
     [record] = [r for r in caplog.records if r.getMessage() == "extraction failed"]
     assert record.host == "news.example" and "trafilatura choked" in record.error
     assert "SECRET123" not in str(vars(record))
+
+
+# Pages in other languages, or with no language tag: the guard against a lost article ---------
+
+DE_BODY = [
+    "Der Stadtrat hat am Dienstag beschlossen, die Straßenbahnlinie am Fluss um sechs Kilometer "
+    "zu verlängern, und damit eine Debatte beendet, die die Stadt lange gespalten hat.",
+    "Befürworter sagen, die Verlängerung werde die nördlichen Wohnsiedlungen mit dem Krankenhaus "
+    "und der Universität verbinden und die Pendelzeiten um bis zu zwanzig Minuten verkürzen.",
+    "Gegner warnten, dass die Bauarbeiten die Hauptbrücke für mindestens achtzehn Monate sperren "
+    "würden und dass die erwarteten Fahrgastzahlen zu optimistisch seien.",
+    "Bürgermeisterin Elena Ruiz sagte, der Rat habe beiden Seiten zugehört. Man könne nicht ewig "
+    "auf einen perfekten Plan warten, während der Verkehr jedes Jahr schlimmer werde.",
+    "Die Arbeiten sollen im nächsten Frühjahr beginnen; die ersten Bahnen könnten Ende 2027 auf "
+    "dem neuen Abschnitt fahren, wenn die Verkehrsbehörde die Förderung genehmigt.",
+    "Der Verkehrsverbund rechnet mit rund vierzigtausend zusätzlichen Fahrgästen pro Tag, sobald "
+    "die neue Strecke vollständig in Betrieb ist.",
+    "Anwohner der Uferstraße sollen während der Bauzeit eine Ersatzbuslinie erhalten, die alle "
+    "zehn Minuten fährt und nachts seltener verkehrt.",
+    "Die Kosten des Projekts werden auf knapp zweihundert Millionen Euro geschätzt, wovon der "
+    "Bund voraussichtlich sechzig Prozent übernimmt.",
+    "Umweltverbände begrüßten die Entscheidung, forderten aber zusätzliche Bäume entlang der "
+    "Trasse und einen besseren Schutz der Uferwiesen.",
+]
+FR_BODY = [
+    "Le conseil municipal a voté mardi l'extension de la ligne de tramway le long du fleuve, "
+    "mettant fin à un débat qui divisait la ville depuis près de dix ans.",
+    "Les partisans du projet estiment que la nouvelle section reliera les quartiers du nord à "
+    "l'hôpital et à l'université, et réduira les trajets de vingt minutes.",
+    "Les opposants craignent que le chantier ne ferme le pont principal pendant au moins dix-huit "
+    "mois et jugent les prévisions de fréquentation trop optimistes.",
+]
+
+
+def _bare(body: str, lang: str | None = None) -> str:
+    tag = f'<html lang="{lang}">' if lang else "<html>"
+    return (
+        f"{tag}<head><title>Straßenbahn</title></head><body><nav><a href='/'>Start</a>"
+        f"<a href='/lokal'>Lokales</a></nav>{body}<footer>Impressum</footer></body></html>"
+    )
+
+
+def _paragraphs(texts: list[str]) -> str:
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+def test_teaser_and_long_body_without_a_language_tag_keeps_the_whole_article() -> None:
+    # The precision pass keeps only the three-paragraph teaser; trafilatura's default keeps it all.
+    page = _bare(
+        f"<main>{_paragraphs(DE_BODY[:3])}"
+        f'<div class="newsletter-body">{_paragraphs(DE_BODY[3:])}</div></main>'
+    )
+    text = extract(page).text
+    assert all(paragraph in text for paragraph in DE_BODY)
+
+
+def test_german_share_prompt_is_dropped() -> None:
+    page = _bare(
+        f'<article><div class="entry-content">{_paragraphs(DE_BODY[:4])}'
+        "<p>Teilen Sie dies mit:</p><p>Gefällt mir: Wird geladen …</p></div></article>",
+        lang="de",
+    )
+    text = extract(page).text
+    assert all(paragraph in text for paragraph in DE_BODY[:4])
+    assert "Teilen Sie dies mit" not in text and "Gefällt mir" not in text
+
+
+def test_french_paywall_prompt_is_dropped() -> None:
+    page = _bare(
+        f"<article><h1>Tramway</h1>{_paragraphs(FR_BODY)}"
+        "<p>Pour lire la suite de cet article, abonnez-vous.</p>"
+        "<p>Lire aussi : Le pont fermé pendant les travaux</p></article>",
+        lang="fr",
+    )
+    text = extract(page).text
+    assert all(paragraph in text for paragraph in FR_BODY)
+    assert "Pour lire la suite" not in text and "Lire aussi" not in text
+
+
+def test_teasers_of_other_articles_stay_out() -> None:
+    # trafilatura's default keeps the "more stories" teasers; ours may drop them: boilerplate.
+    teasers = "".join(
+        f'<div class="nextstory"><a href="/s{i}"></a><p>{p[:90]} […]</p></div>'
+        for i, p in enumerate(DE_BODY[3:])
+    )
+    page = _bare(f'<div id="story">{_paragraphs(DE_BODY[:2])}</div><div id="more">{teasers}</div>')
+    text = extract(page).text
+    assert all(paragraph in text for paragraph in DE_BODY[:2])
+    assert "[…]" not in text

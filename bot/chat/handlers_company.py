@@ -80,7 +80,7 @@ def _names_in_another_sense(query: str, gazetteer: Gazetteer) -> set[str]:
             continue
         phrase = query.replace(gram, company, 1)
         if company not in {m.name for m in gazetteer.find(phrase, phrase)}:
-            rejected.add(company)
+            rejected |= gazetteer.family(company)  # nor its units ("Amazon Web Services")
     return rejected
 
 

@@ -9,6 +9,11 @@ Upstream edge cases, kept so that published figures reproduce:
 - an item whose prediction has no shingle is left out of the precision mean (its recall is 0);
 - an item whose ground truth has no shingle is left out of the recall mean;
 - precision and recall are 1 when prediction and truth have the same shingles.
+
+Lost pages: besides the metric, every system gets ``lost_pages``, the count of pages where it
+returns under half the characters of trafilatura's default extraction (run here) and the part
+it misses held article text: over a tenth of the truth's shingles that trafilatura found are
+absent from its output. A shorter text that only left out boilerplate is not counted.
 """
 
 from __future__ import annotations
@@ -75,6 +80,24 @@ def score(pred: Mapping[str, str], gold: Mapping[str, str]) -> dict[str, float]:
     return {"f1": f1, "precision": precision, "recall": recall, "accuracy": _mean(exact)}
 
 
+SHORT_SHARE = 0.5  # an output under this share of trafilatura's default text is "short"
+LOST_SHARE = 0.1  # ... and "lost" when it misses this share of the truth that trafilatura found
+
+
+def lost_page(pred: str, default: str, gold: str) -> bool:
+    """Whether ``pred`` is under half of ``default`` and misses article text ``default`` has."""
+    if len(pred) >= SHORT_SHARE * len(default):
+        return False
+    truth = _shingles(_tokens(gold))
+    missed = (_shingles(_tokens(default)) & truth) - _shingles(_tokens(pred))
+    return sum(missed.values()) > LOST_SHARE * sum(truth.values())
+
+
+def lost_pages(pred: Mapping[str, str], default: Mapping[str, str], gold: Mapping[str, str]) -> int:
+    """How many pages of ``gold`` ``pred`` loses against ``default`` (see ``lost_page``)."""
+    return sum(lost_page(pred.get(k) or "", default.get(k) or "", g) for k, g in gold.items())
+
+
 def _rounded(metrics: Mapping[str, float]) -> dict[str, float]:
     return {k: round(metrics[k], 4) for k in ("f1", "precision", "recall", "accuracy")}
 
@@ -136,6 +159,7 @@ def run(
     html_dir = data_dir / "html"
     ours: dict[str, str] = {}
     live: dict[str, str] = {}  # the installed trafilatura, run here as a same-run anchor
+    default: dict[str, str] = {}  # and with its defaults: what no page may lose much against
     for key, item in truth.items():
         page = html_dir / f"{key}.html.gz"
         if not page.is_file():
@@ -147,12 +171,16 @@ def run(
         live[key] = (
             trafilatura.extract(html, url=url, favor_precision=True, include_comments=False) or ""
         )
+        default[key] = trafilatura.extract(html, url=url) or ""
 
-    systems = {
-        "newsbot": _rounded(score(ours, gold)),
-        f"trafilatura-{trafilatura.__version__}-precision (run here)": _rounded(score(live, gold)),
-    }
+    version = trafilatura.__version__
+    outputs = {"newsbot": ours, f"trafilatura-{version}-precision (run here)": live}
     for path in sorted((data_dir / "reference-outputs").glob("*.json")):
         name, pred = load_reference(path)
-        systems[name] = _rounded(score(pred, gold))
+        outputs[name] = pred
+    systems = {
+        name: {**_rounded(score(pred, gold)), "lost_pages": lost_pages(pred, default, gold)}
+        for name, pred in outputs.items()
+    }
+    systems[f"trafilatura-{version}-default (run here)"] = _rounded(score(default, gold))
     return {"set": "extraction", "items": len(gold), "metric": METRIC, "systems": systems}

@@ -6,6 +6,11 @@ segment are whitespace-normalised (``\\s+`` -> one space, stripped) and matched 
 a found "with" is a TP, a missing one an FN; a found "without" is an FP, an absent one a TN.
 Counts are summed over all pages (micro average). A crash or ``None`` output counts as a full
 miss (no TP, no FP), as upstream does. Every system runs on the same pages in the same run.
+
+Lost pages: every system but trafilatura's default also gets ``lost_pages``, the count of pages
+where it returns under half the characters of trafilatura's default text and misses a
+must-have segment that the default text has. A shorter text that only left out boilerplate
+(the page's must-not-have segments, or anything unannotated) is not counted.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 SET_NAME = "extraction-trafilatura-en"
 METRIC = "must-have/must-not-have segments, micro P/R/F1 (trafilatura evaluation)"
 _WS_RE = re.compile(r"\s+")
+DEFAULT_PREFIX = "trafilatura-"  # the system named this plus a version: trafilatura's defaults
 
 Counts = tuple[int, int, int, int]  # tp, fp, fn, tn
 System = Callable[[bytes, str], str | None]
@@ -55,6 +61,18 @@ def scores(counts: Counts) -> dict[str, float]:
     return {k: round(v, 4) for k, v in values.items()}
 
 
+SHORT_SHARE = 0.5  # an output under this share of trafilatura's default text is "short"
+
+
+def lost_page(item: Mapping[str, Any], output: str | None, default: str | None) -> bool:
+    """Whether ``output`` is under half of ``default`` and misses a must-have that it has."""
+    output, default = norm(output or ""), norm(default or "")
+    if len(output) >= SHORT_SHARE * len(default):
+        return False
+    withs = [norm(seg) for seg in item.get("with") or []]
+    return any(seg in default and seg not in output for seg in withs)
+
+
 def score_outputs(
     evaldata: Mapping[str, Mapping[str, Any]], outputs: Mapping[str, str | None]
 ) -> dict[str, float]:
@@ -75,7 +93,7 @@ def _systems() -> dict[str, System]:
     version = trafilatura.__version__
     return {
         "newsbot": lambda html, url: extract(html, url).text,
-        f"trafilatura-{version}": lambda html, url: trafilatura.extract(html),
+        DEFAULT_PREFIX + version: lambda html, url: trafilatura.extract(html),
         f"trafilatura-{version}-precision": lambda html, url: trafilatura.extract(
             html, favor_precision=True, include_comments=False
         ),
@@ -119,11 +137,20 @@ def run(data_dir: Path, systems: Mapping[str, System] | None = None) -> dict[str
             except Exception as exc:  # a crash is scored as a full miss
                 outputs[name][url] = None
                 failures.append(f"{name} crashed on {item['file']}: {exc!r}")
+    systems = {name: score_outputs(pages, outputs[name]) for name in runners}
+    default = next((n for n in runners if re.fullmatch(rf"{DEFAULT_PREFIX}[\d.]+", n)), None)
+    if default is not None:
+        for name in runners:
+            if name != default:
+                lost = (
+                    lost_page(it, outputs[name][u], outputs[default][u]) for u, it in pages.items()
+                )
+                systems[name]["lost_pages"] = sum(lost)
     result: dict[str, Any] = {
         "set": SET_NAME,
         "items": len(pages),
         "metric": METRIC,
-        "systems": {name: score_outputs(pages, outputs[name]) for name in runners},
+        "systems": systems,
     }
     if failures:
         result["failures"] = failures

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from copy import deepcopy
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -39,7 +40,24 @@ _PROMPT = re.compile(
     r"|continue reading|print (?:this )?article$|text size$|order reprints$)",
     re.I,
 )
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|\ball rights reserved\b", re.I)
+# The same furniture on German, French, Spanish, Italian and Dutch pages.
+_PROMPT_OTHER = re.compile(
+    r"^(?:(?:teilen|partager|compartir|condividi|delen)(?: \w+){0,2}[:!.]?$"
+    r"|(?:teilen sie (?:dies|das|den artikel)|teilen (?:mit|auf|per)|partager (?:sur|par)"
+    r"|compartir en|condividi su|deel (?:dit|via))\b|gefällt mir\b"
+    r"|(?:lesen sie (?:auch|mehr)|mehr zum thema|weiterlesen|das könnte sie auch interessieren)\b"
+    r"|(?:jetzt )?(?:newsletter )?abonnieren\b|zum (?:newsletter|abo)\b"
+    r"|pour lire la suite\b|lire (?:aussi|la suite|plus)\b|(?:à|a) lire (?:aussi|également)\b"
+    r"|(?:voir|consultez) aussi\b|abonnez-vous\b"
+    r"|(?:lee|leer|lea) (?:también|más)\b|suscríbete\b"
+    r"|leggi (?:anche|tutto|di più)\b|iscriviti\b|lees (?:ook|meer|verder)\b)",
+    re.I,
+)
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b)|\b(?:all rights reserved|alle rechte vorbehalten"
+    r"|tous droits réservés|todos los derechos reservados|tutti i diritti riservati)\b",
+    re.I,
+)
 # Contact line after the body: "Write to Jane Doe at jane@example.com", "Follow him on Twitter".
 _CONTACT = re.compile(
     r"^(?:write to|e-?mail|contact)\b.{0,80}@\S+\.\w+|\bfollow (?:him|her|them|me|us)\b.{0,40}"
@@ -57,6 +75,7 @@ _STAMP = re.compile(
     r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b.{0,60}\b(?:by|por|von|par)\b)",
     re.I,
 )
+_LINE_RULES = (_CROSSLINK, _PROMPT, _PROMPT_OTHER, _COPYRIGHT, _CONTACT, _URL_LINE, _BYLINE, _STAMP)
 # A heading announcing a list of links to other articles.
 _SECTION = re.compile(
     r"^(?:related(?: articles?| stories| posts| coverage| content| links)?|read (?:more|also|next)"
@@ -81,6 +100,17 @@ def prepare_tree(tree: HtmlElement) -> None:
     """Repair, in place, page layouts that hide body text from the extractor."""
     _merge_split_bodies(tree)
     _unwrap_embedded_posts(tree)
+
+
+def repaired(tree: HtmlElement) -> HtmlElement:
+    """The page with its layouts repaired: a repaired copy, or the page itself when it needs no
+    repair (the page as published stays untouched either way)."""
+    classes = [(n.tag, n.get("class"), n.get("itemprop")) for n in _BODY_XPATH(tree)]
+    if len(classes) == len(set(classes)) and not _EMBED_XPATH(tree):
+        return tree
+    copy = deepcopy(tree)
+    prepare_tree(copy)
+    return copy
 
 
 def _merge_split_bodies(tree: HtmlElement) -> None:
@@ -139,10 +169,7 @@ def is_boilerplate(line: str) -> bool:
         return False
     if not _WORD_RE.search(line):
         return False
-    return any(
-        pattern.search(line)
-        for pattern in (_CROSSLINK, _PROMPT, _COPYRIGHT, _CONTACT, _URL_LINE, _BYLINE, _STAMP)
-    )
+    return any(pattern.search(line) for pattern in _LINE_RULES)
 
 
 def _drop_link_sections(lines: list[str]) -> list[str]:

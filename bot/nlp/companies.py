@@ -23,6 +23,10 @@ Matching rules (tests/test_companies.py pins each one):
      unless "the" precedes it ("the Amazon"), also by a corporate word (shares, CEO, profit...),
      another company nearby, or a corporate verb right after a standalone name ("Amazon said");
   5. otherwise kept only if another mention in the article is confirmed (one sense per story).
+* A company with a `parent` (Google, whose parent is Alphabet) is the mention, named as the
+  article names it; each of its parents is added after it as a mention of its own, with the
+  same salience, unless the article names the parent itself. A parent or unit nearby confirms
+  an ambiguous name as the company itself does ("Meta's Instagram").
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +74,8 @@ class CompanyMention:
 
     `count` covers title and text; `first_offset` is the first mention's offset in the text, or
     -1 when only the title names the company. `known` is False for an organisation found by its
-    cues ("Zephyr Robotics Inc.") rather than from the gazetteer.
+    cues ("Zephyr Robotics Inc.") rather than from the gazetteer. `via` is set on a parent the
+    article does not name itself: the company it names instead ("Alphabet" via "Google").
     """
 
     name: str
@@ -79,6 +84,7 @@ class CompanyMention:
     in_title: bool
     known: bool
     score: float
+    via: str | None = None
 
 
 def salience(count: int, first_offset: int, in_title: bool, length: int) -> float:
@@ -123,8 +129,10 @@ class Gazetteer:
         self._exact: dict[str, str] = {}
         self._folded: dict[str, str] = {}
         self._choices: list[tuple[str, str]] = []  # (form, company) for fuzzy suggestions
+        self._parent: dict[str, str] = {}
         for entry in entries:
             self._add(entry)
+        self._family = self._families()
         trie: dict[str, Any] = {}
         for key in self._forms:
             node = trie
@@ -149,6 +157,11 @@ class Gazetteer:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"a company entry has no name: {entry!r}")
         lists: dict[str, list[str]] = {}
+        parent = entry.get("parent")
+        if parent is not None:
+            if not isinstance(parent, str) or not parent.strip() or parent == name:
+                raise ValueError(f"company {name!r}: parent must be another company's name")
+            self._parent[name] = parent
         for key in ("aliases", "native", "tickers", "people", "context", "not_context"):
             value = entry.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -174,6 +187,35 @@ class Gazetteer:
             # "V", "F", "MS": one- and two-letter tickers are words in lower case
             if len(form) > 2 or form not in lists["tickers"] or form in forms:
                 self._folded.setdefault(_normalise(form).casefold(), name)
+
+    def _families(self) -> dict[str, frozenset[str]]:
+        """Each company with its parents and units; raises ValueError on an unknown parent or a
+        cycle."""
+        for name, parent in self._parent.items():
+            if parent not in self._companies:
+                raise ValueError(f"company {name!r}: parent {parent!r} is not a company")
+            chain = self.parents(name)
+            if chain and self._parent.get(chain[-1]) in (name, *chain):
+                raise ValueError(f"company {name!r}: its parents lead back to itself")
+        family: dict[str, set[str]] = {name: {name} for name in self._companies}
+        for name in self._parent:
+            for parent in self.parents(name):
+                family[name].add(parent)
+                family[parent].add(name)
+        return {name: frozenset(members) for name, members in family.items()}
+
+    def family(self, name: str) -> frozenset[str]:
+        """A company with its parents and its units (all of them, at any depth)."""
+        return self._family.get(name, frozenset({name}))
+
+    def parents(self, name: str) -> list[str]:
+        """The parent of a company, its parent's parent and so on, nearest first."""
+        chain: list[str] = []
+        parent = self._parent.get(name)
+        while parent is not None and parent not in chain and parent != name:
+            chain.append(parent)
+            parent = self._parent.get(parent)
+        return chain
 
     def names(self) -> list[str]:
         """Canonical names, alphabetically."""
@@ -223,14 +265,30 @@ class Gazetteer:
             elif not hit.known:
                 strong[hit.key] = strong.get(hit.key, False) or hit.state == _OK
         mentions = [_known_mention(key, group, len(text)) for key, group in known.items()]
+        mentions += self._parent_mentions(mentions)
         # A title-case headline runs words into a name ("Investors Cheer Zephyr Robotics Inc.")
         body = {hit.key for hit in hits if not hit.known and not hit.in_title}
         names = [
             next((b for b in body if n.endswith(" " + b)), n) for n, ok in strong.items() if ok
         ]
         mentions += _unknown_mentions(names, title, text, self.lookup)
-        mentions.sort(key=lambda m: (-m.score, m.first_offset, m.name))
+        mentions.sort(key=lambda m: (-m.score, self._depth(m), m.first_offset, m.name))
         return mentions
+
+    def _depth(self, mention: CompanyMention) -> int:
+        """0 for a company the article names, 1 for its parent, 2 for the parent's parent..."""
+        return self.parents(mention.via).index(mention.name) + 1 if mention.via else 0
+
+    def _parent_mentions(self, named: list[CompanyMention]) -> list[CompanyMention]:
+        """A mention of each parent of a named company that the article does not name itself,
+        taken from its most salient named unit."""
+        added: dict[str, CompanyMention] = {}
+        direct = {mention.name for mention in named}
+        for mention in sorted(named, key=lambda m: (-m.score, m.first_offset, m.name)):
+            for parent in self.parents(mention.name):
+                if parent not in direct and parent not in added:
+                    added[parent] = replace(mention, name=parent, via=mention.name)
+        return list(added.values())
 
     def _hits(self, part: Passage) -> list[_Hit]:
         """Ticker, gazetteer and organisation hits in one part, each with its verdict."""
@@ -289,7 +347,7 @@ class Gazetteer:
         lo, hi = part.window(hit.start, hit.end, 12)
         window = hits[bisect_left(starts, lo) : bisect_right(starts, hi)]
         near = [h for h in window if h is not hit and h.sure and h.end <= hi]
-        if any(h.key == hit.key for h in near):
+        if any(h.key in self._family[hit.key] for h in near):
             return _OK
         near_lo, near_hi = part.window(hit.start, hit.end, 6, sentence=True)
         if company.not_near[caps] and company.not_near[caps].search(text, near_lo, near_hi):
