@@ -7,15 +7,17 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from bot.ingest.articles import DEFAULT_MAX_ARTICLE_CHARS, cap_text, parse_limit
+# Light imports only: document_from_bytes runs in the CPU pool's workers, which import this
+# module as they start (the store, the HTTP client and the settings are not needed there).
+from bot.ingest.articles import DEFAULT_MAX_ARTICLE_CHARS, cap_text, content_hash, parse_limit
 from bot.ingest.extract import extract
-from bot.ingest.fetch import PAGE_ACCEPT, FetchError
-from bot.ingest.poll import content_hash
 from bot.ingest.urls import canonicalize_url, host_of
 from bot.models import Article, Quote, Story, Summary, TextSource
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 _HTML = re.compile(r"<(?:!doctype|html|body|p|div|article|head)\b", re.I)
 log = logging.getLogger("newsbot.summarize")
@@ -94,6 +96,7 @@ async def read_input(target: str, settings: Settings) -> Document:
     url = canonicalize_url(target) if "://" in target else None
     if url is not None:
         from bot.app import make_fetcher
+        from bot.ingest.fetch import PAGE_ACCEPT, FetchError
 
         async with make_fetcher(settings) as fetcher:
             try:

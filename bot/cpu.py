@@ -9,6 +9,7 @@ pool starts on first use, sized by ``configure`` ([cpu] in the settings) or by d
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import importlib
 import logging
@@ -130,6 +131,13 @@ def _init_worker(log_to: tuple[str, str] | None, preload: tuple[str, ...]) -> No
 
 
 _shared = CpuPool()
+
+
+@atexit.register
+def _close_shared() -> None:
+    # Stop the pool's threads before its workers: a worker the pool started while the
+    # interpreter was exiting would be waited for forever.
+    _shared.close()
 
 
 def configure(
