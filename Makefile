@@ -27,6 +27,7 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/index.py
+	$(BIN)/python bench/summarize.py
 
 lint: $(STAMP)  ## ruff and hadolint
 	$(BIN)/ruff check .

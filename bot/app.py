@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot import cpu
 from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
@@ -62,6 +63,7 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 @asynccontextmanager
 async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Summarizer]:
     """The summarizer the settings choose; the LLM one falls back to the embedded one."""
+    configure_cpu(settings)
     embedded = ExtractiveSummarizer(load_gazetteer(settings.companies.file))
     if settings.summarizer.backend != "llm":
         yield embedded
@@ -90,6 +92,12 @@ def store_problem(url: str, exc: BaseException) -> str:
     return f"cannot open the store {shown} ({why}); {todo}"
 
 
+def configure_cpu(settings: Settings) -> None:
+    """The process's CPU pool as [cpu] sets it, its workers logging as [log] says."""
+    log_to = (settings.log.level, settings.log.format)
+    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds, log_to)
+
+
 def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:
     """The HTTP client configured from [ingest]; with a guard, it vets every hop."""
     return configured_fetcher(settings.ingest, guard)
@@ -109,6 +117,7 @@ async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
     """Poll every due feed once, then index what it stored (companies, stories)."""
+    configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
     await index_articles(store, settings, report.stored)

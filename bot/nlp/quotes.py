@@ -141,6 +141,12 @@ def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
     return k >= 0 and at < spans[k].after
 
 
+def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
+    """Whether `at` lies strictly between a quotation's opening mark and its end."""
+    k = bisect.bisect_left(opens, at) - 1
+    return k >= 0 and at < spans[k].after
+
+
 def _colon_intro(text: str, para_start: int, ends: list[int]) -> Attribution | None:
     """Smith said:¶“…” -- the previous paragraph ends with a colon that introduces the quote."""
     prev_end = para_start
