@@ -30,7 +30,7 @@ from bot.nlp.companies import Gazetteer
 from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
 from bot.summarize.embedded import ExtractiveSummarizer
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_NAME = "newsbot_test_bot"

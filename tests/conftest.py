@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings, normalise_store_url
 from bot.store import Store
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 EVAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval"
 PG_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL")

@@ -23,8 +23,8 @@ from bot.chat.telegram import TelegramBot
 from bot.config import BotSettings, ConfigError, Settings, load_settings
 from bot.store.chats import ChatStore
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
-from tests.slack_api import TEAM_ID, SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.slack_api import TEAM_ID, SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 from tests.test_slack import CHANNEL, Workspace, slack_settings
 from tests.test_telegram import TOKEN, plain, says, tg_settings
 

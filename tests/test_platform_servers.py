@@ -31,8 +31,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.slack_api import SlackAPIServer, sign, signed_headers
-from tests.telegram_api import BotAPIServer, parse_html
+from tests.fakes.slack_api import SlackAPIServer, sign, signed_headers
+from tests.fakes.telegram_api import BotAPIServer, parse_html
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

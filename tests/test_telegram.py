@@ -24,7 +24,7 @@ from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.telegram_api import BotAPIServer, parse_html
+from tests.fakes.telegram_api import BotAPIServer, parse_html
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "s3cret-token_42"
