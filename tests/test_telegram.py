@@ -346,7 +346,7 @@ async def test_a_reply_in_a_deleted_topic_goes_to_the_main_chat(
     tg_server.user_says(forum, "/help", user_id=5, thread_id=topic)
     tg_server.delete_topic(forum, topic)  # before the bot answers, with the /help in it
     await tg_server.wait_sent(forum)
-    await asyncio.sleep(0.2)  # the rest of the answer
+    await tg_server.wait_idle(tgbot.app)  # the rest of the answer
     answer = tg_server.sent[forum]
     assert "Here is what I can do" in plain(answer)
     assert all(m["message_thread_id"] is None and m["reply_to"] is None for m in answer)

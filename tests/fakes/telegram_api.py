@@ -557,6 +557,35 @@ class BotAPIServer(AiohttpLoopback):
             await asyncio.sleep(0.01)
         return self.sent[chat_id]
 
+    @property
+    def unconfirmed(self) -> int:
+        """Updates the bot has not yet confirmed (by asking getUpdates for a later offset)."""
+        with self.lock:
+            return len(self._updates)
+
+    @property
+    def parked(self) -> int:
+        """getUpdates calls waiting for an update right now."""
+        return self._parked
+
+    async def wait_idle(self, app: Any, timeout: float = 10.0) -> None:
+        """Wait until a python-telegram-bot ``app`` polling this server has handled every update
+        pushed so far: each confirmed, none queued, no handler running (three checks in a row,
+        which covers the moment between taking an update off the queue and starting its handler).
+        """
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while calm < 3:
+            idle = (
+                self.unconfirmed == 0
+                and app.update_queue.empty()
+                and app.update_processor.current_concurrent_updates == 0
+            )
+            calm = calm + 1 if idle else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot is still busy after {timeout}s")
+            await asyncio.sleep(0.01)
+
     # -- scripting the chats ----------------------------------------------------------------------
 
     def add_chat(
