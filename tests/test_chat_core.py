@@ -19,7 +19,7 @@ from bot.demo.server import Response
 from bot.ingest.guard import MESSAGES
 from bot.store import Store
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
-from tests.openai_server import Answer, OpenAIServer, completion, server_error
+from tests.fakes.openai_server import Answer, OpenAIServer, completion, server_error
 
 GENERIC_FAILURE = "something went wrong"
 

@@ -22,8 +22,8 @@ from bot.demo.server import LoopbackServer, static
 from bot.ingest.articles import cap_text
 from bot.store import Store, utcnow
 from tests.chatbot import ChatBot, make_core
-from tests.newssite import NewsSite
-from tests.telegram_api import BotAPIServer
+from tests.fakes.newssite import NewsSite
+from tests.fakes.telegram_api import BotAPIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
@@ -228,7 +228,7 @@ async def test_a_feed_page_past_the_time_limit_keeps_the_feed_s_text(
     from bot.app import poll_fetcher
     from bot.ingest.poll import Poller
     from bot.models import TextSource
-    from tests.newssite import RSS, rss
+    from tests.fakes.newssite import RSS, rss
 
     roomy = settings.ingest.model_copy(update={"max_article_chars": 500_000})
     site.routes["/archive.html"] = static(big_page(9_000_000), "text/html; charset=utf-8")

@@ -21,7 +21,7 @@ from bot.nlp.indexer import StoryIndexer
 from bot.store import Store
 from bot.store.news import NewsIndex, search_terms
 from bot.store.schema import article_companies, articles
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
 
 COMPANIES = Path(__file__).resolve().parents[1] / "config" / "companies.toml"

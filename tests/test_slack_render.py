@@ -28,7 +28,7 @@ from bot.chat.slack_render import (
     escape,
     render_messages,
 )
-from tests.slack_api import validate_blocks
+from tests.fakes.slack_api import validate_blocks
 
 # News text at its worst: markup Slack parses, mentions, entities, long words, any Unicode.
 NASTY = st.sampled_from(
