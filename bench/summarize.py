@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.cpu import gc_paused  # noqa: E402
 from bot.demo import sitegen  # noqa: E402
 from bot.demo.server import LoopbackServer, static  # noqa: E402
 from bot.models import Article, Story, TextSource  # noqa: E402
@@ -76,12 +77,14 @@ def sized(corpus: str, kb: int) -> str:
 
 def timed(fn: Callable[[], object], rounds: int) -> tuple[float, object]:
     """Fewest CPU seconds of ``rounds`` calls (the least disturbed by other work on the
-    machine), and the last result."""
+    machine), and the last result; each call with the garbage collector paused, as the CPU
+    pool's workers run their tasks (`bot.cpu.gc_paused`)."""
     times, result = [], None
     for _ in range(rounds):
-        started = time.process_time()
-        result = fn()
-        times.append(time.process_time() - started)
+        with gc_paused():
+            started = time.process_time()
+            result = fn()
+            times.append(time.process_time() - started)
     return min(times), result
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
+import gc
 import importlib
 import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -95,7 +97,7 @@ class CpuPool:
         An exception ``fn`` raises is raised here. Cancelling the caller stops the task.
         """
         limit = timeout if timeout is not None else self.timeout
-        future = self._running().schedule(fn, args=args, timeout=limit)
+        future = self._running().schedule(_paused, args=(fn, *args), timeout=limit)
         name = getattr(getattr(fn, "func", fn), "__qualname__", "task")  # a partial's function
         try:
             return await asyncio.wrap_future(future)
@@ -119,6 +121,26 @@ class CpuPool:
 
 def _ready() -> bool:
     return True
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: a task builds many objects that stay alive until
+    it ends, and each full collection walks them all again, so collecting during the task makes
+    its cost grow faster than its input (find_quotes on 2 MB: 2.7 ms per KB with it, 2.15
+    without, 1.9 on 10 KB). What the task leaves is collected after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _paused(fn: Callable[..., T], *args: Any) -> T:
+    with gc_paused():
+        return fn(*args)
 
 
 def _init_worker(log_to: tuple[str, str] | None, preload: tuple[str, ...]) -> None:
