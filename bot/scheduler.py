@@ -29,8 +29,8 @@ from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
-    from bot.chat.slack import SlackService
-    from bot.chat.telegram import TelegramBot
+    from bot.chat.slack.bot import SlackService
+    from bot.chat.telegram.bot import TelegramBot
 
 log = logging.getLogger("newsbot.run")
 
@@ -53,8 +53,8 @@ def heartbeat_age(settings: Settings) -> float | None:
 
 async def run_service(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT: poll due feeds every minute, print the daily digest."""
-    from bot.chat.slack import slack_service
-    from bot.chat.telegram import telegram_service
+    from bot.chat.slack.bot import slack_service
+    from bot.chat.telegram.bot import telegram_service
 
     async with (
         open_store(settings) as store,
@@ -112,7 +112,8 @@ async def _delivery(
     slack: SlackService | None,
 ) -> tuple[DigestPlanner, DeliveryWorker] | None:
     """The digest planner and the delivery worker for the chat platforms that are configured."""
-    from bot.chat import slack_send, telegram_send
+    from bot.chat.slack import send as slack_send
+    from bot.chat.telegram import send as telegram_send
     from bot.chat.wiring import make_core
 
     senders: dict[str, Sender] = {}

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_once
-from bot.chat.answer import Answerer
-from bot.chat.commands import parse_command
+from bot.chat.command import parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import ChatContext, CommandCore
 from bot.chat.reply import Reply
@@ -29,6 +28,7 @@ from bot.ingest.poll import PollReport
 from bot.nlp.companies import Gazetteer
 from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
+from bot.summarize.answer import Answerer
 from bot.summarize.embedded import ExtractiveSummarizer
 from tests.newssite import RSS, NewsSite, rss
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from bot.app import poll_once
-from bot.chat.commands import parse_command
+from bot.chat.command import parse_command
 from bot.chat.core import ChatContext, CommandCore
 from bot.chat.reply import Reply
 from bot.config import BotSettings, Settings

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.chat.commands import parse_command
+from bot.chat.command import parse_command
 from bot.chat.core import ChatContext, CommandCore
 from bot.chat.reply import Reply
 from bot.config import Settings

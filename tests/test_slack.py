@@ -23,9 +23,9 @@ import aiohttp
 import pytest
 
 from bot.chat.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
-from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
-from bot.chat.slack_render import blocks_text, button_actions
-from bot.chat.slack_words import is_private
+from bot.chat.slack.bot import SlackBot, SlackService, parse_news, story_numbers
+from bot.chat.slack.render import blocks_text, button_actions
+from bot.chat.slack.words import is_private
 from bot.config import Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
@@ -394,7 +394,7 @@ async def test_due_channels_get_their_digest_on_schedule_and_thread_follow_ups_s
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.chat.slack_send import encode_parts
+    from bot.chat.slack.send import encode_parts
     from bot.delivery.planner import DigestPlanner
     from bot.delivery.worker import DeliveryWorker
     from bot.store.chats import ChatStore

@@ -21,7 +21,7 @@ from bot.chat.reply import (
     Text,
     para,
 )
-from bot.chat.slack_render import (
+from bot.chat.slack.render import (
     WORD_JOINER,
     blocks_text,
     button_actions,

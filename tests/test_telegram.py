@@ -14,8 +14,8 @@ import pytest
 
 from bot.chat.core import ChatContext
 from bot.chat.reply import Heading, Reply, para
-from bot.chat.telegram import MENU, TelegramBot
-from bot.chat.telegram_send import encode_parts
+from bot.chat.telegram.bot import MENU, TelegramBot
+from bot.chat.telegram.send import encode_parts
 from bot.config import BotSettings, Settings, TelegramSettings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.schedule import Schedule, next_slot

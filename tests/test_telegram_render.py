@@ -20,7 +20,7 @@ from bot.chat.reply import (
     Reply,
     para,
 )
-from bot.chat.telegram_render import MAX_CHARS, render, size
+from bot.chat.telegram.render import MAX_CHARS, render, size
 from tests.telegram_api import parse_html
 
 TRICKY = "<>&\"'’“” 😀👨‍👩‍👧 שלום مرحبا \u200b\u200c\u200d\u2066\u202e .!? \n"

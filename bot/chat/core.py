@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.chat.access import Access, AccessGate, owners_only
-from bot.chat.answer import Answer, Answerer
-from bot.chat.commands import (
+from bot.chat.command import (
     MAX_ARG_CHARS,
     Command,
     clean_args,
@@ -25,18 +24,19 @@ from bot.chat.commands import (
     make_command,
     reads_as_question,
 )
-from bot.chat.handlers_company import CompanyResult, find_company
+from bot.chat.commands.company import CompanyResult, find_company
+from bot.chat.commands.registry import COMMANDS
 from bot.chat.limits import RateLimits
-from bot.chat.registry import COMMANDS
 from bot.chat.reply import Reply
-from bot.chat.retrieve import Index
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher
 from bot.nlp.companies import Gazetteer
 from bot.store import Store
 from bot.store.cache import SummaryCache
 from bot.store.schema import chats, digests
+from bot.summarize.answer import Answer, Answerer
 from bot.summarize.base import Summarizer
+from bot.summarize.retrieve import Index
 
 log = logging.getLogger("newsbot.chat")
 

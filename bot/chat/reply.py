@@ -53,7 +53,7 @@ class Paragraph:
 class Hint(Paragraph):
     """Advice whose wording depends on how the platform works (how to reply to a story, say).
     Renderers show it as the paragraph it is, in the default wording; an adapter whose platform
-    works otherwise words it its own way by ``key`` (bot/chat/slack_words.py)."""
+    works otherwise words it its own way by ``key`` (bot/chat/slack/words.py)."""
 
     key: str = ""
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.chat.handlers_chat import chat_for, chat_store
+from bot.chat.commands.start import chat_for, chat_store
 from bot.chat.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
 from bot.chat.views import StoryView, story_blocks, zone_named
 from bot.digest.rank import DigestPlan, SentStory, Subscription, plan_digest, sent_records

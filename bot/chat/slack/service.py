@@ -23,13 +23,13 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
-from bot.chat.slack_post import slack_error
+from bot.chat.slack.post import slack_error
 from bot.config import ConfigError, Settings
 from bot.store import Store
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
-    from bot.chat.slack import SlackBot
+    from bot.chat.slack.bot import SlackBot
 
 log = logging.getLogger("newsbot.slack")
 
@@ -214,7 +214,7 @@ async def slack_service(
     if not slack_configured(settings):
         yield None
         return
-    from bot.chat.slack import SlackBot
+    from bot.chat.slack.bot import SlackBot
     from bot.chat.wiring import make_core
 
     core = make_core(store, summarizer, settings)

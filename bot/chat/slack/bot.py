@@ -1,14 +1,14 @@
 """The Slack adapter: a slack-bolt AsyncApp that converts and holds no business logic.
 
-Slack payload → :class:`~bot.chat.commands.Command` → ``CommandCore`` → :class:`Reply` →
-Block Kit (bot/chat/slack_render.py) → chat.postMessage. What Slack users see:
+Slack payload → :class:`~bot.chat.command.Command` → ``CommandCore`` → :class:`Reply` →
+Block Kit (bot/chat/slack/render.py) → chat.postMessage. What Slack users see:
 
 * ``/news SUBCOMMAND ...``, one slash command for all of newsbot (``/news company huawei``,
   ``/news digest``, ``/news summary URL``, ``/news ask ...``, ``/news subscribe company huawei``,
   ``/news settings time 07:30``, ``/news help``). One command, because slash command names are
   workspace-wide and ``/summary`` or ``/settings`` would clash with other apps.
 * What only informs the asker (help, feeds, the settings or subscriptions shown) is
-  ephemeral, seen by the asker alone (:func:`~bot.chat.slack_words.is_private`); stories,
+  ephemeral, seen by the asker alone (:func:`~bot.chat.slack.words.is_private`); stories,
   answers, digests, ``start``/``stop`` and changes are posted for the channel.
 * ``@newsbot company huawei``: a mention works like ``/news``, answered in its thread.
 * The buttons of a digest (Summary, Quotes, Sources): the answer goes into the digest's thread.
@@ -16,8 +16,8 @@ Block Kit (bot/chat/slack_render.py) → chat.postMessage. What Slack users see:
   answered in that thread.
 
 Every listener acks at once and does the work in a Bolt lazy listener, alike over Socket Mode
-and HTTP (bot/chat/slack_service.py runs either). Answers are posted by
-bot/chat/slack_post.py at about one message per second per channel; a 429 is retried after its
+and HTTP (bot/chat/slack/service.py runs either). Answers are posted by
+bot/chat/slack/post.py at about one message per second per channel; a 429 is retried after its
 Retry-After by slack_sdk's retry handler, which holds up that channel only. A Slack error
 (``ok: false``) is logged with its code; the user sees a short message, never a trace.
 Settings and subscriptions change only for ``[slack] admins`` (user ids, or channel ids whose
@@ -40,14 +40,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.commands import Command, make_command
+from bot.chat.command import Command, make_command
 from bot.chat.core import ChatContext, CommandCore
 from bot.chat.reply import Reply
-from bot.chat.slack_post import SlackPoster
-from bot.chat.slack_render import ACTION_PREFIX
-from bot.chat.slack_send import SlackSender
-from bot.chat.slack_service import SlackService, slack_configured, slack_service
-from bot.chat.slack_words import (
+from bot.chat.slack.post import SlackPoster
+from bot.chat.slack.render import ACTION_PREFIX
+from bot.chat.slack.send import SlackSender
+from bot.chat.slack.service import SlackService, slack_configured, slack_service
+from bot.chat.slack.words import (
     FOLLOW_UP_WORDS,
     PLATFORM,
     SLASH,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat.handlers_common import admin_only, chat_for, chat_store
-from bot.chat.handlers_company import resolve
+from bot.chat.commands.common import admin_only, chat_for, chat_store
+from bot.chat.commands.company import resolve
 from bot.chat.reply import Button, Buttons, Heading, Reply, bullets, para
 from bot.store.chats import Chat, Subscription
 

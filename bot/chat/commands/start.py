@@ -1,6 +1,6 @@
-"""The chat's own commands: /start, /stop and /sources. /settings is in handlers_settings,
-/subscribe and /unsubscribe in handlers_subscribe, /digest in handlers_digest, /feeds in
-handlers_feeds, and the story commands (/quotes, /sources STORY) in handlers_story.
+"""The chat's own commands: /start, /stop and /sources. /settings is in settings.py,
+/subscribe and /unsubscribe in subscribe.py, /digest in digest.py, /feeds in feeds.py, and
+the story commands (/quotes, /sources STORY) in story.py.
 
 Changing a chat (settings, subscriptions, pausing) needs ``ChatContext.is_admin``: adapters set
 it for the one person in a private chat and for the administrators of a group.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.handlers_common import admin_only, chat_for, chat_store, describe_days
-from bot.chat.handlers_settings import SETTINGS_USAGE, parse_days, settings_command
-from bot.chat.handlers_story import is_story_ref, quotes, story_sources
-from bot.chat.handlers_subscribe import subscribe, unsubscribe
-from bot.chat.handlers_summary import summary as summary_command
+from bot.chat.commands.common import admin_only, chat_for, chat_store, describe_days
+from bot.chat.commands.settings import SETTINGS_USAGE, parse_days, settings_command
+from bot.chat.commands.story import is_story_ref, quotes, story_sources
+from bot.chat.commands.subscribe import subscribe, unsubscribe
+from bot.chat.commands.summary import summary as summary_command
 from bot.chat.reply import Heading, Link, Reply, bullets, para
 
 if TYPE_CHECKING:

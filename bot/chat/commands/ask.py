@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.chat.answer import Answer
 from bot.chat.reply import Button, Buttons, Inline, Link, Reply, bullets, para
+from bot.summarize.answer import Answer
 
 
 def _source_item(n: int, title: str, name: str, url: str | None) -> list[Inline]:

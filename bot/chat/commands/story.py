@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.chat.handlers_common import chat_zone
+from bot.chat.commands.common import chat_zone
 from bot.chat.reply import Heading, Inline, Link, QuoteBlock, Reply, bullets, para
 from bot.chat.views import local_time
 from bot.models import Story

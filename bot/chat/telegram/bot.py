@@ -23,17 +23,17 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
-from bot.chat.telegram_menu import ADMIN_MENU, MENU, register_menus
-from bot.chat.telegram_reply import MAX_RETRIES, Replier
-from bot.chat.telegram_send import PLATFORM, TelegramSender
-from bot.chat.telegram_updates import (
+from bot.chat.telegram.menu import ADMIN_MENU, MENU, register_menus
+from bot.chat.telegram.reply import MAX_RETRIES, Replier
+from bot.chat.telegram.send import PLATFORM, TelegramSender
+from bot.chat.telegram.updates import (
     ADMINS_ONLY,
     CHANGES,
     SUMMARY_WORDS,
     UpdateHandlers,
     story_of_message,
 )
-from bot.chat.telegram_webhook import ALLOWED_UPDATES, start_webhook
+from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.store import Store

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.chat.handlers_common import chat_zone
+from bot.chat.commands.common import chat_zone
 from bot.chat.reply import Button, Buttons, Divider, Heading, Reply, para
 from bot.chat.views import UTC_ZONE, StoryView, story_blocks
 from bot.nlp.companies import Gazetteer

@@ -6,15 +6,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat import handlers_chat as chat_cmds
-from bot.chat import handlers_digest
-from bot.chat.handlers_ask import ask_reply
-from bot.chat.handlers_common import has_topics
-from bot.chat.handlers_company import company_reply
-from bot.chat.handlers_feeds import feeds
-from bot.chat.handlers_settings import settings_command
-from bot.chat.handlers_subscribe import subscribe, unsubscribe
-from bot.chat.handlers_summary import summary
+from bot.chat.commands import digest as digest_cmds
+from bot.chat.commands import start as chat_cmds
+from bot.chat.commands.ask import ask_reply
+from bot.chat.commands.common import has_topics
+from bot.chat.commands.company import company_reply
+from bot.chat.commands.feeds import feeds
+from bot.chat.commands.settings import settings_command
+from bot.chat.commands.subscribe import subscribe, unsubscribe
+from bot.chat.commands.summary import summary
 from bot.chat.reply import Reply, bullets, para
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ COMMANDS: dict[str, Spec] = {
             "/digest",
             "/digest",
             "this chat's digest now: the stories since the last one",
-            handlers_digest.digest,
+            digest_cmds.digest,
         ),
         Spec(
             "subscribe",

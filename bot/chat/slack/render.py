@@ -32,7 +32,7 @@ from bot.chat.reply import (
     Text,
     inline_text,
 )
-from bot.chat.slack_mrkdwn import (
+from bot.chat.slack.mrkdwn import (
     LINK_BAR,
     WORD_JOINER,
     Message,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden
 
-from bot.chat.telegram_send import PLATFORM
+from bot.chat.telegram.send import PLATFORM
 from bot.config import Settings
 
 log = logging.getLogger("newsbot.telegram")

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.handlers_common import (
+from bot.chat.commands.common import (
     admin_only,
     chat_for,
     chat_store,

@@ -27,12 +27,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat.commands import STORY_COMMANDS, make_command, parse_command, parse_plain, story_arg
+from bot.chat.command import STORY_COMMANDS, make_command, parse_command, parse_plain, story_arg
 from bot.chat.core import COMMANDS, ChatContext, CommandCore
 from bot.chat.reply import Reply
-from bot.chat.telegram_menu import owner_menu
-from bot.chat.telegram_reply import Replier
-from bot.chat.telegram_send import PLATFORM
+from bot.chat.telegram.menu import owner_menu
+from bot.chat.telegram.reply import Replier
+from bot.chat.telegram.send import PLATFORM
 from bot.config import Settings
 
 log = logging.getLogger("newsbot.telegram")

@@ -18,11 +18,11 @@ from typing import Any
 
 import openai
 
-from bot.chat.retrieve import Index, Passage, Source, retrieve
 from bot.config import Settings
 from bot.logs import register_secret
 from bot.store.cache import SummaryCache
 from bot.summarize.prompts import approx_tokens
+from bot.summarize.retrieve import Index, Passage, Source, retrieve
 
 log = logging.getLogger("newsbot.chat.ask")
 

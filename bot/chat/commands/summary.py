@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.chat.handlers_common import chat_zone
-from bot.chat.handlers_story import find_story, is_story_ref
+from bot.chat.commands.common import chat_zone
+from bot.chat.commands.story import find_story, is_story_ref
 from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.chat.views import StoryView, when
 from bot.cli_summarize import InputError, document_from_bytes, story_of

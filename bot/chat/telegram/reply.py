@@ -10,8 +10,8 @@ import logging
 from telegram import Message
 
 from bot.chat.reply import Reply
-from bot.chat.telegram_render import TelegramMessage, render
-from bot.chat.telegram_send import PLATFORM, TelegramSender
+from bot.chat.telegram.render import TelegramMessage, render
+from bot.chat.telegram.send import PLATFORM, TelegramSender
 from bot.store.chats import ChatStore
 
 log = logging.getLogger("newsbot.telegram")

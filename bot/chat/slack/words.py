@@ -1,5 +1,5 @@
 """Slack's words for newsbot's commands, both ways: ``/news company huawei`` and mentions into a
-:class:`~bot.chat.commands.Command`; core hints (``/company``) rewritten as ``/news company``;
+:class:`~bot.chat.command.Command`; core hints (``/company``) rewritten as ``/news company``;
 who and where a payload comes from; which stories a digest message's buttons carry, and the
 follow-ups ("summary 2", "quotes 2", "sources 2") replied in a digest message's thread, and
 which ``/news`` answers only the asker sees (:func:`is_private`)."""
@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chat.commands import Command, make_command, parse_plain, story_arg
+from bot.chat.command import Command, make_command, parse_plain, story_arg
+from bot.chat.commands.digest import FOLLOW_UP
 from bot.chat.core import COMMANDS
-from bot.chat.handlers_digest import FOLLOW_UP
 from bot.chat.reply import (
     Block,
     Bold,
@@ -26,7 +26,7 @@ from bot.chat.reply import (
     bullets,
     para,
 )
-from bot.chat.slack_render import render_messages
+from bot.chat.slack.render import render_messages
 
 PLATFORM = "slack"
 SLASH = "/news"
