@@ -29,7 +29,7 @@ from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
-    from bot.chat.slack.bot import SlackService
+    from bot.chat.slack.service import SlackService
     from bot.chat.telegram.bot import TelegramBot
 
 log = logging.getLogger("newsbot.run")
@@ -53,7 +53,7 @@ def heartbeat_age(settings: Settings) -> float | None:
 
 async def run_service(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT: poll due feeds every minute, print the daily digest."""
-    from bot.chat.slack.bot import slack_service
+    from bot.chat.slack.service import slack_service
     from bot.chat.telegram.bot import telegram_service
 
     async with (

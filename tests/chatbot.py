@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_once
-from bot.chat.command import parse_command
+from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import render_reply
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
 from bot.chat.wiring import chat_fetcher_factory
 from bot.config import LLMSettings, Settings, SummarizerSettings

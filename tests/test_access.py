@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from bot.chat.access import Access, AccessGate
-from bot.chat.command import make_command
+from bot.chat.command import ChatContext, make_command
 from bot.chat.commands.registry import Spec
-from bot.chat.core import COMMANDS, ChatContext, CommandCore
+from bot.chat.core import COMMANDS, CommandCore
 from bot.chat.reply import Button, Buttons, Reply, para
-from bot.chat.slack.bot import SlackBot, SlackService
+from bot.chat.slack.bot import SlackBot
+from bot.chat.slack.service import SlackService
 from bot.chat.telegram.bot import TelegramBot
 from bot.config import BotSettings, ConfigError, Settings, load_settings
 from bot.store.chats import ChatStore

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.chat.command import parse_command
+from bot.chat.command import ChatContext, parse_command
 from bot.chat.commands.digest import build_chat_digest, record_chat_digest
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.core import CommandCore
 from bot.chat.reply import Buttons, Heading, Reply
 from bot.config import Settings
 from bot.digest.rank import SentStory

@@ -11,8 +11,8 @@ from datetime import datetime
 import pytest
 
 from bot.app import poll_once
-from bot.chat.command import parse_command
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
 from bot.config import BotSettings, Settings
 from bot.demo.server import static

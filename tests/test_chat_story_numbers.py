@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, inspect, select, text
 
-from bot.chat.command import parse_command
-from bot.chat.core import ChatContext
+from bot.chat.command import ChatContext, parse_command
 from bot.chat.reply import Buttons, Heading, Reply
 from bot.delivery.planner import DigestPlanner
 from bot.store import Store, utcnow

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat.command import parse_command
+from bot.chat.command import ChatContext, parse_command
 from bot.chat.commands.digest import build_chat_digest
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
 from bot.chat.views import local_time, when
 from bot.config import Settings

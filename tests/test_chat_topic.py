@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.chat.command import parse_command
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
 from bot.config import Settings
 from bot.store import Store

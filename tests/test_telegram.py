@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from bot.chat.core import ChatContext
+from bot.chat.command import ChatContext
 from bot.chat.reply import Heading, Reply, para
 from bot.chat.telegram.bot import MENU, TelegramBot
 from bot.chat.telegram.send import encode_parts

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.chat.reply import Reply
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext
+    from bot.chat.command import ChatContext
     from bot.config import Settings
 
 log = logging.getLogger("newsbot.access")

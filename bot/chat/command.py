@@ -43,6 +43,20 @@ class Command:
     plain: bool = False  # written without a slash: the first word may be no command at all
 
 
+@dataclass(frozen=True, slots=True)
+class ChatContext:
+    """Where a command came from: platform, chat, user, whether the user is a chat admin, the
+    user's workspace (Slack's team id; empty elsewhere) and the forum topic the message was
+    sent in (Telegram's message_thread_id; empty elsewhere)."""
+
+    platform: str
+    chat_key: str
+    user_key: str = ""
+    is_admin: bool = False
+    team_key: str = ""
+    thread_key: str = ""
+
+
 def clean_args(text: str) -> tuple[str, bool]:
     """Arguments without control characters, white space collapsed, cut to MAX_ARG_CHARS."""
     text = unicodedata.normalize("NFC", text)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -18,6 +16,7 @@ from sqlalchemy import func, select
 from bot.chat.access import Access, AccessGate, owners_only
 from bot.chat.command import (
     MAX_ARG_CHARS,
+    ChatContext,
     Command,
     clean_args,
     command_from_action,
@@ -28,8 +27,8 @@ from bot.chat.commands.company import CompanyResult, find_company
 from bot.chat.commands.registry import COMMANDS
 from bot.chat.limits import RateLimits
 from bot.chat.reply import Reply
+from bot.chat.services import FetcherFactory
 from bot.config import Settings
-from bot.ingest.fetch import Fetcher
 from bot.nlp.companies import Gazetteer
 from bot.store import Store
 from bot.store.cache import SummaryCache
@@ -39,22 +38,6 @@ from bot.summarize.base import Summarizer
 from bot.summarize.retrieve import Index
 
 log = logging.getLogger("newsbot.chat")
-
-FetcherFactory = Callable[[], Fetcher]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatContext:
-    """Where a command came from: platform, chat, user, whether the user is a chat admin, the
-    user's workspace (Slack's team id; empty elsewhere) and the forum topic the message was
-    sent in (Telegram's message_thread_id; empty elsewhere)."""
-
-    platform: str
-    chat_key: str
-    user_key: str = ""
-    is_admin: bool = False
-    team_key: str = ""
-    thread_key: str = ""
 
 
 class CommandCore:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from bot.chat.core import ChatContext, CommandCore, FetcherFactory
+from bot.chat.command import ChatContext
+from bot.chat.core import CommandCore
+from bot.chat.services import FetcherFactory
 from bot.config import Settings
 from bot.ingest.clients import configured_fetcher
 from bot.ingest.fetch import Fetcher

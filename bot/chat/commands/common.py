@@ -12,7 +12,8 @@ from bot.chat.views import zone_named
 from bot.store.chats import ALL_DAYS, Chat, ChatStore
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 # Slack has no chat administrators newsbot can ask about: its admins are the [slack] admins list.
 _CONFIGURED_ADMINS = {"slack"}
@@ -45,12 +46,12 @@ def has_topics(context: ChatContext) -> bool:
     return context.platform in _TOPICS
 
 
-def chat_store(core: CommandCore) -> ChatStore:
+def chat_store(core: Core) -> ChatStore:
     """The chat queries over the core's store."""
     return ChatStore(core.store)
 
 
-async def chat_for(core: CommandCore, context: ChatContext) -> tuple[Chat, bool]:
+async def chat_for(core: Core, context: ChatContext) -> tuple[Chat, bool]:
     """The chat a command came from, registered with the [digest] defaults when new; and
     whether it is new."""
     digest = core.settings.digest
@@ -62,7 +63,7 @@ async def chat_for(core: CommandCore, context: ChatContext) -> tuple[Chat, bool]
     )
 
 
-async def chat_zone(core: CommandCore, context: ChatContext) -> ZoneInfo:
+async def chat_zone(core: Core, context: ChatContext) -> ZoneInfo:
     """The time zone the chat reads times in: its /settings tz, or the [digest]
     default_timezone when it never registered. Read-only: asking does not register the chat."""
     chat = await chat_store(core).get(context.platform, context.chat_key)

@@ -24,7 +24,8 @@ from bot.nlp.companies import Gazetteer
 from bot.store import utcnow
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 log = logging.getLogger("newsbot.chat")
 
@@ -107,7 +108,7 @@ def resolve(
     return None, list(dict.fromkeys(suggestions))[:limit]
 
 
-async def find_company(core: CommandCore, query: str, context: ChatContext) -> CompanyResult:
+async def find_company(core: Core, query: str, context: ChatContext) -> CompanyResult:
     """Resolve the name and fetch its latest stories with summaries and new-since marks."""
     query = query.strip()
     if not query:

@@ -23,7 +23,8 @@ from bot.store.chats import Chat
 from bot.store.sent import insert_digest, record_sent, sent_stories
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 
 FOLLOW_UP = "digest-follow-up"  # the hint key of a digest's last line: how to ask for more
@@ -53,7 +54,7 @@ def story_buttons(story_id: int) -> Buttons:
 
 
 async def build_chat_digest(
-    core: CommandCore,
+    core: Core,
     chat: Chat,
     since: datetime | None,
     until: datetime,
@@ -93,7 +94,7 @@ async def build_chat_digest(
 
 
 async def record_chat_digest(
-    core: CommandCore, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None
+    core: Core, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None
 ) -> int:
     """Store the digest's window and the stories it sent, in one transaction; returns the
     digest's id."""
@@ -161,7 +162,7 @@ def empty_reply(subs: list[Subscription], since: datetime | None) -> Reply:
     )
 
 
-async def digest(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def digest(core: Core, args: str, context: ChatContext) -> Reply:
     """This chat's digest now: the stories since its last digest, ranked and filtered by its
     subscriptions; the digest is recorded. Asked for, an empty digest always says so."""
     chat, _ = await chat_for(core, context)

@@ -23,7 +23,8 @@ from bot.ingest.urls import feed_url, find_feed_url, host_of
 from bot.models import Feed, ParsedFeed
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 log = logging.getLogger("newsbot.chat")
 
@@ -36,7 +37,7 @@ _NAME_CHARS = 80
 _ERROR_CHARS = 100
 
 
-async def feeds(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def feeds(core: Core, args: str, context: ChatContext) -> Reply:
     """The feeds with their health (chat admins and owners); ``add URL`` and
     ``remove NUMBER|URL`` change them for every chat (owners only)."""
     words = args.split()
@@ -58,7 +59,7 @@ async def feeds(core: CommandCore, args: str, context: ChatContext) -> Reply:
 # the list ------------------------------------------------------------------------------------
 
 
-async def _list(core: CommandCore, context: ChatContext) -> Reply:
+async def _list(core: Core, context: ChatContext) -> Reply:
     owner = core.gate.access.is_owner(context)
     if not (context.is_admin or owner):
         return Reply.message(
@@ -137,7 +138,7 @@ def _not_owner(context: ChatContext) -> Reply:
     )
 
 
-async def _add(core: CommandCore, raw: str, context: ChatContext) -> Reply:
+async def _add(core: Core, raw: str, context: ChatContext) -> Reply:
     typed = _typed(raw)
     async with core.fetcher_factory() as fetcher:
         if fetcher.url_guard is not None:
@@ -178,7 +179,7 @@ async def _add(core: CommandCore, raw: str, context: ChatContext) -> Reply:
     )
 
 
-async def _remove(core: CommandCore, raw: str, context: ChatContext) -> Reply:
+async def _remove(core: Core, raw: str, context: ChatContext) -> Reply:
     found = await core.store.list_feeds()
     number = raw.lstrip("#")
     if number.isdigit():

@@ -10,7 +10,7 @@ from bot.chat.commands import digest as digest_cmds
 from bot.chat.commands import start as chat_cmds
 from bot.chat.commands.ask import ask_reply
 from bot.chat.commands.common import has_topics
-from bot.chat.commands.company import company_reply
+from bot.chat.commands.company import company_reply, find_company
 from bot.chat.commands.feeds import feeds
 from bot.chat.commands.settings import settings_command
 from bot.chat.commands.subscribe import subscribe, unsubscribe
@@ -18,9 +18,10 @@ from bot.chat.commands.summary import summary
 from bot.chat.reply import Reply, bullets, para
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
-Handler = Callable[["CommandCore", str, "ChatContext"], Awaitable[Reply]]
+Handler = Callable[["Core", str, "ChatContext"], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +45,19 @@ class Spec:
         return f"{usage} — {about}. Example: {self.example}"
 
 
-async def _company(core: CommandCore, args: str, context: ChatContext) -> Reply:
-    return company_reply(await core.find_company(args, context))
+async def _company(core: Core, args: str, context: ChatContext) -> Reply:
+    return company_reply(await find_company(core, args, context))
 
 
-async def _ask(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def _ask(core: Core, args: str, context: ChatContext) -> Reply:
     if not args.strip():
         return Reply.message(
             "What would you like to know? For example: /ask What did Huawei announce?", ok=False
         )
-    return ask_reply(await core.ask(args))
+    return ask_reply(await core.answerer.answer(args))
 
 
-async def _help(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def _help(core: Core, args: str, context: ChatContext) -> Reply:
     return help_reply(topics=has_topics(context))
 
 

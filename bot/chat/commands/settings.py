@@ -22,7 +22,8 @@ from bot.chat.reply import Heading, Reply, bullets, para
 from bot.store.chats import ALL_DAYS, Chat
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 log = logging.getLogger("newsbot.chat")
 
@@ -111,7 +112,7 @@ def settings_lines(chat: Chat, context: ChatContext, *, name_main: bool = False)
     return lines
 
 
-async def settings_command(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def settings_command(core: Core, args: str, context: ChatContext) -> Reply:
     """Show the chat's digest settings, or change time, time zone, days, whether a digest
     with nothing new says so (empty notice) or is not sent (empty silent), and the forum topic
     it goes to (topic here / topic off)."""

@@ -19,7 +19,8 @@ from bot.chat.commands.summary import summary as summary_command
 from bot.chat.reply import Heading, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 log = logging.getLogger("newsbot.chat")
 
@@ -27,7 +28,7 @@ log = logging.getLogger("newsbot.chat")
 # /start and /stop ----------------------------------------------------------------------------
 
 
-async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def start(core: Core, args: str, context: ChatContext) -> Reply:
     """Register the chat with the [digest] defaults, resume its paused digests (admins), and
     say what comes next."""
     chat, new = await chat_for(core, context)
@@ -59,7 +60,7 @@ async def start(core: CommandCore, args: str, context: ChatContext) -> Reply:
     )
 
 
-async def stop(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def stop(core: Core, args: str, context: ChatContext) -> Reply:
     """Pause the chat's scheduled digests until /start (admins only in groups)."""
     if not context.is_admin:
         return admin_only(context, "pause the digests")
@@ -88,7 +89,7 @@ def _log_paused(context: ChatContext, *, paused: bool) -> None:
 # /sources ------------------------------------------------------------------------------------
 
 
-async def sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def sources(core: Core, args: str, context: ChatContext) -> Reply:
     """The feeds newsbot reads; with a story's number, the articles behind that story."""
     if is_story_ref(args):
         return await story_sources(core, args, context)

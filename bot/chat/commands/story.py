@@ -19,7 +19,8 @@ from bot.store import utcnow
 from bot.store.sent import latest_digest
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 STORY_REF = re.compile(r"^(#?)(\d{1,18})$")
 _MAX_ID = 2**31 - 1  # larger numbers are no story, and would overflow an INTEGER column
@@ -32,9 +33,7 @@ def is_story_ref(arg: str) -> bool:
     return STORY_REF.match(arg.strip()) is not None
 
 
-async def find_story(
-    core: CommandCore, arg: str, context: ChatContext, command: str
-) -> Story | Reply:
+async def find_story(core: Core, arg: str, context: ChatContext, command: str) -> Story | Reply:
     """The story ``arg`` names for ``command``, or the reply that says why there is none."""
     match = STORY_REF.match(arg.strip())
     if match is None:
@@ -57,9 +56,7 @@ async def find_story(
     return story
 
 
-async def _digest_story(
-    core: CommandCore, number: int, context: ChatContext, command: str
-) -> int | Reply:
+async def _digest_story(core: Core, number: int, context: ChatContext, command: str) -> int | Reply:
     """The id of the story at ``number`` in the chat's latest digest."""
     button = _BUTTONS.get(command, "Summary")
     latest = await latest_digest(core.store, context.platform, context.chat_key)
@@ -98,7 +95,7 @@ def which_story(command: str) -> Reply:
     )
 
 
-async def quotes(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def quotes(core: Core, args: str, context: ChatContext) -> Reply:
     """Every quote of a story, with who said it."""
     if not args.strip():
         return which_story("quotes")
@@ -113,7 +110,7 @@ async def quotes(core: CommandCore, args: str, context: ChatContext) -> Reply:
     return reply.add(*(QuoteBlock(q.text, q.speaker) for q in found[:10]))
 
 
-async def story_sources(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def story_sources(core: Core, args: str, context: ChatContext) -> Reply:
     """The articles that tell a story, with links and when each was published (on the chat's
     clock)."""
     story = await find_story(core, args, context, "sources")

@@ -16,7 +16,8 @@ from bot.chat.reply import Button, Buttons, Heading, Reply, bullets, para
 from bot.store.chats import Chat, Subscription
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 SUBSCRIBE_USAGE = (
     "/subscribe company NAME, /subscribe keyword WORD, or /subscribe -keyword WORD to leave "
@@ -44,7 +45,7 @@ class _Parsed:
     guessed: str = ""  # a bare word the gazetteer knows, taken as the company: the word
 
 
-async def _parse(core: CommandCore, args: str) -> _Parsed:
+async def _parse(core: Core, args: str) -> _Parsed:
     words = args.split(maxsplit=1)
     exclude = words[0].startswith(("-", "!")) or words[0].casefold() in _NOT
     if words[0].casefold() in _NOT:
@@ -76,7 +77,7 @@ async def _parse(core: CommandCore, args: str) -> _Parsed:
     return _Parsed(problem=reply)
 
 
-def _bare(core: CommandCore, value: str, exclude: bool) -> _Parsed:
+def _bare(core: Core, value: str, exclude: bool) -> _Parsed:
     """A bare word (/subscribe huawei): the company when the gazetteer knows the name, else a
     question back."""
     if not value:
@@ -93,7 +94,7 @@ def _bare(core: CommandCore, value: str, exclude: bool) -> _Parsed:
     )
 
 
-async def _followed(core: CommandCore, chat: Chat, word: str) -> Subscription | None:
+async def _followed(core: Core, chat: Chat, word: str) -> Subscription | None:
     """The chat's subscription a bare word names: the keyword, or the company it is a name of."""
     company = core.gazetteer.lookup(word) if core.gazetteer is not None and word else None
     names = {word.casefold(), (company or word).casefold()}
@@ -109,7 +110,7 @@ def _describe(sub: Subscription) -> str:
     return f"{'not ' if sub.exclude else ''}{sub.kind} {sub.value}"
 
 
-async def _list(core: CommandCore, chat: Chat) -> Reply:
+async def _list(core: Core, chat: Chat) -> Reply:
     subs = await chat_store(core).subscriptions(chat.id)
     if not subs:
         return Reply.message(
@@ -141,7 +142,7 @@ def _done(sub: Subscription, *, new: bool, guessed: str) -> str:
     return f"Subscribed: stories mentioning “{sub.value}” will be in this chat's digest."
 
 
-async def subscribe(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def subscribe(core: Core, args: str, context: ChatContext) -> Reply:
     """Follow a company or keyword, or leave a keyword out; no arguments: the list."""
     chat, _ = await chat_for(core, context)
     if not args.strip():
@@ -163,7 +164,7 @@ async def subscribe(core: CommandCore, args: str, context: ChatContext) -> Reply
     return Reply.message(done, "See today's stories now: /digest")
 
 
-async def unsubscribe(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def unsubscribe(core: Core, args: str, context: ChatContext) -> Reply:
     """Stop following a company or keyword."""
     chat, _ = await chat_for(core, context)
     if not args.strip():

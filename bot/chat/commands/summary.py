@@ -22,7 +22,8 @@ from bot.models import Story, Summary
 from bot.store import utcnow
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext, CommandCore
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
 
 log = logging.getLogger("newsbot.chat")
 
@@ -34,7 +35,7 @@ _HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/new
 _READABLE = {"", "text/html", "application/xhtml+xml", "text/plain"}
 
 
-async def summary(core: CommandCore, args: str, context: ChatContext) -> Reply:
+async def summary(core: Core, args: str, context: ChatContext) -> Reply:
     """The longer summary of a stored story, or the summary of the page a link points to."""
     arg = args.strip()
     if not arg:
@@ -44,7 +45,7 @@ async def summary(core: CommandCore, args: str, context: ChatContext) -> Reply:
     return await _page(core, arg, context)
 
 
-async def _story(core: CommandCore, arg: str, context: ChatContext) -> Reply:
+async def _story(core: Core, arg: str, context: ChatContext) -> Reply:
     story = await find_story(core, arg, context, "summary")
     if isinstance(story, Reply):
         return story
@@ -52,7 +53,7 @@ async def _story(core: CommandCore, arg: str, context: ChatContext) -> Reply:
     return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
 
 
-async def _page(core: CommandCore, arg: str, context: ChatContext) -> Reply:
+async def _page(core: Core, arg: str, context: ChatContext) -> Reply:
     url = arg if "://" in arg or not _HOST_PATH.match(arg) else "https://" + arg
     try:
         async with core.fetcher_factory() as fetcher:

@@ -40,13 +40,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.command import Command, make_command
-from bot.chat.core import ChatContext, CommandCore
+from bot.chat.command import ChatContext, Command, make_command
+from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
 from bot.chat.slack.post import SlackPoster
 from bot.chat.slack.render import ACTION_PREFIX
 from bot.chat.slack.send import SlackSender
-from bot.chat.slack.service import SlackService, slack_configured, slack_service
 from bot.chat.slack.words import (
     FOLLOW_UP_WORDS,
     PLATFORM,
@@ -68,14 +67,11 @@ __all__ = [
     "PLATFORM",
     "SLASH",
     "SlackBot",
-    "SlackService",
     "for_slack",
     "help_reply",
     "message_stories",
     "parse_news",
-    "slack_configured",
     "slack_ids",
-    "slack_service",
     "story_numbers",
     "web_client",
 ]

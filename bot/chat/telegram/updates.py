@@ -27,8 +27,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat.command import STORY_COMMANDS, make_command, parse_command, parse_plain, story_arg
-from bot.chat.core import COMMANDS, ChatContext, CommandCore
+from bot.chat.command import (
+    STORY_COMMANDS,
+    ChatContext,
+    make_command,
+    parse_command,
+    parse_plain,
+    story_arg,
+)
+from bot.chat.core import COMMANDS, CommandCore
 from bot.chat.reply import Reply
 from bot.chat.telegram.menu import owner_menu
 from bot.chat.telegram.reply import Replier
