@@ -8,6 +8,12 @@ ChatContext (Telegram: chat and user; Slack: workspace, channel and user):
   in it; a listed user may use the bot in any chat, a direct message included).
 * Slack: with ``allowed_workspaces`` set, the user's workspace must be on it; with
   ``allowed_channels`` set, the channel must be on it too (a direct message is a channel, D…).
+* Admins: changing a chat (its settings, subscriptions, pausing) needs an admin, and so do a
+  few commands even without arguments (:func:`needs_admin`). Telegram's admins are the chat's
+  administrators (the adapter asks Telegram) and the one person of a private chat; Slack has
+  no chat administrators newsbot can ask about, so its admins are ``[slack] admins`` (users, or
+  channels whose members may change that channel) and the user of a direct message
+  (:meth:`Access.configured_admin`).
 * Empty lists mean open. Owners (``[bot] owners``, "platform:user_id") are always let in, and
   so is the console: whoever has the terminal runs the bot.
 
@@ -32,6 +38,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsbot.access")
 
+# Changing a chat needs an admin; these commands with arguments change it.
+CHANGES = frozenset({"settings", "subscribe", "unsubscribe"})
+# These are checked for an admin even without arguments: /feeds lists the bot's feeds with
+# their health, /stop pauses the digests and /start resumes them (anyone may start a chat).
+ADMINS_ONLY = frozenset({"feeds", "stop", "start"})
+# Platforms whose admins are configured, not asked of the platform.
+_CONFIGURED_ADMINS = {"slack"}
 REFUSAL_EVERY_SECONDS = 3600.0
 MAX_REMEMBERED_CHATS = 10_000
 
@@ -57,6 +70,7 @@ class Access:
     slack_workspaces: frozenset[str] = frozenset()
     slack_channels: frozenset[str] = frozenset()
     owners: frozenset[str] = frozenset()
+    slack_admins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
@@ -71,7 +85,14 @@ class Access:
             slack_workspaces=ids(settings.slack.allowed_workspaces),
             slack_channels=ids(settings.slack.allowed_channels),
             owners=ids(settings.bot.owners),
+            slack_admins=ids(settings.slack.admins),
         )
+
+    def configured_admin(self, chat_key: str, user_key: str) -> bool:
+        """Whether a Slack user may change a channel: listed in ``[slack] admins``, in a
+        channel listed there, or in a direct message with the bot (a D… channel)."""
+        admins = self.slack_admins
+        return user_key in admins or chat_key in admins or chat_key.startswith("D")
 
     def is_owner(self, context: ChatContext) -> bool:
         """Whether the user runs the bot: listed in ``[bot] owners``, or at the console."""
@@ -154,3 +175,29 @@ def owners_only() -> Reply:
         "Send /help to see what you can do.",
         ok=False,
     )
+
+
+def needs_admin(name: str, args: str) -> bool:
+    """Whether the command, outside a private chat, is for the chat's admins only (adapters
+    that must ask the platform who is an admin ask only then)."""
+    return name in ADMINS_ONLY or (name in CHANGES and bool(args))
+
+
+def admin_only(context: ChatContext, action: str) -> Reply:
+    """The refusal when someone who is no admin tries to ``action`` ("change the digest
+    settings"), worded for who the admins are on the platform."""
+    if context.platform in _CONFIGURED_ADMINS:
+        return Reply.message(
+            f"Only this workspace's newsbot admins can {action} here.",
+            "Ask whoever runs newsbot to add you to [slack] admins.",
+            ok=False,
+        )
+    return Reply.message(
+        f"Only the chat's administrators can {action} here. Ask one of them, please.", ok=False
+    )
+
+
+def admins(context: ChatContext) -> str:
+    """Who may change the chat, as a reader calls them: "chat administrators" or "newsbot
+    admins"."""
+    return "newsbot admins" if context.platform in _CONFIGURED_ADMINS else "chat administrators"

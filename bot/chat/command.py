@@ -20,6 +20,13 @@ from dataclasses import dataclass
 
 MAX_ARG_CHARS = 500
 STORY_COMMANDS = ("summary", "quotes", "sources")  # the commands that take a story
+# A follow-up to a digest story, the same words on every platform: the word → the command it
+# asks for. "please", a story's number ("quotes 2", "summary #2") and a closing "." "!" or "?"
+# may go with it.
+FOLLOW_UPS = {
+    "summary": "summary", "summarize": "summary", "longer summary": "summary",
+    "more": "summary", "tell me more": "summary", "quotes": "quotes", "sources": "sources",
+}  # fmt: skip
 QUESTION_WORDS = frozenset(
     {
         "what", "who", "whom", "whose", "why", "how", "when", "where", "which", "did", "does",
@@ -28,6 +35,14 @@ QUESTION_WORDS = frozenset(
 )  # fmt: skip
 # Telegram command names: 1-32 of a-z, 0-9 and _; an optional @BotName addresses one bot.
 _COMMAND = re.compile(r"^/(?P<name>[^\s@/]*)(?:@(?P<bot>[^\s/]*))?(?=\s|$)(?P<args>.*)$", re.S)
+# The words as one regular expression alternative, longest first.
+FOLLOW_UP_WORDS = "|".join(
+    re.escape(word).replace(r"\ ", r"\s+") for word in sorted(FOLLOW_UPS, key=len, reverse=True)
+)
+_FOLLOW_UP = re.compile(
+    rf"^\s*(?P<word>{FOLLOW_UP_WORDS})(?:\s+please)?\s*#?(?P<number>\d{{1,3}})?\s*(?:please)?\s*[.!?]*\s*$",
+    re.I,
+)
 # C0/C1 controls (NUL breaks PostgreSQL text) and bidi overrides that disguise text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -55,6 +70,25 @@ class ChatContext:
     is_admin: bool = False
     team_key: str = ""
     thread_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A follow-up to a digest story: the command it asks for, and the story's number in the
+    digest when the words give one."""
+
+    name: str
+    number: int | None = None
+
+
+def parse_follow_up(text: str) -> FollowUp | None:
+    """The follow-up a message replied to a digest story asks for: "tell me more" →
+    FollowUp("summary"), "quotes 2" → FollowUp("quotes", 2); None for anything else."""
+    match = _FOLLOW_UP.match(text if isinstance(text, str) else "")
+    if match is None:
+        return None
+    name = FOLLOW_UPS[" ".join(match["word"].casefold().split())]
+    return FollowUp(name, int(match["number"]) if match["number"] else None)
 
 
 def clean_args(text: str) -> tuple[str, bool]:

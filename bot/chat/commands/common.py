@@ -1,13 +1,12 @@
 """What the chat's own commands share: the chat a command came from, registered on first use,
-how its digest days read, and the few things that differ by platform (who may change a chat,
-whether it has forum topics)."""
+how its digest days read, and whether its platform has forum topics. Who may change a chat is
+bot/chat/access.py's."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.chat.reply import Reply
 from bot.chat.views import zone_named
 from bot.store.chats import ALL_DAYS, Chat, ChatStore
 
@@ -15,30 +14,8 @@ if TYPE_CHECKING:
     from bot.chat.command import ChatContext
     from bot.chat.services import Core
 
-# Slack has no chat administrators newsbot can ask about: its admins are the [slack] admins list.
-_CONFIGURED_ADMINS = {"slack"}
 # Forum topics a digest can be sent to exist in Telegram's forum groups only.
 _TOPICS = {"telegram"}
-
-
-def admin_only(context: ChatContext, action: str) -> Reply:
-    """The refusal when someone who is no admin tries to ``action`` ("change the digest
-    settings"), worded for who the admins are on the platform."""
-    if context.platform in _CONFIGURED_ADMINS:
-        return Reply.message(
-            f"Only this workspace's newsbot admins can {action} here.",
-            "Ask whoever runs newsbot to add you to [slack] admins.",
-            ok=False,
-        )
-    return Reply.message(
-        f"Only the chat's administrators can {action} here. Ask one of them, please.", ok=False
-    )
-
-
-def admins(context: ChatContext) -> str:
-    """Who may change the chat, as a reader calls them: "chat administrators" or "newsbot
-    admins"."""
-    return "newsbot admins" if context.platform in _CONFIGURED_ADMINS else "chat administrators"
 
 
 def has_topics(context: ChatContext) -> bool:

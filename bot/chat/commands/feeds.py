@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.chat.commands.common import admins
+from bot.chat.access import admins
 from bot.chat.reply import Heading, Inline, Link, Reply, bullets, para
 from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed

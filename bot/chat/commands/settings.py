@@ -11,8 +11,8 @@ import re
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.chat.access import admin_only
 from bot.chat.commands.common import (
-    admin_only,
     chat_for,
     chat_store,
     describe_days,

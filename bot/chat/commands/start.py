@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.commands.common import admin_only, chat_for, chat_store, describe_days
+from bot.chat.access import admin_only
+from bot.chat.commands.common import chat_for, chat_store, describe_days
 from bot.chat.commands.settings import SETTINGS_USAGE, parse_days, settings_command
 from bot.chat.commands.story import is_story_ref, quotes, story_sources
 from bot.chat.commands.subscribe import subscribe, unsubscribe

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat.commands.common import admin_only, chat_for, chat_store
+from bot.chat.access import admin_only
+from bot.chat.commands.common import chat_for, chat_store
 from bot.chat.commands.company import resolve
 from bot.chat.reply import Button, Buttons, Heading, Reply, bullets, para
 from bot.store.chats import Chat, Subscription

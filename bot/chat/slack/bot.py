@@ -40,6 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
 from bot.chat.reply import Reply
@@ -112,7 +113,8 @@ class SlackBot:
         self.core = core
         self.settings = settings
         self.client = client
-        self.admins = frozenset(slack.admins)
+        # Who may change a channel: the core's one admin policy ([slack] admins, DMs).
+        self.access = Access.from_settings(settings)
         # One pacer for replies and digest parts: about one message per second per channel.
         self.pacer = Pacer(None, Limit(1, pace_seconds))
         self.poster = SlackPoster(client, self.pacer, core.store if core is not None else None)
@@ -184,7 +186,7 @@ class SlackBot:
 
     def context(self, channel: str, user: str, team: str = "") -> ChatContext:
         """Where a command comes from; admins are configured, and a DM is the user's own."""
-        admin = user in self.admins or channel in self.admins or channel.startswith("D")
+        admin = self.access.configured_admin(channel, user)
         return ChatContext(PLATFORM, channel, user, is_admin=admin, team_key=team)
 
     async def _admitted(self, body: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.chat.command import Command, make_command, parse_plain, story_arg
+from bot.chat.command import FOLLOW_UP_WORDS as FOLLOW_UP_ANY
+from bot.chat.command import Command, make_command, parse_follow_up, parse_plain, story_arg
 from bot.chat.commands.digest import FOLLOW_UP
 from bot.chat.core import COMMANDS
 from bot.chat.reply import (
@@ -30,19 +31,10 @@ from bot.chat.slack.render import render_messages
 
 PLATFORM = "slack"
 SLASH = "/news"
-# A follow-up in a thread of ours: a word for what to show, and which story of the message.
-_FOLLOW_UPS = {
-    "summary": "summary", "summarize": "summary", "longer summary": "summary",
-    "more": "summary", "tell me more": "summary", "quotes": "quotes", "sources": "sources",
-}  # fmt: skip
-_VERB = "|".join(sorted((re.escape(w) for w in _FOLLOW_UPS), key=len, reverse=True))
 _LEADING_MENTION = r"^\s*(?:<@[A-Z0-9]+>\s*)?"
-FOLLOW_UP_WORDS = re.compile(rf"(?i){_LEADING_MENTION}(?:{_VERB})\b")  # worth a closer look
-_FOLLOW_UP = re.compile(
-    rf"{_LEADING_MENTION}(?P<verb>{_VERB})(?:\s+please)?\s*#?(?P<number>\d{{1,3}})?"
-    r"\s*(?:please)?\s*[.!?]?\s*$",
-    re.I,
-)
+# A follow-up in a thread of ours (the core's words), worth a closer look.
+FOLLOW_UP_WORDS = re.compile(rf"(?i){_LEADING_MENTION}(?:{FOLLOW_UP_ANY})\b")
+_LEADING = re.compile(_LEADING_MENTION)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})\.\s")
 _COMMAND_WORD = re.compile(r"(?<![\w/])/([a-z]+)\b")
@@ -219,13 +211,10 @@ def which_story_reply(known: Posted, verb: str = "summary") -> Reply:
 
 
 def follow_up(text: str) -> tuple[str, int | None] | None:
-    """A follow-up replied in a thread of ours: ("quotes", 2) for "quotes 2", ("summary",
-    None) for "tell me more"; None for anything else."""
-    match = _FOLLOW_UP.match(text or "")
-    if match is None:
-        return None
-    verb = _FOLLOW_UPS[" ".join(match["verb"].casefold().split())]
-    return verb, int(match["number"]) if match["number"] else None
+    """A follow-up replied in a thread of ours, in the core's words: ("quotes", 2) for
+    "quotes 2", ("summary", None) for "tell me more"; None for anything else."""
+    asked = parse_follow_up(_LEADING.sub("", text or "", count=1))
+    return (asked.name, asked.number) if asked is not None else None
 
 
 def thread_command(known: Posted, text: str) -> Command | Reply | None:

@@ -26,13 +26,7 @@ from bot.chat.reply import Reply
 from bot.chat.telegram.menu import ADMIN_MENU, MENU, register_menus
 from bot.chat.telegram.reply import MAX_RETRIES, Replier
 from bot.chat.telegram.send import PLATFORM, TelegramSender
-from bot.chat.telegram.updates import (
-    ADMINS_ONLY,
-    CHANGES,
-    SUMMARY_WORDS,
-    UpdateHandlers,
-    story_of_message,
-)
+from bot.chat.telegram.updates import UpdateHandlers, story_of_message
 from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
@@ -41,13 +35,10 @@ from bot.store.chats import ChatStore
 from bot.summarize.base import Summarizer
 
 __all__ = [
-    "ADMINS_ONLY",
     "ADMIN_MENU",
-    "CHANGES",
     "MAX_RETRIES",
     "MENU",
     "PLATFORM",
-    "SUMMARY_WORDS",
     "TelegramBot",
     "build_bot",
     "file_url",

@@ -5,8 +5,8 @@ The handlers hold Telegram's rules, not command logic: ``/cmd@OtherBot`` is not 
 administrators change a group, a button press is answered at once, and chats not on the
 allowlists are stopped before any command runs. In a private chat, text without a slash is read
 too ("company huawei", a question); in a group only commands and replies to the bot reach it
-(privacy mode), and a reply is read only when it asks about a digest story ("summary",
-"quotes", "sources").
+(privacy mode), and a reply is read only when it asks about a digest story with the core's
+follow-up words ("summary", "quotes 2", "tell me more").
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat.access import ADMINS_ONLY, CHANGES, needs_admin
 from bot.chat.command import (
     STORY_COMMANDS,
     ChatContext,
     make_command,
     parse_command,
+    parse_follow_up,
     parse_plain,
     story_arg,
 )
@@ -44,17 +46,6 @@ from bot.config import Settings
 
 log = logging.getLogger("newsbot.telegram")
 
-# Changing a chat needs an administrator in groups; these commands with arguments change it.
-CHANGES = {"settings", "subscribe", "unsubscribe"}
-# In groups these are checked for an administrator even without arguments: /feeds lists the
-# bot's feeds, /stop pauses the digests and /start resumes them (anyone may start a chat).
-ADMINS_ONLY = {"feeds", "stop", "start"}
-SUMMARY_WORDS = {"summary", "summary please", "summarize", "more", "tell me more", "longer summary"}
-# A reply to a digest story: what it asks for.
-FOLLOW_UPS = {word: "summary" for word in SUMMARY_WORDS} | {
-    "quotes": "quotes", "quotes please": "quotes",
-    "sources": "sources", "sources please": "sources",
-}  # fmt: skip
 _STORY_BUTTON = re.compile(r"^summary:(\d+)$")
 
 
@@ -69,21 +60,11 @@ def story_of_message(message: Message | None) -> int | None:
     return None
 
 
-def follow_up(text: str) -> str | None:
-    """The story command a reply to a digest story asks for ("tell me more" → summary)."""
-    return FOLLOW_UPS.get(" ".join(text.casefold().split()).strip(" .!?/"))
-
-
 def thread_of(message: object) -> int | None:
     """The forum topic a message was sent in; None outside topics (and for the General one)."""
     if isinstance(message, Message) and message.is_topic_message:
         return message.message_thread_id
     return None
-
-
-def needs_admin(name: str, args: str) -> bool:
-    """Whether the command, in a group, is for the group's administrators only."""
-    return name in ADMINS_ONLY or (name in CHANGES and bool(args))
 
 
 class UpdateHandlers:
@@ -228,10 +209,14 @@ class UpdateHandlers:
             and replied.from_user is not None
             and replied.from_user.id == self.app.bot.id
         )
-        verb = follow_up(message.text)
-        if verb is not None and to_bot:
+        asked = parse_follow_up(message.text)
+        if asked is not None and to_bot:
+            verb = asked.name
             story_id = story_of_message(replied)
-            if story_id is None:
+            if asked.number is not None:  # "quotes 2": story 2 of the latest digest
+                chat_context = await self._context(update, admin_only=False)
+                reply = await self.core.handle(make_command(verb, str(asked.number)), chat_context)
+            elif story_id is None:
                 reply = Reply.message(
                     f"Reply “{verb}” to a story of a digest, or send /{verb} with the story's "
                     "number in your latest digest.",
