@@ -20,12 +20,12 @@ from bot.app import poll_once
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
 from bot.chat.wiring import chat_fetcher_factory
 from bot.config import LLMSettings, Settings, SummarizerSettings
 from bot.demo.server import feed_urls, static
 from bot.ingest.poll import PollReport
 from bot.nlp.companies import Gazetteer
+from bot.reply import Reply
 from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
 from bot.summarize.answer import Answerer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.commands.settings import parse_days
-from bot.chat.reply import Buttons, Reply
+from bot.reply import Buttons, Reply
 from bot.store.chats import ChatStore
 from tests.chatbot import BOT_NAME, ChatBot, testbot_fixture  # noqa: F401
 

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.chat.command import ChatContext, parse_command
-from bot.chat.commands.digest import build_chat_digest, record_chat_digest
 from bot.chat.core import CommandCore
-from bot.chat.reply import Buttons, Heading, Reply
 from bot.config import Settings
+from bot.digest.chat import build_chat_digest, record_chat_digest
 from bot.digest.rank import SentStory
 from bot.models import Article, TextSource
 from bot.nlp.companies import CompanyMention
+from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
 from bot.store.chats import Chat, ChatStore, Subscription
 from bot.store.news import NewsIndex

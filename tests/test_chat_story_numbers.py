@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import delete, inspect, select, text
 
 from bot.chat.command import ChatContext, parse_command
-from bot.chat.reply import Buttons, Heading, Reply
 from bot.delivery.planner import DigestPlanner
+from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chat.command import ChatContext, parse_command
-from bot.chat.commands.digest import build_chat_digest
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
-from bot.chat.views import local_time, when
 from bot.config import Settings
+from bot.digest.chat import build_chat_digest
+from bot.digest.views import local_time, when
 from bot.models import Article, Story, TextSource
 from bot.nlp.companies import CompanyMention
+from bot.reply import Reply
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex

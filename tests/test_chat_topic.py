@@ -10,8 +10,8 @@ from sqlalchemy import update
 
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
 from bot.config import Settings
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.chats import Chat, ChatStore
 from bot.store.outbox import Outbox

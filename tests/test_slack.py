@@ -22,12 +22,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.chat.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
 from bot.chat.slack.render import blocks_text, button_actions
 from bot.chat.slack.service import SlackService
 from bot.chat.slack.words import is_private
 from bot.config import Settings, SlackSettings
+from bot.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
 

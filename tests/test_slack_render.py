@@ -7,7 +7,14 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.reply import (
+from bot.chat.slack.render import (
+    WORD_JOINER,
+    blocks_text,
+    button_actions,
+    escape,
+    render_messages,
+)
+from bot.reply import (
     Bold,
     BulletList,
     Button,
@@ -20,13 +27,6 @@ from bot.chat.reply import (
     Reply,
     Text,
     para,
-)
-from bot.chat.slack.render import (
-    WORD_JOINER,
-    blocks_text,
-    button_actions,
-    escape,
-    render_messages,
 )
 from tests.slack_api import validate_blocks
 

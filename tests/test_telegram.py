@@ -13,13 +13,13 @@ import aiohttp
 import pytest
 
 from bot.chat.command import ChatContext
-from bot.chat.reply import Heading, Reply, para
 from bot.chat.telegram.bot import MENU, TelegramBot
 from bot.chat.telegram.send import encode_parts
 from bot.config import BotSettings, Settings, TelegramSettings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.schedule import Schedule, next_slot
 from bot.delivery.worker import DeliveryWorker
+from bot.reply import Heading, Reply, para
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat.reply import Reply
+from bot.reply import Reply
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext

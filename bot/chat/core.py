@@ -26,10 +26,10 @@ from bot.chat.command import (
 from bot.chat.commands.company import CompanyResult, find_company
 from bot.chat.commands.registry import COMMANDS
 from bot.chat.limits import RateLimits
-from bot.chat.reply import Reply
 from bot.chat.services import FetcherFactory
 from bot.config import Settings
 from bot.nlp.companies import Gazetteer
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.cache import SummaryCache
 from bot.store.schema import chats, digests

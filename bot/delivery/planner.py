@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chat.command import ChatContext
-from bot.chat.commands.digest import build_chat_digest
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
 from bot.delivery.schedule import Schedule, due_slot
+from bot.digest.chat import build_chat_digest
+from bot.reply import Reply
 from bot.store.chats import Chat, ChatStore
 from bot.store.outbox import Outbox
 from bot.store.sent import record_sent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat.reply import Button, Buttons, Inline, Link, Reply, bullets, para
+from bot.reply import Button, Buttons, Inline, Link, Reply, bullets, para
 from bot.summarize.answer import Answer
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.chat.views import zone_named
+from bot.digest.views import zone_named
 from bot.store.chats import ALL_DAYS, Chat, ChatStore
 
 if TYPE_CHECKING:

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process, utils
 
 from bot.chat.commands.common import chat_zone
-from bot.chat.reply import Button, Buttons, Divider, Heading, Reply, para
-from bot.chat.views import UTC_ZONE, StoryView, story_blocks
+from bot.digest.views import UTC_ZONE, StoryView, story_blocks
 from bot.nlp.companies import Gazetteer
+from bot.reply import Button, Buttons, Divider, Heading, Reply, para
 from bot.store import utcnow
 
 if TYPE_CHECKING:

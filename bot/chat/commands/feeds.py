@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.chat.access import admins
-from bot.chat.reply import Heading, Inline, Link, Reply, bullets, para
 from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed
 from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
 from bot.ingest.guard import BlockedURL
 from bot.ingest.urls import feed_url, find_feed_url, host_of
 from bot.models import Feed, ParsedFeed
+from bot.reply import Heading, Inline, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat.commands import digest as digest_cmds
 from bot.chat.commands import start as chat_cmds
 from bot.chat.commands.ask import ask_reply
 from bot.chat.commands.common import has_topics
@@ -15,7 +14,8 @@ from bot.chat.commands.feeds import feeds
 from bot.chat.commands.settings import settings_command
 from bot.chat.commands.subscribe import subscribe, unsubscribe
 from bot.chat.commands.summary import summary
-from bot.chat.reply import Reply, bullets, para
+from bot.digest import chat as digest_cmds
+from bot.reply import Reply, bullets, para
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext

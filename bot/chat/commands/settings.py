@@ -18,7 +18,7 @@ from bot.chat.commands.common import (
     describe_days,
     has_topics,
 )
-from bot.chat.reply import Heading, Reply, bullets, para
+from bot.reply import Heading, Reply, bullets, para
 from bot.store.chats import ALL_DAYS, Chat
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from bot.chat.commands.settings import SETTINGS_USAGE, parse_days, settings_comm
 from bot.chat.commands.story import is_story_ref, quotes, story_sources
 from bot.chat.commands.subscribe import subscribe, unsubscribe
 from bot.chat.commands.summary import summary as summary_command
-from bot.chat.reply import Heading, Link, Reply, bullets, para
+from bot.reply import Heading, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext

@@ -12,9 +12,9 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.chat.commands.common import chat_zone
-from bot.chat.reply import Heading, Inline, Link, QuoteBlock, Reply, bullets, para
-from bot.chat.views import local_time
+from bot.digest.views import local_time
 from bot.models import Story
+from bot.reply import Heading, Inline, Link, QuoteBlock, Reply, bullets, para
 from bot.store import utcnow
 from bot.store.sent import latest_digest
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.chat.access import admin_only
 from bot.chat.commands.common import chat_for, chat_store
 from bot.chat.commands.company import resolve
-from bot.chat.reply import Button, Buttons, Heading, Reply, bullets, para
+from bot.reply import Button, Buttons, Heading, Reply, bullets, para
 from bot.store.chats import Chat, Subscription
 
 if TYPE_CHECKING:

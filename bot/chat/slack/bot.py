@@ -43,7 +43,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
 from bot.chat.slack.post import SlackPoster
 from bot.chat.slack.render import ACTION_PREFIX
 from bot.chat.slack.send import SlackSender
@@ -63,6 +62,7 @@ from bot.chat.slack.words import (
 )
 from bot.config import Settings
 from bot.delivery.pacing import Limit, Pacer
+from bot.reply import Reply
 
 __all__ = [
     "PLATFORM",

@@ -11,11 +11,11 @@ from collections import OrderedDict
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.reply import Reply
 from bot.chat.slack.render import render_messages
 from bot.chat.slack.send import decode_stories
 from bot.chat.slack.words import PLATFORM, Posted, message_stories, story_numbers
 from bot.delivery.pacing import Pacer
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.outbox import part_of_message
 

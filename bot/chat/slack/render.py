@@ -18,20 +18,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.chat.reply import (
-    Bold,
-    BulletList,
-    Buttons,
-    Divider,
-    Heading,
-    Link,
-    Paragraph,
-    QuoteBlock,
-    Reply,
-    Span,
-    Text,
-    inline_text,
-)
 from bot.chat.slack.mrkdwn import (
     LINK_BAR,
     WORD_JOINER,
@@ -46,6 +32,20 @@ from bot.chat.slack.mrkdwn import (
     plain_safe,
     safe_url,
     unescape,
+)
+from bot.reply import (
+    Bold,
+    BulletList,
+    Buttons,
+    Divider,
+    Heading,
+    Link,
+    Paragraph,
+    QuoteBlock,
+    Reply,
+    Span,
+    Text,
+    inline_text,
 )
 
 MAX_BLOCKS = 50

@@ -15,11 +15,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.reply import Reply
 from bot.chat.slack.render import render_messages
 from bot.chat.slack.words import for_slack, message_stories, story_numbers
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Outcome
+from bot.reply import Reply
 from bot.store.outbox import Delivery
 
 log = logging.getLogger("newsbot.slack")

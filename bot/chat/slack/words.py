@@ -12,9 +12,10 @@ from typing import Any
 
 from bot.chat.command import FOLLOW_UP_WORDS as FOLLOW_UP_ANY
 from bot.chat.command import Command, make_command, parse_follow_up, parse_plain, story_arg
-from bot.chat.commands.digest import FOLLOW_UP
 from bot.chat.core import COMMANDS
-from bot.chat.reply import (
+from bot.chat.slack.render import render_messages
+from bot.digest.chat import FOLLOW_UP
+from bot.reply import (
     Block,
     Bold,
     BulletList,
@@ -27,7 +28,6 @@ from bot.chat.reply import (
     bullets,
     para,
 )
-from bot.chat.slack.render import render_messages
 
 PLATFORM = "slack"
 SLASH = "/news"

@@ -22,7 +22,6 @@ from telegram import Message
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat.core import CommandCore
-from bot.chat.reply import Reply
 from bot.chat.telegram.menu import ADMIN_MENU, MENU, register_menus
 from bot.chat.telegram.reply import MAX_RETRIES, Replier
 from bot.chat.telegram.send import PLATFORM, TelegramSender
@@ -30,6 +29,7 @@ from bot.chat.telegram.updates import UpdateHandlers, story_of_message
 from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.summarize.base import Summarizer

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.chat.reply import (
+from bot.reply import (
     Bold,
     BulletList,
     Buttons,

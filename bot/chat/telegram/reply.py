@@ -9,9 +9,9 @@ import logging
 
 from telegram import Message
 
-from bot.chat.reply import Reply
 from bot.chat.telegram.render import TelegramMessage, render
 from bot.chat.telegram.send import PLATFORM, TelegramSender
+from bot.reply import Reply
 from bot.store.chats import ChatStore
 
 log = logging.getLogger("newsbot.telegram")

@@ -19,10 +19,10 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
-from bot.chat.reply import Reply
 from bot.chat.telegram.render import Keyboard, TelegramMessage, render
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Outcome
+from bot.reply import Reply
 from bot.store.outbox import Delivery
 
 log = logging.getLogger("newsbot.telegram")

@@ -38,11 +38,11 @@ from bot.chat.command import (
     story_arg,
 )
 from bot.chat.core import COMMANDS, CommandCore
-from bot.chat.reply import Reply
 from bot.chat.telegram.menu import owner_menu
 from bot.chat.telegram.reply import Replier
 from bot.chat.telegram.send import PLATFORM
 from bot.config import Settings
+from bot.reply import Reply
 
 log = logging.getLogger("newsbot.telegram")
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.chat.commands.start import chat_for, chat_store
-from bot.chat.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
-from bot.chat.views import StoryView, story_blocks, zone_named
 from bot.digest.rank import DigestPlan, SentStory, Subscription, plan_digest, sent_records
+from bot.digest.views import StoryView, story_blocks, zone_named
 from bot.models import Summary
+from bot.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
 from bot.store import utcnow
 from bot.store.chats import Chat
 from bot.store.sent import insert_digest, record_sent, sent_stories

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.reply import Block, Bold, Button, Buttons, Link, QuoteBlock, para
 from bot.models import Story, Summary
+from bot.reply import Block, Bold, Button, Buttons, Link, QuoteBlock, para
 
 
 @dataclass(slots=True)
