@@ -131,7 +131,9 @@ async def _delivery(
     outbox = Outbox(store, _worker_name(), lease=timedelta(seconds=section.lease_seconds))
     worker = DeliveryWorker(outbox, senders, concurrency=section.concurrency)
     planner = DigestPlanner(
-        core,
+        core.store,
+        core.digests,
+        core.gate.access.admits_scheduled,
         outbox,
         encoders,
         grace=timedelta(minutes=section.missed_grace_minutes),

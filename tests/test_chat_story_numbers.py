@@ -126,7 +126,14 @@ async def test_a_scheduled_digest_numbers_its_stories_too(testbot: ChatBot) -> N
         return ["part"]
 
     outbox = Outbox(testbot.store, "test", lease=timedelta(seconds=30))
-    planner = DigestPlanner(testbot.core, outbox, {"test": encode}, grace=timedelta(days=2))
+    planner = DigestPlanner(
+        testbot.core.store,
+        testbot.core.digests,
+        testbot.core.gate.access.admits_scheduled,
+        outbox,
+        {"test": encode},
+        grace=timedelta(days=2),
+    )
     now = utcnow()
     assert await planner.plan_chat(chat, now + timedelta(days=1))
     [reply] = planned

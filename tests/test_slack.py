@@ -409,7 +409,12 @@ async def test_due_channels_get_their_digest_on_schedule_and_thread_follow_ups_s
     slack_server.add_channel("C0DAILY", "daily")
     outbox = Outbox(store, "test", lease=timedelta(seconds=30))
     planner = DigestPlanner(
-        workspace.bot.core, outbox, {"slack": encode_parts}, grace=timedelta(minutes=30)
+        workspace.bot.core.store,
+        workspace.bot.core.digests,
+        workspace.bot.core.gate.access.admits_scheduled,
+        outbox,
+        {"slack": encode_parts},
+        grace=timedelta(minutes=30),
     )
     at = soon.replace(second=30)
     assert await planner.plan_due(at) == 1

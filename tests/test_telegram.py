@@ -217,7 +217,12 @@ async def deliver_due(bot: TelegramBot, now: dtm.datetime) -> int:
     many digests were planned."""
     outbox = Outbox(bot.core.store, "test", lease=dtm.timedelta(seconds=30))
     planner = DigestPlanner(
-        bot.core, outbox, {"telegram": encode_parts}, grace=dtm.timedelta(minutes=30)
+        bot.core.store,
+        bot.core.digests,
+        bot.core.gate.access.admits_scheduled,
+        outbox,
+        {"telegram": encode_parts},
+        grace=dtm.timedelta(minutes=30),
     )
     planned = await planner.plan_due(now)
     await DeliveryWorker(outbox, {"telegram": bot.sender}).drain()

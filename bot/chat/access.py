@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.chat.command import ChatContext
 from bot.reply import Reply
 
 if TYPE_CHECKING:
-    from bot.chat.command import ChatContext
     from bot.config import Settings
 
 log = logging.getLogger("newsbot.access")
@@ -99,6 +99,19 @@ class Access:
         if context.platform == "console":
             return True
         return bool(context.user_key) and f"{context.platform}:{context.user_key}" in self.owners
+
+    def admits_scheduled(self, platform: str, chat_key: str) -> bool:
+        """Whether the allowlists still admit a chat's scheduled digest (they may have changed
+        since it joined). A private Telegram chat's id is its user's id; a Slack channel's
+        workspace is not stored, so only the channel list applies."""
+        private = platform == "telegram" and not chat_key.startswith("-")
+        context = ChatContext(
+            platform,
+            chat_key,
+            user_key=chat_key if private else "",
+            team_key=next(iter(self.slack_workspaces), "") if platform == "slack" else "",
+        )
+        return self.check(context) is None
 
     def check(self, context: ChatContext) -> Refusal | None:
         """None when the context may use the bot, else the refusal."""

@@ -7,12 +7,11 @@ module imports the core (which imports the commands' registry).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from bot.chat.access import AccessGate
-from bot.chat.command import ChatContext
 from bot.config import Settings
+from bot.digest.chat import DigestBuilder
 from bot.ingest.fetch import Fetcher
 from bot.nlp.companies import Gazetteer
 from bot.store import Store
@@ -32,11 +31,8 @@ class Core(Protocol):
     gazetteer: Gazetteer | None
     index: Index
     answerer: Answerer
+    digests: DigestBuilder
     gate: AccessGate
     fetcher_factory: FetcherFactory
     company_limit: int
     long_sentences: int
-
-    async def last_digest_end(self, context: ChatContext) -> datetime | None:
-        """Where the chat's last digest window ended; None when it never had one."""
-        ...

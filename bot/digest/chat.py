@@ -1,31 +1,27 @@
 """A chat's digest: its subscriptions' stories since its last digest, ranked, in sections, each
-with summary, key quote, sources and Summary / Quotes / Sources buttons; and /digest.
+with summary, key quote, sources and Summary / Quotes / Sources buttons. /digest and the
+scheduled digests (delivery/planner.py) both build it here.
 
-build_chat_digest only reads; record_chat_digest stores the digest and what it sent in one
+``DigestBuilder.build`` only reads; ``record`` stores the digest and what it sent in one
 transaction, so the next digest starts where this one ended and does not repeat its stories.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.chat.commands.start import chat_for, chat_store
-from bot.digest.rank import DigestPlan, SentStory, Subscription, plan_digest, sent_records
+from bot.config import DigestSettings
+from bot.digest.rank import DigestPlan, plan_digest, sent_records
 from bot.digest.views import StoryView, story_blocks, zone_named
-from bot.models import Summary
+from bot.models import SentStory, Subscription, Summary
 from bot.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
-from bot.store import utcnow
-from bot.store.chats import Chat
+from bot.store import Store, utcnow
+from bot.store.chats import Chat, ChatStore
 from bot.store.sent import insert_digest, record_sent, sent_stories
-
-if TYPE_CHECKING:
-    from bot.chat.command import ChatContext
-    from bot.chat.services import Core
-
+from bot.summarize.base import Summarizer
 
 FOLLOW_UP = "digest-follow-up"  # the hint key of a digest's last line: how to ask for more
 
@@ -53,65 +49,72 @@ def story_buttons(story_id: int) -> Buttons:
     )
 
 
-async def build_chat_digest(
-    core: Core,
-    chat: Chat,
-    since: datetime | None,
-    until: datetime,
-    *,
-    title: str = "Your digest",
-) -> ChatDigest:
-    """The chat's digest of the window (since, until]; reads only, records nothing. Story
-    times are on the chat's clock (its time zone), read against ``until``."""
-    chats = chat_store(core)
-    subs = await chats.subscriptions(chat.id)
-    stories = await chats.window_stories(since, until)
-    companies = [s.value for s in subs if s.kind == "company"]
-    article_ids = [a.id for story in stories for a in story.articles if a.id is not None]
-    mentions = await chats.company_mentions(article_ids, companies) if companies else []
-    sent = await sent_stories(core.store, chat.id, [s.id for s in stories if s.id is not None])
-    plan = plan_digest(
-        stories,
-        subs,
-        mentions,
-        sent,
-        since=since,
-        until=until,
-        limit=core.settings.digest.max_stories,
-    )
-    chosen = plan.stories
-    sentences = core.settings.digest.summary_sentences
-    summaries = await asyncio.gather(
-        *(core.summarizer.summarize(r.story, sentences=sentences) for r in chosen)
-    )
-    if chosen:
-        zone = zone_named(chat.timezone)
-        reply: Reply | None = digest_reply(plan, list(summaries), title=title, zone=zone, now=until)
-    else:
-        reply = None if chat.empty_digest == "silent" else empty_reply(subs, since)
-    order = [ranked.story.id for ranked in chosen]
-    return ChatDigest(reply, sent_records(plan, sent), len(chosen), since, until, order)
+class DigestBuilder:
+    """Builds and records chats' digests from the store's stories and the summarizer."""
 
+    def __init__(self, store: Store, summarizer: Summarizer, settings: DigestSettings) -> None:
+        self.store = store
+        self.summarizer = summarizer
+        self.settings = settings
 
-async def record_chat_digest(
-    core: Core, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None
-) -> int:
-    """Store the digest's window and the stories it sent, in one transaction; returns the
-    digest's id."""
-    now = utcnow()
-    async with core.store.engine.begin() as conn:
-        digest_id = await insert_digest(
-            conn,
-            chat.id,
-            window_start=digest.window_start,
-            window_end=digest.window_end,
-            story_count=digest.story_count,
-            now=now,
-            slot=slot,
-            story_ids=digest.story_ids,
+    async def build(
+        self,
+        chat: Chat,
+        since: datetime | None,
+        until: datetime,
+        *,
+        title: str = "Your digest",
+    ) -> ChatDigest:
+        """The chat's digest of the window (since, until]; reads only, records nothing. Story
+        times are on the chat's clock (its time zone), read against ``until``."""
+        chats = ChatStore(self.store)
+        subs = await chats.subscriptions(chat.id)
+        stories = await chats.window_stories(since, until)
+        companies = [s.value for s in subs if s.kind == "company"]
+        article_ids = [a.id for story in stories for a in story.articles if a.id is not None]
+        mentions = await chats.company_mentions(article_ids, companies) if companies else []
+        sent = await sent_stories(self.store, chat.id, [s.id for s in stories if s.id is not None])
+        plan = plan_digest(
+            stories,
+            subs,
+            mentions,
+            sent,
+            since=since,
+            until=until,
+            limit=self.settings.max_stories,
         )
-        await record_sent(conn, chat.id, digest.sent, now)
-    return digest_id
+        chosen = plan.stories
+        sentences = self.settings.summary_sentences
+        summaries = await asyncio.gather(
+            *(self.summarizer.summarize(r.story, sentences=sentences) for r in chosen)
+        )
+        if chosen:
+            zone = zone_named(chat.timezone)
+            reply: Reply | None = digest_reply(
+                plan, list(summaries), title=title, zone=zone, now=until
+            )
+        else:
+            reply = None if chat.empty_digest == "silent" else empty_reply(subs, since)
+        order = [ranked.story.id for ranked in chosen]
+        return ChatDigest(reply, sent_records(plan, sent), len(chosen), since, until, order)
+
+    async def record(self, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None) -> int:
+        """Store the digest's window and the stories it sent, in one transaction; returns the
+        digest's id."""
+        now = utcnow()
+        async with self.store.engine.begin() as conn:
+            digest_id = await insert_digest(
+                conn,
+                chat.id,
+                window_start=digest.window_start,
+                window_end=digest.window_end,
+                story_count=digest.story_count,
+                now=now,
+                slot=slot,
+                story_ids=digest.story_ids,
+            )
+            await record_sent(conn, chat.id, digest.sent, now)
+        return digest_id
 
 
 def digest_reply(
@@ -160,14 +163,3 @@ def empty_reply(subs: list[Subscription], since: datetime | None) -> Reply:
         f"No new stories {what}{when}.",
         "Try /company NAME for a company's latest stories, or /ask a question.",
     )
-
-
-async def digest(core: Core, args: str, context: ChatContext) -> Reply:
-    """This chat's digest now: the stories since its last digest, ranked and filtered by its
-    subscriptions; the digest is recorded. Asked for, an empty digest always says so."""
-    chat, _ = await chat_for(core, context)
-    since = await core.store.last_digest_end(chat.id)
-    built = await build_chat_digest(core, replace(chat, empty_digest="notice"), since, utcnow())
-    await record_chat_digest(core, chat, built)
-    assert built.reply is not None
-    return built.reply

@@ -4,6 +4,7 @@ bot/chat/access.py's."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,13 @@ async def chat_for(core: Core, context: ChatContext) -> tuple[Chat, bool]:
         timezone=digest.default_timezone,
         digest_time=digest.default_time,
     )
+
+
+async def last_digest_end(core: Core, context: ChatContext) -> datetime | None:
+    """Where the chat's last digest window ended; None when it never had one. Read-only: a
+    chat that only asks questions is not registered for digests."""
+    chat = await chat_store(core).get(context.platform, context.chat_key)
+    return await core.store.last_digest_end(chat.id) if chat is not None else None
 
 
 async def chat_zone(core: Core, context: ChatContext) -> ZoneInfo:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.chat.commands.common import chat_zone
+from bot.chat.commands.common import chat_zone, last_digest_end
 from bot.digest.views import UTC_ZONE, StoryView, story_blocks
 from bot.nlp.companies import Gazetteer
 from bot.reply import Button, Buttons, Divider, Heading, Reply, para
@@ -124,7 +124,7 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
         log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
         return CompanyResult(query, suggestions=suggestions)
     stories = await core.index.company_stories(company, limit=core.company_limit)
-    since = await core.last_digest_end(context)
+    since = await last_digest_end(core, context)
     zone = await chat_zone(core, context)
     sentences = core.settings.digest.summary_sentences
     summaries = await asyncio.gather(

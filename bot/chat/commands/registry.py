@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.chat.commands import digest as digest_cmds
 from bot.chat.commands import start as chat_cmds
 from bot.chat.commands.ask import ask_reply
 from bot.chat.commands.common import has_topics
@@ -14,7 +15,6 @@ from bot.chat.commands.feeds import feeds
 from bot.chat.commands.settings import settings_command
 from bot.chat.commands.subscribe import subscribe, unsubscribe
 from bot.chat.commands.summary import summary
-from bot.digest import chat as digest_cmds
 from bot.reply import Reply, bullets, para
 
 if TYPE_CHECKING:

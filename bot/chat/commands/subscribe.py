@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from bot.chat.access import admin_only
 from bot.chat.commands.common import chat_for, chat_store
 from bot.chat.commands.company import resolve
+from bot.models import Subscription
 from bot.reply import Button, Buttons, Heading, Reply, bullets, para
-from bot.store.chats import Chat, Subscription
+from bot.store.chats import Chat
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext
