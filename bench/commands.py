@@ -44,9 +44,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.app import chat_fetcher_factory  # noqa: E402
 from bot.chat.command import ChatContext, parse_command  # noqa: E402
 from bot.chat.core import CommandCore  # noqa: E402
-from bot.chat.wiring import chat_fetcher_factory  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Article, TextSource  # noqa: E402
 from bot.nlp.companies import CompanyMention, Gazetteer  # noqa: E402

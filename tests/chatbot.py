@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import poll_once
+from bot.app import chat_fetcher_factory, poll_once
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import CommandCore
-from bot.chat.wiring import chat_fetcher_factory
 from bot.config import LLMSettings, Settings, SummarizerSettings
 from bot.demo.server import feed_urls, static
 from bot.ingest.poll import PollReport

@@ -19,8 +19,8 @@ from typing import Any
 import openai
 
 from bot.config import Settings
-from bot.logs import register_secret
 from bot.store.cache import SummaryCache
+from bot.summarize.client import openai_client
 from bot.summarize.prompts import approx_tokens
 from bot.summarize.retrieve import Index, Passage, Source, retrieve
 
@@ -132,17 +132,8 @@ class Answerer:
         self.use_llm = settings.summarizer.backend == "llm"
         self._own_client = client is None and self.use_llm
         self._client = client
-        if self._own_client:
-            api_key = settings.secret("llm", "api_key")
-            register_secret(api_key)
-            # As in bot/summarize/llm.py: no client retries (a chat user is waiting), and a
-            # placeholder key for local servers that need none.
-            self._client = openai.AsyncOpenAI(
-                base_url=settings.llm.base_url,
-                api_key=api_key or "no-key",
-                timeout=settings.llm.timeout_seconds,
-                max_retries=0,
-            )
+        if self._own_client:  # the process's one client is passed in by bot/app.py
+            self._client = openai_client(settings.llm, settings.secret("llm", "api_key"))
 
     async def aclose(self) -> None:
         """Close the HTTP client this answerer made."""

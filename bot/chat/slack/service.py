@@ -25,10 +25,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chat.slack.post import slack_error
 from bot.config import ConfigError, Settings
-from bot.store import Store
-from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
+    from bot.chat.core import CommandCore
     from bot.chat.slack.bot import SlackBot
 
 log = logging.getLogger("newsbot.slack")
@@ -207,21 +206,18 @@ def slack_configured(settings: Settings) -> bool:
 
 @asynccontextmanager
 async def slack_service(
-    store: Store, summarizer: Summarizer, settings: Settings
+    core: CommandCore, settings: Settings
 ) -> AsyncIterator[SlackService | None]:
-    """The running Slack app for `newsbot run` when a bot token is configured (else None),
-    in the caller's event loop; stopped on exit."""
+    """The running Slack app for `newsbot run` on the process's core, when a bot token is
+    configured (else None), in the caller's event loop; stopped on exit."""
     if not slack_configured(settings):
         yield None
         return
     from bot.chat.slack.bot import SlackBot
-    from bot.chat.wiring import make_core
 
-    core = make_core(store, summarizer, settings)
     service = SlackService(SlackBot(core, settings), settings)
     try:
         await service.start()
         yield service
     finally:
         await service.stop()
-        await core.aclose()

@@ -30,9 +30,7 @@ from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.reply import Reply
-from bot.store import Store
 from bot.store.chats import ChatStore
-from bot.summarize.base import Summarizer
 
 __all__ = [
     "ADMIN_MENU",
@@ -148,21 +146,17 @@ def build_bot(core: CommandCore, settings: Settings) -> TelegramBot | None:
 
 @asynccontextmanager
 async def telegram_service(
-    store: Store, summarizer: Summarizer, settings: Settings
+    core: CommandCore, settings: Settings
 ) -> AsyncIterator[TelegramBot | None]:
-    """The running Telegram bot for `newsbot run` when a token is configured (else None),
-    in the caller's event loop; stopped on exit."""
+    """The running Telegram bot for `newsbot run` on the process's core, when a token is
+    configured (else None), in the caller's event loop; stopped on exit."""
     token = settings.secret("telegram", "token")
     if not token:
         yield None
         return
-    from bot.chat.wiring import make_core
-
-    core = make_core(store, summarizer, settings)
     bot = TelegramBot(core, settings, token)
     try:
         await bot.start()
         yield bot
     finally:
         await bot.stop()
-        await core.aclose()
