@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
-from bot.chat.slack.render import blocks_text, button_actions
+from bot.chat.slack.mrkdwn import blocks_text, button_actions
 from bot.chat.slack.service import SlackService
 from bot.chat.slack.words import is_private
 from bot.config import Settings, SlackSettings

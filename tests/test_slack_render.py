@@ -7,13 +7,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.slack.render import (
-    WORD_JOINER,
-    blocks_text,
-    button_actions,
-    escape,
-    render_messages,
-)
+from bot.chat.slack.mrkdwn import WORD_JOINER, blocks_text, button_actions, escape
+from bot.chat.slack.render import render_messages
 from bot.reply import (
     Bold,
     BulletList,

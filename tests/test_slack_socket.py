@@ -21,7 +21,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
-from bot.chat.slack.render import button_actions, render_messages
+from bot.chat.slack.mrkdwn import button_actions
+from bot.chat.slack.render import render_messages
 from bot.chat.slack.service import SlackService
 from bot.config import ConfigError, Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401

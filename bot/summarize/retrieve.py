@@ -11,13 +11,6 @@ from bot.nlp.cluster import terms
 from bot.nlp.sentences import split_sentences
 
 
-class SearchHitLike(Protocol):
-    """What NewsIndex.search returns: an article and its relevance, best first."""
-
-    article: Article
-    score: float
-
-
 class Index(Protocol):
     """The part of NewsIndex the chat commands use."""
 

@@ -9,6 +9,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+MAX_FALLBACK = 300  # characters of a message's notification text
+
 Message = dict[str, Any]
 
 WORD_JOINER = "\u2060"
@@ -106,3 +108,26 @@ def button_actions(messages: list[Message]) -> list[str]:
         for e in b["elements"]
         if e.get("type") == "button"
     ]
+
+
+def fallback(blocks: list[dict[str, Any]], *, part: int = 1, parts: int = 1) -> str:
+    """The notification text of a message: its first lines of text, at most 300 characters."""
+    lines: list[str] = []
+    for block in blocks:
+        text = block_text(block)
+        if text.strip():
+            lines.append(" ".join(text.split()))
+        if sum(len(x) for x in lines) > MAX_FALLBACK:
+            break
+    plain = " · ".join(lines) or "newsbot"
+    suffix = f" ({part}/{parts})" if parts > 1 else ""
+    room = MAX_FALLBACK - len(suffix)
+    text = escape(plain)
+    if len(text) > room:
+        kept = 0  # the longest start of the plain text whose escaped form fits with the "…"
+        for n in range(1, len(plain) + 1):
+            if len(escape(plain[:n])) > room - 2:
+                break
+            kept = n
+        text = escape(plain[:kept].rstrip()) + "…"
+    return text + suffix

@@ -20,18 +20,14 @@ from typing import Any
 
 from bot.chat.slack.mrkdwn import (
     LINK_BAR,
-    WORD_JOINER,
+    MAX_FALLBACK,
     Message,
-    block_text,
-    blocks_text,
-    button_actions,
     defuse,
     entities,
     escape,
-    mrkdwn_text,
+    fallback,
     plain_safe,
     safe_url,
-    unescape,
 )
 from bot.reply import (
     Bold,
@@ -44,8 +40,6 @@ from bot.reply import (
     QuoteBlock,
     Reply,
     Span,
-    Text,
-    inline_text,
 )
 
 MAX_BLOCKS = 50
@@ -55,7 +49,6 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ACTIONS = 25  # elements in one actions block
 MAX_MESSAGE_CHARS = 30_000  # text across a message's blocks; Slack refuses very large messages
-MAX_FALLBACK = 300
 MAX_LINK_CHARS = 1500  # a longer link is shown as its text only
 ACTION_PREFIX = "newsbot:"  # action_id = "newsbot:<n>"; the button's value is the action payload
 
@@ -293,43 +286,3 @@ def render_messages(reply: Reply) -> list[Message]:
         {"text": fallback(blocks, part=i + 1, parts=total), "blocks": blocks}
         for i, blocks in enumerate(messages)
     ]
-
-
-def fallback(blocks: list[dict[str, Any]], *, part: int = 1, parts: int = 1) -> str:
-    """The notification text of a message: its first lines of text, at most 300 characters."""
-    lines: list[str] = []
-    for block in blocks:
-        text = block_text(block)
-        if text.strip():
-            lines.append(" ".join(text.split()))
-        if sum(len(x) for x in lines) > MAX_FALLBACK:
-            break
-    plain = " · ".join(lines) or "newsbot"
-    suffix = f" ({part}/{parts})" if parts > 1 else ""
-    room = MAX_FALLBACK - len(suffix)
-    text = escape(plain)
-    if len(text) > room:
-        kept = 0  # the longest start of the plain text whose escaped form fits with the "…"
-        for n in range(1, len(plain) + 1):
-            if len(escape(plain[:n])) > room - 2:
-                break
-            kept = n
-        text = escape(plain[:kept].rstrip()) + "…"
-    return text + suffix
-
-
-__all__ = [
-    "WORD_JOINER",
-    "Message",
-    "Text",
-    "block_text",
-    "blocks_text",
-    "button_actions",
-    "escape",
-    "inline_text",
-    "mrkdwn_text",
-    "render_messages",
-    "reply_blocks",
-    "safe_url",
-    "unescape",
-]
