@@ -13,6 +13,7 @@ from bot.chat.commands.common import has_topics
 from bot.chat.commands.company import company_reply, find_company
 from bot.chat.commands.feeds import feeds
 from bot.chat.commands.settings import settings_command
+from bot.chat.commands.story import quotes
 from bot.chat.commands.subscribe import subscribe, unsubscribe
 from bot.chat.commands.summary import summary
 from bot.reply import Reply, bullets, para
@@ -150,7 +151,7 @@ COMMANDS: dict[str, Spec] = {
             "/quotes NUMBER",
             "/quotes 2",
             "every quote of a story of your latest digest",
-            chat_cmds.quotes,
+            quotes,
         ),
         Spec("help", "/help", "/help", "this list", _help),
     )

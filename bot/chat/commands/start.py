@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.chat.access import admin_only
 from bot.chat.commands.common import chat_for, chat_store, describe_days
-from bot.chat.commands.settings import SETTINGS_USAGE, parse_days, settings_command
-from bot.chat.commands.story import is_story_ref, quotes, story_sources
-from bot.chat.commands.subscribe import subscribe, unsubscribe
-from bot.chat.commands.summary import summary as summary_command
+from bot.chat.commands.settings import SETTINGS_USAGE
+from bot.chat.commands.story import is_story_ref, story_sources
 from bot.reply import Heading, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
@@ -107,21 +105,3 @@ async def sources(core: Core, args: str, context: ChatContext) -> Reply:
         items.append((Link(name, feed.url), state) if name != feed.url else (feed.url, state))
     return Reply().add(Heading(f"I read {len(feeds)} feed{'s' if len(feeds) != 1 else ''}"),
                        bullets(items))  # fmt: skip
-
-
-# Other modules import these from here.
-__all__ = [
-    "chat_for",
-    "chat_store",
-    "describe_days",
-    "parse_days",
-    "quotes",
-    "settings_command",
-    "sources",
-    "start",
-    "stop",
-    "story_sources",
-    "subscribe",
-    "summary_command",
-    "unsubscribe",
-]
