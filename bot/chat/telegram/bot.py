@@ -1,13 +1,13 @@
 """The Telegram adapter: python-telegram-bot 22 around the command core.
 
 Updates in (long polling, or a webhook with a secret token when ``[telegram] webhook_url`` is
-set) become Commands for ``CommandCore`` (``telegram_updates``); Replies go out as Telegram HTML
-(``telegram_render``) through one sender and one error mapping (``telegram_send``) for replies
-and digest parts alike. A reply acts on Telegram's answer at once (``telegram_reply``):
+set) become Commands for ``CommandCore`` (``updates.py``); Replies go out as Telegram HTML
+(``render.py``) through one sender and one error mapping (``send.py``) for replies
+and digest parts alike. A reply acts on Telegram's answer at once (``reply.py``):
 RetryAfter waits that long and resends, a blocked bot pauses the chat's deliveries, a migrated
 group is followed to its supergroup, HTML Telegram cannot parse is resent as plain text and a
 forum topic that is gone falls back to the chat itself. The command menus are set per scope
-(``telegram_menu``).
+(``menu.py``).
 """
 
 from __future__ import annotations
