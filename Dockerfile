@@ -10,9 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin newsbot
 
+# The locked, hash-checked versions first (a layer that survives code changes), then newsbot.
+COPY requirements-runtime.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir . && rm -rf bot
+RUN pip install --no-cache-dir --no-deps . && rm -rf bot
 
 COPY config ./config
 RUN mkdir -p /app/data && chown 10001:10001 /app/data

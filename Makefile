@@ -4,13 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test run bench lint clean
+# Locks: requirements.lock pins the runtime, dev and eval extras (make, CI); requirements-runtime.lock
+# the same versions of the runtime alone (the Dockerfile). Both carry hashes; `make lock` makes them.
+LOCK := requirements.lock
+RUNTIME_LOCK := requirements-runtime.lock
+# Dependencies other branches are adding to pyproject.toml, pinned ahead of their merge; drop a
+# line once pyproject.toml names it.
+UV_COMPILE := pip compile --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --no-header --quiet
 
-$(STAMP): pyproject.toml
+.PHONY: demo test run bench lint lock clean
+
+# Installs exactly the locked versions (pip's hash-checking mode), then newsbot itself without
+# dependencies; works with the pip a fresh venv comes with (23.2 here).
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsbot needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 demo: $(STAMP)  ## serve the sample news site, poll it into data/demo.db, print the digest
@@ -26,10 +37,17 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/index.py
+	$(BIN)/python bench/summarize.py
 
 lint: $(STAMP)  ## ruff and hadolint
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
+
+lock:  ## re-pin requirements*.lock from pyproject.toml (newest versions within its bounds)
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet 'uv>=0.9,<1'; }
+	$(BIN)/uv $(UV_COMPILE) pyproject.toml --extra dev --extra eval -o $(LOCK)
+	$(BIN)/uv $(UV_COMPILE) pyproject.toml -c $(LOCK) -o $(RUNTIME_LOCK)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

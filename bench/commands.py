@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import tomllib
@@ -41,22 +41,20 @@ from typing import Any
 from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import make_url
 
+from bot.app import chat_fetcher_factory
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
+from bot.config import Settings
+from bot.models import Article, TextSource
+from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.nlp.indexer import StoryIndexer
+from bot.store import Store, utcnow
+from bot.store.news import NewsIndex, search_terms
+from bot.store.news import company_rows as index_rows
+from bot.store.schema import article_companies, articles, stories
+from bot.summarize.embedded import ExtractiveSummarizer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.app import chat_fetcher_factory  # noqa: E402
-from bot.chat.command import ChatContext, parse_command  # noqa: E402
-from bot.chat.core import CommandCore  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.models import Article, TextSource  # noqa: E402
-from bot.nlp.companies import CompanyMention, Gazetteer  # noqa: E402
-from bot.nlp.indexer import StoryIndexer  # noqa: E402
-from bot.store import Store, utcnow  # noqa: E402
-from bot.store.news import NewsIndex, search_terms  # noqa: E402
-from bot.store.news import company_rows as index_rows  # noqa: E402
-from bot.store.schema import article_companies, articles, stories  # noqa: E402
-from bot.summarize.embedded import ExtractiveSummarizer  # noqa: E402
-
 COMPANIES = ROOT / "config" / "companies.toml"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "newsbot_bench"
@@ -67,437 +65,33 @@ CONTEXT = ChatContext("bench", "bench-chat", "bench-user")
 
 # -- generated news ----------------------------------------------------------------------------
 
-OUTLETS = [
-    ("Reuters", "reuters.example"),
-    ("Bloomberg", "bloomberg.example"),
-    ("Financial Times", "ft.example"),
-    ("The Wall Street Journal", "wsj.example"),
-    ("Nikkei Asia", "asia.nikkei.example"),
-    ("South China Morning Post", "scmp.example"),
-    ("The Verge", "theverge.example"),
-    ("TechCrunch", "techcrunch.example"),
-    ("CNBC", "cnbc.example"),
-    ("Handelsblatt", "handelsblatt.example"),
-    ("Les Echos", "lesechos.example"),
-    ("The Korea Herald", "koreaherald.example"),
-    ("Caixin", "caixin.example"),
-    ("Ars Technica", "arstechnica.example"),
-    ("The Guardian", "theguardian.example"),
-    ("Associated Press", "apnews.example"),
-]
-PLACES = [
-    "Shenzhen",
-    "Shanghai",
-    "Beijing",
-    "Tokyo",
-    "Seoul",
-    "Taipei",
-    "Singapore",
-    "Mumbai",
-    "Bangalore",
-    "Berlin",
-    "Munich",
-    "Paris",
-    "London",
-    "Amsterdam",
-    "Madrid",
-    "Milan",
-    "Warsaw",
-    "Stockholm",
-    "Dublin",
-    "New York",
-    "Austin",
-    "Seattle",
-    "Phoenix",
-    "Detroit",
-    "Toronto",
-    "Mexico City",
-    "Sao Paulo",
-    "Dubai",
-    "Riyadh",
-    "Johannesburg",
-    "Sydney",
-    "Jakarta",
-    "Hanoi",
-    "Bangkok",
-    "Istanbul",
-    "Brussels",
-]
-REGIONS = [
-    "Europe",
-    "Asia",
-    "Latin America",
-    "the Middle East",
-    "Africa",
-    "North America",
-    "India",
-    "China",
-    "Japan",
-    "the United States",
-    "Southeast Asia",
-]
-FIRST = [
-    "Anna",
-    "David",
-    "Maria",
-    "James",
-    "Li",
-    "Wei",
-    "Sofia",
-    "Daniel",
-    "Yuki",
-    "Hiroshi",
-    "Min-jun",
-    "Priya",
-    "Rahul",
-    "Elena",
-    "Marco",
-    "Claire",
-    "Thomas",
-    "Fatima",
-    "Omar",
-    "Laura",
-    "Peter",
-    "Chen",
-    "Ingrid",
-    "Lucas",
-    "Nadia",
-    "Sarah",
-    "Kenji",
-    "Ji-woo",
-]
-LAST = [
-    "Schmidt",
-    "Rossi",
-    "Garcia",
-    "Wang",
-    "Zhang",
-    "Tanaka",
-    "Kim",
-    "Park",
-    "Sharma",
-    "Patel",
-    "Dubois",
-    "Martin",
-    "Novak",
-    "Johansson",
-    "Okafor",
-    "Haddad",
-    "Miller",
-    "Brown",
-    "Nakamura",
-    "Silva",
-    "Kowalski",
-    "Larsen",
-    "Chen",
-    "Moreau",
-    "Fischer",
-]
-FIRMS = [
-    "Morningstar",
-    "Bernstein",
-    "Jefferies",
-    "Counterpoint Research",
-    "IDC",
-    "Gartner",
-    "Canalys",
-    "TrendForce",
-    "Moody's",
-    "Evercore",
-    "Wedbush",
-    "UBS",
-]
-PRODUCTS = [
-    "smartphone",
-    "foldable phone",
-    "AI chip",
-    "data-centre processor",
-    "electric SUV",
-    "battery cell",
-    "cloud platform",
-    "language model",
-    "laptop",
-    "satellite service",
-    "weight-loss drug",
-    "payment app",
-    "streaming service",
-    "memory chip",
-    "robotaxi",
-    "5G base station",
-    "smart glasses",
-    "gaming console",
-    "wind turbine",
-    "vaccine",
-]
-SUFFIXES = ["Systems", "Labs", "Energy", "Semiconductor", "Bio"]
-QUARTERS = ["first", "second", "third", "fourth"]
-AGENCIES = [
-    "the European Commission",
-    "the US Federal Trade Commission",
-    "China's SAMR",
-    "Britain's CMA",
-    "Japan's Fair Trade Commission",
-    "India's CCI",
-    "the US Department of Justice",
-    "Germany's cartel office",
-]
+CORPUS = ROOT / "bench" / "commands_corpus.json"
 
+
+def _load_corpus_data(path: Path) -> dict[str, Any]:
+    """The generator's word lists and per-kind templates (bench/commands_corpus.json)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+_DATA = _load_corpus_data(CORPUS)
+OUTLETS: list[tuple[str, str]] = [(o["name"], o["domain"]) for o in _DATA["outlets"]]
+PLACES: list[str] = _DATA["places"]
+REGIONS: list[str] = _DATA["regions"]
+FIRST: list[str] = _DATA["first_names"]
+LAST: list[str] = _DATA["last_names"]
+FIRMS: list[str] = _DATA["firms"]
+PRODUCTS: list[str] = _DATA["products"]
+SUFFIXES: list[str] = _DATA["suffixes"]
+QUARTERS: list[str] = _DATA["quarters"]
+AGENCIES: list[str] = _DATA["agencies"]
 # Per event kind: (headlines, lead sentences, body sentences, questions). The fields a template
 # uses are the event's, so every report of an event tells the same facts in other words.
 KINDS: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
-    "results": (
-        [
-            "{co} {verb_q} {quarter}-quarter profit as {product} sales {move}",
-            "{co} revenue {move} {pct}% to ${bn} billion",
-            "{co} results beat forecasts on {product} demand",
-            "{co} shares {move_s} after {quarter}-quarter results",
-        ],
-        [
-            "{co} said on {day} that revenue {move} {pct}% to ${bn} billion in the {quarter} "
-            "quarter, helped by demand for its {product}.",
-            "{co} reported {quarter}-quarter revenue of ${bn} billion on {day}, {pct}% "
-            "{dir} a year earlier.",
-        ],
-        [
-            "Net profit came to ${m} million, against ${m2} million a year ago.",
-            "Analysts polled by {firm} had expected revenue of ${bn2} billion.",
-            "Sales in {region} {move} {pct2}%, the company said.",
-            "Chief financial officer {person2} told analysts the outlook for the {next} quarter "
-            'was "{tone}".',
-            "Shares of {co} {move_s} {pct3}% in early trading in {place}.",
-        ],
-        [
-            "How did {co} do in the {quarter} quarter?",
-            "What was {co}'s revenue last quarter?",
-            "Why did {co} shares {move_base}?",
-            "Did {co} beat forecasts?",
-        ],
-    ),
-    "launch": (
-        [
-            "{co} unveils new {product} in {place}",
-            "{co} launches {product} to take on {co2}",
-            "{co} bets on {product} with {region} launch",
-            "First look: {co}'s new {product}",
-        ],
-        [
-            "{co} unveiled a new {product} at an event in {place} on {day}, its first since "
-            "{person} outlined the plan last year.",
-            "{co} on {day} launched a {product} aimed at {region}, stepping up competition with "
-            "{co2}.",
-        ],
-        [
-            "The {product} will cost about ${price} and go on sale in {n} markets next month.",
-            '"This is the most important launch in our history," {person} said on stage.',
-            "{co} expects to ship {k} million units in the first year, according to {firm}.",
-            "The launch puts {co} in direct competition with {co2} in {region}.",
-            "Production will take place at a plant near {place2}.",
-        ],
-        [
-            "What did {co} launch in {place}?",
-            "What did {co} announce?",
-            "How much will the new {co} {product} cost?",
-            "Is {co} competing with {co2}?",
-        ],
-    ),
-    "deal": (
-        [
-            "{co} to buy {co2} unit for ${bn} billion",
-            "{co} agrees ${bn} billion deal for {target}",
-            "{co} wins approval for {target} takeover",
-            "{co} deal for {target} faces scrutiny in {region}",
-        ],
-        [
-            "{co} agreed on {day} to buy {target} for ${bn} billion in cash and shares, its "
-            "largest acquisition since {year}.",
-            "{co} said it would acquire {target}, a {product} maker based in {place}, for "
-            "${bn} billion.",
-        ],
-        [
-            "The deal values {target} at a premium of {pct}% to its last closing price.",
-            "{person} said the acquisition would add to earnings within {n} years.",
-            "The transaction needs approval from {agency} and is expected to close in {year2}.",
-            "Advisers on the deal include {firm}, according to people familiar with the matter.",
-            "{target} employs about {staff} people, mostly in {place}.",
-        ],
-        [
-            "How much did {co} pay for {target}?",
-            "Who is {co} buying?",
-            "When will the {co} deal for {target} close?",
-            "Why is {co} buying {target}?",
-        ],
-    ),
-    "layoffs": (
-        [
-            "{co} to cut {staff} jobs in {region}",
-            "{co} announces layoffs as {product} demand slows",
-            "{co} job cuts hit {place} plant",
-            "Unions protest {co} restructuring plan",
-        ],
-        [
-            "{co} will cut about {staff} jobs, or {pct}% of its workforce, the company said on "
-            "{day}, as demand for its {product} slows.",
-            "{co} on {day} announced a restructuring that will eliminate {staff} positions, many "
-            "of them at its site in {place}.",
-        ],
-        [
-            "The cuts are expected to save ${m} million a year from {year2}.",
-            '{person} said the decision was "painful but necessary".',
-            'Union leader {person2} called the plan "a betrayal of the workers in {place}".',
-            "{co} had already reduced its headcount by {pct2}% last year.",
-            "Shares of {co} {move_s} {pct3}% after the announcement.",
-        ],
-        [
-            "How many jobs is {co} cutting?",
-            "Why is {co} laying off workers?",
-            "Where will {co} cut jobs?",
-            "What did unions say about {co} layoffs?",
-        ],
-    ),
-    "fine": (
-        [
-            "{agency_t} fines {co} ${m} million",
-            "{co} hit with ${m} million penalty over {issue}",
-            "{co} to appeal {agency_t} ruling",
-            "Regulators widen probe into {co}",
-        ],
-        [
-            "{agency_u} fined {co} ${m} million on {day} over {issue}, the latest in a series of "
-            "cases against the company.",
-            "{co} was ordered to pay ${m} million after {agency} found it breached rules on "
-            "{issue}.",
-        ],
-        [
-            '{co} said it would appeal and that it had "always complied with the law".',
-            "The investigation began in {year} after complaints from rivals including {co2}.",
-            "{person2}, who led the inquiry, said the practices had harmed consumers in {region}.",
-            "The fine equals about {pct}% of {co}'s annual revenue in the region.",
-            "Lawyers expect the appeal to take {n} years.",
-        ],
-        [
-            "Why was {co} fined?",
-            "How much did regulators fine {co}?",
-            "Will {co} appeal the fine?",
-            "What did {agency} say about {co}?",
-        ],
-    ),
-    "factory": (
-        [
-            "{co} to build ${bn} billion plant in {place}",
-            "{co} picks {place} for new {product} factory",
-            "{co} expands production in {region}",
-            "{co} factory plan wins subsidies",
-        ],
-        [
-            "{co} will invest ${bn} billion in a new {product} factory in {place}, creating "
-            "about {staff} jobs, the company said on {day}.",
-            "{co} chose {place} for a plant that will make {product}s from {year2}, it said on "
-            "{day}.",
-        ],
-        [
-            "The government of {country} will contribute ${m} million in subsidies.",
-            "{person} said the site would supply customers across {region}.",
-            "Construction starts next year and output should reach {k} million units a year.",
-            "Local officials including mayor {person2} welcomed the investment.",
-            "Rival {co2} opened a similar plant in {place2} last year.",
-        ],
-        [
-            "Where is {co} building a factory?",
-            "How much will {co} invest in {place}?",
-            "When will the {co} plant open?",
-            "How many jobs will the {co} factory create?",
-        ],
-    ),
-    "ceo": (
-        [
-            "{co} names {newboss} chief executive",
-            "{co} CEO steps down after {n} years",
-            "{newboss} to lead {co} from {month}",
-            "Shake-up at the top of {co}",
-        ],
-        [
-            "{co} named {newboss} as chief executive on {day}, replacing {person}, who led the "
-            "company for {n} years.",
-            "{person} will step down as head of {co} in {month}, the company said on {day}, "
-            "handing over to {newboss}.",
-        ],
-        [
-            "{newboss} previously ran the company's business in {region}.",
-            "The board said it had considered {k} candidates over six months.",
-            '"{co} is in great shape," {person} said in a statement.',
-            "Investors had pushed for change after shares fell {pct}% this year.",
-            'Analyst {person2} of {firm} called the choice "a safe pair of hands".',
-        ],
-        [
-            "Who is the new CEO of {co}?",
-            "Why did the {co} chief executive step down?",
-            "Who will lead {co}?",
-            "When does {newboss} take over at {co}?",
-        ],
-    ),
-    "outage": (
-        [
-            "{co} services restored after global outage",
-            "{co} says {issue} caused outage",
-            "{co} hit by cyberattack in {region}",
-            "{co} data breach affects {k} million users",
-        ],
-        [
-            "{co} said on {day} that it had restored its {product} after an outage of {n} hours "
-            "that hit users in {region}.",
-            "A breach at {co} exposed data of about {k} million customers, the company said on "
-            "{day}.",
-        ],
-        [
-            "Engineers traced the problem to a faulty update at a data centre in {place}.",
-            "{person} apologised to customers and promised compensation.",
-            "Security researcher {person2} said the attack bore hallmarks of a known group.",
-            "Regulators in {region} said they were looking into the incident.",
-            "Shares of {co} {move_s} {pct3}% on the news.",
-        ],
-        [
-            "What caused the {co} outage?",
-            "How many users were affected by the {co} breach?",
-            "Did {co} restore its services?",
-            "What happened to {co} in {region}?",
-        ],
-    ),
-    "partnership": (
-        [
-            "{co} and {co2} team up on {product}",
-            "{co} signs {product} deal with {co2}",
-            "{co2} to supply {co} with {product}s",
-            "{co} partners with {co2} in {region}",
-        ],
-        [
-            "{co} and {co2} agreed on {day} to work together on {product}s for customers in "
-            "{region}, in a deal worth about ${bn} billion.",
-            "{co} signed a {n}-year agreement with {co2} to buy {product}s, the companies said "
-            "on {day}.",
-        ],
-        [
-            "The partnership will start with a pilot in {place}.",
-            '{person} said the deal would "change how the industry works".',
-            "{co2} shares rose {pct3}% after the announcement.",
-            "Analysts at {firm} estimated the deal could add ${m} million in annual sales.",
-            "The companies did not disclose financial details beyond the headline figure.",
-        ],
-        [
-            "What did {co} agree with {co2}?",
-            "Why are {co} and {co2} working together?",
-            "How much is the {co} {co2} deal worth?",
-            "What is {co} doing with {co2}?",
-        ],
-    ),
+    kind: (t["headlines"], t["leads"], t["body"], t["questions"])
+    for kind, t in _DATA["kinds"].items()
 }
-GENERIC = [
-    "The company is based in {hq} and employs about {staff2} people worldwide.",
-    "Its shares have {move_ytd} {pct4}% so far this year.",
-    "{co} did not respond to a request for further comment.",
-    "The news comes as competition in {region} intensifies.",
-    'Analyst {analyst} of {firm} said the move was "{tone}".',
-]
-VERB_Q = {"rose": "beats forecasts with", "fell": "misses forecasts on"}
+GENERIC: list[str] = _DATA["generic"]
+VERB_Q: dict[str, str] = _DATA["verb_q"]
 
 
 @dataclass(slots=True)

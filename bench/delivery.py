@@ -43,7 +43,7 @@ SLOT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
 def serve(ready: Queue, stop: Any, stats: Queue) -> None:  # type: ignore[type-arg]
     """The loopback Bot API with flood limits on, until ``stop``; then its counts."""
-    from tests.telegram_api import BotAPIServer
+    from tests.fakes.telegram_api import BotAPIServer
 
     with BotAPIServer() as server:
         server.enforce_limits = True

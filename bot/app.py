@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import cpu
 from bot.chat.command import ChatContext
 from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
@@ -82,6 +83,7 @@ async def open_summarizer(
 ) -> AsyncIterator[Summarizer]:
     """The summarizer the settings choose; the LLM one falls back to the embedded one. Given
     the process's gazetteer and LLM client (:func:`open_app`), it uses those."""
+    configure_cpu(settings)
     embedded = ExtractiveSummarizer(gazetteer or load_gazetteer(settings.companies.file))
     if settings.summarizer.backend != "llm":
         yield embedded
@@ -114,6 +116,12 @@ def store_problem(url: str, exc: BaseException) -> str:
     return f"cannot open the store {shown} ({why}); {todo}"
 
 
+def configure_cpu(settings: Settings) -> None:
+    """The process's CPU pool as [cpu] sets it, its workers logging as [log] says."""
+    log_to = (settings.log.level, settings.log.format)
+    cpu.configure(settings.cpu.workers, settings.cpu.task_timeout_seconds, log_to)
+
+
 def make_fetcher(settings: Settings, guard: UrlGuard | None = None) -> Fetcher:
     """The HTTP client configured from [ingest]; with a guard, it vets every hop."""
     return configured_fetcher(settings.ingest, guard)
@@ -133,6 +141,7 @@ async def poll_once(
     store: Store, settings: Settings, progress: Progress | None = None
 ) -> PollReport:
     """Poll every due feed once, then index what it stored (companies, stories)."""
+    configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
     await index_articles(store, settings, report.stored)

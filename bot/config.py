@@ -76,6 +76,7 @@ class IngestSettings(Section):
     poll_interval_minutes: int = Field(30, ge=1)
     max_backoff_minutes: int = Field(1440, ge=1)
     min_text_chars: int = Field(300, ge=0)
+    max_article_chars: int = Field(100_000, ge=1000)
     max_entries_per_feed: int = Field(100, ge=1)
     allow_private: list[str] = []
 
@@ -206,6 +207,11 @@ class DeliverySettings(Section):
     concurrency: int = Field(64, ge=1, le=1000)
 
 
+class CpuSettings(Section):
+    workers: int = Field(0, ge=0, le=64)  # 0: min(2, the machine's CPUs)
+    task_timeout_seconds: float = Field(15.0, gt=0)
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
@@ -229,6 +235,7 @@ class Settings(BaseSettings):
     bot: BotSettings = BotSettings()
     limits: LimitsSettings = LimitsSettings()
     delivery: DeliverySettings = DeliverySettings()
+    cpu: CpuSettings = CpuSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

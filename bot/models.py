@@ -119,6 +119,13 @@ class Quote:
     # ("Intel's chief financial officer"), or None when unknown
     start: int = -1  # character offset of the quote in the article text, when known
     score: float = 0.0  # newsworthiness: higher is more worth showing
+    # A quotation split by its attribution (“A,” he said, “B.”) is one Quote whose text joins
+    # the parts with " … "; `parts` holds each part's (start, end) offsets in the article.
+    # Empty for a quote of one part, which is text[start:start + len(text)].
+    parts: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.parts = tuple((int(s), int(e)) for s, e in self.parts)  # JSON gives lists
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
     async def test_company(testbot: ChatBot) -> None:
         assert "Huawei" in await testbot.exec("/company huawei")
+        assert "admins" in await testbot.exec("/settings time 9:00", as_=MEMBER)
 
 The bot's store is filled through the real ingest path (app.poll_once: fetch, extract, cluster,
 index) from the sample news site served on 127.0.0.1. Import the fixture into a test module:
@@ -29,11 +30,16 @@ from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
 from bot.summarize.answer import Answerer
 from bot.summarize.embedded import ExtractiveSummarizer
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_NAME = "newsbot_test_bot"
 LOOPBACK = ("127.0.0.0/8",)
+
+# Who sends a command: a role in the bot's test chat, or a whole ChatContext.
+ADMIN = "admin"
+MEMBER = "member"
+Sender = ChatContext | str
 
 
 def article_page(title: str, paragraphs: Iterable[str]) -> bytes:
@@ -58,19 +64,24 @@ class ChatBot:
         self._extra: list[tuple[str, str, str]] = []
 
     @staticmethod
-    def context(chat: str = "chat-1", platform: str = "test") -> ChatContext:
-        """The chat a command comes from."""
-        return ChatContext(platform, chat, "user-1")
+    def context(
+        chat: str = "chat-1", platform: str = "test", *, as_: Sender = MEMBER
+    ) -> ChatContext:
+        """The chat a command comes from, sent by ``as_``: ADMIN (user-1, a chat admin),
+        MEMBER (user-1, not an admin) or a ChatContext of the test's own."""
+        if isinstance(as_, ChatContext):
+            return as_
+        if as_ not in (ADMIN, MEMBER):
+            raise ValueError(f"as_ is ADMIN, MEMBER or a ChatContext, not {as_!r}")
+        return ChatContext(platform, chat, "user-1", is_admin=as_ == ADMIN)
 
-    async def reply(self, text: str, *, chat: str = "chat-1") -> Reply:
+    async def reply(self, text: str, *, as_: Sender = MEMBER, chat: str = "chat-1") -> Reply:
         """The Reply to a message; the message must be a command for this bot."""
-        command = parse_command(text, bot_name=BOT_NAME)
-        assert command is not None, f"not a command: {text!r}"
-        return await self.core.handle(command, self.context(chat))
+        return await reply_to(self.core, text, self.context(chat, as_=as_))
 
-    async def exec(self, text: str, *, chat: str = "chat-1") -> str:
+    async def exec(self, text: str, *, as_: Sender = MEMBER, chat: str = "chat-1") -> str:
         """The reply to a message as the console shows it."""
-        return render_reply(await self.reply(text, chat=chat))
+        return render_reply(await self.reply(text, as_=as_, chat=chat))
 
     async def poll(self) -> PollReport:
         """Poll every due feed through the real ingest path."""
@@ -94,6 +105,13 @@ class ChatBot:
         """Record a digest for the chat ending now, as the scheduler would after sending it."""
         chat_id = await self.store.ensure_chat("test", chat, timezone="UTC", digest_time="08:00")
         await self.store.record_digest(chat_id, None, utcnow(), 0)
+
+
+async def reply_to(core: CommandCore, text: str, context: ChatContext) -> Reply:
+    """The core's Reply to a message from ``context``; the message must be a command."""
+    command = parse_command(text, bot_name=BOT_NAME)
+    assert command is not None, f"not a command: {text!r}"
+    return await core.handle(command, context)
 
 
 def make_core(

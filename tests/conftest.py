@@ -1,4 +1,5 @@
-"""Shared fixtures: the store on SQLite and PostgreSQL, the loopback news site, eval data."""
+"""Shared fixtures: the store on SQLite and PostgreSQL, the loopback news site, eval data; the
+network guard (tests/netguard.py) keeps every test on loopback."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings, normalise_store_url
 from bot.store import Store
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
+
+pytest_plugins = ["tests.netguard", "pytester"]
 
 EVAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval"
 PG_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL")

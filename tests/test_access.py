@@ -4,7 +4,6 @@ Bolt app, the real slack_sdk against tests/slack_api.py) notice when they are no
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,8 +23,8 @@ from bot.config import BotSettings, ConfigError, Settings, load_settings
 from bot.reply import Button, Buttons, Reply, para
 from bot.store.chats import ChatStore
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
-from tests.slack_api import TEAM_ID, SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.slack_api import TEAM_ID, SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 from tests.test_slack import CHANNEL, Workspace, slack_settings
 from tests.test_telegram import TOKEN, plain, says, tg_settings
 
@@ -200,7 +199,7 @@ async def test_a_telegram_chat_not_allowed_gets_one_refusal_and_nothing_runs(
     assert refusal["plain"] == f"{PRIVATE} chat."
     for text in ("/help", "/ask What did Huawei announce?", "/company huawei", "hello"):
         tg_server.user_says(200, text, user_id=200)
-    await asyncio.sleep(0.5)
+    await tg_server.wait_idle(private_tg.app)  # every message handled
     assert len(tg_server.sent[200]) == 1  # no reply loop, no second refusal within the hour
     assert await ChatStore(private_tg.core.store).get("telegram", "200") is None  # /start: not run
     [logged, *_] = [r for r in caplog.records if r.getMessage() == "refused: not on the allowlist"]
@@ -221,7 +220,7 @@ async def test_a_group_not_allowed_stays_quiet_unless_addressed(
     group = -1005
     tg_server.add_chat(group, "supergroup")
     tg_server.user_says(group, "/company@OtherBot huawei", user_id=5)  # another bot's command
-    await asyncio.sleep(0.3)
+    await tg_server.wait_idle(private_tg.app)
     assert tg_server.sent[group] == []
     [refusal] = await says(tg_server, group, "/settings time 09:00", 5)
     assert refusal["plain"].startswith(PRIVATE)
@@ -248,7 +247,7 @@ async def test_a_button_from_a_chat_not_allowed_is_refused_the_same_way(
     for _ in range(2):
         tg_server.user_presses(300, message.message_id, "summary:1", user_id=300)
     await tg_server.wait_sent(300, 2)
-    await asyncio.sleep(0.5)
+    await tg_server.wait_idle(private_tg.app)
     assert len(tg_server.callback_answers) == 2  # each button stops spinning
     [_, refusal] = tg_server.sent[300]
     assert refusal["plain"] == f"{PRIVATE} chat." and refusal["reply_to"] == message.message_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.chat.command import ChatContext, parse_command
+from bot.chat.command import ChatContext
 from bot.chat.commands.settings import parse_days
 from bot.reply import Buttons, Reply
 from bot.store.chats import ChatStore
@@ -10,12 +10,6 @@ from tests.chatbot import BOT_NAME, ChatBot, testbot_fixture  # noqa: F401
 
 ADMIN = ChatContext("test", "chat-9", "user-1", is_admin=True)
 MEMBER = ChatContext("test", "group-1", "user-2", is_admin=False)
-
-
-async def say(testbot: ChatBot, text: str, context: ChatContext = ADMIN) -> Reply:
-    command = parse_command(text, bot_name=BOT_NAME)
-    assert command is not None
-    return await testbot.core.handle(command, context)
 
 
 def actions(reply: Reply) -> list[str]:
@@ -31,28 +25,28 @@ def test_days_are_read_in_every_common_way() -> None:
 
 
 async def test_a_new_chat_starts_sets_subscribes_and_gets_its_digest(testbot: ChatBot) -> None:
-    started = await say(testbot, "/start")
+    started = await testbot.reply("/start", as_=ADMIN)
     assert started.ok and "08:00 (UTC)" in started.plain() and "/subscribe" in started.plain()
 
-    saved = await say(testbot, "/settings time 7:30 tz europe/berlin days mon-fri")
+    saved = await testbot.reply("/settings time 7:30 tz europe/berlin days mon-fri", as_=ADMIN)
     assert saved.ok, saved.plain()
     assert "07:30 (Europe/Berlin)" in saved.plain() and "Monday to Friday" in saved.plain()
-    shown = await say(testbot, "/settings")
+    shown = await testbot.reply("/settings", as_=ADMIN)
     assert "07:30 (Europe/Berlin)" in shown.plain()
 
-    bad = await say(testbot, "/settings tz Mars/Olympus")
+    bad = await testbot.reply("/settings tz Mars/Olympus", as_=ADMIN)
     assert not bad.ok and "IANA" in bad.plain()
 
-    unknown = await say(testbot, "/subscribe company huawai")
+    unknown = await testbot.reply("/subscribe company huawai", as_=ADMIN)
     assert not unknown.ok and "Huawei" in unknown.plain()
-    sub = await say(testbot, "/subscribe company huawei")
+    sub = await testbot.reply("/subscribe company huawei", as_=ADMIN)
     assert sub.ok and "Huawei" in sub.plain()
-    again = await say(testbot, "/subscribe company Huawei")
+    again = await testbot.reply("/subscribe company Huawei", as_=ADMIN)
     assert "Already" in again.plain()
-    listed = await say(testbot, "/subscribe")
+    listed = await testbot.reply("/subscribe", as_=ADMIN)
     assert "company Huawei" in listed.plain()
 
-    digest = await say(testbot, "/digest")
+    digest = await testbot.reply("/digest", as_=ADMIN)
     assert digest.ok, digest.plain()
     ids = [a.split(":")[1] for a in actions(digest) if a.startswith("summary:")]
     assert ids, digest.plain()
@@ -63,34 +57,36 @@ async def test_a_new_chat_starts_sets_subscribes_and_gets_its_digest(testbot: Ch
         answer = await testbot.core.story_action(f"{kind}:{ids[0]}", ADMIN)
         assert answer.ok, (kind, answer.plain())
 
-    nothing = await say(testbot, "/digest")
+    nothing = await testbot.reply("/digest", as_=ADMIN)
     assert "No new stories" in nothing.plain()
 
-    assert (await say(testbot, "/unsubscribe company huawei")).ok
-    assert not (await say(testbot, "/unsubscribe company huawei")).ok
+    assert (await testbot.reply("/unsubscribe company huawei", as_=ADMIN)).ok
+    assert not (await testbot.reply("/unsubscribe company huawei", as_=ADMIN)).ok
 
 
 async def test_only_admins_change_a_group(testbot: ChatBot) -> None:
-    refused = await say(testbot, "/settings time 09:00", MEMBER)
+    refused = await testbot.reply("/settings time 09:00", as_=MEMBER)
     assert not refused.ok and "administrators" in refused.plain()
-    assert not (await say(testbot, "/subscribe keyword 5g", MEMBER)).ok
-    assert (await say(testbot, "/settings", MEMBER)).ok  # looking is fine
+    assert not (await testbot.reply("/subscribe keyword 5g", as_=MEMBER)).ok
+    assert (await testbot.reply("/settings", as_=MEMBER)).ok  # looking is fine
 
 
 async def test_keywords_and_exclusions_filter_the_digest(testbot: ChatBot) -> None:
-    assert (await say(testbot, "/subscribe keyword zzzunlikelyword")).ok
-    empty = await say(testbot, "/digest")
+    assert (await testbot.reply("/subscribe keyword zzzunlikelyword", as_=ADMIN)).ok
+    empty = await testbot.reply("/digest", as_=ADMIN)
     assert "No new stories for your subscriptions" in empty.plain()
 
-    everything = await say(testbot, "/digest", ChatContext("test", "chat-2", "u", is_admin=True))
+    everything = await testbot.reply(
+        "/digest", as_=ChatContext("test", "chat-2", "u", is_admin=True)
+    )
     assert everything.ok and actions(everything)
 
 
 async def test_sources_and_pause_and_migration(testbot: ChatBot) -> None:
-    feeds = await say(testbot, "/sources")
+    feeds = await testbot.reply("/sources", as_=ADMIN)
     assert feeds.ok and "feed" in feeds.plain()
     chats = ChatStore(testbot.store)
-    await say(testbot, "/start")
+    await testbot.reply("/start", as_=ADMIN)
     assert await chats.set_paused("test", "chat-9", True)
     assert (await chats.get("test", "chat-9")).paused  # type: ignore[union-attr]
     await chats.migrate("test", "chat-9", "chat-10")
@@ -108,52 +104,55 @@ async def test_unknown_button_is_answered(testbot: ChatBot) -> None:
 
 
 async def test_stop_pauses_and_start_resumes(testbot: ChatBot) -> None:
-    refused = await say(testbot, "/stop", MEMBER)
+    refused = await testbot.reply("/stop", as_=MEMBER)
     assert not refused.ok and "administrators" in refused.plain()
-    stopped = await say(testbot, "/stop")
+    stopped = await testbot.reply("/stop", as_=ADMIN)
     assert stopped.ok and stopped.plain().startswith("Digests paused. /start brings them back.")
     chat = await ChatStore(testbot.store).get("test", "chat-9")
     assert chat is not None and chat.paused
-    shown = await say(testbot, "/settings")
+    shown = await testbot.reply("/settings", as_=ADMIN)
     assert "Deliveries: paused — /start resumes them" in shown.plain()
-    assert "already paused" in (await say(testbot, "/stop")).plain()
+    assert "already paused" in (await testbot.reply("/stop", as_=ADMIN)).plain()
 
     member = ChatContext("test", "chat-9", "user-2", is_admin=False)
-    welcomed = await say(testbot, "/start", member)  # a member cannot undo an admin's pause
+    welcomed = await testbot.reply("/start", as_=member)  # a member cannot undo an admin's pause
     assert "Digests are paused" in welcomed.plain()
     assert (await ChatStore(testbot.store).get("test", "chat-9")).paused  # type: ignore[union-attr]
-    resumed = await say(testbot, "/start")
+    resumed = await testbot.reply("/start", as_=ADMIN)
     assert "Digests are on again" in resumed.plain()
     chat = await ChatStore(testbot.store).get("test", "chat-9")
     assert chat is not None and not chat.paused
-    assert "Deliveries: on" in (await say(testbot, "/settings")).plain()
+    assert "Deliveries: on" in (await testbot.reply("/settings", as_=ADMIN)).plain()
 
 
 async def test_subscribe_a_bare_word(testbot: ChatBot) -> None:
-    known = await say(testbot, "/subscribe huawei")
+    known = await testbot.reply("/subscribe huawei", as_=ADMIN)
     assert known.ok and known.plain().startswith(
         "Subscribed: Huawei (company). For a keyword instead: /subscribe keyword huawei"
     )
-    assert "company Huawei" in (await say(testbot, "/subscribe")).plain()
-    unknown = await say(testbot, "/subscribe zorblax")
+    assert "company Huawei" in (await testbot.reply("/subscribe", as_=ADMIN)).plain()
+    unknown = await testbot.reply("/subscribe zorblax", as_=ADMIN)
     assert not unknown.ok and unknown.plain() == (
         "Is “zorblax” a company or a keyword? /subscribe company zorblax or "
         "/subscribe keyword zorblax"
     )
     assert (
         "Which keyword? For example: /subscribe keyword 5G"
-        in (await say(testbot, "/subscribe keyword")).plain()
+        in (await testbot.reply("/subscribe keyword", as_=ADMIN)).plain()
     )
-    assert (await say(testbot, "/unsubscribe huawei")).ok
+    assert (await testbot.reply("/unsubscribe huawei", as_=ADMIN)).ok
 
 
 async def test_keywords_keep_their_spelling_and_match_any_case(testbot: ChatBot) -> None:
-    added = await say(testbot, "/subscribe keyword 5G")
+    added = await testbot.reply("/subscribe keyword 5G", as_=ADMIN)
     assert "“5G”" in added.plain() and "5g" not in added.plain()
-    assert "Already subscribed: keyword 5G" in (await say(testbot, "/subscribe keyword 5g")).plain()
-    assert "keyword 5G" in (await say(testbot, "/subscribe")).plain()
-    assert (await say(testbot, "/unsubscribe keyword 5g")).ok
-    assert "follows everything" in (await say(testbot, "/subscribe")).plain()
+    assert (
+        "Already subscribed: keyword 5G"
+        in (await testbot.reply("/subscribe keyword 5g", as_=ADMIN)).plain()
+    )
+    assert "keyword 5G" in (await testbot.reply("/subscribe", as_=ADMIN)).plain()
+    assert (await testbot.reply("/unsubscribe keyword 5g", as_=ADMIN)).ok
+    assert "follows everything" in (await testbot.reply("/subscribe", as_=ADMIN)).plain()
 
 
 async def test_settings_without_a_value_say_what_is_missing(testbot: ChatBot) -> None:
@@ -164,7 +163,7 @@ async def test_settings_without_a_value_say_what_is_missing(testbot: ChatBot) ->
         "/settings empty": "Silent or notice? For example: /settings empty silent",
     }
     for line, answer in expected.items():
-        reply = await say(testbot, line)
+        reply = await testbot.reply(line, as_=ADMIN)
         assert not reply.ok and reply.plain().startswith(answer), (line, reply.plain())
         assert "“”" not in reply.plain()
 
@@ -183,5 +182,7 @@ async def test_plain_text_is_a_command_a_question_or_a_hint(testbot: ChatBot) ->
     assert not hint.ok and hint.plain() == (
         "I didn't catch that. Try /company huawei, ask a question, or /help."
     )
-    explicit = await say(testbot, "/what did huawei announce?")  # a slash: a command we lack
+    explicit = await testbot.reply(
+        "/what did huawei announce?", as_=ADMIN
+    )  # a slash: a command we lack
     assert explicit.plain().startswith("I don't know /what.")

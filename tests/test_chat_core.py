@@ -19,7 +19,7 @@ from bot.reply import Buttons, Heading, QuoteBlock, Reply, para
 from bot.store import Store
 from bot.summarize.answer import NOT_ANSWERED, check_citations, renumber
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
-from tests.openai_server import Answer, OpenAIServer, completion, server_error
+from tests.fakes.openai_server import Answer, OpenAIServer, completion, server_error
 
 GENERIC_FAILURE = "something went wrong"
 

@@ -20,7 +20,7 @@ from bot.ingest.guard import MESSAGES
 from bot.reply import Reply
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 OWNER = ChatContext("telegram", "-100", "42", is_admin=True)
 ADMIN = ChatContext("telegram", "-100", "5", is_admin=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, inspect, select, text
 
-from bot.chat.command import ChatContext, parse_command
+from bot.chat.command import ChatContext
 from bot.delivery.planner import DigestPlanner
 from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
@@ -21,12 +21,6 @@ from tests.chatbot import BOT_NAME, ChatBot, testbot_fixture  # noqa: F401
 
 ROOM = ChatContext("test", "room-7", "user-1", is_admin=True)
 NUMBERED = re.compile(r"^(\d+)\. (.+)$")
-
-
-async def say(testbot: ChatBot, line: str, context: ChatContext = ROOM) -> Reply:
-    command = parse_command(line, bot_name=BOT_NAME)
-    assert command is not None
-    return await testbot.core.handle(command, context)
 
 
 def numbered(reply: Reply) -> dict[int, str]:
@@ -56,14 +50,14 @@ def title(reply: Reply) -> str:
 
 
 async def test_a_typed_number_is_the_story_of_the_latest_digest(testbot: ChatBot) -> None:
-    digest = await say(testbot, "/digest")
+    digest = await testbot.reply("/digest", as_=ROOM)
     shown = numbered(digest)
     assert len(shown) >= 3, digest.plain()
     for command in ("summary", "quotes", "sources"):
-        reply = await say(testbot, f"/{command} 2")
+        reply = await testbot.reply(f"/{command} 2", as_=ROOM)
         assert reply.ok and title(reply) == shown[2], (command, reply.plain())
     count = len(shown)
-    too_far = await say(testbot, f"/quotes {count + 1}")
+    too_far = await testbot.reply(f"/quotes {count + 1}", as_=ROOM)
     assert not too_far.ok
     assert too_far.plain() == (
         f"Your latest digest has {count} stories: send /quotes 1 to {count}, or press a "
@@ -72,7 +66,7 @@ async def test_a_typed_number_is_the_story_of_the_latest_digest(testbot: ChatBot
 
 
 async def test_without_a_digest_a_number_says_how_to_get_one(testbot: ChatBot) -> None:
-    reply = await say(testbot, "/summary 1", ChatContext("test", "never-digested", "u"))
+    reply = await testbot.reply("/summary 1", as_=ChatContext("test", "never-digested", "u"))
     assert not reply.ok
     assert reply.plain() == (
         "You have no digest yet: send /digest, then /summary with a story's number."
@@ -80,7 +74,7 @@ async def test_without_a_digest_a_number_says_how_to_get_one(testbot: ChatBot) -
 
 
 async def test_a_button_keeps_its_story_after_a_newer_digest(testbot: ChatBot) -> None:
-    first = await say(testbot, "/digest")
+    first = await testbot.reply("/digest", as_=ROOM)
     first_titles = numbered(first)
     button = summary_ids(first)[1]  # story 2's Summary button
     await testbot.publish(
@@ -93,26 +87,26 @@ async def test_a_button_keeps_its_story_after_a_newer_digest(testbot: ChatBot) -
             "“We expect the backlog to be cleared by the weekend.”",
         ],
     )
-    second = await say(testbot, "/digest")
+    second = await testbot.reply("/digest", as_=ROOM)
     assert numbered(second)[1] == "Dock workers end a three-day strike at the port of Rotterdam"
 
     pressed = await testbot.core.story_action(f"summary:{button}", ROOM)
     assert pressed.ok and title(pressed) == first_titles[2]
-    typed = await say(testbot, "/summary 1")
+    typed = await testbot.reply("/summary 1", as_=ROOM)
     assert title(typed) == "Dock workers end a three-day strike at the port of Rotterdam"
-    power_user = await say(testbot, f"/quotes #{button}")
+    power_user = await testbot.reply(f"/quotes #{button}", as_=ROOM)
     assert title(power_user) == first_titles[2]
 
 
 async def test_a_button_for_a_story_that_is_gone_says_so(testbot: ChatBot) -> None:
-    digest = await say(testbot, "/digest")
+    digest = await testbot.reply("/digest", as_=ROOM)
     gone = summary_ids(digest)[0]
     async with testbot.store.engine.begin() as conn:  # what retention does to old articles
         await conn.execute(delete(articles).where(articles.c.story_id == gone))
     for kind in ("summary", "quotes", "sources"):
         reply = await testbot.core.story_action(f"{kind}:{gone}", ROOM)
         assert not reply.ok and reply.plain().startswith("That story is no longer available.")
-    typed = await say(testbot, "/summary 1")
+    typed = await testbot.reply("/summary 1", as_=ROOM)
     assert typed.plain().startswith("That story is no longer available.")
 
 
@@ -138,11 +132,11 @@ async def test_a_scheduled_digest_numbers_its_stories_too(testbot: ChatBot) -> N
     assert await planner.plan_chat(chat, now + timedelta(days=1))
     [reply] = planned
     shown = numbered(reply)
-    assert title(await say(testbot, "/sources 3")) == shown[3]
+    assert title(await testbot.reply("/sources 3", as_=ROOM)) == shown[3]
 
 
 async def test_company_replies_show_no_numbers_and_keep_their_buttons(testbot: ChatBot) -> None:
-    reply = await say(testbot, "/company huawei")
+    reply = await testbot.reply("/company huawei", as_=ROOM)
     assert reply.ok and not numbered(reply)
     [first, *_] = summary_ids(reply)
     pressed = await testbot.core.story_action(f"summary:{first}", ROOM)
@@ -150,19 +144,19 @@ async def test_company_replies_show_no_numbers_and_keep_their_buttons(testbot: C
 
 
 async def test_story_commands_without_a_story_say_what_to_send(testbot: ChatBot) -> None:
-    quotes = await say(testbot, "/quotes")
+    quotes = await testbot.reply("/quotes", as_=ROOM)
     assert not quotes.ok and "story ." not in quotes.plain()
     assert quotes.plain() == (
         "Which story? Send /quotes with its number in your latest digest, for example "
         "/quotes 2, or press a story's Quotes button."
     )
-    summary = await say(testbot, "/summary")
+    summary = await testbot.reply("/summary", as_=ROOM)
     assert "/summary 2" in summary.plain() and "/summary https://" in summary.plain()
-    assert "not a story number" in (await say(testbot, "/quotes two")).plain()
+    assert "not a story number" in (await testbot.reply("/quotes two", as_=ROOM)).plain()
 
 
 async def test_help_uses_small_story_numbers_and_lists_stop(testbot: ChatBot) -> None:
-    out = (await say(testbot, "/help")).plain()
+    out = (await testbot.reply("/help", as_=ROOM)).plain()
     assert "/quotes 2" in out and "/quotes 42" not in out
     assert "/stop" in out and "[empty silent|notice]" in out
 

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.store import Store
 from tests.chatbot import fill
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 STORY_KEYS = {"id", "title", "summary", "quote", "sources", "published"}
 SOURCE_KEYS = {"n", "title", "name", "url", "story_id"}

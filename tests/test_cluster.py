@@ -360,3 +360,71 @@ def test_cluster_command_on_text_files(tmp_path: Path, capsys: pytest.CaptureFix
     for bad in ("missing.txt", "empty.txt"):
         assert main(["cluster", str(paths[0]), str(tmp_path / bad)]) == 2
         assert f"{bad}:" in capsys.readouterr().err
+
+
+FILLER_WORDS = ["lorem", "ipsum", "dolor", "amet", "elit", "sed", "tempor", "magna"]
+
+
+def _filler(i: int) -> str:
+    """A story of its own that shares only common words (company, Europe, euros) with WIRE."""
+    own = " ".join(f"{word}{i}{end}" for end in "xy" for word in FILLER_WORDS)
+    return f"The company in Europe: {own}. It costs euros."
+
+
+def test_candidate_search_finds_the_story_behind_common_words() -> None:
+    # Each term's postings are cut to its 2 newest: the 30 later stories crowd the common
+    # words, and the launch story is found through the rewrite's rarer words.
+    small = {"per_term": 2, "query_terms": 8}
+    for options in (small, {"candidates": None}):
+        c = StoryClusterer(**options)  # type: ignore[arg-type]
+        launch = c.add("a", "Huawei launches Mate X7 foldable in Europe", WIRE, T0, "Reuters")
+        for i in range(30):
+            c.add(f"f{i}", "", _filler(i), T0 + timedelta(minutes=i + 1), "s")
+        assert len(c.clusters()) == 31
+        later = T0 + timedelta(hours=1)
+        assert c.add("b", "Mate X7 costs 1,999 euros", REWRITE, later, "The Verge") == launch
+
+
+def test_candidate_search_groups_like_the_exhaustive_search() -> None:
+    texts = STREAM + SAME_SUBJECT + [DEVELOPMENT] + [_filler(i) for i in range(10)]
+    assert _grouping(cluster_texts(texts)) == _grouping(cluster_texts(texts, candidates=None))
+
+
+def test_restore_keeps_stored_stories_and_copies_join_them_later() -> None:
+    c = StoryClusterer()
+    # Stored apart although alike, and together although about two events: a restart
+    # regroups nothing.
+    launch = c.restore("a", "Huawei launches Mate X7", WIRE, T0, "Reuters", None)
+    price = c.restore("b", "Mate X7 costs 1,999 euros", REWRITE, T0, "The Verge", None)
+    assert launch != price
+    hour = timedelta(hours=1)
+    assert c.restore("d", "Huawei pauses", DEVELOPMENT, T0 + hour, "AFP", launch) == launch
+    assert c.restore("y", "Huawei's foldable", COPY, T0 + hour, "Yahoo", launch) == launch
+    assert c.copy_of("y") == "a"  # a copy adds nothing to the story's centroid
+    assert c.clusters() == [["a", "d", "y"], ["b"]]
+    assert c.add("z", "Huawei foldable, again", COPY, T0 + 2 * hour, "MSN") == launch
+    assert c.copy_of("z") == "y" and c.best(launch) == "a"  # the same text as y
+
+
+def test_best_article_of_a_large_story_is_its_full_text() -> None:
+    fragments = [s for s in (WIRE + " " + REWRITE).split(". ") if len(s.split()) > 6]
+    c = StoryClusterer(split=None)
+    story = None
+    for i in range(24):  # many short reports: ranked in full, a shortlist kept
+        story = c.restore(f"s{i}", "", fragments[i % len(fragments)], T0, "s", story)
+        assert c.best(story).startswith("s")
+    c.restore("wire", "Huawei launches Mate X7", WIRE, T0, "Reuters", story)
+    assert c.best(story) == "wire"  # came after the ranking, still found
+    for i in range(24, 30):
+        c.restore(f"s{i}", "", fragments[i % len(fragments)], T0, "s", story)
+        assert c.best(story) == "wire"
+
+
+def test_syndication_lookup_finds_a_copy_behind_boilerplate() -> None:
+    index = SyndicationIndex(per_shingle=2)
+    boiler = "The company did not respond to a request for comment on the matter on Monday."
+    index.add("wire", WIRE + " " + boiler)
+    for i in range(20):  # the boilerplate's postings now hold 20 newer texts
+        index.add(f"n{i}", f"{_filler(i)} {boiler}")
+    assert index.add("copy", COPY + " " + boiler) == "wire"
+    assert index.add("other", OTHER_EVENT + " " + boiler) is None

@@ -22,8 +22,8 @@ from bot.reply import Heading, Reply, para
 from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
-from tests.slack_api import SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.slack_api import SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SLOT = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

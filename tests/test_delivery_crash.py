@@ -27,7 +27,7 @@ from bot.chat.telegram.send import decode_part
 from bot.store import Store, utcnow
 from bot.store.schema import chats, deliveries, digests
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.telegram_api import BotAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 ROOT = Path(__file__).resolve().parents[1]

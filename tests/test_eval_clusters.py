@@ -30,6 +30,7 @@ FIGURES = {
 RATES = FIGURES - {"clusters", "docs_per_s"}
 
 
+@pytest.mark.timeout(300)  # the whole set, 5 orders, 4 systems: slow on a busy machine
 def test_eval_clusters_scores_newsbot_and_baselines(capsys: pytest.CaptureFixture[str]) -> None:
     if not (EVAL / "summaries").exists():
         pytest.skip(f"{EVAL / 'summaries'} is absent (a clone outside the workplace has no data)")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.ingest.feeds import FeedError, html_to_text, parse_feed
-from tests.newssite import rss
+from tests.fakes.newssite import rss
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Atom &amp; Co</title>

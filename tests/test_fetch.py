@@ -14,7 +14,7 @@ from bot.ingest.fetch import (
     parse_max_age,
     parse_retry_after,
 )
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 
 def fetcher(**overrides: object) -> Fetcher:

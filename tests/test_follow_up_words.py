@@ -16,8 +16,8 @@ from bot.chat.slack.bot import SlackBot
 from bot.chat.slack.service import SlackService
 from bot.chat.telegram.bot import TelegramBot
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.slack_api import SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.slack_api import SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 from tests.test_slack import CHANNEL, Workspace, slack_settings, thread_says
 from tests.test_slack import numbered_titles as slack_titles
 from tests.test_telegram import TOKEN, plain, says, tg_settings

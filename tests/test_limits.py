@@ -14,9 +14,9 @@ from bot.chat.slack.mrkdwn import button_actions
 from bot.chat.telegram.bot import TelegramBot
 from bot.config import BotSettings, LimitsSettings
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
-from tests.openai_server import OpenAIServer, completion
-from tests.slack_api import SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.openai_server import OpenAIServer, completion
+from tests.fakes.slack_api import SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 from tests.test_access import slack_workspace
 from tests.test_slack import CHANNEL
 from tests.test_telegram import TOKEN, plain, says, tg_settings

@@ -19,7 +19,7 @@ from bot.store.cache import CacheKey, SummaryCache
 from bot.summarize.embedded import ExtractiveSummarizer
 from bot.summarize.llm import Limits, LLMSummarizer, retry_after
 from bot.summarize.prompts import CURRENT, approx_tokens, cut_to_tokens
-from tests.openai_server import (
+from tests.fakes.openai_server import (
     OpenAIServer,
     completion,
     json_answer,

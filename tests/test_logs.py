@@ -15,7 +15,7 @@ from bot.ingest.feeds import parse_feed
 from bot.ingest.logsafe import log_host, scrub
 from bot.ingest.poll import Poller
 from bot.store import Store
-from tests.newssite import RSS, NewsSite, rss, trickling
+from tests.fakes.newssite import RSS, NewsSite, rss, trickling
 
 
 def test_secrets_are_masked_in_json_and_console_lines(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ from bot.nlp.indexer import StoryIndexer
 from bot.store import Store
 from bot.store.news import NewsIndex, search_terms
 from bot.store.schema import article_companies, articles
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
 
 COMPANIES = Path(__file__).resolve().parents[1] / "config" / "companies.toml"
@@ -337,3 +337,45 @@ async def test_a_split_in_the_clusterer_splits_the_stored_story(store: Store) ->
     for story_id in by_story:
         story = await index.story(story_id)  # type: ignore[arg-type]
         assert story is not None and story.lead.story_id == story_id
+
+
+async def test_indexing_runs_off_the_event_loop(store: Store, gazetteer: Gazetteer) -> None:
+    import threading
+
+    from bot.nlp.cluster import StoryClusterer
+
+    threads: list[int] = []
+
+    class Watched(StoryClusterer):
+        def add(self, *args: Any) -> int:
+            threads.append(threading.get_ident())
+            return super().add(*args)
+
+    wire, other = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=1)),
+    )
+    await StoryIndexer(gazetteer, Watched()).index(NewsIndex(store), [wire, other])
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
+async def test_rebuild_over_a_whole_window_keeps_every_story(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    index = NewsIndex(store)
+    texts = [WIRE, UNRELATED, REWRITE, OTHER_EVENT, COPY]
+    items = [
+        article(f"k{i}", "", text, "Wire", NOW + timedelta(hours=17 * i))  # 0 to 68 hours
+        for i, text in enumerate(texts)
+    ]
+    stored = await put(store, *items)
+    await StoryIndexer(gazetteer).index(index, stored)
+    before = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    later = NOW + timedelta(hours=70)
+    restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
+    assert len(restarted.clusterer) == len(set(before.values())) == 3
+    (copy,) = await put(store, article("c", "Huawei's foldable", COPY, "Yahoo", later))
+    await restarted.index(index, [copy])
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert {i: after[i] for i in before} == before and after[copy.id] == before[stored[0].id]

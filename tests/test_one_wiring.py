@@ -20,8 +20,8 @@ from bot.chat.slack.service import slack_service
 from bot.chat.telegram.bot import telegram_service
 from bot.config import Settings, SlackSettings, SummarizerSettings, TelegramSettings
 from bot.summarize import client as client_module
-from tests.slack_api import SlackAPIServer
-from tests.telegram_api import BotAPIServer
+from tests.fakes.slack_api import SlackAPIServer
+from tests.fakes.telegram_api import BotAPIServer
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.delivery.pacing import Limit, Pacer
-from tests.telegram_api import ApiError, BotAPIServer
+from tests.fakes.telegram_api import ApiError, BotAPIServer
 
 PERIOD = 1.0 + 0.01  # a chat's slot comes back this long after the platform answered
 

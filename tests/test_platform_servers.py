@@ -31,8 +31,9 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.slack_api import SlackAPIServer, sign, signed_headers
-from tests.telegram_api import BotAPIServer, parse_html
+from tests.fakes.loopback import wait_until
+from tests.fakes.slack_api import SlackAPIServer, sign, signed_headers
+from tests.fakes.telegram_api import BotAPIServer, parse_html
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -275,7 +276,7 @@ async def test_a_parked_poll_is_released_when_the_server_stops() -> None:
     try:
         async with telegram.Bot(TOKEN, base_url=f"{server.base_url}/bot") as bot:
             poll = asyncio.create_task(bot.get_updates(timeout=30))
-            await asyncio.sleep(0.2)
+            await wait_until(lambda: server.parked == 1, 5, "the poll to park")
             assert not poll.done()
             began = time.monotonic()
             await asyncio.to_thread(server.stop)
@@ -294,7 +295,7 @@ async def test_get_updates_offsets_and_long_polling(
     assert await bot.get_updates(offset=first.update_id + 1, timeout=0) == ()
 
     async def later() -> None:
-        await asyncio.sleep(0.2)
+        await wait_until(lambda: tg_server.parked == 1, 5, "the long poll to park")
         tg_server.user_says(-100, "/company@newsbot_test_bot huawei", user_id=1)
 
     task = asyncio.create_task(later())

@@ -13,7 +13,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ingest.poll import Poller, next_check_after_error, next_check_after_success
 from bot.models import TextSource
 from bot.store import Store, utcnow
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 BROKEN = [
     "/broken/slow.xml",

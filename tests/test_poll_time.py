@@ -17,7 +17,7 @@ from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.poll import FeedReport, Poller
 from bot.models import TextSource
 from bot.store import Store
-from tests.newssite import RSS, NewsSite, rss, trickling
+from tests.fakes.newssite import RSS, NewsSite, rss, trickling
 
 HTML = "text/html; charset=utf-8"
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

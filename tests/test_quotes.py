@@ -60,11 +60,16 @@ def test_mixed_straight_and_curly_marks_still_pair() -> None:
 # --- shapes of quotations ----------------------------------------------------------------
 
 
-def test_quote_split_around_its_attribution_is_two_quotes_with_one_speaker() -> None:
+def test_quote_split_around_its_attribution_is_one_quote_with_its_speaker() -> None:
     text = "Maria Gomez chairs the board. “We will appeal,” she said, “and we expect to win.”"
+    assert pairs(text) == [("We will appeal … and we expect to win.", "Maria Gomez")]
+
+
+def test_two_sentences_around_an_attribution_stay_two_quotes() -> None:
+    text = "Maria Gomez chairs the board. “We will appeal,” she said. “We expect to win.”"
     assert pairs(text) == [
         ("We will appeal", "Maria Gomez"),
-        ("and we expect to win.", "Maria Gomez"),
+        ("We expect to win.", "Maria Gomez"),
     ]
 
 

@@ -29,7 +29,7 @@ from bot.store.schema import (
     stories,
     summaries,
 )
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=100)

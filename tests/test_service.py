@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.demo.server import feed_urls
 from bot.ingest.opml import write_opml
 from bot.models import Feed
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 ROOT = Path(__file__).resolve().parents[1]
 

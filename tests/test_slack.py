@@ -29,7 +29,7 @@ from bot.chat.slack.words import is_private
 from bot.config import Settings, SlackSettings
 from bot.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
+from tests.fakes.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-signing-secret"

@@ -23,7 +23,7 @@ from bot.reply import (
     Text,
     para,
 )
-from tests.slack_api import validate_blocks
+from tests.fakes.slack_api import validate_blocks
 
 # News text at its worst: markup Slack parses, mentions, entities, long words, any Unicode.
 NASTY = st.sampled_from(

@@ -26,8 +26,8 @@ from bot.chat.slack.render import render_messages
 from bot.chat.slack.service import SlackService
 from bot.config import ConfigError, Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.slack_api import BOT_USER_ID, TEAM_ID, validate_blocks
-from tests.slack_socket import SlackSocketServer
+from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, validate_blocks
+from tests.fakes.slack_socket import SlackSocketServer
 from tests.test_slack import ADMIN, CHANNEL, ROOT, texts
 
 PING = 2.0  # seconds between the client's pings, and so its checks of the connection

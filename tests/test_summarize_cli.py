@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.demo import sitegen
 from bot.store import utcnow
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (
@@ -126,7 +126,7 @@ def test_empty_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_llm_backend_through_the_cli_and_its_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.openai_server import OpenAIServer, json_answer
+    from tests.fakes.openai_server import OpenAIServer, json_answer
 
     answer = json_answer(
         ["Apple will invest $1 billion in an Austin campus.", "It will employ 5,000 people."],

@@ -24,7 +24,7 @@ from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.telegram_api import BotAPIServer, parse_html
+from tests.fakes.telegram_api import BotAPIServer, parse_html
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "s3cret-token_42"
@@ -351,7 +351,7 @@ async def test_a_reply_in_a_deleted_topic_goes_to_the_main_chat(
     tg_server.user_says(forum, "/help", user_id=5, thread_id=topic)
     tg_server.delete_topic(forum, topic)  # before the bot answers, with the /help in it
     await tg_server.wait_sent(forum)
-    await asyncio.sleep(0.2)  # the rest of the answer
+    await tg_server.wait_idle(tgbot.app)  # the rest of the answer
     answer = tg_server.sent[forum]
     assert "Here is what I can do" in plain(answer)
     assert all(m["message_thread_id"] is None and m["reply_to"] is None for m in answer)

@@ -21,7 +21,7 @@ from bot.reply import (
     Reply,
     para,
 )
-from tests.telegram_api import parse_html
+from tests.fakes.telegram_api import parse_html
 
 TRICKY = "<>&\"'’“” 😀👨‍👩‍👧 שלום مرحبا \u200b\u200c\u200d\u2066\u202e .!? \n"
 texts = st.text(

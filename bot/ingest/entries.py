@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from bot.ingest.articles import build_article
+from bot import cpu
+from bot.ingest.articles import DEFAULT_MAX_ARTICLE_CHARS, build_article, parse_limit
 from bot.ingest.budget import Budget, OutOfTime
 from bot.ingest.extract import extract
 from bot.ingest.fetch import PAGE_ACCEPT, Fetcher, FetchError
@@ -17,9 +17,6 @@ from bot.ingest.logsafe import log_host, refusal_fields, scrub
 from bot.models import Article, Entry, Extracted, Feed
 
 log = logging.getLogger("newsbot.poll")
-# Extraction is CPU-bound and holds the GIL: one worker thread keeps the event loop free
-# without several extractions thrashing over the lock.
-_EXTRACTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
 Built = list[tuple[Article, str]]  # (article, its entry's key)
 
@@ -27,16 +24,26 @@ Built = list[tuple[Article, str]]  # (article, its entry's key)
 class EntryReader:
     """Builds the articles of a feed's new entries, reading their pages with the fetcher.
 
-    A page that fails, or whose link the SSRF guard refuses, leaves the article with the feed's
-    own text.
+    A page that fails, or whose link the SSRF guard refuses, or whose extraction runs past the
+    CPU pool's time limit, leaves the article with the feed's own text. Pages are extracted in
+    the process's CPU pool (:mod:`bot.cpu`), leaving one of its workers free for chat commands
+    when it has two or more.
     """
 
     def __init__(
-        self, fetcher: Fetcher, min_text_chars: int, clock: Callable[[], datetime]
+        self,
+        fetcher: Fetcher,
+        min_text_chars: int,
+        clock: Callable[[], datetime],
+        max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+        pool: cpu.CpuPool | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.min_text_chars = min_text_chars
         self.clock = clock
+        self.max_article_chars = max_article_chars
+        self._pool = pool
+        self._extracting: asyncio.Semaphore | None = None
 
     async def read(
         self, feed: Feed, entries: list[Entry], budget: Budget
@@ -61,7 +68,9 @@ class EntryReader:
 
     async def _build(self, feed: Feed, entry: Entry, budget: Budget) -> Article:
         page = await self._page(feed, entry, budget) if entry.link else None
-        return build_article(feed, entry, page, self.min_text_chars, self.clock())
+        return build_article(
+            feed, entry, page, self.min_text_chars, self.clock(), self.max_article_chars
+        )
 
     async def _page(self, feed: Feed, entry: Entry, budget: Budget) -> Extracted | None:
         assert entry.link is not None
@@ -80,6 +89,30 @@ class EntryReader:
                 extra={"feed_id": feed.id, "host": log_host(entry.link), "error": scrub(str(exc))},
             )
             return None
-        return await asyncio.get_running_loop().run_in_executor(
-            _EXTRACTOR, extract, result.body, result.url
-        )
+        return await self._extract(feed, result.body, result.url)
+
+    async def _extract(self, feed: Feed, body: bytes, url: str) -> Extracted | None:
+        pool = self._pool or cpu.pool()
+        if self._extracting is None:
+            self._extracting = asyncio.Semaphore(max(1, pool.workers - 1))
+        limit = parse_limit(self.max_article_chars)
+        if len(body) > limit:
+            log.info(
+                "article page parsed only up to the limit",
+                extra={
+                    "feed_id": feed.id,
+                    "host": log_host(url),
+                    "bytes": len(body),
+                    "parsed": limit,
+                },
+            )
+            body = body[:limit]
+        async with self._extracting:
+            try:
+                return await pool.run(extract, body, url)
+            except cpu.WorkerFailed as exc:
+                log.warning(
+                    "article extraction failed, using the feed's text",
+                    extra={"feed_id": feed.id, "host": log_host(url), "error": str(exc)},
+                )
+                return None

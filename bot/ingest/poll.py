@@ -72,7 +72,9 @@ class Poller:
         self.settings = settings
         self.clock = clock
         self.rng = rng or random.Random()
-        self.entries = EntryReader(fetcher, settings.min_text_chars, clock)
+        self.entries = EntryReader(
+            fetcher, settings.min_text_chars, clock, settings.max_article_chars
+        )
 
     async def poll_due(self, progress: Progress | None = None) -> PollReport:
         """Poll every feed whose next check has come, a few at a time.

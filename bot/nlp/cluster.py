@@ -19,7 +19,12 @@ articles in the time window) and either joins a story or opens one:
 - a story that reaches a checkpoint size is bisected, its own members only, and split when the
   two parts are far apart (`bot.nlp.storysplit`): this undoes two events grown as one;
 - articles older than `window` relative to the newest seen leave the centroids and the IDF; their
-  stories stay listed but take no new articles once all their articles are out of the window.
+  stories stay listed but take no new articles once all their articles are out of the window;
+- the stories scored are candidates, not every story of the window (`bot.nlp.storyvec`): those
+  whose centroids, or whose members, weigh most on the article's `query_terms` best terms,
+  through each term's `per_term` most recent postings; the best `candidates` of each kind are
+  scored exactly. So the work per article is bounded, whatever the window holds.
+  `candidates=None` scores every story sharing a term (the exhaustive search, for comparison).
 
 The constants were chosen on stories 0-49 of the summaries proxy set (`newsbot eval clusters`),
 never on single items: a grid over the join bar, the nearest-member weight, the ambiguity margin
@@ -32,6 +37,7 @@ only checked. No I/O: after a restart, re-add the window's stored articles in pu
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -39,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from bot.models import Article
 from bot.nlp.storysplit import FIRST_CHECK, bisect, next_check
 from bot.nlp.storystore import Doc, StoryStore, aware
-from bot.nlp.storyvec import Vector, terms
+from bot.nlp.storyvec import Vector, dot, terms, top_terms
 
 __all__ = [
     "StoryClusterer",
@@ -58,6 +64,11 @@ NEAREST = 0.5  # weight of the nearest member in the score (the centroid has the
 AMBIGUITY = 0.03  # margins of the two best stories closer than this: wait in a story of its own
 SPLIT = 0.35  # split a story whose two halves' separation is below this
 MIN_PART = 3  # ... each half holding at least this many articles
+CANDIDATES = 20  # stories scored exactly, found by their centroids (and as many by members)
+QUERY_TERMS = 30  # the article's best terms that find them
+PER_TERM = 50  # ... through this many of each term's most recent postings
+PER_STORY = 2  # members of a story scored exactly for its nearest member
+RESTORE_COPIES = 20  # a restored article is checked for a copy of this many of its story's last
 
 
 class StoryClusterer(StoryStore):
@@ -76,6 +87,10 @@ class StoryClusterer(StoryStore):
         ambiguity: float = AMBIGUITY,
         split: float | None = SPLIT,
         min_part: int = MIN_PART,
+        candidates: int | None = CANDIDATES,
+        query_terms: int = QUERY_TERMS,
+        per_term: int = PER_TERM,
+        per_story: int = PER_STORY,
     ) -> None:
         super().__init__(window, syndication)
         self.threshold = threshold
@@ -87,6 +102,10 @@ class StoryClusterer(StoryStore):
         self.ambiguity = ambiguity
         self.split = split
         self.min_part = min_part
+        self.candidates = candidates
+        self.query_terms = query_terms
+        self.per_term = per_term
+        self.per_story = per_story
         self._checks: dict[int, int] = {}  # story -> size at which to test it for a split
 
     @classmethod
@@ -132,7 +151,60 @@ class StoryClusterer(StoryStore):
             story = self._merge_fragments(story, scores)
         return self._split_check(story, doc_id)
 
+    def restore(
+        self,
+        doc_id: str,
+        title: str,
+        text: str,
+        published: datetime | None,
+        source: str,
+        story: int | None,
+    ) -> int:
+        """Put a stored article back into a known story (None: a new one), without scoring it:
+        how the window is rebuilt after a restart, in time linear in its articles. Returns the
+        story's id. Articles go in oldest first, as they were added."""
+        if doc_id in self._docs:
+            return self.story_of(doc_id)
+        when = self._arrive(published)
+        if story is None or story not in self._members:
+            story = self._open()
+        original = None
+        if self._copies is not None:  # a copy of one of the story's latest originals
+            latest = self._members[story][-RESTORE_COPIES:]
+            originals = [d for d in latest if self._docs[d].copy_of is None]
+            original = self._copies.add(doc_id, f"{title}\n{text}", among=originals)
+        words = len(text.split())
+        if original is not None and self._docs[original].active:
+            self._place(doc_id, Doc(story, source, words, {}, copy_of=original), when)
+            return story
+        body = f"{title}\n{title}\n{text}" if title else text
+        self._place(doc_id, Doc(story, source, words, self._tfidf.add(terms(body))), when)
+        self._checks[story] = next_check(self._centroids.count[story])
+        return story
+
     def _scores(self, doc_id: str, text: str, vector: Vector) -> dict[int, float]:
+        if self.candidates is None:
+            return self._all_scores(vector)
+        query = top_terms(vector, self.query_terms)
+        partial = self._centroids.candidates(query, self.per_term)
+        stories = set(heapq.nlargest(self.candidates, partial, key=partial.__getitem__))
+        near: dict[int, float] = {}
+        if self.nearest:
+            near = self._index.nearest_candidates(
+                vector, query, self.per_term, self.story_of, self.candidates, self.per_story
+            )
+            stories |= near.keys()
+        scores = self._centroids.cosines(vector, stories)
+        if not self.nearest:
+            return scores
+        weight = self.nearest
+        for story in scores.keys() - near.keys():  # found by its centroid: its latest members
+            recent = self._members[story][-self.per_story :]
+            near[story] = max(dot(vector, self._docs[d].vector) for d in recent)
+        return {s: (1 - weight) * c + weight * near[s] for s, c in scores.items()}
+
+    def _all_scores(self, vector: Vector) -> dict[int, float]:
+        """Every story sharing a term with the article, scored (the exhaustive search)."""
         scores = self._centroids.scores(vector)
         if self.nearest and scores:
             near = self._index.nearest(vector, self.story_of)

@@ -10,55 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.nlp.wordtokens import Token, tokenize, word_set
-
-# Inflected forms only: bare "claim", "state" or "note" are more often nouns than verbs.
-CUE_VERBS = word_set(
-    "say says said saying tell tells told telling add adds added adding explain explains "
-    "explained continue continues continued ask asks asked write writes wrote written "
-    "note notes noted state states stated declare declares declared insist insists insisted "
-    "argue argues argued claimed claims recall recalls recalled remark remarked replied "
-    "replies respond responds responded tweeted tweets posted announced announces warn "
-    "warns warned acknowledged acknowledges admit admits admitted suggested suggests "
-    "concluded predicted quipped joked shouted yelled chanted urged vowed boasted "
-    "complained conceded emphasized emphasised stressed observed recounted testified "
-    "exclaimed mused pleaded promised proclaimed cautioned countered retorted whispered "
-    "muttered sighed laughed wondered demanded charged contended maintained assured "
-    "confirmed denied reiterated asserted affirmed elaborated commented reported reports "
-    "recalled writes"
+from bot.nlp.cuewords import DASHES, cue_length, inverts, past_verb, skippable
+from bot.nlp.subjects import (
+    Phrase,
+    apposed_name,
+    earlier_cue_subject,
+    first_subject,
+    phrase_after,
+    skip_apposition,
+    subject_before,
 )
-NO_INVERSION = frozenset({"tell", "tells", "told", "written"})
-_DASHES = frozenset("—―–-")
-_TWO_WORD_CUES = {("according", "to"), ("put", "it"), ("went", "on"), ("goes", "on")}
-PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you", "who"})
-DETERMINERS = word_set(
-    "the a an this that these those his her their its our my your another one some"
-)
-_SKIP = word_set(
-    "also later then again once recently previously further still now just simply has had have "
-    "was is were are would will did does do been earlier often always never reportedly "
-    "publicly privately frequently herself himself themselves itself not"
-)
-_PARTICLES = word_set("de da di del della van von der den bin al el la le du dos das ibn")
-_STOP_FORWARD = word_set(
-    "in on at during after before while when who which that to with from as and but about "
-    "because since if than via by into over under near outside inside this last on"
-)
-_APPOSITION_STOP = frozenset(',;:!?“”"')
-_WEEKDAYS = word_set(
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight"
-)
-
-
-@dataclass(slots=True, frozen=True)
-class Phrase:
-    """The speaker as written next to the cue."""
-
-    text: str
-    start: int
-    kind: str  # "name", "pronoun", "description", or "clause" (its first person speaks)
-    head: str | None = None  # a description's head noun ("founder")
-    definite: bool = False  # a description with "the", "this" or a possessive
+from bot.nlp.wordtokens import tokenize
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,172 +33,39 @@ class Attribution:
     adjacent: bool = False  # the cue stands right next to the quotation
 
 
-def cue_length(tokens: list[Token], i: int) -> int:
-    """1 or 2 when a cue starts at tokens[i] ("said", "according to"), else 0."""
-    word = tokens[i].text.lower()
-    if i + 1 < len(tokens) and (word, tokens[i + 1].text.lower()) in _TWO_WORD_CUES:
-        return 2
-    return 1 if word in CUE_VERBS else 0
-
-
-def _is_name_token(tok: Token) -> bool:
-    if not tok.is_word:
-        return False
-    return tok.is_capitalized and tok.text.lower() not in _WEEKDAYS
-
-
-def _name_run_back(tokens: list[Token], j: int) -> int:
-    """Index of the first token of the name that ends at tokens[j]."""
-    i = j
-    while i - 1 >= 0 and (
-        _is_name_token(tokens[i - 1])
-        or (tokens[i - 1].text in _PARTICLES and i - 2 >= 0 and _is_name_token(tokens[i - 2]))
-    ):
-        i -= 1
-    return i
-
-
-def _name_run_forward(tokens: list[Token], i: int) -> int:
-    """Index one past the name that starts at tokens[i]."""
-    j = i
-    while j < len(tokens) and (
-        _is_name_token(tokens[j])
-        or (tokens[j].text in _PARTICLES and j + 1 < len(tokens) and _is_name_token(tokens[j + 1]))
-    ):
-        j += 1
-    return j
-
-
-def _phrase(text: str, tokens: list[Token], i: int, j: int, kind: str) -> Phrase:
-    """A phrase of tokens[i:j]; for descriptions, the head noun and definiteness."""
-    words = tokens[i:j]
-    span = text[words[0].start : words[-1].end]
-    if kind != "description":
-        return Phrase(span, words[0].start, kind)
-    head_words = []
-    for tok in words:
-        if tok.text.lower() in ("of", "for", "at", "with"):
-            break
-        head_words.append(tok)
-    head = head_words[-1].bare.lower() if head_words else None
-    first = words[0].text.lower()
-    definite = first in DETERMINERS - {"a", "an", "another", "one", "some"} or first.endswith(
-        ("’s", "'s")
-    )
-    return Phrase(span, words[0].start, kind, head, definite)
-
-
-def subject_before(text: str, tokens: list[Token], k: int) -> Phrase | None:
-    """The subject phrase that ends just before tokens[k] (the cue), skipping adverbs."""
-    j = k - 1
-    while j >= 0 and tokens[j].is_word and _skippable(tokens[j]):
-        j -= 1
-    j = _skip_parenthesis_back(tokens, j)
-    for _ in range(2):  # "Smith, a farmer, said" / "Smith, 45, said" / "Smith, R-Ky., said"
-        if j < 0 or tokens[j].text != ",":
-            break
-        m = j - 1
-        while m >= 0 and m > j - 20 and tokens[m].text not in _APPOSITION_STOP:
-            m -= 1
-        if m < 0 or tokens[m].text != ",":
-            return None
-        inner = tokens[m + 1 : j]
-        if len(inner) >= 2 and all(_is_name_token(t) for t in inner):
-            # "the company's president for Europe, Thomas Van Acker, said": the name is the
-            # apposition and the description stands before it.
-            return _phrase(text, tokens, m + 1, j, "name")
-        j = _skip_parenthesis_back(tokens, m - 1)
-    if j < 0 or not tokens[j].is_word:
-        return None
-    word = tokens[j].text.lower()
-    if word in PRONOUNS:
-        if word == "who":  # "Smith, who said ..." -> the phrase before "who"
-            m = j - 1
-            if m >= 0 and tokens[m].text == ",":
-                return subject_before(text, tokens, m)
-            return None
-        return _phrase(text, tokens, j, j + 1, "pronoun")
-    if _is_name_token(tokens[j]):
-        return _phrase(text, tokens, _name_run_back(tokens, j), j + 1, "name")
-    i = j
-    while i - 1 >= 0 and j - i < 7 and tokens[i - 1].is_word:
-        prev = tokens[i - 1].text.lower()
-        if prev in _STOP_FORWARD - {"of", "for"} or prev in CUE_VERBS:
-            break
-        i -= 1
-        if prev in DETERMINERS or prev.endswith(("’s", "'s")):
-            break
-    return _phrase(text, tokens, i, j + 1, "description")
-
-
-def _skip_parenthesis_back(tokens: list[Token], j: int) -> int:
-    if j >= 0 and tokens[j].text == ")":
-        while j >= 0 and tokens[j].text != "(":
-            j -= 1
-        j -= 1
-    return j
-
-
-def _skippable(tok: Token) -> bool:
-    word = tok.text.lower()
-    return word in _SKIP or (word.endswith("ly") and not tok.is_capitalized and len(word) > 4)
-
-
-def phrase_after(text: str, tokens: list[Token], i: int) -> tuple[Phrase | None, int]:
-    """The noun phrase that starts at tokens[i] (after skipping adverbs), and where it ends."""
-    while i < len(tokens) and tokens[i].is_word and _skippable(tokens[i]):
-        i += 1
-    if i >= len(tokens) or not tokens[i].is_word:
-        return None, i
-    word = tokens[i].text.lower()
-    if word in PRONOUNS - {"who"}:
-        return _phrase(text, tokens, i, i + 1, "pronoun"), i + 1
-    j = i
-    while j < len(tokens) and tokens[j].is_word and j - i < 8:
-        low = tokens[j].text.lower()
-        if j > i and (low in _STOP_FORWARD or low in CUE_VERBS or _skippable(tokens[j])):
-            break
-        if low in _WEEKDAYS:
-            break
-        j += 1
-    if j == i:
-        return None, i
-    # A phrase that ends in a name names that person: "Trump's spokeswoman Hope Hicks".
-    if _is_name_token(tokens[j - 1]):
-        start = max(_name_run_back(tokens, j - 1), i)
-        if start == i or tokens[start - 1].text.lower() not in ("of", "for", "at", "with"):
-            return _phrase(text, tokens, start, j, "name"), j
-    if _is_name_token(tokens[i]) and word not in DETERMINERS:
-        end = _name_run_forward(tokens, i)
-        return _phrase(text, tokens, i, end, "name"), end
-    return _phrase(text, tokens, i, j, "description"), j
-
-
-def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribution | None:
+def attribution_after(
+    text: str, start: int, end: int, strict: bool, *, led_on: bool = False
+) -> Attribution | None:
     """A cue at the start of text[start:end] (the text right after a quotation).
 
     Matches ", said Smith", ", Smith said", ", Smith, a farmer, said", ", according to Smith"
     and a dash with a name ("— Jane Doe"); unless strict, also the first cue later in the span
-    whose subject is recognisable.
+    whose subject is recognisable. `led_on`: the quotation ended with a comma, question or
+    exclamation mark, which leads into its attribution, so a past-tense verb that is not in
+    the lexicon is its cue there too (“…,” Toomey fumed / “…,” remembered Roy Verley).
     """
     tokens = tokenize(text, start, end)
     i = 0
-    while i < len(tokens) and (tokens[i].text in ",;()" or tokens[i].text in _DASHES):
+    while i < len(tokens) and (tokens[i].text in ",;()" or tokens[i].text in DASHES):
         i += 1
     if i >= len(tokens):
         return None
-    n = cue_length(tokens, i)
-    if n and _inverts(tokens[i].text):
+    n = cue_length(tokens, i) or int(led_on and past_verb(tokens[i]))
+    if n and inverts(tokens[i].text):
         phrase, _ = phrase_after(text, tokens, i + n)
-        return Attribution(tokens[i].text, tokens[i].start, phrase, adjacent=True)
+        if phrase is not None and (phrase.kind == "name" or cue_length(tokens, i)):
+            return Attribution(tokens[i].text, tokens[i].start, phrase, adjacent=True)
     phrase, j = phrase_after(text, tokens, i)
     if phrase is not None:
-        k = _skip_apposition(tokens, j)
-        while k < len(tokens) and tokens[k].is_word and _skippable(tokens[k]):
+        k = skip_apposition(tokens, j)
+        if phrase.kind == "description" and k > j:
+            # “…,” the spokesman, Carl Oduya, said: the name in apposition is the speaker.
+            phrase = apposed_name(text, tokens, j, k) or phrase
+        while k < len(tokens) and tokens[k].is_word and skippable(tokens[k]):
             k += 1
-        if k < len(tokens) and cue_length(tokens, k):
+        if k < len(tokens) and (cue_length(tokens, k) or (led_on and past_verb(tokens[k]))):
             return Attribution(tokens[k].text, tokens[k].start, phrase, adjacent=True)
-        dashed = any(t.text in _DASHES for t in tokens[:i])
+        dashed = any(t.text in DASHES for t in tokens[:i])
         if dashed and phrase.kind == "name" and (j >= len(tokens) or not tokens[j].is_word):
             return Attribution("—", tokens[i].start, phrase, adjacent=True)  # “…” — Jane Doe
     if strict:
@@ -247,29 +76,6 @@ def attribution_after(text: str, start: int, end: int, strict: bool) -> Attribut
             if subject is not None:
                 return Attribution(tokens[k].text, tokens[k].start, subject)
     return None
-
-
-def _inverts(cue: str) -> bool:
-    """“…,” said Smith: most speech verbs may precede their subject; tell and -ing forms not."""
-    cue = cue.lower()
-    return cue not in NO_INVERSION and not cue.endswith("ing") and cue != "according"
-
-
-def _skip_apposition(tokens: list[Token], j: int) -> int:
-    """Past ", a farmer," or "(D-N.C.)" (up to two of them) after a phrase, else j unchanged."""
-    for _ in range(2):
-        if j < len(tokens) and tokens[j].text == "(":
-            k = j
-            while k < len(tokens) and tokens[k].text != ")":
-                k += 1
-            j = k + 1
-        if j < len(tokens) and tokens[j].text == ",":
-            k = j + 1
-            while k < len(tokens) and k - j < 20 and tokens[k].text not in _APPOSITION_STOP:
-                k += 1
-            if k < len(tokens) and tokens[k].text == ",":
-                j = k + 1
-    return j
 
 
 def attribution_before(text: str, start: int, end: int) -> Attribution | None:
@@ -290,10 +96,10 @@ def attribution_before(text: str, start: int, end: int) -> Attribution | None:
             phrase, _ = phrase_after(text, tokens, k + 2)
             return Attribution("according to", tokens[k].start, phrase, adjacent)
         if word.endswith("ing"):  # a participle takes its clause's subject
-            subject = _first_subject(text, tokens[:k])
+            subject = earlier_cue_subject(text, tokens, k) or first_subject(text, tokens[:k])
         else:
             subject = subject_before(text, tokens, k)
-        if subject is None and _inverts(word):
+        if subject is None and inverts(word):
             subject, _ = phrase_after(text, tokens, k + n)
         return Attribution(tokens[k].text, tokens[k].start, subject, adjacent)
     return None
@@ -301,13 +107,5 @@ def attribution_before(text: str, start: int, end: int) -> Attribution | None:
 
 def introduced_by(text: str, start: int, end: int) -> Attribution | None:
     """Smith had a simple message: “…” -- a colon introduces the quote; the clause's subject."""
-    subject = _first_subject(text, tokenize(text, start, end))
+    subject = first_subject(text, tokenize(text, start, end))
     return Attribution(":", end, subject) if subject is not None else None
-
-
-def _first_subject(text: str, tokens: list[Token]) -> Phrase | None:
-    """The clause before a participle or a colon: its first person is the speaker."""
-    words = [t for t in tokens if t.is_word]
-    if not words:
-        return None
-    return Phrase(text[words[0].start : words[-1].end], words[0].start, "clause")

@@ -6,13 +6,20 @@ boilerplate added. Such a copy shares almost all the word 5-shingles of the orig
 similarity of the two texts low. So the test is containment, estimated on a fixed 1-in-`sample`
 subset of the shingle hashes (Broder's mod-m sampling), which keeps the index small without
 MinHash signatures or another dependency.
+
+Boilerplate shingles ("did not respond to a request for comment") are in thousands of texts:
+candidates are found through each shingle's `per_shingle` most recent texts only, and the few
+sharing the most are then compared exactly, so a lookup costs the same in any window.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable
+from itertools import islice
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -36,13 +43,21 @@ class SyndicationIndex:
     """An index of recent texts that tells whether a new text copies one of them."""
 
     def __init__(
-        self, size: int = 5, sample: int = 4, containment: float = 0.8, min_shingles: int = 6
+        self,
+        size: int = 5,
+        sample: int = 4,
+        containment: float = 0.8,
+        min_shingles: int = 6,
+        per_shingle: int = 100,
+        compared: int = 8,
     ) -> None:
         self.size = size
         self.sample = sample
         self.containment = containment
         self.min_shingles = min_shingles  # sampled shingles; fewer is too short to judge
-        self._postings: dict[int, set[str]] = defaultdict(set)
+        self.per_shingle = per_shingle
+        self.compared = compared  # candidates compared exactly
+        self._postings: dict[int, dict[str, None]] = defaultdict(dict)  # in order of arrival
         self._docs: dict[str, set[int]] = {}
         self._rank: dict[str, int] = {}  # order of indexing
         self._indexed = 0
@@ -54,17 +69,18 @@ class SyndicationIndex:
         """The indexed document that `text` copies or is contained in, or None."""
         return self._find(shingles(text, self.size, self.sample))
 
-    def add(self, doc_id: str, text: str) -> str | None:
-        """Index a document; return the id of the earlier document it copies, if any."""
+    def add(self, doc_id: str, text: str, among: Iterable[str] | None = None) -> str | None:
+        """Index a document; return the id of the earlier document it copies, if any (of the
+        documents `among` only, when given)."""
         sample = shingles(text, self.size, self.sample)
-        original = self._find(sample)
+        original = self._find(sample, among)
         if doc_id in self._docs:
             self.remove(doc_id)
         self._docs[doc_id] = sample
         self._rank[doc_id] = self._indexed
         self._indexed += 1
         for h in sample:
-            self._postings[h].add(doc_id)
+            self._postings[h][doc_id] = None
         return original
 
     def remove(self, doc_id: str) -> None:
@@ -72,24 +88,30 @@ class SyndicationIndex:
         self._rank.pop(doc_id, None)
         for h in self._docs.pop(doc_id, ()):
             ids = self._postings[h]
-            ids.discard(doc_id)
+            ids.pop(doc_id, None)
             if not ids:
                 del self._postings[h]
 
-    def _find(self, sample: set[int]) -> str | None:
+    def _find(self, sample: set[int], among: Iterable[str] | None = None) -> str | None:
         if len(sample) < self.min_shingles:
             return None
-        shared: dict[str, int] = defaultdict(int)
-        for h in sample:
-            for other in self._postings.get(h, ()):
-                shared[other] += 1
+        if among is not None:
+            likely = [other for other in among if other in self._docs]
+        else:
+            shared: dict[str, int] = defaultdict(int)
+            for h in sample:
+                found = self._postings.get(h)
+                if found:
+                    for other in islice(reversed(found), self.per_shingle):
+                        shared[other] += 1
+            likely = heapq.nlargest(self.compared, shared, key=shared.__getitem__)
         best, best_score = None, 0.0
-        for other in sorted(shared, key=self._rank.__getitem__):  # ties go to the oldest
-            count = shared[other]
-            smaller = min(len(sample), len(self._docs[other]))
+        for other in sorted(likely, key=self._rank.__getitem__):  # ties go to the oldest
+            theirs = self._docs[other]
+            smaller = min(len(sample), len(theirs))
             if smaller < self.min_shingles:
                 continue
-            score = count / smaller
+            score = len(sample & theirs) / smaller
             if score >= self.containment and score > best_score:
                 best, best_score = other, score
         return best

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from bot.nlp.cuewords import CUE_VERBS
+
 # Opening mark -> the marks that can close it.
 _CLOSERS: dict[str, str] = {
     "“": '”“"',  # English ”; sloppy sources close with a second “ or a straight "
@@ -36,6 +38,8 @@ _OPEN_BEFORE = frozenset("([{—–-/:;,\u00a0") | frozenset(_CLOSERS)
 # Words that begin with an apostrophe, not an opening single quote.
 _ELISIONS = ("n'", "n’", "tis", "twas", "em", "til", "cause", "bout", "round", "s ")
 _INCH_RE = re.compile(r"\d['’′]\d{1,2}$")
+_CLOSER_LATER = re.compile(r'[^\n"“”]*["”“]')  # another double mark later in the paragraph
+_WORDS_AFTER = re.compile(r"[^\W\d_]+(?:[ \t]+[^\W\d_]+)?")
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,10 +64,13 @@ def _is_opening(text: str, i: int, mark: str) -> bool:
     after = text[i + 1] if i + 1 < len(text) else " "
     if mark in "「『„":
         return True  # never anything but an opening mark
-    if not (before.isspace() or before in _OPEN_BEFORE) or after == mark:
+    # Sloppy typography glues “ to the word before it (mill.“We): “ opens all the same.
+    if not (before.isspace() or before in _OPEN_BEFORE or mark == "“") or after == mark:
         return False
     if after.isspace() and mark not in "«»‹›":  # French puts a space inside guillemets
-        return False
+        # Sloppy typography puts a space inside: “ We … ” / " We … ," -- a double mark
+        # opens when a mark that can close it follows in the paragraph.
+        return mark in '“"' and _CLOSER_LATER.match(text, i + 1) is not None
     if mark in "'‘‚":
         rest = text[i + 1 : i + 6].lower()
         if after.isdigit() or rest.startswith(_ELISIONS):
@@ -80,6 +87,18 @@ def _is_closing(text: str, i: int, mark: str) -> bool:
         return False
     # A single mark with a letter right after it is an apostrophe (it's, don't).
     return not (mark in "'’‘" and (after.isalnum()))
+
+
+def _glued_close(text: str, i: int, mark: str) -> bool:
+    """Sloppy typography: `… for US companies ”explains the businessman.`, `… this year ”
+    Berg said` -- a closing double mark with a space before it and its attribution right
+    after it (a speech verb within the next two words) closes the quotation."""
+    if mark not in '”»“"' or not text[i - 1 : i].isspace():
+        return False
+    words = _WORDS_AFTER.match(text, i + 1 + (text[i + 1 : i + 2] == " "))
+    if words is None:
+        return False
+    return any(w.lower() in CUE_VERBS for w in words.group().split()[:2])
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
@@ -126,7 +145,7 @@ def _scan_paragraph(text: str, start: int, end: int) -> tuple[list[QuoteSpan], i
         )
         inch = _INCH_RE.search(text[max(0, i - 5) : i])
         straight = level >= 0 and stack[level][0] == '"' and not inch
-        if level >= 0 and (straight or _is_closing(text, i, ch)):
+        if level >= 0 and (straight or _is_closing(text, i, ch) or _glued_close(text, i, ch)):
             if stack[level][0] in "'‘‚" and level == 0 and _possessive(text, i, end, ch):
                 continue
             opener = stack[level]

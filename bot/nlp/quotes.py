@@ -2,16 +2,20 @@
 
 `find_quotes` returns every direct quotation in order: its text is exactly the words between
 the marks (quotemarks.py), never altered, with the character offset where they start; only a
-final comma, which leads into the attribution (“…growing,” he said), is left out. A
-quotation split around its attribution (“A,” he said, “B.”) and each paragraph of a quotation
-that runs over several paragraphs come back as separate quotes with the same speaker: joining
-them would put words in a row that the speaker did not say in a row.
+final comma, which leads into the attribution (“…growing,” he said), is left out. One
+sentence quoted in two parts around its attribution (“If we stop…,” she said, “we lose
+both.”) is one Quote whose text joins the parts with " … " (the ellipsis marks the cut), with
+each part's offsets in `Quote.parts`. Two sentences around an attribution (“A,” he said.
+“B.”) and the paragraphs of a quotation that runs over several paragraphs stay separate
+quotes with the same speaker.
 
 The speaker comes from the cue next to the quotation (cues.py), in this order: right after it
 (“…,” Smith said), before it in the same sentence (Smith said: “…”), later in the sentence,
-or the sentence ending with a colon just before it. A quotation with no cue of its own takes
-the speaker of the quotation it continues: the previous paragraph's part, the other part of a
-split quotation, or the quotation just before it in the paragraph. Phrases are resolved to the
+or the sentence ending with a colon just before it; after a quotation that ends with a comma,
+a past-tense verb outside the learned lexicon is a cue too (“…,” Toomey fumed). A quotation
+with no cue of its own takes the speaker of the quotation it continues: the previous
+paragraph's part, the other part of a split quotation, the quotation just before it in the
+paragraph, or the attributed quotation that ends the paragraph before. Phrases are resolved to the
 fullest name by speakers.py. Scare quotes and titles (a one- or two-word “term”, “The Crown”, a
 quoted fragment inside a sentence with no speech verb) are not quotations of a person.
 
@@ -28,10 +32,11 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.models import Quote
 from bot.nlp.cues import Attribution, attribution_after, attribution_before, introduced_by
+from bot.nlp.quotelinks import Found, inherit, split_quote
 from bot.nlp.quotemarks import QuoteSpan, scan_quotes
 from bot.nlp.speakers import SpeakerResolver
 from bot.nlp.wordtokens import sentence_ends, word_set
@@ -41,28 +46,28 @@ _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with fr
 _SAME_MIN_WORDS = 3  # a shorter run of words inside another quote may be a different statement
 
 
-@dataclass(slots=True)
-class _Found:
-    span: QuoteSpan
-    attribution: Attribution | None
-    speaker: str | None
-    standalone: bool  # the quotation starts its sentence
-    introduced: bool  # a colon right before it introduces it: The message was: “…”
-
-
 def find_quotes(text: str) -> list[Quote]:
     """Every direct quotation of the text, in order of appearance, with its speaker."""
     spans = scan_quotes(text)
     if not spans:
         return []
-    inside = [(s.open_at, s.after) for s in spans]
-    ends = [e for e in sentence_ends(text) if not any(a < e < b for a, b in inside)]
+    opens = [s.open_at for s in spans]
+    ends = [e for e in sentence_ends(text) if not _inside_quote(spans, opens, e)]
     starts = [0, *ends]
     resolver = SpeakerResolver(text, [(s.start, s.end) for s in spans], starts)
     found = [_attribute(text, spans, k, ends, resolver) for k in range(len(spans))]
-    _inherit(text, found)
-    quotes = []
-    for item in found:
+    inherit(text, found)
+    quotes: list[Quote] = []
+    joins_previous = False
+    for k, item in enumerate(found):
+        if joins_previous:  # the second half of a split quotation, already in the quote
+            joins_previous = False
+            continue
+        nxt = found[k + 1] if k + 1 < len(found) else None
+        if nxt is not None and split_quote(text, item, nxt) and _is_quotation(text, item):
+            quotes.append(_joined(text, item, nxt))
+            joins_previous = True
+            continue
         if not _is_quotation(text, item):
             continue
         start, end = item.span.start, item.span.end
@@ -75,9 +80,24 @@ def find_quotes(text: str) -> list[Quote]:
     return quotes
 
 
+def _joined(text: str, first: Found, second: Found) -> Quote:
+    """One Quote of a split quotation: its parts joined with " … ", their offsets kept."""
+    a_end = first.span.start + len(text[first.span.start : first.span.end].rstrip(",").rstrip())
+    a, b = text[first.span.start : a_end], text[second.span.start : second.span.end]
+    words = len(_WORD_RE.findall(a)) + len(_WORD_RE.findall(b))
+    quote = Quote(
+        text=f"{a} … {b}",
+        speaker=first.speaker or second.speaker,
+        start=first.span.start,
+        parts=((first.span.start, a_end), (second.span.start, second.span.end)),
+    )
+    quote.score = newsworthiness(quote, words, len(text))
+    return quote
+
+
 def _attribute(
     text: str, spans: list[QuoteSpan], k: int, ends: list[int], resolver: SpeakerResolver
-) -> _Found:
+) -> Found:
     span = spans[k]
     para_start = text.rfind("\n", 0, span.open_at) + 1
     para_end = text.find("\n", span.after)
@@ -93,8 +113,9 @@ def _attribute(
     standalone = not _WORD_RE.search(text[max(sentence_start, para_start) : span.open_at])
 
     attribution = None
+    led_on = text[span.end - 1] in ",?!"  # “…,” Toomey fumed: leads into its attribution
     if after_end > span.after:
-        attribution = attribution_after(text, span.after, after_end, strict=True)
+        attribution = attribution_after(text, span.after, after_end, True, led_on=led_on)
     elif text[span.end - 1] in "?!":
         # “Why?” Smith asked. -- the attribution follows a question or exclamation.
         stop = ends[j + 1] if j + 1 < len(ends) else len(text)
@@ -111,64 +132,46 @@ def _attribute(
     speaker = None
     if attribution is not None and attribution.speaker is not None:
         speaker = resolver.resolve(attribution.speaker, attribution.speaker.start)
-    return _Found(span, attribution, speaker, standalone, introduced)
+    return Found(span, attribution, speaker, standalone, introduced)
+
+
+def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
+    """Whether `at` lies strictly between a quotation's opening mark and its end."""
+    k = bisect.bisect_left(opens, at) - 1
+    return k >= 0 and at < spans[k].after
+
+
+def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
+    """Whether `at` lies strictly between a quotation's opening mark and its end."""
+    k = bisect.bisect_left(opens, at) - 1
+    return k >= 0 and at < spans[k].after
 
 
 def _colon_intro(text: str, para_start: int, ends: list[int]) -> Attribution | None:
     """Smith said:¶“…” -- the previous paragraph ends with a colon that introduces the quote."""
-    prev = text[:para_start].rstrip()
-    if not prev.endswith(":"):
+    prev_end = para_start
+    while prev_end > 0 and text[prev_end - 1].isspace():
+        prev_end -= 1
+    if not prev_end or text[prev_end - 1] != ":":
         return None
-    i = bisect.bisect_right(ends, len(prev) - 1)
-    start = max(ends[i - 1] if i > 0 else 0, text.rfind("\n", 0, len(prev)) + 1)
-    return attribution_before(text, start, len(prev))
+    i = bisect.bisect_right(ends, prev_end - 1)
+    start = max(ends[i - 1] if i > 0 else 0, text.rfind("\n", 0, prev_end) + 1)
+    return attribution_before(text, start, prev_end)
 
 
-def _inherit(text: str, found: list[_Found]) -> None:
-    """A quotation with no cue takes the speaker of the quotation it continues."""
-    # The paragraphs of one quotation share the attribution that any of them carries.
-    chain: list[_Found] = []
-    for item in [*found, None]:
-        if item is not None and item.span.continued and chain:
-            chain.append(item)
-            continue
-        source = next((c for c in chain if c.attribution is not None), None)
-        for member in chain:
-            if member.attribution is None and source is not None:
-                member.attribution, member.speaker = source.attribution, source.speaker
-        chain = [item] if item is not None else []
-    for k, item in enumerate(found):
-        if item.attribution is not None or not item.standalone:
-            continue
-        prev = found[k - 1] if k > 0 else None
-        nxt = found[k + 1] if k + 1 < len(found) else None
-        if prev is not None and prev.attribution and _same_paragraph(text, prev, item):
-            source = prev
-        elif nxt is not None and nxt.attribution and _same_paragraph(text, item, nxt):
-            source = nxt
-        elif prev is not None and prev.attribution and _adjacent_paragraphs(text, prev, item):
-            source = prev
-        else:
-            continue
-        item.attribution, item.speaker = source.attribution, source.speaker
-
-
-def _same_paragraph(text: str, a: _Found, b: _Found) -> bool:
-    return "\n" not in text[a.span.after : b.span.open_at]
-
-
-def _adjacent_paragraphs(text: str, a: _Found, b: _Found) -> bool:
-    """b opens the paragraph right after the one that a ends."""
-    between = text[a.span.after : b.span.open_at]
-    return between.count("\n") >= 1 and not between.replace("\n", "").strip(" .,\t")
-
-
-def _is_quotation(text: str, item: _Found) -> bool:
+def _is_quotation(text: str, item: Found) -> bool:
     """False for scare quotes, terms and titles: the quotation of a person has a speaker cue,
     continues one, or stands as a statement of its own."""
     inner = text[item.span.start : item.span.end]
     words = _WORD_RE.findall(inner)
-    if not words or (_title_like(words) and not item.standalone):
+    if not words:
+        return False
+    # “Oh, God,” Biden said / he said: “Any.” -- punctuated speech next to its cue, that opens
+    # its sentence or follows a colon (not a title: On “Face the Nation,” Sanders said).
+    speech = item.standalone or item.introduced or not _title_like(words)
+    if item.attribution is not None and item.attribution.adjacent and inner[-1] in ".?!,":
+        return speech and item.attribution.speaker is not None
+    if _title_like(words) and not item.standalone:
         return False
     if item.attribution is not None:
         return len(words) > 2 or item.attribution.adjacent

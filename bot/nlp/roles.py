@@ -12,11 +12,13 @@ is better than no speaker and far better than the nearest name, often a place or
 
 from __future__ import annotations
 
-from bot.nlp.cues import Phrase
+import bisect
+
+from bot.nlp.subjects import Phrase
 from bot.nlp.wordtokens import Token, word_set
 
 # Words that end the search for a person noun before or after a name.
-_LINKS = word_set("of for at in on with by from to and or")
+LINKS = word_set("of for at in on with by from to and or")
 _APPOSITION_START = word_set("a an the another one")
 _APPOSITION_STOP = word_set("of for at in on with by from to who whose which that")
 _INTRO_ARTICLES = word_set("a an")
@@ -27,7 +29,7 @@ def noun_before(tokens: list[Token], k: int, nouns: frozenset[str]) -> str | Non
     """The person noun right before the name at tokens[k]: "analyst Jane Doe" (within three
     words), or "A spokesman, Rob Castellano" (the word before a comma before the name)."""
     for tok in reversed(tokens[max(0, k - 3) : k]):
-        if not tok.is_word or tok.text.lower() in _LINKS:
+        if not tok.is_word or tok.text.lower() in LINKS:
             break
         if tok.bare.lower() in nouns:
             return tok.bare.lower()
@@ -65,22 +67,38 @@ def role_text(text: str, start: int, end: int) -> str:
     return role
 
 
-def introduction(text: str, tokens: list[Token], head: str, before: int) -> str | None:
-    """The nearest earlier indefinite description with this head noun, as the role of a later
-    "the <noun>": "An Indian government official ... said. ... the official said"."""
-    for k in range(len(tokens) - 1, -1, -1):
-        tok = tokens[k]
-        if tok.start >= before or tok.bare.lower() != head:
-            continue
-        for m in range(k - 1, max(-1, k - 1 - _INTRO_WORDS), -1):
-            word = tokens[m]
-            low = word.text.lower()
-            if not word.is_word or low in _LINKS:
-                break
-            if low in _INTRO_ARTICLES:
-                return role_text(text, word.start, tok.end)
-            if low in ("the", "this", "that") or word.bare != word.text:
-                break  # a definite mention: look further back for the introduction
+class Introductions:
+    """The indefinite descriptions of one article by head noun, for a later "the <noun>":
+    "An Indian government official ... said. ... the official said". Built once, in one pass."""
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self._by_head: dict[str, tuple[list[int], list[str]]] = {}
+        for k, tok in enumerate(tokens):
+            role = _introduced(text, tokens, k)
+            if role is not None:
+                starts, roles = self._by_head.setdefault(tok.bare.lower(), ([], []))
+                starts.append(tok.start)
+                roles.append(role)
+
+    def before(self, head: str, at: int) -> str | None:
+        """The role of the nearest introduction with this head noun that starts before `at`."""
+        starts, roles = self._by_head.get(head, ([], []))
+        k = bisect.bisect_left(starts, at) - 1
+        return roles[k] if k >= 0 else None
+
+
+def _introduced(text: str, tokens: list[Token], k: int) -> str | None:
+    """The role when tokens[k] is the head noun of an indefinite description ("an official")."""
+    tok = tokens[k]
+    for m in range(k - 1, max(-1, k - 1 - _INTRO_WORDS), -1):
+        word = tokens[m]
+        low = word.text.lower()
+        if not word.is_word or low in LINKS:
+            break
+        if low in _INTRO_ARTICLES:
+            return role_text(text, word.start, tok.end)
+        if low in ("the", "this", "that") or word.bare != word.text:
+            break  # a definite mention: look further back for the introduction
     return None
 
 
@@ -90,7 +108,9 @@ def owned(phrase: Phrase) -> bool:
     return first[0].isupper() and first.endswith(("’s", "'s"))
 
 
-def role_of(text: str, tokens: list[Token], phrase: Phrase, nouns: frozenset[str]) -> str | None:
+def role_of(
+    text: str, phrase: Phrase, nouns: frozenset[str], introductions: Introductions
+) -> str | None:
     """The role of an unnamed person speaker whose description has a head in `nouns`: an
     owner's ("Intel's chief financial officer"), a qualified indefinite one ("an Apple
     spokeswoman"), or for "the official" the introduction earlier in the article."""
@@ -101,4 +121,4 @@ def role_of(text: str, tokens: list[Token], phrase: Phrase, nouns: frozenset[str
         return role_text(text, phrase.start, phrase.start + len(phrase.text))
     if words[0].lower() != "the" or any(w.endswith(("’s", "'s")) for w in words):
         return None  # "his spokesman", "the party's spokesman": not an introduced role
-    return introduction(text, tokens, phrase.head, phrase.start)
+    return introductions.before(phrase.head, phrase.start)

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import bisect
 
-from bot.nlp.cues import Phrase, cue_length, subject_before
-from bot.nlp.names import Entity, NameIndex, find_mentions
-from bot.nlp.roles import noun_after, noun_before, owned, role_of
+from bot.nlp.cuewords import cue_length
+from bot.nlp.mentions import Mention, find_mentions
+from bot.nlp.names import Entity, NameIndex
+from bot.nlp.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
+from bot.nlp.subjects import Phrase, subject_before
 from bot.nlp.wordtokens import Token, tokenize, word_set
 
 BUSINESS_NOUNS = word_set(
@@ -57,6 +59,7 @@ _FEMALE = word_set(
     "actress queen princess"
 )
 _SEARCH_SENTENCES = 15
+_MAX_CHAIN = 40  # sentences in a row about "she" that a pronoun's search follows back
 
 
 class SpeakerResolver:
@@ -69,12 +72,19 @@ class SpeakerResolver:
         mentions = find_mentions(text, quoted, set(sentence_starts))
         self.names = NameIndex(mentions)
         self.outside = [m for m in mentions if not m.in_quote]
+        self._outside_starts = [m.start for m in self.outside]
+        self._outside_at = {m.start: m for m in self.outside}
+        self._quote_starts = [a for a, _ in quoted]
         self.tokens = tokenize(text)
         self._token_at = {t.start: k for k, t in enumerate(self.tokens)}
         self._token_starts = [t.start for t in self.tokens]
+        self._introductions: Introductions | None = None  # built on first use
+        self._nearest: dict[tuple[int, str | None, str | None, bool], Entity | None] = {}
         self._speaking: set[int] = set()  # starts of mentions that are a speech verb's subject
         self._count_speakers()
         self._mark_described()
+        self._described_by = self._index_descriptions()
+        self._companies = self._company_ranking()
 
     def _count_speakers(self) -> None:
         """Mark names the article makes the subject of a speech verb (Smith said, said Smith)."""
@@ -88,9 +98,7 @@ class SpeakerResolver:
                 entity = self.names.within(phrase.start, end)
                 if entity is not None:
                     entity.speaks += 1
-                    self._speaking.update(
-                        m.start for m in self.outside if phrase.start <= m.start < end
-                    )
+                    self._speaking.update(m.start for m in self._outside_between(phrase.start, end))
 
     def _mark_described(self) -> None:
         """Mark names the article calls by a person noun, and take the noun's gender."""
@@ -123,7 +131,9 @@ class SpeakerResolver:
         """The role of an unnamed person speaker (roles.py), or None."""
         if phrase is None:
             return None
-        return role_of(self.text, self.tokens, phrase, PERSON_NOUNS)
+        if self._introductions is None:
+            self._introductions = Introductions(self.text, self.tokens)
+        return role_of(self.text, phrase, PERSON_NOUNS, self._introductions)
 
     def entity(self, phrase: Phrase | None, at: int) -> Entity | None:
         """The entity that `phrase` refers to, or None."""
@@ -131,8 +141,10 @@ class SpeakerResolver:
             return None
         if phrase.kind == "name":
             # Capitalised words that are no mention (a sentence's first word, a headline) are
-            # not names: "Teachers said" names no one.
-            return self.names.within(phrase.start, phrase.start + len(phrase.text))
+            # not names: "Teachers said" names no one. A place ("near Chennai", "the state
+            # of Tamil Nadu") speaks for no one either.
+            entity = self.names.within(phrase.start, phrase.start + len(phrase.text))
+            return None if entity is not None and entity.place else entity
         if phrase.kind == "clause":
             return self._clause_subject(phrase.start, phrase.start + len(phrase.text))
         if phrase.kind == "pronoun":
@@ -163,16 +175,14 @@ class SpeakerResolver:
 
     def _clause_subject(self, start: int, end: int) -> Entity | None:
         """The first person named (or he / she) in text[start:end]."""
-        k = next((i for i, t in enumerate(self.tokens) if t.start >= start), len(self.tokens))
+        k = bisect.bisect_left(self._token_starts, start)
         while k < len(self.tokens) and self.tokens[k].end <= end:
             tok = self.tokens[k]
             if tok.text.lower() in ("he", "she"):
                 return self.entity(Phrase(tok.text, tok.start, "pronoun"), tok.start)
             entity = self.names.within(tok.start, tok.end)
-            if entity is None:
-                for mention in self.outside:
-                    if mention.start == tok.start:
-                        entity = self.names.entity_for(mention.words)
+            if entity is None and tok.start in self._outside_at:
+                entity = self.names.entity_for(self._outside_at[tok.start].words)
             if entity is not None and entity.maybe_person:
                 return entity
             k += 1
@@ -185,13 +195,26 @@ class SpeakerResolver:
         pronoun: str | None = None,
         *,
         nearby: bool = False,
+        hops: int = 0,
     ) -> Entity | None:
         """The first fitting person of the nearest sentence that names one (of the
         `_SEARCH_SENTENCES` before the one of `at`, or only the one before when `nearby`), the
         subject of a speech verb first; a name with no sign of being a person ("Maria Gomez"
         said nothing yet) only when no sure one fits. A sentence whose subject is the same
         `pronoun` ("She has faced ...", "..., he told me, ...") is about that person already:
-        its names are passed over and the search goes on from there."""
+        its names are passed over and the search goes on from there (at most `_MAX_CHAIN`
+        sentences in a row; within one search each sentence's answer is kept, so a long chain
+        costs one pass)."""
+        if hops == 0:
+            self._nearest = {}  # kept within one search: genders learned later may change it
+        key = (at, gender, pronoun, nearby)
+        if key not in self._nearest:
+            self._nearest[key] = self._search_person(at, gender, pronoun, nearby, hops)
+        return self._nearest[key]
+
+    def _search_person(
+        self, at: int, gender: str | None, pronoun: str | None, nearby: bool, hops: int
+    ) -> Entity | None:
         here = bisect.bisect_right(self.starts, at) - 1
         lowest = self._previous(here) if nearby else max(0, here - _SEARCH_SENTENCES)
         for sure in (True, False):
@@ -199,18 +222,18 @@ class SpeakerResolver:
                 begin = self.starts[index] if index >= 0 else 0
                 stop = at if index == here else self.starts[index + 1]
                 fitting = []
-                for mention in self.outside:
-                    if mention.start < begin or mention.start >= stop:
-                        continue
+                for mention in self._outside_between(begin, stop):
                     entity = self.names.entity_for(mention.words)
                     fits = entity.person_like if sure else entity.maybe_person
                     if fits and (gender is None or entity.gender in (None, gender)):
                         fitting.append((mention.start, entity))
-                if sure and pronoun and index < here:
+                if sure and pronoun and index < here and hops < _MAX_CHAIN:
                     # "She has faced ... Hillary Clinton": the sentence is about her already.
                     subject = self._subject_pronoun(begin, stop, pronoun)
                     if subject is not None and (not fitting or subject.start < fitting[0][0]):
-                        chained = self._nearest_person(subject.start, gender, pronoun)
+                        chained = self._nearest_person(
+                            subject.start, gender, pronoun, hops=hops + 1
+                        )
                         if chained is not None:
                             return chained
                 if fitting:
@@ -226,7 +249,13 @@ class SpeakerResolver:
         return max(0, index)
 
     def _in_quote(self, at: int) -> bool:
-        return any(a <= at < b for a, b in self.quoted)
+        k = bisect.bisect_right(self._quote_starts, at) - 1
+        return k >= 0 and self.quoted[k][0] <= at < self.quoted[k][1]
+
+    def _outside_between(self, start: int, end: int) -> list[Mention]:
+        """The mentions outside quotations that start in text[start:end], in order."""
+        lo = bisect.bisect_left(self._outside_starts, start)
+        return self.outside[lo : bisect.bisect_left(self._outside_starts, end, lo)]
 
     def _subject_pronoun(self, begin: int, stop: int, pronoun: str) -> Token | None:
         """The pronoun as a subject in text[begin:stop], outside quotations: the sentence's
@@ -243,43 +272,70 @@ class SpeakerResolver:
 
     def _linked(self, nouns: frozenset[str], at: int) -> Entity | None:
         """The nearest earlier name that the article describes with one of these nouns."""
-        for mention in reversed(self.outside):
-            if mention.start >= at:
-                continue
-            if self._describes(mention.start, mention.end, nouns):
-                return self.names.entity_for(mention.words)
-        return None
+        limit = bisect.bisect_left(self._outside_starts, at)
+        best = -1
+        for noun in nouns:
+            indices = self._described_by.get(noun)
+            if indices:
+                k = bisect.bisect_left(indices, limit) - 1
+                if k >= 0:
+                    best = max(best, indices[k])
+        return self.names.entity_for(self.outside[best].words) if best >= 0 else None
 
-    def _describes(self, start: int, end: int, nouns: frozenset[str]) -> bool:
+    def _index_descriptions(self) -> dict[str, list[int]]:
+        """For each noun, the indices (in `outside`) of the mentions it describes."""
+        index: dict[str, list[int]] = {}
+        for n, mention in enumerate(self.outside):
+            for noun in self._describing(mention.start, mention.end):
+                index.setdefault(noun, []).append(n)
+        return index
+
+    def _describing(self, start: int, end: int) -> set[str]:
+        """The nouns that could describe the name at text[start:end]."""
         k = self._token_at.get(start)
         if k is None:
-            return False
+            return set()
         # "Huawei founder Ren Zhengfei", "the businessman Donald Trump", "A spokesman, Rob Cole"
-        if noun_before(self.tokens, k, nouns) is not None:
-            return True
+        nouns = set()
+        for tok in reversed(self.tokens[max(0, k - 3) : k]):
+            if not tok.is_word or tok.text.lower() in LINKS:
+                break
+            nouns.add(tok.bare.lower())
+        if k >= 2 and self.tokens[k - 1].text == "," and self.tokens[k - 2].is_word:
+            nouns.add(self.tokens[k - 2].bare.lower())
         # "Ren Zhengfei, the founder of Huawei," / "Trump is a businessman"
         j = k
         while j < len(self.tokens) and self.tokens[j].end <= end:
             j += 1
-        if j >= len(self.tokens) or self.tokens[j].text.lower() not in (",", "is", "was", "("):
-            return False
-        for tok in self.tokens[j + 1 : j + 9]:
-            if not tok.is_word:
-                return False
-            if tok.bare.lower() in nouns:
-                return True
-        return False
+        if j < len(self.tokens) and self.tokens[j].text.lower() in (",", "is", "was", "("):
+            for tok in self.tokens[j + 1 : j + 9]:
+                if not tok.is_word:
+                    break
+                nouns.add(tok.bare.lower())
+        return nouns
 
     def _main_company(self, at: int) -> Entity | None:
         """The company named most often before `at` (by a corporate word: Inc., Group, ...)."""
-        counts: dict[str, tuple[int, Entity]] = {}
+        k = bisect.bisect_left(self._companies, (at,)) - 1
+        return self._companies[k][1] if k >= 0 else None
+
+    def _company_ranking(self) -> list[tuple[int, Entity]]:
+        """After each mention of a company (in order): the company named most often so far,
+        the first named among equals."""
+        counts: dict[str, int] = {}
+        firsts: dict[str, Entity] = {}  # by name, the first entity of that name
+        order: dict[str, int] = {}
+        ranking: list[tuple[int, Entity]] = []
+        best: str | None = None
         for mention in self.outside:
-            if mention.start >= at:
-                break
             entity = self.names.entity_for(mention.words)
-            if entity.words[-1].lower() in _CORPORATE:
-                n, _ = counts.get(entity.name, (0, entity))
-                counts[entity.name] = (n + 1, entity)
-        if not counts:
-            return None
-        return max(counts.values(), key=lambda pair: pair[0])[1]
+            if entity.words[-1].lower() not in _CORPORATE:
+                continue
+            name = entity.name
+            firsts.setdefault(name, entity)
+            order.setdefault(name, len(order))
+            counts[name] = counts.get(name, 0) + 1
+            if best is None or (counts[name], -order[name]) > (counts[best], -order[best]):
+                best = name
+            ranking.append((mention.start, firsts[best]))
+        return ranking

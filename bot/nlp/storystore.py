@@ -4,6 +4,10 @@
 centroid (`bot.nlp.storyvec`), and the moves of articles between stories; it answers the
 questions about stories (members, sources, the best article). It decides nothing: which story
 an article joins, and when stories merge or split, is `bot.nlp.cluster`'s business.
+
+Nothing here walks the whole window per article: each story counts its articles still in the
+window (pruning finds the emptied ones without a scan), and the best article of a large story
+is looked for among a shortlist kept from its last full ranking and the articles added since.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from bot.nlp.dedupe import SyndicationIndex
 from bot.nlp.storyvec import Centroids, Members, StreamingTfIdf, Vector, dot
+
+SHORTLIST = 8  # articles kept from a story's last full ranking for its best article
+RERANK = 1.5  # ... ranked in full again when the story has grown by this factor
 
 
 @dataclass(slots=True)
@@ -42,10 +50,21 @@ class StoryStore:
         self._timeline: list[tuple[datetime, int, str]] = []
         self._newest: datetime | None = None
         self._next_id = 0
+        self._alive: dict[int, int] = {}  # story -> its articles in the window
+        self._emptied: set[int] = set()  # stories whose articles all left the window
+        self._shortlist: dict[int, tuple[int, list[str]]] = {}  # story -> (size, best few)
 
     def clusters(self) -> list[list[str]]:
         """Every story's article ids, in order of arrival, stories in order of opening."""
         return [list(members) for _, members in sorted(self._members.items())]
+
+    def __len__(self) -> int:
+        """How many stories are kept (pruned and merged-away ones are not)."""
+        return len(self._members)
+
+    def has(self, story: int) -> bool:
+        """Whether a story id is one of the stories kept (not merged away nor pruned)."""
+        return story in self._members
 
     def story_of(self, doc_id: str) -> int:
         """The id of the story an article is in now (stories merge and split)."""
@@ -86,6 +105,7 @@ class StoryStore:
         one that holds much more (an article quoting a short text whole) ranks on its own length."""
         story = self.resolve(story)
         centroid = self._centroids.sums[story]
+        members = self._members[story]
 
         def merit(doc_id: str) -> tuple[float, bool]:
             doc = text = self._docs[doc_id]
@@ -94,22 +114,38 @@ class StoryStore:
             words = doc.words if doc.words > 1.5 * text.words else text.words
             return dot(text.vector, centroid) * min(1.0, words / 300), doc.copy_of is None
 
-        return max(self._members[story], key=merit)
+        ranked = self._shortlist.get(story)
+        if ranked is not None and len(members) < RERANK * ranked[0]:
+            return max(chain(ranked[1], members[ranked[0] :]), key=merit)
+        if len(members) > 2 * SHORTLIST:
+            self._shortlist[story] = (len(members), heapq.nlargest(SHORTLIST, members, key=merit))
+        return max(members, key=merit)
 
     def prune(self) -> list[int]:
         """Forget the stories whose articles have all left the window; return their ids."""
-        gone = [
-            sid
-            for sid, members in self._members.items()
-            if not any(self._docs[d].active for d in members)
-        ]
-        for sid in gone:
-            for doc_id in self._members.pop(sid):
+        return list(self.prune_members())
+
+    def prune_members(self) -> dict[int, list[str]]:
+        """Forget the stories whose articles have all left the window; return their articles."""
+        gone = {}
+        for sid in sorted(self._emptied):
+            if sid not in self._members or self._alive.get(sid, 0) > 0:
+                continue
+            gone[sid] = members = self._members.pop(sid)
+            for doc_id in members:
                 del self._docs[doc_id]
             self._centroids.close(sid)
-            self._forget(sid)
-        self._merged = {a: b for a, b in self._merged.items() if b in self._members}
+            self._alive.pop(sid, None)
+            self._drop(sid)
+        self._emptied.clear()
+        if gone:
+            self._merged = {a: b for a, b in self._merged.items() if b in self._members}
         return gone
+
+    def _drop(self, story: int) -> None:
+        """A story is gone (merged or pruned)."""
+        self._shortlist.pop(story, None)
+        self._forget(story)
 
     def _forget(self, story: int) -> None:
         """A story is gone (merged or pruned): drop what a subclass keeps about it."""
@@ -126,6 +162,7 @@ class StoryStore:
         story = self._next_id
         self._next_id += 1
         self._members[story] = []
+        self._alive[story] = 0
         self._centroids.open(story)
         return story
 
@@ -133,6 +170,7 @@ class StoryStore:
         """Put a new article in its story (a copy adds nothing to the centroid or the index)."""
         self._docs[doc_id] = doc
         self._members[doc.cluster].append(doc_id)
+        self._alive[doc.cluster] += 1
         if doc.copy_of is None:
             self._centroids.put(doc.cluster, doc.vector, +1)
             self._index.add(doc_id, doc.vector)
@@ -148,8 +186,10 @@ class StoryStore:
             self._docs[doc_id].cluster = keep
             self._moves[doc_id] = keep
         self._members[keep].extend(self._members.pop(gone))
+        self._alive[keep] += self._alive.pop(gone)
         self._merged[gone] = keep
-        self._forget(gone)
+        self._shortlist.pop(keep, None)
+        self._drop(gone)
         return keep
 
     def _move(self, moved: set[str], story: int) -> int:
@@ -165,9 +205,13 @@ class StoryStore:
                 doc.cluster = new
                 self._moves[doc_id] = new
                 self._members[new].append(doc_id)
+                if doc.active:
+                    self._alive[story] -= 1
+                    self._alive[new] += 1
             else:
                 stay.append(doc_id)
         self._members[story] = stay
+        self._shortlist.pop(story, None)
         return new
 
     def _expire(self) -> None:
@@ -178,6 +222,9 @@ class StoryStore:
             _, _, doc_id = heapq.heappop(self._timeline)
             doc = self._docs[doc_id]
             doc.active = False
+            self._alive[doc.cluster] -= 1
+            if not self._alive[doc.cluster]:
+                self._emptied.add(doc.cluster)
             if self._copies is not None:
                 self._copies.remove(doc_id)
             if doc.copy_of is None:

@@ -7,15 +7,24 @@
   so that a new vector is scored only against the stories it shares a term with;
 - `Members`: the member vectors themselves, indexed the same way, for the nearest member.
 
+Both indexes answer two ways: exhaustively (every story or member sharing any term, a cost that
+grows with the window: a common word is in most stories) or by candidates (`top_terms`: only
+the article's highest-weighted terms, and of each term's postings only the most recent
+`per_term`; a bounded amount of work per article, whatever the window holds). Candidates are
+then scored exactly.
+
 Pure Python: sparse vectors are dicts from term to weight.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from operator import itemgetter
 
 Vector = dict[str, float]
 
@@ -49,9 +58,20 @@ def terms(text: str) -> list[str]:
 
 def dot(a: Vector, b: Vector) -> float:
     """The dot product of two sparse vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    return sum([a[t] * b[t] for t in a.keys() & b.keys()])  # the intersection is built in C
+
+
+def top_terms(vector: Vector, count: int) -> list[tuple[str, float]]:
+    """The `count` highest-weighted terms of a vector, with their weights."""
+    if len(vector) <= count:
+        return list(vector.items())
+    return heapq.nlargest(count, vector.items(), key=itemgetter(1))
+
+
+def _recent(postings: dict[str, dict], term: str, per_term: int) -> Iterator:  # type: ignore[type-arg]
+    """The keys of a term's postings, newest first, at most `per_term` of them."""
+    found = postings.get(term)
+    return islice(reversed(found), per_term) if found else iter(())
 
 
 def add_into(total: Vector, vector: Vector, sign: float = 1.0) -> None:
@@ -98,7 +118,7 @@ class Centroids:
         self.sums: dict[int, Vector] = {}
         self.norm2: dict[int, float] = {}
         self.count: dict[int, int] = {}
-        self._postings: dict[str, set[int]] = defaultdict(set)
+        self._postings: dict[str, dict[int, None]] = defaultdict(dict)  # in order of arrival
 
     def open(self, story: int) -> None:
         self.sums[story], self.norm2[story], self.count[story] = {}, 0.0, 0
@@ -117,8 +137,9 @@ class Centroids:
         for t, w in vector.items():
             value = total.get(t, 0.0) + sign * w
             if self.count[story] > 0 and abs(value) >= 1e-9:
+                if t not in total:
+                    self._postings[t][story] = None
                 total[t] = value
-                self._postings[t].add(story)
             elif t in total:
                 del total[t]
                 self._drop_posting(t, story)
@@ -137,6 +158,25 @@ class Centroids:
                 dots[story] += w * self.sums[story][t]
         return {s: d / math.sqrt(self.norm2[s]) for s, d in dots.items() if d > 0}
 
+    def candidates(self, query: list[tuple[str, float]], per_term: int) -> dict[int, float]:
+        """Partial cosines (over the query terms only) of the stories found through each query
+        term's `per_term` most recent postings."""
+        dots: dict[int, float] = defaultdict(float)
+        sums = self.sums
+        for t, w in query:
+            for story in _recent(self._postings, t, per_term):
+                dots[story] += w * sums[story][t]
+        return {s: d / math.sqrt(self.norm2[s]) for s, d in dots.items() if d > 0}
+
+    def cosines(self, vector: Vector, stories: Iterable[int]) -> dict[int, float]:
+        """Exact cosine of a unit vector to the centroids of some stories (positive ones)."""
+        found = {}
+        for story in stories:
+            d = dot(vector, self.sums[story])
+            if d > 0:
+                found[story] = d / math.sqrt(self.norm2[story])
+        return found
+
     def cosine(self, one: int, two: int) -> float:
         """Cosine between two stories' centroids."""
         denominator = math.sqrt(self.norm2[one] * self.norm2[two])
@@ -145,7 +185,7 @@ class Centroids:
     def _drop_posting(self, term: str, story: int) -> None:
         stories = self._postings.get(term)
         if stories is not None:
-            stories.discard(story)
+            stories.pop(story, None)
             if not stories:
                 del self._postings[term]
 
@@ -154,13 +194,16 @@ class Members:
     """Member vectors indexed by term: the nearest member of each story to a new vector."""
 
     def __init__(self) -> None:
-        self._postings: dict[str, dict[str, float]] = defaultdict(dict)
+        self._postings: dict[str, dict[str, float]] = defaultdict(dict)  # in order of arrival
+        self._vectors: dict[str, Vector] = {}
 
     def add(self, doc_id: str, vector: Vector) -> None:
+        self._vectors[doc_id] = vector
         for t, w in vector.items():
             self._postings[t][doc_id] = w
 
     def remove(self, doc_id: str, vector: Vector) -> None:
+        self._vectors.pop(doc_id, None)
         for t in vector:
             docs = self._postings.get(t)
             if docs is not None:
@@ -178,5 +221,38 @@ class Members:
         for doc_id, value in dots.items():
             story = story_of(doc_id)
             if value > best.get(story, 0.0):
+                best[story] = value
+        return best
+
+    def nearest_candidates(
+        self,
+        vector: Vector,
+        query: list[tuple[str, float]],
+        per_term: int,
+        story_of: Callable[[str], int],
+        stories: int,
+        per_story: int,
+    ) -> dict[int, float]:
+        """For the `stories` stories whose members weigh most on the query terms, the highest
+        exact cosine of a unit vector to one of their members.
+
+        Members are found through the query terms' `per_term` most recent postings; of each
+        story, the `per_story` members closest on the query terms are scored exactly.
+        """
+        partial: dict[str, float] = defaultdict(float)
+        for t, w in query:
+            found = self._postings.get(t)
+            if found:
+                for doc_id in islice(reversed(found), per_term):
+                    partial[doc_id] += w * found[doc_id]
+        by_story: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        for doc_id, value in partial.items():
+            by_story[story_of(doc_id)].append((value, doc_id))
+        ranked = heapq.nlargest(stories, by_story.items(), key=lambda item: max(item[1]))
+        best: dict[int, float] = {}
+        for story, docs in ranked:
+            closest = heapq.nlargest(per_story, docs) if len(docs) > per_story else docs
+            value = max(dot(vector, self._vectors[doc_id]) for _, doc_id in closest)
+            if value > 0:
                 best[story] = value
         return best

@@ -32,7 +32,8 @@ ABBREVIATIONS = word_set(
     "supt atty messrs mt ft inc corp co ltd no vs jan feb mar apr jun jul aug sep sept oct nov "
     "dec a.m p.m"
 )
-_SENTENCE_END_RE = re.compile(r"[.?!…]+[\"'”’»」)\]]*(?=\s+[\"“‘«„(\[A-Z0-9])")
+# The next sentence may open with a typewriter double quote ('') as well.
+_SENTENCE_END_RE = re.compile(r"[.?!…]+[\"'”’»」)\]]*(?=\s+[\"'“‘«„(\[A-Z0-9])")
 
 
 @dataclass(slots=True, frozen=True)

@@ -165,12 +165,17 @@ class NewsIndex:
         found = await self._stories([story_id])
         return found[0] if found else None
 
-    async def recent_articles(self, since: datetime) -> list[Article]:
-        """Articles published (or, undated, fetched) since a time, oldest first, with story ids."""
-        recent = or_(
-            articles.c.published_at >= since,
-            (articles.c.published_at.is_(None)) & (articles.c.fetched_at >= since),
-        )
+    async def recent_articles(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[Article]:
+        """Articles published (or, undated, fetched) since a time (and before `until`), oldest
+        first, with story ids."""
+        dated = articles.c.published_at >= since
+        undated = articles.c.published_at.is_(None) & (articles.c.fetched_at >= since)
+        if until is not None:
+            dated = dated & (articles.c.published_at < until)
+            undated = undated & (articles.c.fetched_at < until)
+        recent = or_(dated, undated)
         query = select(articles).where(recent).order_by(articles.c.published_at, articles.c.id)
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)

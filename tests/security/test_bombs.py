@@ -14,7 +14,7 @@ from bot.ingest.feeds import defuse, parse_feed
 from bot.ingest.fetch import Fetcher
 from bot.ingest.poll import Poller
 from bot.store import Store
-from tests.newssite import RSS, NewsSite
+from tests.fakes.newssite import RSS, NewsSite
 
 CAP = 10_000_000  # the default max_body_bytes
 

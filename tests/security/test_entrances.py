@@ -32,7 +32,7 @@ from bot.ingest.poll import Poller
 from bot.ingest.urls import canonicalize_url
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
-from tests.newssite import RSS, rss
+from tests.fakes.newssite import RSS, rss
 
 OWNER = ChatContext("telegram", "-100", "42", is_admin=True)
 

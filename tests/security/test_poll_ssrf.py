@@ -28,7 +28,7 @@ from bot.logs import ConsoleFormatter, JsonFormatter
 from bot.models import TextSource
 from bot.store import Store
 from tests.chatbot import article_page
-from tests.newssite import RSS, NewsSite, rss
+from tests.fakes.newssite import RSS, NewsSite, rss
 
 INSIDE = "127.0.0.2"
 SECRET = "INSIDE-ONLY credentials table"

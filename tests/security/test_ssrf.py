@@ -20,7 +20,7 @@ from bot.demo.server import Response
 from bot.ingest.fetch import FetchError
 from bot.ingest.guard import BlockedURL, GuardedTransport, UrlGuard, guarded_fetcher
 from bot.logs import ConsoleFormatter, JsonFormatter
-from tests.newssite import NewsSite
+from tests.fakes.newssite import NewsSite
 
 PUBLIC = "93.184.216.34"
 PUBLIC6 = "2606:4700:4700::1111"

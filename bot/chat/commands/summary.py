@@ -3,13 +3,14 @@ digest by its number, or ``#ID`` for a story's own id)."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot import cpu
 from bot.chat.commands.common import chat_zone
 from bot.chat.commands.story import find_story, is_story_ref
 from bot.cli_summarize import InputError, document_from_bytes, story_of
@@ -35,6 +36,15 @@ _HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/new
 _READABLE = {"", "text/html", "application/xhtml+xml", "text/plain"}
 
 
+def too_long(what: str) -> Reply:
+    """The answer when summarising ran past the CPU pool's time limit."""
+    return Reply.message(
+        f"That {what} is too long to summarise here.",
+        "Try the link of a single, shorter article.",
+        ok=False,
+    )
+
+
 async def summary(core: Core, args: str, context: ChatContext) -> Reply:
     """The longer summary of a stored story, or the summary of the page a link points to."""
     arg = args.strip()
@@ -49,7 +59,11 @@ async def _story(core: Core, arg: str, context: ChatContext) -> Reply:
     story = await find_story(core, arg, context, "summary")
     if isinstance(story, Reply):
         return story
-    long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    try:
+        long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    except cpu.TooSlow:
+        log.warning("story summary too slow", extra={"story": story.id})
+        return too_long("story")
     return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
 
 
@@ -73,24 +87,42 @@ async def _page(core: Core, arg: str, context: ChatContext) -> Reply:
             USAGE,
             ok=False,
         )
+    host = host_of(result.url)
+    read = functools.partial(
+        document_from_bytes,
+        source=host,
+        url=result.url,
+        max_chars=core.settings.ingest.max_article_chars,
+    )
     try:
-        doc = await asyncio.to_thread(
-            document_from_bytes, result.body, source=host_of(result.url), url=result.url
-        )
+        doc = await cpu.pool().run(read, result.body)
+        story = story_of(doc)
+        long = await core.summarizer.summarize(story, sentences=core.long_sentences)
     except InputError:
         return Reply.message(
             "I found no article text on that page.", "Try the link of the article itself.", ok=False
         )
-    story = story_of(doc)
-    long = await core.summarizer.summarize(story, sentences=core.long_sentences)
-    return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
+    except cpu.TooSlow:
+        log.warning("page summary too slow", extra={"host": host, "bytes": len(result.body)})
+        return too_long("page")
+    except cpu.WorkerFailed:
+        return Reply.message(
+            "Sorry, reading that page failed on my side.", "Try another link.", ok=False
+        )
+    zone = await chat_zone(core, context)
+    return long_summary_reply(story, long, zone, utcnow(), note=doc.cut_note())
 
 
-def long_summary_reply(story: Story, summary: Summary, zone: ZoneInfo, now: datetime) -> Reply:
-    """Title, every summary sentence, the key quotes, sources with the story's time in
-    ``zone`` (the chat's), and company buttons."""
+def long_summary_reply(
+    story: Story, summary: Summary, zone: ZoneInfo, now: datetime, note: str | None = None
+) -> Reply:
+    """Title, ``note`` (e.g. that only the beginning of a long page was read), every summary
+    sentence, the key quotes, sources with the story's time in ``zone`` (the chat's), and
+    company buttons."""
     view = StoryView(story, summary)
     reply = Reply([Heading(story.lead.title)])
+    if note:
+        reply.add(para(note))
     reply.add(*(para(sentence) for sentence in summary.sentences))
     reply.add(*(QuoteBlock(q.text, q.speaker) for q in summary.quotes))
     links: list[str | Link] = []

@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.telegram_api import AiohttpLoopback
+from tests.fakes.loopback import AiohttpLoopback, wait_until
 
 JSONDict = dict[str, Any]
 
@@ -256,15 +256,6 @@ async def _read_args(request: web.Request) -> JSONDict:
         form = await request.post()
         args.update({k: v for k, v in form.items() if isinstance(v, str)})
     return args
-
-
-async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``check`` in the caller's loop until it holds; TimeoutError naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout}s for {what}")
-        await asyncio.sleep(0.01)
 
 
 @dataclass(slots=True)

@@ -46,7 +46,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.slack_api import APP_ID, JSONDict, SlackAPIServer, SlackError, wait_until
+from tests.fakes.loopback import wait_until
+from tests.fakes.slack_api import APP_ID, JSONDict, SlackAPIServer, SlackError
 
 APP_TOKEN = "xapp-1-A0NEWSBOT-1-loopback0socket0mode0token"
 DEBUG_HOST = "applink-loopback-1"
@@ -99,7 +100,7 @@ class SlackSocketServer(SlackAPIServer):
 
     What the test reads: ``connections`` (every connection, oldest first), ``acks`` (by
     envelope id), ``envelopes`` (what was sent), ``count("apps.connections.open")``, and all
-    that :class:`~tests.slack_api.SlackAPIServer` records.
+    that :class:`~tests.fakes.slack_api.SlackAPIServer` records.
     What the test does: :meth:`slash`, :meth:`event`, :meth:`press` (or :meth:`push` for any
     envelope), :meth:`disconnect`, :meth:`drop`, :meth:`stall`; ``refuse_connections`` makes
     the WebSocket handshake fail with 503, as a Slack outage would.

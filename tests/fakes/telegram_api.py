@@ -45,102 +45,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from tests.fakes.loopback import AiohttpLoopback
+
 JSONDict = dict[str, Any]
 
 MAX_TEXT = 4096  # characters of a message text after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes of an inline button's callback_data
 BOT_USERNAME = "newsbot_test_bot"
-
-
-class AiohttpLoopback:
-    """An aiohttp application served on 127.0.0.1 by an event loop of its own in a daemon thread.
-
-    Subclasses add their routes in :meth:`setup`; handlers run on the server's loop, never the
-    test's. State shared with the test thread is guarded by :attr:`lock`. Use as a context
-    manager (or call :meth:`start` / :meth:`stop`).
-    """
-
-    shutdown_timeout = 2.0
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-
-    def setup(self, app: web.Application) -> None:
-        """Add routes to the application (called on the server loop before it serves)."""
-        raise NotImplementedError
-
-    async def on_shutdown(self) -> None:
-        """Release requests held open; called on the server loop before the listener closes."""
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:PORT"""
-        return f"http://127.0.0.1:{self._port}"
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The server's event loop (running while the server is started)."""
-        assert self._loop is not None, "the server is not started"
-        return self._loop
-
-    def start(self) -> None:
-        """Start serving; returns once the port is bound."""
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name=type(self).__name__, daemon=True
-        )
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), loop).result(timeout=10)
-
-    def stop(self) -> None:
-        """Answer parked requests, close the listener and the loop."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self._close(), loop).result(
-                timeout=self.shutdown_timeout + 5
-            )
-        finally:
-            self._loop = None
-            loop.call_soon_threadsafe(loop.stop)
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            if not loop.is_running():
-                loop.close()
-
-    def call_soon(self, callback: Callable[[], object]) -> None:
-        """Run ``callback`` on the server loop, from any thread (no-op when stopped)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(callback)
-
-    def __enter__(self) -> AiohttpLoopback:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def _serve(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        self.setup(app)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = runner.addresses[0][1]
-        self._runner = runner
-
-    async def _close(self) -> None:
-        await self.on_shutdown()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -645,6 +556,35 @@ class BotAPIServer(AiohttpLoopback):
                 )
             await asyncio.sleep(0.01)
         return self.sent[chat_id]
+
+    @property
+    def unconfirmed(self) -> int:
+        """Updates the bot has not yet confirmed (by asking getUpdates for a later offset)."""
+        with self.lock:
+            return len(self._updates)
+
+    @property
+    def parked(self) -> int:
+        """getUpdates calls waiting for an update right now."""
+        return self._parked
+
+    async def wait_idle(self, app: Any, timeout: float = 10.0) -> None:
+        """Wait until a python-telegram-bot ``app`` polling this server has handled every update
+        pushed so far: each confirmed, none queued, no handler running (three checks in a row,
+        which covers the moment between taking an update off the queue and starting its handler).
+        """
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while calm < 3:
+            idle = (
+                self.unconfirmed == 0
+                and app.update_queue.empty()
+                and app.update_processor.current_concurrent_updates == 0
+            )
+            calm = calm + 1 if idle else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot is still busy after {timeout}s")
+            await asyncio.sleep(0.01)
 
     # -- scripting the chats ----------------------------------------------------------------------
 

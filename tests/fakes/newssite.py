@@ -7,8 +7,9 @@ import gzip
 import time
 from collections.abc import Iterator, Mapping
 
-from bot.demo.server import LoopbackServer, Response, Route, sample_site_routes, static
+from bot.demo.server import sample_site_routes
 from bot.store import utcnow
+from tests.fakes.loopback import LoopbackServer, Response, Route, static
 
 RSS = "application/rss+xml; charset=utf-8"
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.demo.server import LoopbackServer, Response
+from tests.fakes.loopback import LoopbackServer, Response
 
 JSON = {"Content-Type": "application/json"}
 
