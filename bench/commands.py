@@ -41,9 +41,9 @@ from typing import Any
 from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import make_url
 
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.wiring import chat_fetcher_factory
+from bot.app import chat_fetcher_factory
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.config import Settings
 from bot.models import Article, TextSource
 from bot.nlp.companies import CompanyMention, Gazetteer

@@ -30,10 +30,10 @@ from telegram import Bot  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.chat.reply import Heading, Reply, para  # noqa: E402
-from bot.chat.telegram_send import TelegramSender, encode_parts  # noqa: E402
+from bot.chat.telegram.send import TelegramSender, encode_parts  # noqa: E402
 from bot.delivery.pacing import Pacer  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
+from bot.reply import Heading, Reply, para  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.outbox import Outbox  # noqa: E402
 

@@ -195,9 +195,7 @@ class Run:
     companies_ms: float
 
 
-async def run(
-    label: str, corpus: Corpus, gazetteer: Gazetteer, options: dict[str, Any]
-) -> Run:
+async def run(label: str, corpus: Corpus, gazetteer: Gazetteer, options: dict[str, Any]) -> Run:
     """Rebuild over the stored window, then index the batch one article at a time."""
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(f"sqlite:///{tmp}/bench.db")

@@ -1,17 +1,24 @@
-"""Wiring one process: store, fetcher, poller, digest; the operations the CLI and scheduler run."""
+"""Wiring one process: store, fetcher, poller, digest; the operations the CLI and scheduler run.
+
+The ONE wiring of the chat side too (:func:`open_app`): one store, one gazetteer, one
+OpenAI-compatible client with one daily budget for summaries and /ask, and one command core
+that every adapter (Telegram, Slack, the console), the digest planner and the CLI share.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import cpu
+from bot.chat.command import ChatContext
 from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
@@ -27,6 +34,12 @@ from bot.store import Store, utcnow
 from bot.store.news import NewsIndex
 from bot.summarize.base import Summarizer
 from bot.summarize.embedded import ExtractiveSummarizer, load_gazetteer
+
+if TYPE_CHECKING:
+    import openai
+
+    from bot.chat.core import CommandCore
+    from bot.nlp.companies import Gazetteer
 
 log = logging.getLogger("newsbot.app")
 CONSOLE_CHAT = ("console", "console")
@@ -61,10 +74,17 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Summarizer]:
-    """The summarizer the settings choose; the LLM one falls back to the embedded one."""
+async def open_summarizer(
+    settings: Settings,
+    store: Store,
+    *,
+    gazetteer: Gazetteer | None = None,
+    client: openai.AsyncOpenAI | None = None,
+) -> AsyncIterator[Summarizer]:
+    """The summarizer the settings choose; the LLM one falls back to the embedded one. Given
+    the process's gazetteer and LLM client (:func:`open_app`), it uses those."""
     configure_cpu(settings)
-    embedded = ExtractiveSummarizer(load_gazetteer(settings.companies.file))
+    embedded = ExtractiveSummarizer(gazetteer or load_gazetteer(settings.companies.file))
     if settings.summarizer.backend != "llm":
         yield embedded
         return
@@ -72,7 +92,11 @@ async def open_summarizer(settings: Settings, store: Store) -> AsyncIterator[Sum
     from bot.summarize.llm import LLMSummarizer
 
     llm = LLMSummarizer(
-        settings.llm, settings.secret("llm", "api_key"), SummaryCache(store), embedded
+        settings.llm,
+        settings.secret("llm", "api_key"),
+        SummaryCache(store),
+        embedded,
+        client=client,
     )
     try:
         yield llm
@@ -194,3 +218,92 @@ async def console_digest(
     if left_out:
         log.info("digest left stories out", extra={"shown": len(items), "left_out": left_out})
     return DigestRun(render_console(digest, left_out=left_out), len(items), left_out)
+
+
+# -- the chat side: one core for every adapter ----------------------------------------------------
+
+# The console is one chat, the same one `newsbot digest` records its digests for.
+CONSOLE = ChatContext("console", "console", "console", is_admin=True)
+
+
+def chat_fetcher_factory(settings: Settings, allow: Iterable[str] = ()) -> Callable[[], Fetcher]:
+    """Fetchers for links from chats: [ingest] limits, and the SSRF guard on every hop."""
+    guard = UrlGuard(allow)
+    ingest = settings.ingest
+
+    def make() -> Fetcher:
+        return configured_fetcher(ingest, guard)
+
+    return make
+
+
+def make_core(
+    store: Store,
+    summarizer: Summarizer,
+    settings: Settings,
+    *,
+    gazetteer: Gazetteer | None = None,
+    client: openai.AsyncOpenAI | None = None,
+) -> CommandCore:
+    """The command core, on the process's gazetteer and LLM client when given (/ask then
+    spends the summarizer's client and budget)."""
+    from bot.chat.core import CommandCore
+    from bot.store.cache import SummaryCache
+    from bot.summarize.answer import Answerer
+
+    index = NewsIndex(store)
+    cache = SummaryCache(store) if settings.summarizer.backend == "llm" else None
+    return CommandCore(
+        store,
+        summarizer,
+        gazetteer if gazetteer is not None else load_gazetteer(settings.companies.file),
+        settings,
+        chat_fetcher_factory(settings, settings.ingest.allow_private),
+        index=index,
+        answerer=Answerer(index, settings, cache=cache, client=client),
+    )
+
+
+@dataclass(slots=True)
+class App:
+    """One process's parts, each built once and shared by the CLI, the scheduler, the
+    digest planner and every chat adapter."""
+
+    settings: Settings
+    store: Store
+    gazetteer: Gazetteer | None
+    llm: openai.AsyncOpenAI | None  # the one LLM client; None without [summarizer] llm
+    summarizer: Summarizer
+    core: CommandCore
+
+
+@asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """The process's store, gazetteer, LLM client, summarizer and command core, closed on
+    exit; StoreUnavailable when the store cannot be opened."""
+    from bot.summarize.client import openai_client
+
+    async with open_store(settings) as store:
+        gazetteer = load_gazetteer(settings.companies.file)
+        llm = None
+        if settings.summarizer.backend == "llm":
+            llm = openai_client(settings.llm, settings.secret("llm", "api_key"))
+        try:
+            async with open_summarizer(
+                settings, store, gazetteer=gazetteer, client=llm
+            ) as summarizer:
+                core = make_core(store, summarizer, settings, gazetteer=gazetteer, client=llm)
+                try:
+                    yield App(settings, store, gazetteer, llm, summarizer, core)
+                finally:
+                    await core.aclose()
+        finally:
+            if llm is not None:
+                await llm.close()
+
+
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[CommandCore]:
+    """The process's command core (see :func:`open_app`), closed on exit."""
+    async with open_app(settings) as app:
+        yield app.core

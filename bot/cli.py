@@ -132,9 +132,9 @@ async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _company(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import CONSOLE, open_core
+    from bot.chat.commands.company import company_reply
     from bot.chat.console import render_reply
-    from bot.chat.handlers_company import company_reply
-    from bot.chat.wiring import CONSOLE, open_core
 
     async with open_core(settings) as core:
         result = await core.find_company(" ".join(args.name), CONSOLE)
@@ -151,9 +151,9 @@ async def _company(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_core
+    from bot.chat.commands.ask import ask_reply
     from bot.chat.console import render_reply
-    from bot.chat.handlers_ask import ask_reply
-    from bot.chat.wiring import open_core
 
     question = " ".join(args.question).strip()
     if not question:

@@ -155,3 +155,32 @@ class Digest:
     window_start: datetime | None
     window_end: datetime
     items: list[DigestItem]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What a chat follows: a company, keyword, feed or topic; ``exclude`` keeps matches out."""
+
+    kind: str  # company | keyword | feed | topic
+    value: str
+    exclude: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A company an article names (an article_companies row): its salience and whether the
+    title names it."""
+
+    article_id: int
+    company: str
+    score: float
+    in_title: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SentStory:
+    """A story a chat was sent: the sources it was sent with and its newest article then."""
+
+    story_id: int
+    sources: tuple[str, ...]
+    last_article_id: int

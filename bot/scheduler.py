@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from bot.app import console_digest, import_feeds, open_store, open_summarizer, poll_once
+from bot.app import console_digest, import_feeds, open_app, poll_once
 from bot.config import Settings
 from bot.delivery.planner import DigestPlanner, Encoder
 from bot.delivery.sender import Sender
@@ -29,8 +29,9 @@ from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
-    from bot.chat.slack import SlackService
-    from bot.chat.telegram import TelegramBot
+    from bot.chat.core import CommandCore
+    from bot.chat.slack.service import SlackService
+    from bot.chat.telegram.bot import TelegramBot
 
 log = logging.getLogger("newsbot.run")
 
@@ -53,15 +54,15 @@ def heartbeat_age(settings: Settings) -> float | None:
 
 async def run_service(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT: poll due feeds every minute, print the daily digest."""
-    from bot.chat.slack import slack_service
-    from bot.chat.telegram import telegram_service
+    from bot.chat.slack.service import slack_service
+    from bot.chat.telegram.bot import telegram_service
 
     async with (
-        open_store(settings) as store,
-        open_summarizer(settings, store) as summarizer,
-        telegram_service(store, summarizer, settings) as telegram,
-        slack_service(store, summarizer, settings) as slack,
+        open_app(settings) as app,  # one store, gazetteer, LLM client and command core
+        telegram_service(app.core, settings) as telegram,
+        slack_service(app.core, settings) as slack,
     ):
+        store, summarizer = app.store, app.summarizer
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
             added, _ = await import_feeds(store, settings.ingest.feeds_file)
             log.info(
@@ -73,7 +74,7 @@ async def run_service(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         scheduler = _scheduler(store, settings, summarizer)
-        delivery = await _delivery(store, summarizer, settings, telegram, slack)
+        delivery = await _delivery(app.core, settings, telegram, slack)
         worker_task = None
         if delivery is not None:
             planner, worker = delivery
@@ -105,15 +106,14 @@ async def run_service(settings: Settings) -> None:
 
 
 async def _delivery(
-    store: Store,
-    summarizer: Summarizer,
+    core: CommandCore,
     settings: Settings,
     telegram: TelegramBot | None,
     slack: SlackService | None,
 ) -> tuple[DigestPlanner, DeliveryWorker] | None:
     """The digest planner and the delivery worker for the chat platforms that are configured."""
-    from bot.chat import slack_send, telegram_send
-    from bot.chat.wiring import make_core
+    from bot.chat.slack import send as slack_send
+    from bot.chat.telegram import send as telegram_send
 
     senders: dict[str, Sender] = {}
     encoders: dict[str, Encoder] = {}
@@ -125,12 +125,13 @@ async def _delivery(
         encoders["slack"] = slack_send.encode_parts
     if not senders:
         return None
-    core = telegram.core if telegram is not None else make_core(store, summarizer, settings)
     section = settings.delivery
-    outbox = Outbox(store, _worker_name(), lease=timedelta(seconds=section.lease_seconds))
+    outbox = Outbox(core.store, _worker_name(), lease=timedelta(seconds=section.lease_seconds))
     worker = DeliveryWorker(outbox, senders, concurrency=section.concurrency)
     planner = DigestPlanner(
-        core,
+        core.store,
+        core.digests,
+        core.gate.access.admits_scheduled,
         outbox,
         encoders,
         grace=timedelta(minutes=section.missed_grace_minutes),

@@ -17,19 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import poll_once
-from bot.chat.answer import Answerer
-from bot.chat.commands import parse_command
+from bot.app import chat_fetcher_factory, poll_once
+from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import render_reply
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.reply import Reply
-from bot.chat.wiring import chat_fetcher_factory
+from bot.chat.core import CommandCore
 from bot.config import LLMSettings, Settings, SummarizerSettings
 from bot.demo.server import feed_urls, static
 from bot.ingest.poll import PollReport
 from bot.nlp.companies import Gazetteer
+from bot.reply import Reply
 from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
+from bot.summarize.answer import Answerer
 from bot.summarize.embedded import ExtractiveSummarizer
 from tests.fakes.newssite import RSS, NewsSite, rss
 

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from bot.chat.access import Access, AccessGate
-from bot.chat.commands import make_command
-from bot.chat.core import COMMANDS, ChatContext, CommandCore
-from bot.chat.registry import Spec
-from bot.chat.reply import Button, Buttons, Reply, para
-from bot.chat.slack import SlackBot, SlackService
-from bot.chat.telegram import TelegramBot
+from bot.chat.command import ChatContext, make_command
+from bot.chat.commands.registry import Spec
+from bot.chat.core import COMMANDS, CommandCore
+from bot.chat.slack.bot import SlackBot
+from bot.chat.slack.service import SlackService
+from bot.chat.telegram.bot import TelegramBot
 from bot.config import BotSettings, ConfigError, Settings, load_settings
+from bot.reply import Button, Buttons, Reply, para
 from bot.store.chats import ChatStore
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
 from tests.fakes.slack_api import TEAM_ID, SlackAPIServer

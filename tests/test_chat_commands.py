@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.chat.core import ChatContext
-from bot.chat.handlers_settings import parse_days
-from bot.chat.reply import Buttons, Reply
+from bot.chat.command import ChatContext
+from bot.chat.commands.settings import parse_days
+from bot.reply import Buttons, Reply
 from bot.store.chats import ChatStore
 from tests.chatbot import BOT_NAME, ChatBot, testbot_fixture  # noqa: F401
 
@@ -169,7 +169,7 @@ async def test_settings_without_a_value_say_what_is_missing(testbot: ChatBot) ->
 
 
 async def test_plain_text_is_a_command_a_question_or_a_hint(testbot: ChatBot) -> None:
-    from bot.chat.commands import parse_plain
+    from bot.chat.command import parse_plain
 
     async def plain(text: str) -> Reply:
         return await testbot.core.handle(parse_plain(text), ADMIN)

@@ -9,14 +9,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.handlers_digest import build_chat_digest, record_chat_digest
-from bot.chat.reply import Buttons, Heading, Reply
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.config import Settings
-from bot.digest.rank import SentStory
-from bot.models import Article, TextSource
+from bot.models import Article, SentStory, TextSource
 from bot.nlp.companies import CompanyMention
+from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
 from bot.store.chats import Chat, ChatStore, Subscription
 from bot.store.news import NewsIndex
@@ -114,29 +112,29 @@ async def test_a_story_sent_yesterday_comes_back_only_when_a_new_source_reports_
     day2, day3 = day1 + timedelta(days=1), day1 + timedelta(days=2)
     strike = await newsroom.report("Dock strike ends", "Reuters", day1 - timedelta(hours=2))
 
-    first = await build_chat_digest(core, chat, None, day1)
+    first = await core.digests.build(chat, None, day1)
     assert first.reply is not None and "Dock strike ends" in first.reply.plain()
     assert "Update" not in first.reply.plain()
-    await record_chat_digest(core, chat, first)
+    await core.digests.record(chat, first)
 
     # The same outlet writes again: nothing the chat has not read.
     await newsroom.report(
         "Dockers back at work", "Reuters", day1 + timedelta(hours=3), story=strike
     )
-    second = await build_chat_digest(core, chat, day1, day2)
+    second = await core.digests.build(chat, day1, day2)
     assert second.reply is not None and second.story_count == 0
     assert "No new stories since your last digest" in second.reply.plain()
-    await record_chat_digest(core, chat, second)
+    await core.digests.record(chat, second)
 
     # Another outlet reports it: the story comes back, marked as an update.
     await newsroom.report(
         "Ports reopen after strike", "AP", day2 + timedelta(hours=1), story=strike
     )
-    third = await build_chat_digest(core, chat, day2, day3)
+    third = await core.digests.build(chat, day2, day3)
     assert third.reply is not None and third.story_count == 1
     text = third.reply.plain()
     assert "Dock strike ends" in text and "Update: new from AP" in text
-    await record_chat_digest(core, chat, third)
+    await core.digests.record(chat, third)
 
     remembered = await sent_stories(store, chat.id, [strike])
     assert set(remembered[strike].sources) == {"Reuters", "AP"}
@@ -161,7 +159,7 @@ async def test_sections_follow_the_subscriptions_and_exclusions_keep_stories_out
     )
     await newsroom.report("Weather turns cold", "BBC", now - timedelta(hours=1))
 
-    built = await build_chat_digest(core, chat, None, now, title="Morning news")
+    built = await core.digests.build(chat, None, now, title="Morning news")
     assert headings(built.reply) == ["Morning news: 2 stories", "Huawei", "“5g”"]
     assert built.reply is not None
     text = built.reply.plain()
@@ -178,9 +176,9 @@ async def test_a_silent_chat_gets_no_empty_digest_but_asking_still_answers(
     assert chat is not None and chat.empty_digest == "silent"
 
     now = utcnow()
-    scheduled = await build_chat_digest(core, chat, now - timedelta(days=1), now)
+    scheduled = await core.digests.build(chat, now - timedelta(days=1), now)
     assert scheduled.reply is None and scheduled.story_count == 0 and scheduled.sent == []
-    digest_id = await record_chat_digest(core, chat, scheduled, slot=now)
+    digest_id = await core.digests.record(chat, scheduled, slot=now)
     assert digest_id > 0 and await store.last_digest_end(chat.id) == now
 
     asked = await say(core, "/digest")

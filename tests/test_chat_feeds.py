@@ -11,13 +11,13 @@ from datetime import datetime
 import pytest
 
 from bot.app import poll_once
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.reply import Reply
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.config import BotSettings, Settings
 from bot.demo.server import static
 from bot.ingest.discover import feed_links
 from bot.ingest.guard import MESSAGES
+from bot.reply import Reply
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
 from tests.fakes.newssite import RSS, NewsSite, rss

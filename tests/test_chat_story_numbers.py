@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import delete, inspect, select, text
 
-from bot.chat.core import ChatContext
-from bot.chat.reply import Buttons, Heading, Reply
+from bot.chat.command import ChatContext
 from bot.delivery.planner import DigestPlanner
+from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
@@ -120,7 +120,14 @@ async def test_a_scheduled_digest_numbers_its_stories_too(testbot: ChatBot) -> N
         return ["part"]
 
     outbox = Outbox(testbot.store, "test", lease=timedelta(seconds=30))
-    planner = DigestPlanner(testbot.core, outbox, {"test": encode}, grace=timedelta(days=2))
+    planner = DigestPlanner(
+        testbot.core.store,
+        testbot.core.digests,
+        testbot.core.gate.access.admits_scheduled,
+        outbox,
+        {"test": encode},
+        grace=timedelta(days=2),
+    )
     now = utcnow()
     assert await planner.plan_chat(chat, now + timedelta(days=1))
     [reply] = planned

@@ -10,14 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.handlers_digest import build_chat_digest
-from bot.chat.reply import Reply
-from bot.chat.views import local_time, when
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.config import Settings
+from bot.digest.views import local_time, when
 from bot.models import Article, Story, TextSource
 from bot.nlp.companies import CompanyMention
+from bot.reply import Reply
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex
@@ -173,7 +172,7 @@ async def test_a_scheduled_digest_uses_the_chat_zone(core: CommandCore, store: S
     assert chat is not None
     await report(store, "Huawei opens a lab", "Reuters", winter_stamp(), None)
 
-    built = await build_chat_digest(core, chat, None, utcnow(), title="Morning digest")
+    built = await core.digests.build(chat, None, utcnow(), title="Morning digest")
     assert built.reply is not None and "15 Jan, 15:32 CET" in built.reply.plain()
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.reply import Reply
+from bot.chat.command import ChatContext, parse_command
+from bot.chat.core import CommandCore
 from bot.config import Settings
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.chats import Chat, ChatStore
 from bot.store.outbox import Outbox

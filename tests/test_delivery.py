@@ -12,13 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.chat.reply import Heading, Reply, para
-from bot.chat.slack_send import SlackSender
-from bot.chat.slack_send import encode_parts as slack_parts
-from bot.chat.telegram_send import TelegramSender
-from bot.chat.telegram_send import encode_parts as telegram_parts
+from bot.chat.slack.send import SlackSender
+from bot.chat.slack.send import encode_parts as slack_parts
+from bot.chat.telegram.send import TelegramSender
+from bot.chat.telegram.send import encode_parts as telegram_parts
 from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
+from bot.reply import Heading, Reply, para
 from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox

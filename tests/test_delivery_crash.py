@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.chat.telegram_send import decode_part
+from bot.chat.telegram.send import decode_part
 from bot.store import Store, utcnow
 from bot.store.schema import chats, deliveries, digests
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401

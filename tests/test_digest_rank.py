@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.digest.rank import (
-    DigestPlan,
-    Mention,
-    SentStory,
-    Subscription,
-    plan_digest,
-    sent_records,
-)
-from bot.models import Article, Story, TextSource
+from bot.digest.rank import DigestPlan, plan_digest, sent_records
+from bot.models import Article, Mention, SentStory, Story, Subscription, TextSource
 
 UNTIL = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 SINCE = UNTIL - timedelta(days=1)

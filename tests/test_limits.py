@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.chat.limits import RateLimits
-from bot.chat.slack_render import button_actions
-from bot.chat.telegram import TelegramBot
+from bot.chat.slack.mrkdwn import button_actions
+from bot.chat.telegram.bot import TelegramBot
 from bot.config import BotSettings, LimitsSettings
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
 from tests.fakes.openai_server import OpenAIServer, completion

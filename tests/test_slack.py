@@ -22,11 +22,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.chat.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
-from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
-from bot.chat.slack_render import blocks_text, button_actions
-from bot.chat.slack_words import is_private
+from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
+from bot.chat.slack.mrkdwn import blocks_text, button_actions
+from bot.chat.slack.service import SlackService
+from bot.chat.slack.words import is_private
 from bot.config import Settings, SlackSettings
+from bot.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.fakes.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks
 
@@ -394,7 +395,7 @@ async def test_due_channels_get_their_digest_on_schedule_and_thread_follow_ups_s
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.chat.slack_send import encode_parts
+    from bot.chat.slack.send import encode_parts
     from bot.delivery.planner import DigestPlanner
     from bot.delivery.worker import DeliveryWorker
     from bot.store.chats import ChatStore
@@ -408,7 +409,12 @@ async def test_due_channels_get_their_digest_on_schedule_and_thread_follow_ups_s
     slack_server.add_channel("C0DAILY", "daily")
     outbox = Outbox(store, "test", lease=timedelta(seconds=30))
     planner = DigestPlanner(
-        workspace.bot.core, outbox, {"slack": encode_parts}, grace=timedelta(minutes=30)
+        workspace.bot.core.store,
+        workspace.bot.core.digests,
+        workspace.bot.core.gate.access.admits_scheduled,
+        outbox,
+        {"slack": encode_parts},
+        grace=timedelta(minutes=30),
     )
     at = soon.replace(second=30)
     assert await planner.plan_due(at) == 1

@@ -7,7 +7,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.reply import (
+from bot.chat.slack.mrkdwn import WORD_JOINER, blocks_text, button_actions, escape
+from bot.chat.slack.render import render_messages
+from bot.reply import (
     Bold,
     BulletList,
     Button,
@@ -20,13 +22,6 @@ from bot.chat.reply import (
     Reply,
     Text,
     para,
-)
-from bot.chat.slack_render import (
-    WORD_JOINER,
-    blocks_text,
-    button_actions,
-    escape,
-    render_messages,
 )
 from tests.fakes.slack_api import validate_blocks
 

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.chat.slack import SlackBot, SlackService, parse_news, story_numbers
-from bot.chat.slack_render import button_actions, render_messages
+from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
+from bot.chat.slack.mrkdwn import button_actions
+from bot.chat.slack.render import render_messages
+from bot.chat.slack.service import SlackService
 from bot.config import ConfigError, Settings, SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, validate_blocks

@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from bot.chat.core import ChatContext
-from bot.chat.reply import Heading, Reply, para
-from bot.chat.telegram import MENU, TelegramBot
-from bot.chat.telegram_send import encode_parts
+from bot.chat.command import ChatContext
+from bot.chat.telegram.bot import MENU, TelegramBot
+from bot.chat.telegram.send import encode_parts
 from bot.config import BotSettings, Settings, TelegramSettings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.schedule import Schedule, next_slot
 from bot.delivery.worker import DeliveryWorker
+from bot.reply import Heading, Reply, para
 from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
@@ -217,7 +217,12 @@ async def deliver_due(bot: TelegramBot, now: dtm.datetime) -> int:
     many digests were planned."""
     outbox = Outbox(bot.core.store, "test", lease=dtm.timedelta(seconds=30))
     planner = DigestPlanner(
-        bot.core, outbox, {"telegram": encode_parts}, grace=dtm.timedelta(minutes=30)
+        bot.core.store,
+        bot.core.digests,
+        bot.core.gate.access.admits_scheduled,
+        outbox,
+        {"telegram": encode_parts},
+        grace=dtm.timedelta(minutes=30),
     )
     planned = await planner.plan_due(now)
     await DeliveryWorker(outbox, {"telegram": bot.sender}).drain()

@@ -7,7 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat.reply import (
+from bot.chat.telegram.render import MAX_CHARS, render, size
+from bot.reply import (
     Bold,
     BulletList,
     Button,
@@ -20,7 +21,6 @@ from bot.chat.reply import (
     Reply,
     para,
 )
-from bot.chat.telegram_render import MAX_CHARS, render, size
 from tests.fakes.telegram_api import parse_html
 
 TRICKY = "<>&\"'’“” 😀👨‍👩‍👧 שלום مرحبا \u200b\u200c\u200d\u2066\u202e .!? \n"

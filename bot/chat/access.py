@@ -8,6 +8,12 @@ ChatContext (Telegram: chat and user; Slack: workspace, channel and user):
   in it; a listed user may use the bot in any chat, a direct message included).
 * Slack: with ``allowed_workspaces`` set, the user's workspace must be on it; with
   ``allowed_channels`` set, the channel must be on it too (a direct message is a channel, D…).
+* Admins: changing a chat (its settings, subscriptions, pausing) needs an admin, and so do a
+  few commands even without arguments (:func:`needs_admin`). Telegram's admins are the chat's
+  administrators (the adapter asks Telegram) and the one person of a private chat; Slack has
+  no chat administrators newsbot can ask about, so its admins are ``[slack] admins`` (users, or
+  channels whose members may change that channel) and the user of a direct message
+  (:meth:`Access.configured_admin`).
 * Empty lists mean open. Owners (``[bot] owners``, "platform:user_id") are always let in, and
   so is the console: whoever has the terminal runs the bot.
 
@@ -24,14 +30,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chat.reply import Reply
+from bot.chat.command import ChatContext
+from bot.reply import Reply
 
 if TYPE_CHECKING:
-    from bot.chat.core import ChatContext
     from bot.config import Settings
 
 log = logging.getLogger("newsbot.access")
 
+# Changing a chat needs an admin; these commands with arguments change it.
+CHANGES = frozenset({"settings", "subscribe", "unsubscribe"})
+# These are checked for an admin even without arguments: /feeds lists the bot's feeds with
+# their health, /stop pauses the digests and /start resumes them (anyone may start a chat).
+ADMINS_ONLY = frozenset({"feeds", "stop", "start"})
+# Platforms whose admins are configured, not asked of the platform.
+_CONFIGURED_ADMINS = {"slack"}
 REFUSAL_EVERY_SECONDS = 3600.0
 MAX_REMEMBERED_CHATS = 10_000
 
@@ -57,6 +70,7 @@ class Access:
     slack_workspaces: frozenset[str] = frozenset()
     slack_channels: frozenset[str] = frozenset()
     owners: frozenset[str] = frozenset()
+    slack_admins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
@@ -71,13 +85,33 @@ class Access:
             slack_workspaces=ids(settings.slack.allowed_workspaces),
             slack_channels=ids(settings.slack.allowed_channels),
             owners=ids(settings.bot.owners),
+            slack_admins=ids(settings.slack.admins),
         )
+
+    def configured_admin(self, chat_key: str, user_key: str) -> bool:
+        """Whether a Slack user may change a channel: listed in ``[slack] admins``, in a
+        channel listed there, or in a direct message with the bot (a D… channel)."""
+        admins = self.slack_admins
+        return user_key in admins or chat_key in admins or chat_key.startswith("D")
 
     def is_owner(self, context: ChatContext) -> bool:
         """Whether the user runs the bot: listed in ``[bot] owners``, or at the console."""
         if context.platform == "console":
             return True
         return bool(context.user_key) and f"{context.platform}:{context.user_key}" in self.owners
+
+    def admits_scheduled(self, platform: str, chat_key: str) -> bool:
+        """Whether the allowlists still admit a chat's scheduled digest (they may have changed
+        since it joined). A private Telegram chat's id is its user's id; a Slack channel's
+        workspace is not stored, so only the channel list applies."""
+        private = platform == "telegram" and not chat_key.startswith("-")
+        context = ChatContext(
+            platform,
+            chat_key,
+            user_key=chat_key if private else "",
+            team_key=next(iter(self.slack_workspaces), "") if platform == "slack" else "",
+        )
+        return self.check(context) is None
 
     def check(self, context: ChatContext) -> Refusal | None:
         """None when the context may use the bot, else the refusal."""
@@ -154,3 +188,29 @@ def owners_only() -> Reply:
         "Send /help to see what you can do.",
         ok=False,
     )
+
+
+def needs_admin(name: str, args: str) -> bool:
+    """Whether the command, outside a private chat, is for the chat's admins only (adapters
+    that must ask the platform who is an admin ask only then)."""
+    return name in ADMINS_ONLY or (name in CHANGES and bool(args))
+
+
+def admin_only(context: ChatContext, action: str) -> Reply:
+    """The refusal when someone who is no admin tries to ``action`` ("change the digest
+    settings"), worded for who the admins are on the platform."""
+    if context.platform in _CONFIGURED_ADMINS:
+        return Reply.message(
+            f"Only this workspace's newsbot admins can {action} here.",
+            "Ask whoever runs newsbot to add you to [slack] admins.",
+            ok=False,
+        )
+    return Reply.message(
+        f"Only the chat's administrators can {action} here. Ask one of them, please.", ok=False
+    )
+
+
+def admins(context: ChatContext) -> str:
+    """Who may change the chat, as a reader calls them: "chat administrators" or "newsbot
+    admins"."""
+    return "newsbot admins" if context.platform in _CONFIGURED_ADMINS else "chat administrators"

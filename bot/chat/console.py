@@ -9,7 +9,8 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
-from bot.chat.reply import (
+from bot.digest.render import clean, clean_line, quote_for_display
+from bot.reply import (
     Bold,
     BulletList,
     Buttons,
@@ -22,7 +23,6 @@ from bot.chat.reply import (
     Span,
     Text,
 )
-from bot.digest.render import clean, clean_line, quote_for_display
 
 WIDTH = 96
 

@@ -9,52 +9,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from sqlalchemy import func, select
 
 from bot.chat.access import Access, AccessGate, owners_only
-from bot.chat.answer import Answer, Answerer
-from bot.chat.commands import (
+from bot.chat.command import (
     MAX_ARG_CHARS,
+    ChatContext,
     Command,
     clean_args,
     command_from_action,
     make_command,
     reads_as_question,
 )
-from bot.chat.handlers_company import CompanyResult, find_company
+from bot.chat.commands.company import CompanyResult, find_company
+from bot.chat.commands.registry import COMMANDS
 from bot.chat.limits import RateLimits
-from bot.chat.registry import COMMANDS
-from bot.chat.reply import Reply
-from bot.chat.retrieve import Index
+from bot.chat.services import FetcherFactory
 from bot.config import Settings
-from bot.ingest.fetch import Fetcher
+from bot.digest.chat import DigestBuilder
 from bot.nlp.companies import Gazetteer
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.cache import SummaryCache
-from bot.store.schema import chats, digests
+from bot.summarize.answer import Answer, Answerer
 from bot.summarize.base import Summarizer
+from bot.summarize.retrieve import Index
 
 log = logging.getLogger("newsbot.chat")
-
-FetcherFactory = Callable[[], Fetcher]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatContext:
-    """Where a command came from: platform, chat, user, whether the user is a chat admin, the
-    user's workspace (Slack's team id; empty elsewhere) and the forum topic the message was
-    sent in (Telegram's message_thread_id; empty elsewhere)."""
-
-    platform: str
-    chat_key: str
-    user_key: str = ""
-    is_admin: bool = False
-    team_key: str = ""
-    thread_key: str = ""
 
 
 class CommandCore:
@@ -87,6 +67,7 @@ class CommandCore:
         self.answerer = answerer or Answerer(index, settings, cache=_cache(store, settings))
         self.gate = AccessGate(Access.from_settings(settings))  # adapters admit updates here
         self.limits = RateLimits.from_settings(settings.limits)
+        self.digests = DigestBuilder(store, summarizer, settings.digest)
 
     async def aclose(self) -> None:
         """Release what the core opened (the answerer's HTTP client)."""
@@ -190,24 +171,6 @@ class CommandCore:
         """/ask's data: the answer and its numbered sources (the CLI uses this)."""
         cleaned, _ = clean_args(question)
         return await self.answerer.answer(cleaned)
-
-    async def last_digest_end(self, context: ChatContext) -> datetime | None:
-        """Where the chat's last digest window ended; None when it never had one.
-
-        A read-only query, so a chat that only asks questions is not registered for digests.
-        """
-        query = (
-            select(func.max(digests.c.window_end))
-            .select_from(digests.join(chats, chats.c.id == digests.c.chat_id))
-            .where(chats.c.platform == context.platform, chats.c.chat_key == context.chat_key)
-        )
-        async with self.store.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar()
-        if isinstance(value, str):  # SQLite hands aggregates back as text
-            value = datetime.fromisoformat(value)
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 def _user(context: ChatContext) -> str:

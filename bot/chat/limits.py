@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from bot.chat.reply import Reply
+from bot.reply import Reply
 
 if TYPE_CHECKING:
     from bot.config import LimitsSettings

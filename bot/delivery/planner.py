@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.chat.core import ChatContext, CommandCore
-from bot.chat.handlers_digest import build_chat_digest
-from bot.chat.reply import Reply
 from bot.delivery.schedule import Schedule, due_slot
+from bot.digest.chat import DigestBuilder
+from bot.reply import Reply
+from bot.store import Store
 from bot.store.chats import Chat, ChatStore
 from bot.store.outbox import Outbox
 from bot.store.sent import record_sent
@@ -27,6 +27,8 @@ from bot.store.store import utcnow
 log = logging.getLogger("newsbot.digest")
 
 Encoder = Callable[[Reply], list[str]]
+# Whether the allowlists still admit a chat's scheduled digest: (platform, chat key) → yes/no.
+Admits = Callable[[str, str], bool]
 
 
 def digest_title(slot: datetime, timezone: str) -> str:
@@ -40,23 +42,28 @@ def digest_title(slot: datetime, timezone: str) -> str:
 
 
 class DigestPlanner:
-    """Plans due digests into the outbox for the platforms it has encoders for."""
+    """Plans due digests into the outbox for the platforms it has encoders for: the store's
+    chats, the digest builder, and the access policy's word on each chat (no chat objects)."""
 
     def __init__(
         self,
-        core: CommandCore,
+        store: Store,
+        digests: DigestBuilder,
+        admits: Admits,
         outbox: Outbox,
         encoders: Mapping[str, Encoder],
         *,
         grace: timedelta,
         on_planned: Callable[[], None] | None = None,
     ) -> None:
-        self.core = core
+        self.store = store
+        self.digests = digests
+        self.admits = admits
         self.outbox = outbox
         self.encoders = dict(encoders)
         self.grace = grace
         self.on_planned = on_planned
-        self.chats = ChatStore(core.store)
+        self.chats = ChatStore(store)
 
     async def plan_due(self, now: datetime | None = None) -> int:
         """Plan every chat whose slot is due; returns how many digests were planned."""
@@ -64,7 +71,7 @@ class DigestPlanner:
         planned = 0
         for platform in self.encoders:
             for chat in await self.chats.all(platform):
-                if chat.paused or not self._allowed(chat):
+                if chat.paused or not self.admits(chat.platform, chat.chat_key):
                     continue
                 try:
                     if await self.plan_chat(chat, now):
@@ -72,20 +79,6 @@ class DigestPlanner:
                 except Exception:
                     log.exception("digest planning failed", extra={"chat": chat.chat_key})
         return planned
-
-    def _allowed(self, chat: Chat) -> bool:
-        """Whether the allowlists still admit the chat (they may have changed since it joined).
-        A private Telegram chat's id is its user's id; a Slack channel's workspace is not
-        stored, so only the channel list applies to scheduled digests."""
-        access = self.core.gate.access
-        private = chat.platform == "telegram" and not chat.chat_key.startswith("-")
-        context = ChatContext(
-            chat.platform,
-            chat.chat_key,
-            user_key=chat.chat_key if private else "",
-            team_key=next(iter(access.slack_workspaces), "") if chat.platform == "slack" else "",
-        )
-        return access.check(context) is None
 
     async def plan_chat(self, chat: Chat, now: datetime) -> bool:
         """Plan this chat's digest if its slot is due and not planned yet."""
@@ -99,10 +92,8 @@ class DigestPlanner:
         slot = due_slot(schedule, now, self.grace)
         if slot is None or await self.outbox.planned(chat.id, slot):
             return False
-        since = await self.core.store.last_digest_end(chat.id)
-        digest = await build_chat_digest(
-            self.core, chat, since, now, title=digest_title(slot, chat.timezone)
-        )
+        since = await self.store.last_digest_end(chat.id)
+        digest = await self.digests.build(chat, since, now, title=digest_title(slot, chat.timezone))
         parts = self.encoders[chat.platform](digest.reply) if digest.reply is not None else []
 
         async def remember(conn: AsyncConnection, digest_id: int) -> None:

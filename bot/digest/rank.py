@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.models import Article, Story
+from bot.models import Article, Mention, SentStory, Story, Subscription
 
 ABOUT = 2.0  # salience from which an article is about a company (as bot.store.news.ABOUT)
 MAX_SOURCES = 5
@@ -37,35 +37,6 @@ IN_TITLE = 1.0
 ABOUT_COMPANY = 0.7
 PASSING = 0.4
 IN_TEXT = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """What a chat follows: a company, keyword, feed or topic; ``exclude`` keeps matches out."""
-
-    kind: str  # company | keyword | feed | topic
-    value: str
-    exclude: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A company an article names (an article_companies row): its salience and whether the
-    title names it."""
-
-    article_id: int
-    company: str
-    score: float
-    in_title: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SentStory:
-    """A story a chat was sent: the sources it was sent with and its newest article then."""
-
-    story_id: int
-    sources: tuple[str, ...]
-    last_article_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from bot.digest.rank import Mention, Subscription
-from bot.models import Article, Story
+from bot.models import Article, Mention, Story, Subscription
 from bot.store.schema import article_companies, articles, chats, stories, subscriptions
 from bot.store.store import Store, _article, utcnow
 

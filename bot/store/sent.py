@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.digest.rank import SentStory
+from bot.models import SentStory
 from bot.store.schema import chats, digest_stories, digests
 from bot.store.store import Store
 

@@ -21,6 +21,7 @@ from bot.logs import register_secret
 from bot.models import Story, Summary
 from bot.store.cache import CacheKey, SummaryCache
 from bot.summarize.base import Summarizer
+from bot.summarize.client import openai_client
 from bot.summarize.prompts import (
     CURRENT,
     AnswerError,
@@ -81,16 +82,8 @@ class LLMSummarizer:
         self._prompt = prompt
         self._today = today
         self._own_client = client is None
-        # Our own loop retries (below), so the client's are off: it would otherwise retry twice
-        # on 408/409/429/5xx and timeouts, waiting out any Retry-After of up to two minutes.
-        # A local server (Ollama, llama.cpp) needs no key, but the client refuses to start
-        # without one (and would read OPENAI_API_KEY from the environment): send a placeholder.
-        self._client = client or openai.AsyncOpenAI(
-            base_url=settings.base_url,
-            api_key=api_key or "no-key",
-            timeout=settings.timeout_seconds,
-            max_retries=0,
-        )
+        # Our own loop retries (below); the shared client's retries are off (summarize/client.py).
+        self._client = client or openai_client(settings, api_key)
         self._json_mode = True  # until the server rejects response_format
         self._inflight: dict[CacheKey, asyncio.Task[Summary | str]] = {}
 

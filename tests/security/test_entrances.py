@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_fetcher
-from bot.chat.commands import parse_command
-from bot.chat.core import ChatContext
+from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
 from bot.config import BotSettings, Settings, load_settings
 from bot.demo.server import LoopbackServer, Response, Route, static

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_fetcher
-from bot.chat.handlers_feeds import health
+from bot.chat.commands.feeds import health
 from bot.cli import main
 from bot.config import Settings
 from bot.demo.server import LoopbackServer, Response, static

@@ -15,10 +15,10 @@ import pytest
 
 from bot.app import console_digest
 from bot.chat.console import render_reply
-from bot.chat.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, bullets, para
 from bot.config import DigestSettings, Settings
 from bot.digest.render import render_console
 from bot.models import Article, Digest, DigestItem, Quote, Story, Summary, TextSource
+from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, bullets, para
 from bot.store import Store
 from bot.summarize.embedded import ExtractiveSummarizer
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401

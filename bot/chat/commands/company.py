@@ -1,0 +1,176 @@
+"""/company NAME: the latest stories about a company, or the closest names when unknown.
+
+A name resolves, in order, through the gazetteer (name, alias, native name, ticker), then the
+names the news index holds (organisations found in the text that nobody configured). Fuzzy
+suggestions leave out a company that the query names only in another sense: "apple pie"
+contains "apple", and the gazetteer itself says that phrase is not Apple.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.chat.commands.common import chat_zone, last_digest_end
+from bot.digest.views import UTC_ZONE, StoryView, story_blocks
+from bot.nlp.companies import Gazetteer
+from bot.reply import Button, Buttons, Divider, Heading, Reply, para
+from bot.store import utcnow
+
+if TYPE_CHECKING:
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
+
+log = logging.getLogger("newsbot.chat")
+
+MAX_NAME_CHARS = 100
+MAX_NGRAM = 4
+FOLLOW_HINT = "To get a company in your digest: /subscribe company NAME"
+
+
+@dataclass(slots=True)
+class CompanyResult:
+    """What /company found: the canonical name and its stories, or suggestions."""
+
+    query: str
+    company: str | None = None
+    stories: list[StoryView] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    problem: str | None = None  # why the query was not looked up at all
+    zone: ZoneInfo = UTC_ZONE  # the asking chat's time zone, for the stories' times
+    now: datetime | None = None  # when it was looked up: which year is "this year"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `newsbot company --json` contract, exactly: {"company": canonical name, or null
+        when unknown, "stories": [StoryView.to_json()]}. Suggestions go to standard error."""
+        return {"company": self.company, "stories": [view.to_json() for view in self.stories]}
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _ngrams(query: str) -> list[str]:
+    words = query.split()
+    return [
+        " ".join(words[i : i + n])
+        for n in range(min(MAX_NGRAM, len(words)), 0, -1)
+        for i in range(len(words) - n + 1)
+    ]
+
+
+def _names_in_another_sense(query: str, gazetteer: Gazetteer) -> set[str]:
+    """Companies a multi-word query names only in a sense the gazetteer rejects ("apple pie").
+
+    Each word run that is a company's form is written as the company's own name, and the
+    gazetteer judges the phrase as it would a headline: "Apple pie" is no mention of Apple,
+    "Apple stock" is.
+    """
+    if len(query.split()) < 2:
+        return set()
+    rejected = set()
+    for gram in _ngrams(query):
+        company = gazetteer.lookup(gram)
+        if company is None or gram == query:
+            continue
+        phrase = query.replace(gram, company, 1)
+        if company not in {m.name for m in gazetteer.find(phrase, phrase)}:
+            rejected |= gazetteer.family(company)  # nor its units ("Amazon Web Services")
+    return rejected
+
+
+def resolve(
+    query: str, gazetteer: Gazetteer | None, indexed: list[str], limit: int = 3
+) -> tuple[str | None, list[str]]:
+    """(canonical name, []) for a known name, else (None, the closest names, best first)."""
+    if gazetteer is not None and (found := gazetteer.lookup(query)):
+        return found, []
+    folded = {_fold(name): name for name in indexed}
+    if (found := folded.get(_fold(query))) is not None:
+        return found, []
+    known = set(gazetteer.names()) if gazetteer else set()
+    others = [name for name in indexed if name not in known]
+    close = process.extract(
+        query, others, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=80
+    )
+    strong = [name for name, score, _ in close if score >= 90]
+    suggestions = strong + (gazetteer.suggest(query, limit) if gazetteer else [])
+    suggestions += [name for name, _, _ in close]
+    if gazetteer is not None:
+        rejected = _names_in_another_sense(query, gazetteer)
+        suggestions = [name for name in suggestions if name not in rejected]
+    return None, list(dict.fromkeys(suggestions))[:limit]
+
+
+async def find_company(core: Core, query: str, context: ChatContext) -> CompanyResult:
+    """Resolve the name and fetch its latest stories with summaries and new-since marks."""
+    query = query.strip()
+    if not query:
+        return CompanyResult(query, problem="Which company? For example: /company Huawei")
+    if len(query) > MAX_NAME_CHARS:
+        return CompanyResult(
+            query[:MAX_NAME_CHARS],
+            problem=f"That's too long for a company name ({MAX_NAME_CHARS} characters at most). "
+            "For example: /company Huawei",
+        )
+    company, suggestions = resolve(query, core.gazetteer, await core.index.company_names())
+    if company is None:
+        log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
+        return CompanyResult(query, suggestions=suggestions)
+    stories = await core.index.company_stories(company, limit=core.company_limit)
+    since = await last_digest_end(core, context)
+    zone = await chat_zone(core, context)
+    sentences = core.settings.digest.summary_sentences
+    summaries = await asyncio.gather(
+        *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
+    )
+    views = []
+    for story, summary in zip(stories, summaries, strict=True):
+        fetched = [a.fetched_at for a in story.articles if a.fetched_at is not None]
+        new = since is not None and bool(fetched) and min(fetched) > since
+        views.append(StoryView(story, summary, new))
+    return CompanyResult(query, company, views, zone=zone, now=utcnow())
+
+
+def _shown(query: str) -> str:
+    return query if len(query) <= 60 else query[:59] + "…"
+
+
+def company_reply(result: CompanyResult) -> Reply:
+    """The chat reply for a /company result."""
+    if result.problem:
+        return Reply.message(result.problem, ok=False)
+    if result.company is None:
+        reply = Reply(ok=False).add(
+            para(f"I don't know a company called “{_shown(result.query)}”.")
+        )
+        if result.suggestions:
+            reply.add(
+                para("Did you mean one of these?"),
+                Buttons(tuple(Button(name, f"company:{name}") for name in result.suggestions)),
+                para(f"For example: /company {result.suggestions[0]}"),
+            )
+        else:
+            reply.add(para(f"To search all stored news for it: /ask {_shown(result.query)}"))
+        return reply.add(para(FOLLOW_HINT))
+    name = result.company
+    if not result.stories:
+        return Reply.message(
+            f"No stories about {name} yet.",
+            f"To get {name} in your digest: /subscribe company {name}",
+        )
+    count = len(result.stories)
+    reply = Reply([Heading(f"{name}: the latest {count} stor{'ies' if count != 1 else 'y'}")])
+    new = sum(view.new for view in result.stories)
+    if new:
+        reply.add(para(f"{new} new since your last digest, marked [new]."))
+    now = result.now or utcnow()
+    for view in result.stories:  # unnumbered: a number typed means a story of the digest
+        reply.add(*story_blocks(view, zone=result.zone, now=now), Divider())
+    return reply.add(para(f"To get {name} in your digest: /subscribe company {name}"))

@@ -1,0 +1,25 @@
+"""/digest: this chat's digest now (built by bot/digest/chat.py, as the scheduled ones are)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.chat.commands.common import chat_for
+from bot.reply import Reply
+from bot.store import utcnow
+
+if TYPE_CHECKING:
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
+
+
+async def digest(core: Core, args: str, context: ChatContext) -> Reply:
+    """This chat's digest now: the stories since its last digest, ranked and filtered by its
+    subscriptions; the digest is recorded. Asked for, an empty digest always says so."""
+    chat, _ = await chat_for(core, context)
+    since = await core.store.last_digest_end(chat.id)
+    built = await core.digests.build(replace(chat, empty_digest="notice"), since, utcnow())
+    await core.digests.record(chat, built)
+    assert built.reply is not None
+    return built.reply

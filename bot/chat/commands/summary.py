@@ -1,0 +1,139 @@
+"""/summary URL (fetched through the SSRF guard) and /summary STORY (a story of the latest
+digest by its number, or ``#ID`` for a story's own id)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot import cpu
+from bot.chat.commands.common import chat_zone
+from bot.chat.commands.story import find_story, is_story_ref
+from bot.cli_summarize import InputError, document_from_bytes, story_of
+from bot.digest.views import StoryView, when
+from bot.ingest.fetch import PAGE_ACCEPT, FetchError
+from bot.ingest.guard import BlockedURL
+from bot.ingest.urls import host_of
+from bot.models import Story, Summary
+from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
+from bot.store import utcnow
+
+if TYPE_CHECKING:
+    from bot.chat.command import ChatContext
+    from bot.chat.services import Core
+
+log = logging.getLogger("newsbot.chat")
+
+USAGE = (
+    "Send a link or a story's number in your latest digest, for example: /summary 2 or "
+    "/summary https://example.com/news/1"
+)
+_HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/news without scheme
+_READABLE = {"", "text/html", "application/xhtml+xml", "text/plain"}
+
+
+def too_long(what: str) -> Reply:
+    """The answer when summarising ran past the CPU pool's time limit."""
+    return Reply.message(
+        f"That {what} is too long to summarise here.",
+        "Try the link of a single, shorter article.",
+        ok=False,
+    )
+
+
+async def summary(core: Core, args: str, context: ChatContext) -> Reply:
+    """The longer summary of a stored story, or the summary of the page a link points to."""
+    arg = args.strip()
+    if not arg:
+        return Reply.message(USAGE, ok=False)
+    if is_story_ref(arg):
+        return await _story(core, arg, context)
+    return await _page(core, arg, context)
+
+
+async def _story(core: Core, arg: str, context: ChatContext) -> Reply:
+    story = await find_story(core, arg, context, "summary")
+    if isinstance(story, Reply):
+        return story
+    try:
+        long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    except cpu.TooSlow:
+        log.warning("story summary too slow", extra={"story": story.id})
+        return too_long("story")
+    return long_summary_reply(story, long, await chat_zone(core, context), utcnow())
+
+
+async def _page(core: Core, arg: str, context: ChatContext) -> Reply:
+    url = arg if "://" in arg or not _HOST_PATH.match(arg) else "https://" + arg
+    try:
+        async with core.fetcher_factory() as fetcher:
+            result = await fetcher.fetch(url, accept=PAGE_ACCEPT)
+    except BlockedURL as exc:
+        return Reply.message(f"{exc} {exc.hint}", USAGE, ok=False)
+    except FetchError as exc:
+        log.info("summary fetch failed", extra={"host": host_of(url), "error": str(exc)[:300]})
+        return Reply.message(
+            f"I couldn't fetch that page ({str(exc)[:200]}).",
+            "Check the link, or try again in a few minutes.",
+            ok=False,
+        )
+    if result.content_type not in _READABLE:
+        return Reply.message(
+            f"That link is a {result.content_type} file, not a web page I can read.",
+            USAGE,
+            ok=False,
+        )
+    host = host_of(result.url)
+    read = functools.partial(
+        document_from_bytes,
+        source=host,
+        url=result.url,
+        max_chars=core.settings.ingest.max_article_chars,
+    )
+    try:
+        doc = await cpu.pool().run(read, result.body)
+        story = story_of(doc)
+        long = await core.summarizer.summarize(story, sentences=core.long_sentences)
+    except InputError:
+        return Reply.message(
+            "I found no article text on that page.", "Try the link of the article itself.", ok=False
+        )
+    except cpu.TooSlow:
+        log.warning("page summary too slow", extra={"host": host, "bytes": len(result.body)})
+        return too_long("page")
+    except cpu.WorkerFailed:
+        return Reply.message(
+            "Sorry, reading that page failed on my side.", "Try another link.", ok=False
+        )
+    zone = await chat_zone(core, context)
+    return long_summary_reply(story, long, zone, utcnow(), note=doc.cut_note())
+
+
+def long_summary_reply(
+    story: Story, summary: Summary, zone: ZoneInfo, now: datetime, note: str | None = None
+) -> Reply:
+    """Title, ``note`` (e.g. that only the beginning of a long page was read), every summary
+    sentence, the key quotes, sources with the story's time in ``zone`` (the chat's), and
+    company buttons."""
+    view = StoryView(story, summary)
+    reply = Reply([Heading(story.lead.title)])
+    if note:
+        reply.add(para(note))
+    reply.add(*(para(sentence) for sentence in summary.sentences))
+    reply.add(*(QuoteBlock(q.text, q.speaker) for q in summary.quotes))
+    links: list[str | Link] = []
+    for i, (name, url) in enumerate(view.sources()):
+        links += [", "] if i else []
+        links.append(Link(name, url) if url else name)
+    stamp = when(story, zone, now)
+    reply.add(para("Sources: ", *links, f" · {stamp}" if stamp else ""))
+    if summary.companies:
+        reply.add(
+            para("Companies in this story:"),
+            Buttons(tuple(Button(c, f"company:{c}") for c in summary.companies[:5])),
+        )
+    return reply

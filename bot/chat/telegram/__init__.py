@@ -1,0 +1,1 @@
+"""The Telegram adapter: updates in as Commands, Replies out as Telegram HTML."""

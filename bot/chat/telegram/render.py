@@ -1,0 +1,265 @@
+"""Rendering a Reply as Telegram messages: HTML (the Bot API's subset) of at most 4,096
+characters each, with an inline keyboard where the Reply has buttons.
+
+Every piece of outside text is escaped (``&``, ``<``, ``>``; quotes too inside ``href``), only
+http(s) links become ``<a>``, and every tag closes in the message that opened it: a block too
+long for one message is cut between sentences (else between words, else between characters)
+and each part reopens the block's tags. Nothing is dropped: a link Telegram would refuse is
+shown as text with its address. A Buttons block becomes the keyboard of the message it follows,
+so each story of a digest is its own message with its own Summary / Quotes / Sources keyboard.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bot.reply import (
+    Bold,
+    BulletList,
+    Buttons,
+    Divider,
+    Heading,
+    Link,
+    Paragraph,
+    QuoteBlock,
+    Reply,
+    Span,
+    Text,
+)
+
+log = logging.getLogger("newsbot.telegram")
+
+MAX_CHARS = 4096  # Telegram's limit per message; we hold the HTML source itself to it
+MAX_CALLBACK_BYTES = 64
+MAX_URL_CHARS = 2048
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
+_WORD_GAP = re.compile(r"(?<=\s)(?=\S)")
+# C0 controls but tab and newline, DEL and C1: Telegram rejects or mangles them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
+
+
+@dataclass(slots=True)
+class TelegramMessage:
+    """One message to send: HTML text, the same text without markup, and a keyboard."""
+
+    html: str
+    plain: str
+    keyboard: Keyboard = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fragment:
+    html: str
+    plain: str
+
+
+def size(text: str) -> int:
+    """Length in UTF-16 code units, the way Telegram counts."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Text for Telegram HTML."""
+    return html.escape(_clean(text), quote=False)
+
+
+def _safe_url(url: str) -> str | None:
+    url = _clean(url).strip()
+    if len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _pieces(text: str, budget: int) -> list[str]:
+    """Text cut into pieces whose escaped form fits ``budget``: at sentence ends, else between
+    words, else between characters. Joined again, the pieces are the text."""
+    out: list[str] = []
+    for sentence in _split_keep(text, _SENTENCE_END):
+        if size(escape(sentence)) <= budget:
+            out.append(sentence)
+            continue
+        for word in _split_keep(sentence, _WORD_GAP):
+            while size(escape(word)) > budget:
+                cut = _longest_prefix(word, budget)
+                out.append(word[:cut])
+                word = word[cut:]
+            if word:
+                out.append(word)
+    return out
+
+
+def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """Split after each match, keeping the matched white space with the piece before it."""
+    parts, start = [], 0
+    for match in pattern.finditer(text):
+        if match.end() > start:
+            parts.append(text[start : match.end()])
+            start = match.end()
+    parts.append(text[start:])
+    return [p for p in parts if p]
+
+
+def _longest_prefix(word: str, budget: int) -> int:
+    lo, hi = 1, len(word)
+    while lo < hi:  # the longest prefix whose escaped form fits
+        mid = (lo + hi + 1) // 2
+        if size(escape(word[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _styled(text: str, opening: str, closing: str, budget: int) -> list[_Fragment]:
+    inner = budget - size(opening) - size(closing)
+    return [
+        _Fragment(f"{opening}{escape(piece)}{closing}", _clean(piece))
+        for piece in _pieces(text, inner)
+        if piece
+    ]
+
+
+def _spans(run: tuple[Span, ...], budget: int) -> list[_Fragment]:
+    out: list[_Fragment] = []
+    for span in run:
+        match span:
+            case Link(text=text, url=url):
+                target = _safe_url(url)
+                shown = text if text.strip() else url
+                if target is None:
+                    out += _styled(shown, "", "", budget)
+                    if shown != url and url.strip():
+                        out += _styled(f" ({url})", "", "", budget)
+                else:
+                    opening = f'<a href="{html.escape(target, quote=True)}">'
+                    out += _styled(shown, opening, "</a>", budget)
+            case Bold(text=text):
+                out += _styled(text, "<b>", "</b>", budget)
+            case Text(text=text):
+                out += _styled(text, "", "", budget)
+    return out
+
+
+def _block(block: object, budget: int) -> tuple[str, str, list[_Fragment]]:
+    """(opening tag, closing tag, fragments) of a block; fragments fit inside the tags."""
+    match block:
+        case Heading(text=text):
+            return "<b>", "</b>", _styled(text, "", "", budget - 7)
+        case Paragraph(spans=run):
+            return "", "", _spans(run, budget)
+        case BulletList(items=items):
+            out: list[_Fragment] = []
+            for i, item in enumerate(items):
+                out.append(_Fragment("\n• " if i else "• ", "\n• " if i else "• "))
+                out += _spans(item, budget)
+            return "", "", out
+        case QuoteBlock(text=text, speaker=speaker):
+            inner = budget - size("<blockquote></blockquote>")
+            said = _styled("“", "", "", inner) + _styled(text, "", "", inner)
+            said += _styled(f"” — {speaker or 'unattributed'}", "", "", inner)
+            return "<blockquote>", "</blockquote>", said
+    return "", "", []
+
+
+class _Packer:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.messages: list[TelegramMessage] = []
+        self.html: list[str] = []
+        self.plain: list[str] = []
+
+    def used(self) -> int:
+        return size("\n\n".join(self.html))
+
+    def add(self, block_html: str, block_plain: str) -> bool:
+        sep = 2 if self.html else 0
+        if self.used() + sep + size(block_html) > self.limit:
+            return False
+        self.html.append(block_html)
+        self.plain.append(block_plain)
+        return True
+
+    def flush(self, keyboard: Keyboard | None = None) -> None:
+        plain = "\n\n".join(self.plain)
+        if plain.strip():
+            self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard or []))
+        elif keyboard:
+            self.attach(keyboard)
+        self.html, self.plain = [], []
+
+    def attach(self, keyboard: Keyboard) -> None:
+        if self.messages:
+            self.messages[-1].keyboard.extend(keyboard)
+        else:
+            self.messages.append(TelegramMessage("Choose:", "Choose:", list(keyboard)))
+
+
+def _keyboard(block: Buttons) -> Keyboard:
+    row = []
+    for button in block.buttons:
+        data = _clean(button.action)
+        if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
+            log.warning("button left off: its action is too long", extra={"action": data[:80]})
+            continue
+        row.append((_clean(button.label)[:64] or data, data))
+    return [row] if row else []
+
+
+def _worth_filling(packer: _Packer, block_html: str) -> bool:
+    """A block that fits a message of its own is cut only when less than a fifth would move."""
+    room = packer.limit - packer.used() - 2
+    return room > size(block_html) * 0.8
+
+
+def render(reply: Reply, limit: int = MAX_CHARS) -> list[TelegramMessage]:
+    """The reply as Telegram messages, in order; none longer than ``limit``."""
+    packer = _Packer(limit)
+    for block in reply.blocks:
+        if isinstance(block, Buttons):
+            packer.flush(_keyboard(block))
+            continue
+        if isinstance(block, Divider):
+            continue
+        opening, closing, fragments = _block(block, limit)
+        if not fragments:
+            continue
+        whole_html = opening + "".join(f.html for f in fragments) + closing
+        whole_plain = "".join(f.plain for f in fragments)
+        if packer.add(whole_html, whole_plain):
+            continue
+        if packer.html and size(whole_html) <= limit and not _worth_filling(packer, whole_html):
+            packer.flush()
+            packer.add(whole_html, whole_plain)
+            continue
+        # Cut between fragments, filling the message under way first; each part closes its tags.
+        tags = size(opening) + size(closing)
+        part: list[_Fragment] = []
+        room = limit - packer.used() - (2 if packer.html else 0) - tags
+        for fragment in fragments:
+            if size(fragment.html) > room:
+                if part:
+                    packer.add(opening + "".join(f.html for f in part) + closing,
+                               "".join(f.plain for f in part))  # fmt: skip
+                packer.flush()
+                part, room = [], limit - tags
+            part.append(fragment)
+            room -= size(fragment.html)
+        if part:
+            packer.add(opening + "".join(f.html for f in part) + closing,
+                       "".join(f.plain for f in part))  # fmt: skip
+    packer.flush()
+    return packer.messages
