@@ -115,7 +115,8 @@ async def _digest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _summarize(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import open_store, open_summarizer
-    from bot.cli_summarize import InputError, as_json, as_text, read_input, story_of
+    from bot.cli_summarize import as_json, as_text, read_input
+    from bot.ingest.documents import InputError, story_of
 
     try:
         doc = await read_input(args.target, settings)
@@ -172,7 +173,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cluster(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli_summarize import InputError, document_from_bytes
+    from bot.ingest.documents import InputError, document_from_bytes
     from bot.nlp.cluster import cluster_documents
 
     documents = []

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 15.0
 # What the tasks need (trafilatura, the NLP): imported as a worker starts, before any task.
-PRELOAD = ("bot.cli_summarize", "bot.summarize.embedded")
+PRELOAD = ("bot.ingest.documents", "bot.summarize.embedded")
 
 
 def default_workers() -> int:

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from bot import cpu
 from bot.chat.commands.common import chat_zone
 from bot.chat.commands.story import find_story, is_story_ref
-from bot.cli_summarize import InputError, document_from_bytes, story_of
 from bot.digest.views import StoryView, when
+from bot.ingest.documents import InputError, document_from_bytes, story_of
 from bot.ingest.fetch import PAGE_ACCEPT, FetchError
 from bot.ingest.guard import BlockedURL
 from bot.ingest.urls import host_of
