@@ -168,13 +168,13 @@ def configure(
     log: tuple[str, str] | None = None,
 ) -> CpuPool:
     """Size the process's pool, set its time limit (0 or None workers: the default) and how
-    its workers log, and start them."""
+    its workers log. The workers start on the first task, or at ``start()`` (the service
+    starts them at once; a one-shot command that never needs them starts none)."""
     global _shared
     workers = workers or default_workers()
     if (workers, timeout, log) != (_shared.workers, _shared.timeout, _shared.log):
         old, _shared = _shared, CpuPool(workers, timeout, log)
         old.close()
-    _shared.start()
     return _shared
 
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
+from bot import cpu
 from bot.app import console_digest, import_feeds, open_app, poll_once
 from bot.config import Settings
 from bot.delivery.planner import DigestPlanner, Encoder
@@ -63,6 +64,7 @@ async def run_service(settings: Settings) -> None:
         slack_service(app.core, settings) as slack,
     ):
         store, summarizer = app.store, app.summarizer
+        cpu.pool().start()  # workers boot now, not on the first /summary
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
             added, _ = await import_feeds(store, settings.ingest.feeds_file)
             log.info(
