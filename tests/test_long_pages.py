@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from bot.ingest.articles import cap_text
 from bot.store import Store, utcnow
 from tests.chatbot import ChatBot, make_core
 from tests.fakes.newssite import NewsSite
-from tests.fakes.telegram_api import BotAPIServer
+from tests.fakes.telegram_api import BotAPIServer, start_newsbot_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
@@ -171,26 +170,11 @@ def test_help_is_answered_within_a_second_while_a_10_mb_page_is_summarised(
     page = big_page(9_900_000)  # a 10 MB page, within [ingest] max_body_bytes
     with LoopbackServer() as site:
         site.routes["/archive.html"] = static(page, "text/html; charset=utf-8")
-        config = tmp_path / "newsbot.toml"
-        config.write_text(
-            f'[store]\nurl = "sqlite:///{tmp_path}/data/newsbot.db"\n'
-            f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\nallow_private = ["127.0.0.1"]\n'
-            f'[telegram]\nbase_url = "{tg_server.base_url}/bot"\n'
-        )
-        env = {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": TOKEN}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        proc = start_newsbot_run(
+            tg_server, tmp_path, TOKEN, ingest='allow_private = ["127.0.0.1"]\n'
         )
         try:
             deadline = time.monotonic() + 30
-            while not tg_server.commands and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert tg_server.commands, "setMyCommands was not called"
             tg_server.user_says(42, "/help", user_id=42)  # the bot is up and answering
             assert answered(tg_server, 42, within=10) is not None
 

@@ -24,7 +24,7 @@ from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.fakes.telegram_api import BotAPIServer, parse_html
+from tests.fakes.telegram_api import BotAPIServer, parse_html, start_newsbot_run
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "s3cret-token_42"
@@ -430,33 +430,11 @@ async def test_due_digests_go_to_chats_at_their_own_time(
 def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(
     tmp_path, tg_server: BotAPIServer
 ) -> None:  # type: ignore[no-untyped-def]
-    import os
     import signal
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    config = tmp_path / "newsbot.toml"
-    config.write_text(
-        f'[store]\nurl = "sqlite:///{tmp_path}/data/newsbot.db"\n'
-        f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n'
-        f'[telegram]\nbase_url = "{tg_server.base_url}/bot"\n'
-    )
-    env = {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": TOKEN}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_newsbot_run(tg_server, tmp_path, TOKEN)
     try:
         deadline = time.monotonic() + 30
-        while not tg_server.commands and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert tg_server.commands, "setMyCommands was not called"
         tg_server.user_says(42, "/start", user_id=42)
         while not tg_server.sent[42] and time.monotonic() < deadline:
             time.sleep(0.1)

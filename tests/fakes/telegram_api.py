@@ -33,13 +33,17 @@ import asyncio
 import itertools
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -1392,3 +1396,34 @@ def _without_reply(message: JSONDict) -> JSONDict:
 
 def _update_type(update: JSONDict) -> str:
     return next((k for k in update if k != "update_id"), "")
+
+
+def start_newsbot_run(
+    server: BotAPIServer, tmp_path: Path, token: str, *, ingest: str = ""
+) -> subprocess.Popen[str]:
+    """`newsbot run` in its own process against ``server``, with a fresh SQLite store and no
+    starter feeds (``ingest``: more `[ingest]` lines); returns once the bot has set its command
+    menu, i.e. it is up. The caller stops it (SIGTERM) and kills it in a `finally`."""
+    config = tmp_path / "newsbot.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/data/newsbot.db"\n'
+        f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n{ingest}'
+        f'[telegram]\nbase_url = "{server.base_url}/bot"\n'
+    )
+    env = {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": token}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not server.commands and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    if not server.commands:
+        proc.kill()
+        _, err = proc.communicate(timeout=20)
+        raise AssertionError(f"setMyCommands was not called; newsbot run said:\n{err}")
+    return proc
