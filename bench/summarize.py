@@ -42,9 +42,9 @@ from bot.cpu import gc_paused  # noqa: E402
 from bot.demo import sitegen  # noqa: E402
 from bot.demo.server import LoopbackServer, static  # noqa: E402
 from bot.models import Article, Story, TextSource  # noqa: E402
-from bot.nlp.cluster import StoryClusterer  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
-from bot.nlp.quotes import find_quotes  # noqa: E402
+from bot.nlp.quotes.find import find_quotes  # noqa: E402
+from bot.nlp.stories.cluster import StoryClusterer  # noqa: E402
 from bot.store import utcnow  # noqa: E402
 from bot.summarize.embedded import summarize_story  # noqa: E402
 from bot.summarize.extractive import summarize_text  # noqa: E402

@@ -174,7 +174,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _cluster(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest.documents import InputError, document_from_bytes
-    from bot.nlp.cluster import cluster_documents
+    from bot.nlp.stories.cluster import cluster_documents
 
     documents = []
     for name in args.files:
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 def _problem(exc: Exception) -> str:
     """An error that escaped a command, in one line that says what to do."""
     from bot.app import StoreUnavailable
-    from bot.ingest.logsafe import scrub
+    from bot.ingest.http.logsafe import scrub
 
     if isinstance(exc, StoreUnavailable):
         return str(exc)

@@ -17,12 +17,12 @@ from rich.text import Text
 from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
 from bot.config import SECRETS, Settings, redact_url
 from bot.digest.render import clean_line
-from bot.ingest.clients import cli_guard
-from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError
-from bot.ingest.guard import BlockedURL, UrlGuard
+from bot.ingest.http.clients import cli_guard
+from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError
+from bot.ingest.http.guard import BlockedURL, UrlGuard
+from bot.ingest.http.urls import feed_url, find_feed_url
 from bot.ingest.opml import OPMLError, read_opml, write_opml
 from bot.ingest.poll import FeedReport, PollReport
-from bot.ingest.urls import feed_url, find_feed_url
 from bot.models import Feed
 from bot.store import Store
 

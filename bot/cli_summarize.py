@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.ingest.documents import WHAT_TO_GIVE, Document, InputError, document_from_bytes
-from bot.ingest.urls import host_of, parse_url
+from bot.ingest.http.urls import host_of, parse_url
 from bot.models import Quote, Summary
 
 if TYPE_CHECKING:
@@ -28,9 +28,9 @@ async def read_input(target: str, settings: Settings) -> Document:
     if parse_url(target) is None and "://" not in target:  # with "://", the guard says why
         raise InputError(f"{target} is neither an http(s) URL nor a readable file")
     from bot.app import make_fetcher
-    from bot.ingest.clients import cli_guard
-    from bot.ingest.fetch import PAGE_ACCEPT, FetchError
-    from bot.ingest.guard import BlockedURL
+    from bot.ingest.http.clients import cli_guard
+    from bot.ingest.http.fetch import PAGE_ACCEPT, FetchError
+    from bot.ingest.http.guard import BlockedURL
 
     async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
         try:

@@ -83,7 +83,7 @@ class IngestSettings(Section):
     @field_validator("allow_private")
     @classmethod
     def _allowlist(cls, value: list[str]) -> list[str]:
-        from bot.ingest.guard import UrlGuard
+        from bot.ingest.http.guard import UrlGuard
 
         UrlGuard(value)  # raises ValueError saying what to write
         return value

@@ -10,7 +10,7 @@ up calling) and ``socket.getaddrinfo``:
   autouse fixture fails the test at teardown with the address;
 * looking up a name other than ``localhost`` answers "name not known" (``socket.gaierror``, as
   an offline resolver would, but at once and without a query leaving the machine). Tests that
-  need names resolve them through a fake resolver (bot.ingest.guard's resolver hook), which
+  need names resolve them through a fake resolver (bot.ingest.http.guard's resolver hook), which
   never reaches this.
 
 Numeric addresses pass ``getaddrinfo`` (no lookup happens); their connect is what is checked.

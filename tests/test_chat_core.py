@@ -14,7 +14,7 @@ from bot.chat.command import MAX_ARG_CHARS, command_from_action, parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import COMMANDS
 from bot.demo.server import Response
-from bot.ingest.guard import MESSAGES
+from bot.ingest.http.guard import MESSAGES
 from bot.reply import Buttons, Heading, QuoteBlock, Reply, para
 from bot.store import Store
 from bot.summarize.answer import NOT_ANSWERED, check_citations, renumber

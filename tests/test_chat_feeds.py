@@ -16,7 +16,7 @@ from bot.chat.core import CommandCore
 from bot.config import BotSettings, Settings
 from bot.demo.server import static
 from bot.ingest.discover import feed_links
-from bot.ingest.guard import MESSAGES
+from bot.ingest.http.guard import MESSAGES
 from bot.reply import Reply
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core

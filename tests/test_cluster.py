@@ -12,15 +12,15 @@ import pytest
 
 from bot.eval.clusters import bcubed, detokenise, pairwise
 from bot.models import Article, TextSource
-from bot.nlp.cluster import (
+from bot.nlp.stories.cluster import (
     StoryClusterer,
     cluster_documents,
     cluster_texts,
     terms,
 )
-from bot.nlp.dedupe import SyndicationIndex
-from bot.nlp.storysplit import bisect, next_check
-from bot.nlp.storyvec import StreamingTfIdf
+from bot.nlp.stories.split import bisect, next_check
+from bot.nlp.stories.syndication import SyndicationIndex
+from bot.nlp.stories.vectors import StreamingTfIdf
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import zlib
 import brotli
 import pytest
 
-from bot.ingest.decode import STEP, BoundedDecoder, DecodeError, Overflow
+from bot.ingest.http.decode import STEP, BoundedDecoder, DecodeError, Overflow
 
 BODY = b"<rss>" + b"news " * 50_000 + b"</rss>"
 ENCODED = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlp.sentences import split_sentences
+from bot.nlp.text import split_sentences
 from bot.summarize import extractive
 from bot.summarize.extractive import is_content, summarize_text
 

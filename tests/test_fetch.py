@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.ingest.fetch import (
+from bot.ingest.http.fetch import (
     Fetcher,
     FetchError,
     TooLarge,

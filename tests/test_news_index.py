@@ -316,7 +316,7 @@ async def test_every_poll_indexes_what_it_stored(
 
 
 async def test_a_split_in_the_clusterer_splits_the_stored_story(store: Store) -> None:
-    from bot.nlp.cluster import StoryClusterer
+    from bot.nlp.stories.cluster import StoryClusterer
     from tests.test_cluster import SAME_SUBJECT
 
     # A bar of zero blends two stories until the clusterer's split check separates them.
@@ -342,7 +342,7 @@ async def test_a_split_in_the_clusterer_splits_the_stored_story(store: Store) ->
 async def test_indexing_runs_off_the_event_loop(store: Store, gazetteer: Gazetteer) -> None:
     import threading
 
-    from bot.nlp.cluster import StoryClusterer
+    from bot.nlp.stories.cluster import StoryClusterer
 
     threads: list[int] = []
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest.http.urls import canonicalize_url
 from bot.ingest.opml import OPMLError, read_opml, write_opml
-from bot.ingest.urls import canonicalize_url
 from bot.models import Feed
 
 ROOT = Path(__file__).resolve().parents[1]

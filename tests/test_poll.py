@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import poll_fetcher
 from bot.config import IngestSettings, Settings
 from bot.demo.server import Response, feed_urls, static
-from bot.ingest.fetch import Fetcher
+from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, next_check_after_error, next_check_after_success
 from bot.models import TextSource
 from bot.store import Store, utcnow

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import IngestSettings
 from bot.demo.server import static
-from bot.ingest.fetch import Fetcher, FetchError
+from bot.ingest.http.fetch import Fetcher, FetchError
 from bot.ingest.poll import FeedReport, Poller
 from bot.models import TextSource
 from bot.store import Store

@@ -1,9 +1,9 @@
 """Cases of issue #13: short articles written for the project, one per way attribution failed
-on news the rules were not written against (bot/nlp/quotes.py, quotemarks.py, cues.py)."""
+on news the rules were not written against (bot/nlp/quotes/find.py, quotemarks.py, cues.py)."""
 
 from __future__ import annotations
 
-from bot.nlp.quotes import find_quotes
+from bot.nlp.quotes.find import find_quotes
 
 
 def pairs(text: str) -> list[tuple[str, str | None]]:

@@ -1,4 +1,4 @@
-"""Direct quotations, their speakers, and the key quotes of a story (bot/nlp/quotes.py)."""
+"""Direct quotations, their speakers, and the key quotes of a story (bot/nlp/quotes/find.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.models import Quote
-from bot.nlp.quotes import find_quotes, key_quotes, merge_quotes, newsworthiness, same_statement
+from bot.nlp.quotes.find import (
+    find_quotes,
+    key_quotes,
+    merge_quotes,
+    newsworthiness,
+    same_statement,
+)
 
 
 def texts(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, text
 
 from bot.config import ConfigError, Settings, StoreSettings, load_settings
 from bot.demo.server import Response
-from bot.ingest.fetch import Fetcher
+from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, content_hash
 from bot.models import Article, TextSource
 from bot.nlp.companies import CompanyMention

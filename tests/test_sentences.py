@@ -1,4 +1,4 @@
-"""Tests for the sentence splitter (bot.nlp.sentences)."""
+"""Tests for the sentence splitter (bot.nlp.text)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.nlp.sentences import sentence_spans, split_sentences
+from bot.nlp.text import sentence_spans, split_sentences
 
 CASES = {
     "titles": (

@@ -1,4 +1,4 @@
-"""Who said a quote: places, initials, roles and pronoun chains (bot/nlp/speakers.py, roles.py).
+"""Who said a quote: places, initials, roles and pronoun chains (nlp/quotes/speakers.py, roles.py).
 
 Each text is written for the test and reproduces a pattern that once gave a wrong speaker.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlp.quotes import find_quotes
+from bot.nlp.quotes.find import find_quotes
 
 
 def speakers(text: str) -> list[str | None]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.ingest.urls import canonicalize_url, feed_url, host_of, web_url
+from bot.ingest.http.urls import canonicalize_url, feed_url, host_of, web_url
 
 
 @pytest.mark.parametrize(

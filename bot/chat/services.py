@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.chat.access import AccessGate
 from bot.config import Settings
 from bot.digest.chat import DigestBuilder
-from bot.ingest.fetch import Fetcher
+from bot.ingest.http.fetch import Fetcher
 from bot.nlp.companies import Gazetteer
 from bot.store import Store
 from bot.summarize.answer import Answerer

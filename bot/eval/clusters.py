@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from bot.nlp.cluster import StoryClusterer
+from bot.nlp.stories.cluster import StoryClusterer
 
 SEEDS = (0, 1, 2, 3, 4)
 FILE = "summeval_cnndm_test100.jsonl"

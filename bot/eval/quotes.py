@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.nlp.quotes import find_quotes
+from bot.nlp.quotes.find import find_quotes
 from bot.nlp.wordtokens import word_set
 
 SET_NAME = "quotes"

@@ -120,7 +120,7 @@ def newsbot(ptb: str, sentences: int = SENTENCES, max_chars: int = MAX_CHARS) ->
 
 def lead(ptb: str, sentences: int = SENTENCES) -> str:
     """The first sentences by our sentence splitter: LEAD-3 with newsbot's splitting."""
-    from bot.nlp.sentences import split_sentences
+    from bot.nlp.text import split_sentences
 
     text, offsets = detokenize(ptb)
     return ptb_of(split_sentences(text)[:sentences], text, offsets, ptb)

@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.ingest.logsafe import log_host
-from bot.ingest.urls import canonicalize_url, host_of
+from bot.ingest.http.logsafe import log_host
+from bot.ingest.http.urls import canonicalize_url, host_of
 from bot.models import Article, Entry, Extracted, Feed, TextSource
 
 log = logging.getLogger("newsbot.poll")

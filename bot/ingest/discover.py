@@ -8,7 +8,7 @@ from __future__ import annotations
 import lxml.html
 from lxml.etree import ParserError
 
-from bot.ingest.urls import feed_url
+from bot.ingest.http.urls import feed_url
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 _HEAD_BYTES = 1_000_000  # the links are in <head>; a page's first megabyte holds it

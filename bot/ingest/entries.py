@@ -9,11 +9,11 @@ from datetime import datetime
 
 from bot import cpu
 from bot.ingest.articles import DEFAULT_MAX_ARTICLE_CHARS, build_article, parse_limit
-from bot.ingest.budget import Budget, OutOfTime
 from bot.ingest.extract import extract
-from bot.ingest.fetch import PAGE_ACCEPT, Fetcher, FetchError
-from bot.ingest.guard import BlockedURL
-from bot.ingest.logsafe import log_host, refusal_fields, scrub
+from bot.ingest.http.budget import Budget, OutOfTime
+from bot.ingest.http.fetch import PAGE_ACCEPT, Fetcher, FetchError
+from bot.ingest.http.guard import BlockedURL
+from bot.ingest.http.logsafe import log_host, refusal_fields, scrub
 from bot.models import Article, Entry, Extracted, Feed
 
 log = logging.getLogger("newsbot.poll")

@@ -25,7 +25,7 @@ from trafilatura.core import bare_extraction
 from trafilatura.utils import load_html
 
 from bot.ingest.cleanup import clean_text, repaired
-from bot.ingest.logsafe import crash_fields, log_host
+from bot.ingest.http.logsafe import crash_fields, log_host
 from bot.ingest.text_guard import SHARE, lost_article, visible_chars
 from bot.models import Extracted
 

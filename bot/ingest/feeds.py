@@ -14,7 +14,7 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from bot.ingest.urls import canonicalize_url
+from bot.ingest.http.urls import canonicalize_url
 from bot.models import Entry, ParsedFeed
 
 _JSON_TYPES = ("application/feed+json", "application/json")

@@ -1,7 +1,7 @@
 """One straight line per feed: fetch → parse → new entries → fetch pages → extract → store.
 
-The pieces live beside it: time budgets in :mod:`bot.ingest.budget`, reading entries' pages in
-:mod:`bot.ingest.entries`, next checks in :mod:`bot.ingest.backoff`, the reports in
+The pieces live beside it: time budgets in :mod:`bot.ingest.http.budget`, reading entries' pages in
+:mod:`bot.ingest.entries`, next checks in :mod:`bot.ingest.http.backoff`, the reports in
 :mod:`bot.ingest.reports`. Their public names are importable from here too.
 """
 
@@ -15,15 +15,15 @@ from datetime import datetime
 
 from bot.config import IngestSettings
 from bot.ingest.articles import build_article, content_hash
-from bot.ingest.backoff import jittered, next_check_after_error, next_check_after_success
-from bot.ingest.budget import Budget, OutOfTime, Round, loop_time
 from bot.ingest.entries import EntryReader
 from bot.ingest.feeds import FeedError, parse_feed
-from bot.ingest.fetch import Fetcher, FetchError
-from bot.ingest.guard import BlockedURL
-from bot.ingest.logsafe import crash_fields, feed_fields, refusal_fields, scrub
+from bot.ingest.http.backoff import jittered, next_check_after_error, next_check_after_success
+from bot.ingest.http.budget import Budget, OutOfTime, Round, loop_time
+from bot.ingest.http.fetch import Fetcher, FetchError
+from bot.ingest.http.guard import BlockedURL
+from bot.ingest.http.logsafe import crash_fields, feed_fields, refusal_fields, scrub
+from bot.ingest.http.urls import host_of
 from bot.ingest.reports import FeedReport, PollReport, Progress
-from bot.ingest.urls import host_of
 from bot.models import Feed, TextSource
 from bot.store import Store, utcnow
 
@@ -56,7 +56,7 @@ class Poller:
     feed's own text, like an entry whose page cannot be fetched.
 
     Log lines name a feed by ``feed_id`` and ``host``, never by its URL (see
-    :mod:`bot.ingest.logsafe`).
+    :mod:`bot.ingest.http.logsafe`).
     """
 
     def __init__(

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.models import Article
-from bot.nlp.cluster import StoryClusterer
 from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.nlp.stories.cluster import StoryClusterer
 
 if TYPE_CHECKING:
     from bot.store.news import NewsIndex

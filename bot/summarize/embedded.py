@@ -15,7 +15,7 @@ from pathlib import Path
 from bot import cpu
 from bot.models import Quote, Story, Summary
 from bot.nlp.companies import Gazetteer
-from bot.nlp.quotes import find_quotes, key_quotes, merge_quotes
+from bot.nlp.quotes.find import find_quotes, key_quotes, merge_quotes
 from bot.summarize.extractive import summarize_text
 
 log = logging.getLogger("newsbot.summarize")

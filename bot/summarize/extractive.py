@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from bot.nlp.sentences import sentence_spans
+from bot.nlp.text import sentence_spans
 
 
 def _word_set(spec: str) -> frozenset[str]:

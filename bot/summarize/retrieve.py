@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.models import Article, Story
-from bot.nlp.cluster import terms
-from bot.nlp.sentences import split_sentences
+from bot.nlp.stories.cluster import terms
+from bot.nlp.text import split_sentences
 
 
 class Index(Protocol):

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.demo.server import static
 from bot.ingest.feeds import defuse, parse_feed
-from bot.ingest.fetch import Fetcher
+from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller
 from bot.store import Store
 from tests.fakes.newssite import RSS, NewsSite

@@ -27,9 +27,9 @@ from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
 from bot.config import BotSettings, Settings, load_settings
 from bot.demo.server import LoopbackServer, Response, Route, static
-from bot.ingest.guard import MESSAGES
+from bot.ingest.http.guard import MESSAGES
+from bot.ingest.http.urls import canonicalize_url
 from bot.ingest.poll import Poller
-from bot.ingest.urls import canonicalize_url
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
 from tests.fakes.newssite import RSS, rss
@@ -270,7 +270,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return DNS[host]
 
-    monkeypatch.setattr("bot.ingest.guard.system_resolver", resolver)
+    monkeypatch.setattr("bot.ingest.http.guard.system_resolver", resolver)
     with LoopbackServer(routes) as site:
         monkeypatch.setattr(socket.socket, "connect", recorded)
         try:

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from bot.demo.server import Response
-from bot.ingest.fetch import FetchError
-from bot.ingest.guard import BlockedURL, GuardedTransport, UrlGuard, guarded_fetcher
+from bot.ingest.http.fetch import FetchError
+from bot.ingest.http.guard import BlockedURL, GuardedTransport, UrlGuard, guarded_fetcher
 from bot.logs import ConsoleFormatter, JsonFormatter
 from tests.fakes.newssite import NewsSite
 
@@ -389,7 +389,7 @@ async def test_tls_verifies_the_host_name_while_connecting_to_the_address(
 
 async def test_refusal_logs_the_host_and_nothing_secret(caplog: pytest.LogCaptureFixture) -> None:
     guard = UrlGuard(resolver=table_dns())
-    with caplog.at_level(logging.WARNING, logger="bot.ingest.guard"):
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.http.guard"):
         with pytest.raises(BlockedURL):
             await guard.check("http://metadata.example/latest/meta-data/?token=tok-123456")
         with pytest.raises(BlockedURL):

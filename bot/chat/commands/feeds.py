@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from bot.chat.access import admins
 from bot.ingest.discover import feed_links
 from bot.ingest.feeds import FeedError, parse_feed
-from bot.ingest.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
-from bot.ingest.guard import BlockedURL
-from bot.ingest.urls import feed_url, find_feed_url, host_of
+from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
+from bot.ingest.http.guard import BlockedURL
+from bot.ingest.http.urls import feed_url, find_feed_url, host_of
 from bot.models import Feed, ParsedFeed
 from bot.reply import Heading, Inline, Link, Reply, bullets, para
 

@@ -15,9 +15,9 @@ from bot.chat.commands.common import chat_zone
 from bot.chat.commands.story import find_story, is_story_ref
 from bot.digest.views import StoryView, when
 from bot.ingest.documents import InputError, document_from_bytes, story_of
-from bot.ingest.fetch import PAGE_ACCEPT, FetchError
-from bot.ingest.guard import BlockedURL
-from bot.ingest.urls import host_of
+from bot.ingest.http.fetch import PAGE_ACCEPT, FetchError
+from bot.ingest.http.guard import BlockedURL
+from bot.ingest.http.urls import host_of
 from bot.models import Story, Summary
 from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from bot.store import utcnow

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 
-from bot.nlp.storyvec import Vector, add_into, dot
+from bot.nlp.stories.vectors import Vector, add_into, dot
 
 FIRST_CHECK = 6  # test a story when it reaches this many members...
 GROWTH = 1.5  # ... and again each time it has grown by this factor

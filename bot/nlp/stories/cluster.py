@@ -1,9 +1,9 @@
 """Stories: articles about the same event, across sources, grouped one article at a time.
 
-Each article becomes a TF-IDF vector (`bot.nlp.storyvec`: document frequencies follow the
+Each article becomes a TF-IDF vector (`bot.nlp.stories.vectors`: document frequencies follow the
 articles in the time window) and either joins a story or opens one:
 
-- a syndicated copy (the same wire text under another headline, `bot.nlp.dedupe`) joins its
+- a syndicated copy (the same wire text under another headline, `stories.syndication`) joins its
   original's story outright and adds no weight to the centroid or the IDF;
 - otherwise its score for a story is the mean of its cosine to the story's centroid and its
   cosine to the story's nearest member: the centroid alone lets a blend of two stories on one
@@ -17,10 +17,10 @@ articles in the time window) and either joins a story or opens one:
   into its story when the two centroids are similar: this repairs a story split by an early,
   vague report, without reclustering anything else;
 - a story that reaches a checkpoint size is bisected, its own members only, and split when the
-  two parts are far apart (`bot.nlp.storysplit`): this undoes two events grown as one;
+  two parts are far apart (`bot.nlp.stories.split`): this undoes two events grown as one;
 - articles older than `window` relative to the newest seen leave the centroids and the IDF; their
   stories stay listed but take no new articles once all their articles are out of the window;
-- the stories scored are candidates, not every story of the window (`bot.nlp.storyvec`): those
+- the stories scored are candidates, not every story of the window (`stories.vectors`): those
   whose centroids, or whose members, weigh most on the article's `query_terms` best terms,
   through each term's `per_term` most recent postings; the best `candidates` of each kind are
   scored exactly. So the work per article is bounded, whatever the window holds.
@@ -43,9 +43,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.models import Article
-from bot.nlp.storysplit import FIRST_CHECK, bisect, next_check
-from bot.nlp.storystore import Doc, StoryStore, aware
-from bot.nlp.storyvec import Vector, dot, terms, top_terms
+from bot.nlp.stories.split import FIRST_CHECK, bisect, next_check
+from bot.nlp.stories.store import Doc, StoryStore, aware
+from bot.nlp.stories.vectors import Vector, dot, terms, top_terms
 
 __all__ = [
     "StoryClusterer",

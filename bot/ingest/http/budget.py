@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ingest.fetch import Fetcher, FetchResult
-from bot.ingest.urls import host_of
+from bot.ingest.http.fetch import Fetcher, FetchResult
+from bot.ingest.http.urls import host_of
 
 
 class OutOfTime(Exception):

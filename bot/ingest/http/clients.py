@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import IngestSettings
-from bot.ingest.fetch import Fetcher
-from bot.ingest.guard import UrlGuard, guarded_fetcher
+from bot.ingest.http.fetch import Fetcher
+from bot.ingest.http.guard import UrlGuard, guarded_fetcher
 
 
 def cli_guard(ingest: IngestSettings) -> UrlGuard:

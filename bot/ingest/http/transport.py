@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bot.ingest.fetch import Fetcher
+from bot.ingest.http.fetch import Fetcher
 
 if TYPE_CHECKING:  # guard.py re-exports this module's names, so it is imported only for types
-    from bot.ingest.guard import UrlGuard
+    from bot.ingest.http.guard import UrlGuard
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):

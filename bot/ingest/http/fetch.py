@@ -16,8 +16,8 @@ from types import TracebackType
 
 import httpx
 
-from bot.ingest.decode import BoundedDecoder, DecodeError, Overflow
-from bot.ingest.urls import host_of, web_url
+from bot.ingest.http.decode import BoundedDecoder, DecodeError, Overflow
+from bot.ingest.http.urls import host_of, web_url
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "

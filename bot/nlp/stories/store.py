@@ -1,9 +1,9 @@
 """The bookkeeping under `StoryClusterer`: articles, stories, the window, merges and splits.
 
 `StoryStore` keeps every article of the window with its vector, each story's members and
-centroid (`bot.nlp.storyvec`), and the moves of articles between stories; it answers the
+centroid (`bot.nlp.stories.vectors`), and the moves of articles between stories; it answers the
 questions about stories (members, sources, the best article). It decides nothing: which story
-an article joins, and when stories merge or split, is `bot.nlp.cluster`'s business.
+an article joins, and when stories merge or split, is `bot.nlp.stories.cluster`'s business.
 
 Nothing here walks the whole window per article: each story counts its articles still in the
 window (pruning finds the emptied ones without a scan), and the best article of a large story
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 
-from bot.nlp.dedupe import SyndicationIndex
-from bot.nlp.storyvec import Centroids, Members, StreamingTfIdf, Vector, dot
+from bot.nlp.stories.syndication import SyndicationIndex
+from bot.nlp.stories.vectors import Centroids, Members, StreamingTfIdf, Vector, dot
 
 SHORTLIST = 8  # articles kept from a story's last full ranking for its best article
 RERANK = 1.5  # ... ranked in full again when the story has grown by this factor

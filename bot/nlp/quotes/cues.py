@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.nlp.cuewords import DASHES, cue_length, inverts, past_verb, skippable
-from bot.nlp.subjects import (
+from bot.nlp.quotes.cuewords import DASHES, cue_length, inverts, past_verb, skippable
+from bot.nlp.quotes.subjects import (
     Phrase,
     apposed_name,
     earlier_cue_subject,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 
-from bot.nlp.subjects import Phrase
+from bot.nlp.quotes.subjects import Phrase
 from bot.nlp.wordtokens import Token, word_set
 
 # Words that end the search for a person noun before or after a name.

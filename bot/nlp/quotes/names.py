@@ -12,7 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from bot.nlp.mentions import Mention
+from bot.nlp.quotes.mentions import Mention
 from bot.nlp.wordtokens import word_set
 
 _MALE_TITLES = word_set("mr sir lord king prince father congressman chairman")

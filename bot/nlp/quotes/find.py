@@ -35,10 +35,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.models import Quote
-from bot.nlp.cues import Attribution, attribution_after, attribution_before, introduced_by
-from bot.nlp.quotelinks import Found, inherit, split_quote
-from bot.nlp.quotemarks import QuoteSpan, scan_quotes
-from bot.nlp.speakers import SpeakerResolver
+from bot.nlp.quotes.cues import Attribution, attribution_after, attribution_before, introduced_by
+from bot.nlp.quotes.links import Found, inherit, split_quote
+from bot.nlp.quotes.marks import QuoteSpan, scan_quotes
+from bot.nlp.quotes.speakers import SpeakerResolver
 from bot.nlp.wordtokens import sentence_ends, word_set
 
 _WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")

@@ -13,7 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from bot.nlp.cuewords import CUE_VERBS
+from bot.nlp.quotes.cuewords import CUE_VERBS
 from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
 
 TITLES = word_set(

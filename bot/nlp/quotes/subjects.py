@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.nlp.cuewords import (
+from bot.nlp.quotes.cuewords import (
     APPOSITION_STOP,
     CLAUSE_BOUNDARY,
     COORDINATION,

@@ -2,12 +2,12 @@
 internet (or at a network or host the operator allows with ``[ingest] allow_private``).
 
 :class:`UrlGuard` vets a URL (scheme, spelling, every address its host resolves to, by the
-policy in :mod:`bot.ingest.addresses`) and :class:`GuardedTransport`
-(:mod:`bot.ingest.transport`) connects to exactly the addresses it vetted, so a DNS answer that
+policy in :mod:`bot.ingest.http.addresses`) and :class:`GuardedTransport`
+(:mod:`bot.ingest.http.transport`) connects to exactly the addresses it vetted, so a DNS answer that
 changes between the check and the connect (DNS rebinding) cannot steer a fetch inside.
 Every redirect hop is a new request through the transport, so every hop is vetted again.
 
-Every URL is read by the one parser, :func:`bot.ingest.urls.parse_url` (the WHATWG URL
+Every URL is read by the one parser, :func:`bot.ingest.http.urls.parse_url` (the WHATWG URL
 Standard, as a browser reads it), and the guard vets the address that parser finds: however an
 address is spelled (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1``, full-width digits,
 percent-encoded), it is vetted as the address it stands for, and the Fetcher sends the parser's
@@ -27,10 +27,10 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from ada_url import HostType
 
-from bot.ingest.addresses import IPAddress, Resolver, is_public, system_resolver
-from bot.ingest.fetch import FetchError
-from bot.ingest.transport import GuardedTransport, guarded_fetcher
-from bot.ingest.urls import parse_url
+from bot.ingest.http.addresses import IPAddress, Resolver, is_public, system_resolver
+from bot.ingest.http.fetch import FetchError
+from bot.ingest.http.transport import GuardedTransport, guarded_fetcher
+from bot.ingest.http.urls import parse_url
 
 __all__ = [
     "HINTS",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from bot.nlp.quotemarks import QuoteSpan, scan_quotes
+from bot.nlp.quotes.marks import QuoteSpan, scan_quotes
 
 
 def _word_set(spec: str) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""Which addresses are public: the address policy behind the SSRF guard (:mod:`bot.ingest.guard`).
+"""Which addresses are public: the address policy behind the SSRF guard (`http.guard`).
 
 Private, loopback, link-local, shared (carrier-grade NAT), multicast and reserved addresses are
 not public, nor are IPv6 addresses that embed an IPv4 one that is not (mapped, compatible,

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import bisect
 
-from bot.nlp.cuewords import cue_length
-from bot.nlp.mentions import Mention, find_mentions
-from bot.nlp.names import Entity, NameIndex
-from bot.nlp.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
-from bot.nlp.subjects import Phrase, subject_before
+from bot.nlp.quotes.cuewords import cue_length
+from bot.nlp.quotes.mentions import Mention, find_mentions
+from bot.nlp.quotes.names import Entity, NameIndex
+from bot.nlp.quotes.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
+from bot.nlp.quotes.subjects import Phrase, subject_before
 from bot.nlp.wordtokens import Token, tokenize, word_set
 
 BUSINESS_NOUNS = word_set(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from bot.ingest.guard import BlockedURL
+    from bot.ingest.http.guard import BlockedURL
     from bot.models import Feed
 
 # Anything from a scheme to the next blank or quote: a URL as error text and reprs show it.

@@ -1,0 +1,1 @@
+"""Stories: the clusterer, its bookkeeping, vectors and syndication."""
