@@ -40,8 +40,9 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
 
-lint: $(STAMP)  ## ruff and hadolint
+lint: $(STAMP)  ## ruff, the import contract (pyproject.toml [tool.importlinter]) and hadolint
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint Dockerfile
 
 lock:  ## re-pin requirements*.lock from pyproject.toml (newest versions within its bounds)
@@ -50,4 +51,4 @@ lock:  ## re-pin requirements*.lock from pyproject.toml (newest versions within 
 	$(BIN)/uv $(UV_COMPILE) pyproject.toml -c $(LOCK) -o $(RUNTIME_LOCK)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .import_linter_cache

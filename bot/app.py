@@ -22,9 +22,10 @@ from bot.chat.command import ChatContext
 from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
 from bot.digest.render import render_console
+from bot.ingest.http.addresses import Resolver
 from bot.ingest.http.clients import configured_fetcher
 from bot.ingest.http.fetch import Fetcher
-from bot.ingest.http.guard import Resolver, UrlGuard
+from bot.ingest.http.guard import UrlGuard
 from bot.ingest.http.logsafe import crash_fields
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -21,6 +24,8 @@ DEFAULT_CONFIG = Path("config/newsbot.toml")
 ENV_PREFIX = "NEWSBOT_"
 # Slack's ids of workspaces (T…), channels (C…, G…, D…) and users (U…, W…).
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
+# A host name in an allowlist, after IDNA encoding.
+_HOSTNAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 # (section, key) of every secret; each has a companion "<key>_file" setting.
 SECRETS: tuple[tuple[str, str], ...] = (
@@ -83,10 +88,49 @@ class IngestSettings(Section):
     @field_validator("allow_private")
     @classmethod
     def _allowlist(cls, value: list[str]) -> list[str]:
-        from bot.ingest.http.guard import UrlGuard
-
-        UrlGuard(value)  # raises ValueError saying what to write
+        parse_allowlist(value)  # raises ValueError saying what to write
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class Allowlist:
+    """``[ingest] allow_private`` read: exact host names (IDNA), ``*.name`` suffixes (with their
+    leading dot) and networks, which the SSRF guard lets through."""
+
+    names: frozenset[str]
+    suffixes: tuple[str, ...]
+    networks: tuple[IPv4Network | IPv6Network, ...]
+
+
+def parse_allowlist(entries: Iterable[str]) -> Allowlist:
+    """Read allowlist entries: host names (intranet.example), ``*.corp.example`` for every name
+    under corp.example, or networks and addresses (10.1.2.0/24, 10.1.2.3, fd00::/8); raises
+    ValueError naming the entry it cannot read."""
+    names: set[str] = set()
+    suffixes: list[str] = []
+    networks: list[IPv4Network | IPv6Network] = []
+    for entry in entries:
+        item = entry.strip().lower().rstrip(".")
+        try:
+            networks.append(ip_network(item, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = item.removeprefix("*.")
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            name = ""
+        if not _HOSTNAME.match(name):
+            raise ValueError(
+                f"allowlist entry {entry!r}: expected a host name (intranet.example, "
+                "*.corp.example) or a network (10.1.2.0/24, 10.1.2.3, fd00::/8)"
+            )
+        if item.startswith("*."):
+            suffixes.append("." + name)
+        else:
+            names.add(name)
+    return Allowlist(frozenset(names), tuple(suffixes), tuple(networks))
 
 
 class DigestSettings(Section):
@@ -269,22 +313,13 @@ class Settings(BaseSettings):
 
     def store_url(self) -> str:
         """The SQLAlchemy async URL of the store, with the async driver filled in."""
+        # Imported here: the store loads SQLAlchemy, which `newsbot --help` need not wait for.
+        from bot.store.db import normalise_store_url
+
         url = self.store.url
         if self.store.url_file is not None:
             url = self.store.url_file.read_text(encoding="utf-8").strip()
         return normalise_store_url(url)
-
-
-def normalise_store_url(url: str) -> str:
-    """Accept plain sqlite:// and postgresql:// URLs and name the async driver."""
-    for plain, driver in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("sqlite://", "sqlite+aiosqlite://"),
-    ):
-        if url.startswith(plain):
-            return driver + url[len(plain) :]
-    return url
 
 
 def redact_url(url: str) -> str:

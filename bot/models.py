@@ -166,6 +166,25 @@ class Subscription:
     exclude: bool = False
 
 
+@dataclass(slots=True)
+class CompanyMention:
+    """One company an article mentions, with how salient it is.
+
+    `count` covers title and text; `first_offset` is the first mention's offset in the text, or
+    -1 when only the title names the company. `known` is False for an organisation found by its
+    cues ("Zephyr Robotics Inc.") rather than from the gazetteer. `via` is set on a parent the
+    article does not name itself: the company it names instead ("Alphabet" via "Google").
+    """
+
+    name: str
+    count: int
+    first_offset: int
+    in_title: bool
+    known: bool
+    score: float
+    via: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A company an article names (an article_companies row): its salience and whether the

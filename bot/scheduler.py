@@ -168,7 +168,7 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
     async def retention() -> None:
         from bot.store.retention import cleanup
 
-        await cleanup(store, settings, _now())
+        await cleanup(store, settings.store.retention_days, _now())
 
     hour, minute = settings.digest.default_time.split(":")
     scheduler = AsyncIOScheduler(timezone="UTC")

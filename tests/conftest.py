@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.config import Settings, normalise_store_url
+from bot.config import Settings
 from bot.store import Store
+from bot.store.db import normalise_store_url
 from tests.fakes.newssite import NewsSite
 
 pytest_plugins = ["tests.netguard", "pytester"]

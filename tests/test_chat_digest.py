@@ -12,8 +12,7 @@ import pytest
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.core import CommandCore
 from bot.config import Settings
-from bot.models import Article, SentStory, TextSource
-from bot.nlp.companies import CompanyMention
+from bot.models import Article, CompanyMention, SentStory, TextSource
 from bot.reply import Buttons, Heading, Reply
 from bot.store import Store, utcnow
 from bot.store.chats import Chat, ChatStore, Subscription

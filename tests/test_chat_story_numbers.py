@@ -200,7 +200,8 @@ async def test_migration_0005_adds_and_removes_the_story_order(store: Store) -> 
         old = (await conn.execute(select(digests.c.story_count, digests.c.story_ids))).one()
     assert tuple(old) == (3, None)  # a digest from before keeps no order
 
-    from bot.store.sent import insert_digest, latest_digest
+    from bot.store.digests import insert_digest
+    from bot.store.sent import latest_digest
 
     async with store.engine.begin() as conn:
         await insert_digest(

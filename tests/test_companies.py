@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.models import CompanyMention
+from bot.nlp.companies import Gazetteer
 from bot.nlp.orgs import find_orgs
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "companies.toml"

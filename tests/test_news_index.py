@@ -15,8 +15,8 @@ from bot.app import poll_once
 from bot.config import Settings
 from bot.demo.server import feed_urls
 from bot.ingest.poll import content_hash
-from bot.models import Article, TextSource
-from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.models import Article, CompanyMention, TextSource
+from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.store import Store
 from bot.store.news import NewsIndex, search_terms

@@ -15,8 +15,7 @@ from bot.config import ConfigError, Settings, StoreSettings, load_settings
 from bot.demo.server import Response
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, content_hash
-from bot.models import Article, TextSource
-from bot.nlp.companies import CompanyMention
+from bot.models import Article, CompanyMention, TextSource
 from bot.store import Store, retention
 from bot.store.news import NewsIndex
 from bot.store.retention import cleanup
@@ -34,7 +33,7 @@ from tests.fakes.newssite import RSS, NewsSite, rss
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=100)
 RECENT = NOW - timedelta(days=1)
-KEEP_90_DAYS = StoreSettings()
+KEEP_90_DAYS = StoreSettings().retention_days
 
 
 def article(key: str, title: str, when: datetime, feed_id: int) -> Article:
@@ -131,7 +130,7 @@ async def test_entries_outlive_their_articles_so_a_repoll_adds_nothing(
     async with Fetcher(user_agent="newsbot-test", timeout=3.0) as fetcher:
         first = await Poller(store, fetcher, settings.ingest, clock=lambda: OLD).poll_due()
         assert first.new == 3
-        report = await cleanup(store, settings, NOW)
+        report = await cleanup(store, settings.store.retention_days, NOW)
         assert report.articles == 3 and await store.count("articles") == 0
         for feed in await store.list_feeds():
             await store.make_due(feed.id)
@@ -238,7 +237,7 @@ async def test_large_cleanups_run_in_batches_and_log_one_line(
         + [(article("r", "Recent story", RECENT, feed.id), "r")]
     )
     with caplog.at_level(logging.INFO, logger="newsbot.retention"):
-        report = await cleanup(store, Settings(store={"url": "sqlite://"}), NOW)
+        report = await cleanup(store, KEEP_90_DAYS, NOW)
     assert report.articles == 10 and await store.count("articles") == 1
     (line,) = [r for r in caplog.records if r.name == "newsbot.retention"]
     assert (line.articles, line.retention_days) == (10, 90)  # type: ignore[attr-defined]
@@ -248,7 +247,7 @@ async def test_retention_0_keeps_everything(store: Store) -> None:
     feed, _ = await store.add_feed("https://news.test/feed.xml")
     assert feed.id is not None
     await store.store_articles([(article("o", "Old story", OLD, feed.id), "o")])
-    report = await cleanup(store, StoreSettings(retention_days=0), NOW)
+    report = await cleanup(store, 0, NOW)
     assert report.cutoff is None and report.deleted == 0 and await store.count("articles") == 1
 
 

@@ -44,6 +44,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.models import CompanyMention
 from bot.nlp.orgs import (
     Passage,
     corporate_cue,
@@ -66,25 +67,6 @@ _TICKERS = re.compile(
     r"|(?<![\w.$])(?P<suffixed>[A-Z0-9]+(?:-[A-Z])?\.[A-Z]{1,2})(?!\w|\.\w)"
 )
 _NO, _MAYBE, _OK = 0, 1, 2
-
-
-@dataclass(slots=True)
-class CompanyMention:
-    """One company an article mentions, with how salient it is.
-
-    `count` covers title and text; `first_offset` is the first mention's offset in the text, or
-    -1 when only the title names the company. `known` is False for an organisation found by its
-    cues ("Zephyr Robotics Inc.") rather than from the gazetteer. `via` is set on a parent the
-    article does not name itself: the company it names instead ("Alphabet" via "Google").
-    """
-
-    name: str
-    count: int
-    first_offset: int
-    in_title: bool
-    known: bool
-    score: float
-    via: str | None = None
 
 
 def salience(count: int, first_offset: int, in_title: bool, length: int) -> float:

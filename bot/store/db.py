@@ -10,11 +10,21 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.config import normalise_store_url
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every newsbot process.
 _PG_MIGRATION_LOCK = 7_140_214
+
+
+def normalise_store_url(url: str) -> str:
+    """Accept plain sqlite:// and postgresql:// URLs and name the async driver."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Article, Story
-from bot.nlp.companies import CompanyMention
+from bot.models import Article, CompanyMention, Story
 from bot.store.schema import article_companies, articles, stories
 from bot.store.store import Store, _article, utcnow
 

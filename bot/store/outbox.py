@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.digests import story_order
 from bot.store.schema import chats, deliveries, digests
-from bot.store.sent import story_order
 from bot.store.store import Store, utcnow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Select, Table, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import Settings, StoreSettings
 from bot.store.schema import (
     article_companies,
     articles,
@@ -78,22 +77,14 @@ class RetentionReport:
         )
 
 
-def retention_days(settings: Settings | StoreSettings) -> int:
-    """``[store] retention_days`` from the whole settings or their store section."""
-    store = settings.store if isinstance(settings, Settings) else settings
-    return store.retention_days
+async def cleanup(store: Store, days: int, now: datetime) -> RetentionReport:
+    """Delete what is older than ``days`` (``[store] retention_days``) before ``now``; run it
+    once a day.
 
-
-async def cleanup(
-    store: Store, settings: Settings | StoreSettings, now: datetime
-) -> RetentionReport:
-    """Delete what is older than the retention period before ``now``; run it once a day.
-
-    With ``retention_days = 0`` nothing is deleted. Safe to run while newsbot polls and sends:
+    With 0 days nothing is deleted. Safe to run while newsbot polls and sends:
     each batch is its own short transaction, and unsent digests are never touched.
     """
     started = time.monotonic()
-    days = retention_days(settings)
     report = RetentionReport(cutoff=now - timedelta(days=days) if days else None)
     if report.cutoff is not None:
         await _articles(store, report.cutoff, report)

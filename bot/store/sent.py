@@ -1,21 +1,25 @@
-"""What each chat was sent (the digest_stories table), for a digest's novelty; the digests row
-with the order of its stories, and the latest digest's stories by their number. The writes run
-inside the caller's transaction, so that a digest, its outbox parts and its sent stories are
-stored together or not at all."""
+"""What each chat was sent (the digest_stories table), for a digest's novelty, and the latest
+digest's stories by their number. The writes run inside the caller's transaction, so that a
+digest, its outbox parts and its sent stories are stored together or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import SentStory
+from bot.store.digests import insert_digest
 from bot.store.schema import chats, digest_stories, digests
 from bot.store.store import Store
+
+# insert_digest lives in bot.store.digests (Store.record_digest uses it too); named here for
+# bot/digest/chat.py, which imports it from this module.
+__all__ = ["LatestDigest", "insert_digest", "latest_digest", "record_sent", "sent_stories"]
 
 CHUNK = 500
 
@@ -69,42 +73,6 @@ async def record_sent(
         },
     )
     await conn.execute(stmt, list(rows.values()))
-
-
-async def insert_digest(
-    conn: AsyncConnection,
-    chat_id: int,
-    *,
-    window_start: datetime | None,
-    window_end: datetime,
-    story_count: int,
-    now: datetime,
-    slot: datetime | None = None,
-    story_ids: Sequence[int | None] | None = None,
-) -> int:
-    """Add a digests row inside the caller's transaction; returns its id. The next digest's
-    window starts at this one's end; ``story_ids`` are its stories in the order it numbers them
-    (None: not known)."""
-    result = await conn.execute(
-        insert(digests).values(
-            chat_id=chat_id,
-            window_start=window_start,
-            window_end=window_end,
-            story_count=story_count,
-            created_at=now,
-            slot=slot,
-            story_ids=story_order(story_ids),
-        )
-    )
-    return int(result.inserted_primary_key[0])
-
-
-def story_order(story_ids: Sequence[int | None] | None) -> str | None:
-    """The digests.story_ids text of stories in digest order: "12,7,30". A story without id
-    keeps its place as 0, which finds no story."""
-    if story_ids is None:
-        return None
-    return ",".join(str(story_id or 0) for story_id in story_ids)
 
 
 @dataclass(frozen=True, slots=True)

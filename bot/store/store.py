@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Article, Feed, TextSource
 from bot.store.db import create_engine, migrate
+from bot.store.digests import insert_digest
 from bot.store.schema import articles, chats, digests, entries, feeds
 
 
@@ -262,8 +263,6 @@ class Store:
         self, chat_id: int, window_start: datetime | None, window_end: datetime, story_count: int
     ) -> int:
         """Remember a digest window so the next digest starts where this one ended."""
-        from bot.store.sent import insert_digest
-
         async with self.engine.begin() as conn:
             return await insert_digest(
                 conn,

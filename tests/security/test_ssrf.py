@@ -18,7 +18,8 @@ import pytest
 
 from bot.demo.server import Response
 from bot.ingest.http.fetch import FetchError
-from bot.ingest.http.guard import BlockedURL, GuardedTransport, UrlGuard, guarded_fetcher
+from bot.ingest.http.guard import BlockedURL, UrlGuard
+from bot.ingest.http.transport import GuardedTransport, guarded_fetcher
 from bot.logs import ConsoleFormatter, JsonFormatter
 from tests.fakes.newssite import NewsSite
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.config import IngestSettings
 from bot.ingest.http.fetch import Fetcher
-from bot.ingest.http.guard import UrlGuard, guarded_fetcher
+from bot.ingest.http.guard import UrlGuard
+from bot.ingest.http.transport import guarded_fetcher
 
 
 def cli_guard(ingest: IngestSettings) -> UrlGuard:

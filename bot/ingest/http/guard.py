@@ -20,16 +20,15 @@ address reaches nothing private); no user names or passwords in URLs.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import ip_address
 
 from ada_url import HostType
 
+from bot.config import parse_allowlist
 from bot.ingest.http.addresses import IPAddress, Resolver, is_public, system_resolver
 from bot.ingest.http.fetch import FetchError
-from bot.ingest.http.transport import GuardedTransport, guarded_fetcher
 from bot.ingest.http.urls import parse_url
 
 __all__ = [
@@ -37,20 +36,13 @@ __all__ = [
     "MESSAGES",
     "NOTES",
     "BlockedURL",
-    "GuardedTransport",
-    "IPAddress",
-    "Resolver",
     "Target",
     "UrlGuard",
-    "guarded_fetcher",
-    "is_public",
-    "system_resolver",
 ]
 
 log = logging.getLogger(__name__)
 
 _SCHEMES = {"http": 80, "https": 443}
-_HOSTNAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 MESSAGES = {
     "scheme": "newsbot only fetches http:// and https:// links.",
@@ -126,30 +118,10 @@ class UrlGuard:
     ) -> None:
         self.resolver = resolver or system_resolver
         self.log_refusals = log_refusals  # off when the caller logs refusals with its context
-        self._names: set[str] = set()
-        self._suffixes: list[str] = []
-        self._networks: list[IPv4Network | IPv6Network] = []
-        for entry in allow:
-            item = entry.strip().lower().rstrip(".")
-            try:
-                self._networks.append(ip_network(item, strict=False))
-                continue
-            except ValueError:
-                pass
-            name = item.removeprefix("*.")
-            try:
-                name = name.encode("idna").decode("ascii")
-            except UnicodeError:
-                name = ""
-            if not _HOSTNAME.match(name):
-                raise ValueError(
-                    f"allowlist entry {entry!r}: expected a host name (intranet.example, "
-                    "*.corp.example) or a network (10.1.2.0/24, 10.1.2.3, fd00::/8)"
-                )
-            if item.startswith("*."):
-                self._suffixes.append("." + name)
-            else:
-                self._names.add(name)
+        allowlist = parse_allowlist(allow)  # ValueError: an entry it cannot read
+        self._names = allowlist.names
+        self._suffixes = allowlist.suffixes
+        self._networks = allowlist.networks
 
     async def precheck(self, url: str) -> None:
         """Refuse what can be refused without DNS (the Fetcher runs this before every hop)."""

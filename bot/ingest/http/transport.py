@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from bot.ingest.http.fetch import Fetcher
-
-if TYPE_CHECKING:  # guard.py re-exports this module's names, so it is imported only for types
-    from bot.ingest.http.guard import UrlGuard
+from bot.ingest.http.guard import UrlGuard
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
