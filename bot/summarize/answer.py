@@ -13,14 +13,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import openai
 
 from bot.config import Settings
 from bot.store.cache import SummaryCache
-from bot.summarize.client import openai_client
+from bot.summarize.client import TokenBudget, openai_client, utc_today
 from bot.summarize.prompts import approx_tokens
 from bot.summarize.retrieve import Index, Passage, Source, retrieve
 
@@ -109,10 +109,6 @@ def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def _utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
 class Answerer:
     """Answers questions from the stored news; with [summarizer] backend = "llm", via the LLM."""
 
@@ -123,12 +119,11 @@ class Answerer:
         *,
         cache: SummaryCache | None = None,
         client: openai.AsyncOpenAI | None = None,
-        today: Callable[[], date] = _utc_today,
+        today: Callable[[], date] = utc_today,
     ) -> None:
         self._index = index
         self._settings = settings
-        self._cache = cache
-        self._today = today
+        self._budget = TokenBudget(cache, settings.llm.daily_token_budget, today) if cache else None
         self.use_llm = settings.summarizer.backend == "llm"
         self._own_client = client is None and self.use_llm
         self._client = client
@@ -158,10 +153,8 @@ class Answerer:
         assert self._client is not None
         messages = build_messages(question, passages)
         estimate = sum(approx_tokens(m["content"]) for m in messages) + MAX_ANSWER_TOKENS
-        if self._cache is not None:
-            used = await self._cache.tokens_used(self._today())
-            if used + estimate > self._settings.llm.daily_token_budget:
-                raise _Skip("budget spent")
+        if self._budget is not None and not await self._budget.allows(estimate):
+            raise _Skip("budget spent")
         async with asyncio.timeout(self._settings.llm.timeout_seconds):
             completion = await self._client.chat.completions.create(
                 model=self._settings.llm.model,
@@ -170,9 +163,9 @@ class Answerer:
                 max_tokens=MAX_ANSWER_TOKENS,
             )
         content = completion.choices[0].message.content if completion.choices else None
-        if self._cache is not None:
+        if self._budget is not None:
             usage = completion.usage
-            await self._cache.add_tokens(self._today(), usage.total_tokens if usage else estimate)
+            await self._budget.spend(usage.total_tokens if usage else estimate)
         if not content or not content.strip():
             raise _Skip("empty answer")
         by_number = {p.source.n: p.source for p in passages}

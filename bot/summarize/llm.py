@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import openai
@@ -21,7 +21,7 @@ from bot.logs import register_secret
 from bot.models import Story, Summary
 from bot.store.cache import CacheKey, SummaryCache
 from bot.summarize.base import Summarizer
-from bot.summarize.client import openai_client
+from bot.summarize.client import TokenBudget, openai_client, utc_today
 from bot.summarize.prompts import (
     CURRENT,
     AnswerError,
@@ -53,10 +53,6 @@ class _Failed(Exception):
     """The API gave no usable answer; the message is the reason shown in Summary.note."""
 
 
-def _utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
 class LLMSummarizer:
     """Summarizes a story with an LLM; falls back to another summarizer and says why."""
 
@@ -72,7 +68,7 @@ class LLMSummarizer:
         limits: Limits | None = None,
         prompt: Prompt = CURRENT,
         client: openai.AsyncOpenAI | None = None,
-        today: Callable[[], date] = _utc_today,
+        today: Callable[[], date] = utc_today,
     ) -> None:
         register_secret(api_key)
         self._settings = settings
@@ -80,7 +76,7 @@ class LLMSummarizer:
         self._fallback = fallback
         self._limits = limits or Limits()
         self._prompt = prompt
-        self._today = today
+        self._budget = TokenBudget(cache, settings.daily_token_budget, today)
         self._own_client = client is None
         # Our own loop retries (below); the shared client's retries are off (summarize/client.py).
         self._client = client or openai_client(settings, api_key)
@@ -131,19 +127,9 @@ class LLMSummarizer:
                     "max_input_tokens": limits.max_input_tokens,
                 },
             )
-        today = self._today()
         # Without a max_tokens cap, guess the answer's size; the JSON asked for is short.
         estimate = request.prompt_tokens + (limits.max_output_tokens or 500)
-        used = await self._cache.tokens_used(today)
-        if used + estimate > self._settings.daily_token_budget:
-            log.info(
-                "llm daily token budget spent",
-                extra={
-                    "used": used,
-                    "estimate": estimate,
-                    "budget": self._settings.daily_token_budget,
-                },
-            )
+        if not await self._budget.allows(estimate):
             return "budget spent"
         started = time.monotonic()
         try:
@@ -155,7 +141,7 @@ class LLMSummarizer:
         tokens = (
             usage.total_tokens if usage else request.prompt_tokens + approx_tokens(content or "")
         )
-        await self._cache.add_tokens(today, tokens)
+        await self._budget.spend(tokens)
         try:
             out = parse_answer(content)
         except AnswerError as exc:
