@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from types import TracebackType
 
 import httpx
@@ -290,8 +290,3 @@ class Fetcher:
         if slot is None:
             slot = self._hosts[host] = asyncio.Semaphore(self.per_host)
         return slot
-
-
-def http_date(when: datetime) -> str:
-    """An HTTP date (RFC 9110) for a header."""
-    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)

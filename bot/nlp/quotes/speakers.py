@@ -34,10 +34,6 @@ BUSINESS_NOUNS = word_set(
     "company firm group corporation business giant maker carmaker automaker retailer bank lender "
     "insurer airline startup conglomerate manufacturer operator supplier chain brand"
 )
-ORG_NOUNS = BUSINESS_NOUNS | word_set(
-    "publisher newspaper paper outlet agency organization organisation campaign committee party "
-    "ministry department government administration team club union office station magazine"
-)
 _CORPORATE = word_set(
     "inc inc. corp corp. co co. ltd ltd. llc plc ag sa group technologies holdings motors airlines"
 )
