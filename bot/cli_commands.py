@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import stat
 import sys
 from datetime import datetime
@@ -17,10 +16,9 @@ from rich.text import Text
 from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
 from bot.config import SECRETS, Settings, redact_url
 from bot.digest.render import clean_line
+from bot.ingest.feedlist import NotAdded, add_feed, add_feeds, remove_feed
 from bot.ingest.http.clients import cli_guard
-from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError
 from bot.ingest.http.guard import BlockedURL, UrlGuard
-from bot.ingest.http.urls import feed_url, find_feed_url
 from bot.ingest.opml import OPMLError, read_opml, write_opml
 from bot.ingest.poll import FeedReport, PollReport
 from bot.models import Feed
@@ -108,10 +106,7 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
         if action == "list":
             _print_feeds(await store.list_feeds())
         elif action == "remove":
-            stored = [f.url for f in await store.list_feeds()]
-            match = find_feed_url(stored, args.url, loose=True)
-            removed = match is not None and await store.remove_feed(match)
-            if not removed:
+            if await remove_feed(store, args.url) is None:
                 err.print(Text(f"No feed {args.url}; `newsbot feeds list` shows the feeds."))
                 return 1
             out.print(Text(f"Removed {args.url}; its stored articles stay."))
@@ -126,27 +121,35 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _add(raw: str, settings: Settings) -> int:
-    """Add one feed once the SSRF guard let a fetch of it through, every redirect included:
-    the poller's policy, at the door. A feed that cannot be fetched now is added all the
-    same (the poller retries, and vets it again on every poll)."""
-    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
-        refused, problem = await _door(fetcher, raw)
-    url = feed_url(raw)
-    if refused is not None or url is None:
-        note = refused.note if refused else "refused: not a valid http(s) address"
-        err.print(Text(f"newsbot feeds add: {note}"))
-        return 2
-    async with open_store(settings) as store:
-        feed, new = await store.add_feed(url)
-    out.print(Text(f"{'Added' if new else 'Already polling'} {feed.url}"))
-    if problem:
-        err.print(Text(f"(could not fetch it now: {clean_line(problem)}; each poll tries again)"))
+    """Add one feed as a chat's /feeds add does (bot/ingest/feedlist.py): through the SSRF
+    guard, every redirect included, and the feed a page names when the address is a page. A
+    feed that cannot be fetched now is added all the same (the poller retries, and vets it
+    again on every poll)."""
+    async with (
+        open_store(settings) as store,
+        make_fetcher(settings, cli_guard(settings.ingest)) as fetcher,
+    ):
+        try:
+            added = await add_feed(
+                store,
+                fetcher,
+                raw,
+                max_entries=settings.ingest.max_entries_per_feed,
+                keep_unreachable=True,
+            )
+        except NotAdded as exc:
+            err.print(Text(f"newsbot feeds add: {_not_added(exc)}"))
+            return 2
+    out.print(Text(f"{'Added' if added.new else 'Already polling'} {added.feed.url}"))
+    if added.problem:
+        problem = clean_line(added.problem)
+        err.print(Text(f"(could not fetch it now: {problem}; each poll tries again)"))
     return 0
 
 
 async def _import(path: Path, settings: Settings) -> int:
-    """Add the feeds of an OPML file that the SSRF guard lets through; one line for each
-    outline it refuses, and exit 1 when there was one."""
+    """Add the feeds of an OPML file as `feeds add` does, as many fetched at once as a poll
+    fetches; one line for each outline left out, and exit 1 when there was one."""
     try:
         outlines = read_opml(path.read_bytes())
     except OSError as exc:
@@ -155,44 +158,41 @@ async def _import(path: Path, settings: Settings) -> int:
     except OPMLError as exc:
         err.print(Text(f"Cannot import {path}: {exc}"))
         return 2
-    slots = asyncio.Semaphore(settings.ingest.concurrency)  # as many at once as a poll
-
-    async def door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
-        async with slots:
-            return await _door(fetcher, url)
-
-    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
-        verdicts = await asyncio.gather(*(door(fetcher, o.url) for o in outlines))
+    async with (
+        open_store(settings) as store,
+        make_fetcher(settings, cli_guard(settings.ingest)) as fetcher,
+    ):
+        outcomes = await add_feeds(
+            store,
+            fetcher,
+            [(o.url, o.title) for o in outlines],
+            max_entries=settings.ingest.max_entries_per_feed,
+            keep_unreachable=True,
+            concurrency=settings.ingest.concurrency,
+        )
     added = known = 0
-    refused: list[str] = []
-    async with open_store(settings) as store:
-        for outline, (refusal, _problem) in zip(outlines, verdicts, strict=True):
-            url = feed_url(outline.url)
-            if refusal is not None or url is None:
-                note = refusal.note if refusal else "refused: not a valid http(s) address"
-                shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
-                refused.append(f"  ✗ {shown}: {note}")
-                continue
-            _, new = await store.add_feed(url, outline.title)
-            added, known = added + new, known + (not new)
+    left_out: list[str] = []
+    for outline, outcome in zip(outlines, outcomes, strict=True):
+        if isinstance(outcome, NotAdded):
+            shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
+            left_out.append(f"  ✗ {shown}: {_not_added(outcome)}")
+        else:
+            added, known = added + outcome.new, known + (not outcome.new)
     out.print(f"Imported {added} new feeds ({known} already known).")
-    if refused:
-        err.print(Text(f"Left out {_count(len(refused), 'feed')} the SSRF guard refused:"))
-        for line in refused:
+    if left_out:
+        err.print(Text(f"Left out {_count(len(left_out), 'feed')}:"))
+        for line in left_out:
             err.print(Text(line))
-    return 1 if refused else 0
+    return 1 if left_out else 0
 
 
-async def _door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
-    """Fetch a feed's address once through the guard: (the refusal, None) when the guard
-    refused it or a redirect on the way, else (None, why it could not be fetched, if so)."""
-    try:
-        await fetcher.fetch(url, accept=FEED_ACCEPT)
-    except BlockedURL as exc:
-        return exc, None
-    except FetchError as exc:
-        return None, str(exc)
-    return None, None
+def _not_added(exc: NotAdded) -> str:
+    """Why a feed was not added, in one line: the guard's note, else the sentence and hint."""
+    if exc.blocked is not None:
+        return exc.blocked.note
+    if exc.reason == "invalid":
+        return "refused: not a valid http(s) address"
+    return clean_line(f"{exc} {exc.hint}".strip())
 
 
 def _refused_feeds(feeds: list[Feed], allow: list[str]) -> list[str]:

@@ -7,19 +7,14 @@ it is stored: an address that is no feed (or an HTML page that names none) is re
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.chat.access import admins
-from bot.ingest.discover import feed_links
-from bot.ingest.feeds import FeedError, parse_feed
-from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult, TooLarge
-from bot.ingest.http.guard import BlockedURL
-from bot.ingest.http.urls import feed_url, find_feed_url, host_of
-from bot.models import Feed, ParsedFeed
+from bot.ingest.feedlist import NotAdded, add_feed, remove_feed
+from bot.ingest.http.urls import host_of
+from bot.models import Feed
 from bot.reply import Heading, Inline, Link, Reply, bullets, para
 
 if TYPE_CHECKING:
@@ -32,7 +27,6 @@ USAGE = "/feeds, /feeds add URL or /feeds remove NUMBER"
 ADD_EXAMPLE = "/feeds add https://example.com/feed"
 _ADD = {"add"}
 _REMOVE = {"remove", "rm", "delete", "del"}
-_HOST_PATH = re.compile(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$")  # example.com/feed without scheme
 _NAME_CHARS = 80
 _ERROR_CHARS = 100
 
@@ -139,40 +133,25 @@ def _not_owner(context: ChatContext) -> Reply:
 
 
 async def _add(core: Core, raw: str, context: ChatContext) -> Reply:
-    typed = _typed(raw)
     async with core.fetcher_factory() as fetcher:
-        if fetcher.url_guard is not None:
-            try:  # what was typed, before canonicalising drops a user name or password
-                await fetcher.url_guard(typed)
-            except BlockedURL as exc:
-                return _refused(exc)
-        url = feed_url(typed)
-        if url is None:
-            return Reply.message(
-                "That is not a web address: I read feeds from http:// and https:// links.",
-                f"For example: {ADD_EXAMPLE}",
-                ok=False,
+        try:
+            added = await add_feed(
+                core.store, fetcher, raw, max_entries=core.settings.ingest.max_entries_per_feed
             )
-        known = _find(await core.store.list_feeds(), url)
-        if known is not None:
-            return _already(known)
-        found = await _probe(fetcher, url, core.settings.ingest.max_entries_per_feed)
-    if isinstance(found, Reply):
-        return found
-    url, parsed = found
-    feed, new = await core.store.add_feed(url, parsed.title)  # due at once: the next poll
-    if not new:
-        return _already(feed)
+        except NotAdded as exc:
+            return _not_added(exc)
+    if not added.new:
+        return _already(added.feed)
+    feed, count = added.feed, added.entries or 0
     log.info(
         "feed added from chat",
         extra={
             **_who(context),
             "feed_id": feed.id,
-            "host": host_of(url),
-            "entries": len(parsed.entries),
+            "host": host_of(feed.url),
+            "entries": count,
         },
     )
-    count = len(parsed.entries)
     return Reply.message(
         f"Added {_name(feed)} ({count} entr{'y' if count == 1 else 'ies'}).",
         "Its stories appear after the next poll, within a few minutes.",
@@ -184,10 +163,11 @@ async def _remove(core: Core, raw: str, context: ChatContext) -> Reply:
     number = raw.lstrip("#")
     if number.isdigit():
         index = int(number) - 1
-        feed = found[index] if 0 <= index < len(found) else None
+        listed = found[index] if 0 <= index < len(found) else None
+        feed = await remove_feed(core.store, listed.url, found) if listed else None
     else:
-        feed = _find(found, _feed_url(raw) or raw, loose=True)
-    if feed is None or not await core.store.remove_feed(feed.url):
+        feed = await remove_feed(core.store, raw, found)
+    if feed is None:
         return Reply.message(
             f"I don't read a feed “{raw[:_NAME_CHARS]}”.",
             "Send /feeds to see the feeds and their numbers.",
@@ -206,81 +186,10 @@ async def _remove(core: Core, raw: str, context: ChatContext) -> Reply:
     )
 
 
-async def _probe(fetcher: Fetcher, url: str, max_entries: int) -> tuple[str, ParsedFeed] | Reply:
-    """The feed at ``url``, or at the feed link of the HTML page there (one hop); or the reply
-    that says why there is none."""
-    result = await _fetch(fetcher, url)
-    if isinstance(result, Reply):
-        return result
-    try:
-        return url, await _parse(result, max_entries)
-    except FeedError:
-        pass
-    links = await asyncio.to_thread(feed_links, result.body, result.url)
-    if not links:
-        return Reply.message(
-            "That page is not a feed and names none.",
-            "Send the feed's own address (often …/feed or …/rss).",
-            ok=False,
-        )
-    url = links[0]
-    result = await _fetch(fetcher, url)
-    if isinstance(result, Reply):
-        return result
-    try:
-        return url, await _parse(result, max_entries)
-    except FeedError:
-        return Reply.message(
-            f"That page names {url} as its feed, but that is not a feed I can read.",
-            "Send the feed's own address (often …/feed or …/rss).",
-            ok=False,
-        )
-
-
-async def _fetch(fetcher: Fetcher, url: str) -> FetchResult | Reply:
-    try:
-        return await fetcher.fetch(url, accept=FEED_ACCEPT)
-    except BlockedURL as exc:
-        return _refused(exc)
-    except TooLarge as exc:
-        return Reply.message(
-            f"That address sends too much to be a feed ({exc}).",
-            "Send the feed's own address (often …/feed or …/rss).",
-            ok=False,
-        )
-    except FetchError as exc:
-        log.info("feed fetch failed", extra={"host": host_of(url), "error": str(exc)[:300]})
-        return Reply.message(
-            f"I couldn't fetch {url} ({str(exc)[:200]}). Nothing was added.",
-            "Check the address, or try again in a few minutes.",
-            ok=False,
-        )
-
-
-async def _parse(result: FetchResult, max_entries: int) -> ParsedFeed:
-    return await asyncio.to_thread(
-        parse_feed, result.body, result.url, result.content_type, max_entries=max_entries
-    )
-
-
-def _typed(raw: str) -> str:
-    """The address as typed, with https:// put before a bare ``example.com/feed``."""
-    raw = raw.strip().strip("<>")
-    return "https://" + raw if "://" not in raw and _HOST_PATH.match(raw) else raw
-
-
-def _feed_url(raw: str) -> str | None:
-    return feed_url(_typed(raw))
-
-
-def _refused(exc: BlockedURL) -> Reply:
-    return Reply.message(f"{exc} {exc.hint}", f"For example: {ADD_EXAMPLE}", ok=False)
-
-
-def _find(found: list[Feed], url: str, *, loose: bool = False) -> Feed | None:
-    """The stored feed at this address; ``loose`` also sets tracking parameters aside."""
-    match = find_feed_url((f.url for f in found), url, loose=loose)
-    return next((f for f in found if f.url == match), None) if match else None
+def _not_added(exc: NotAdded) -> Reply:
+    wrong_address = exc.blocked is not None or exc.reason == "invalid"
+    hint = f"For example: {ADD_EXAMPLE}" if wrong_address else exc.hint
+    return Reply.message(str(exc), hint, ok=False)
 
 
 def _who(context: ChatContext) -> dict[str, str | None]:
