@@ -22,7 +22,7 @@ from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import CommandCore
 from bot.config import LLMSettings, Settings, SummarizerSettings
-from bot.demo.server import feed_urls, static
+from bot.demo.server import feed_urls
 from bot.ingest.poll import PollReport
 from bot.nlp.companies import Gazetteer
 from bot.reply import Reply
@@ -30,6 +30,7 @@ from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache
 from bot.summarize.answer import Answerer
 from bot.summarize.embedded import ExtractiveSummarizer
+from tests.fakes.loopback import static
 from tests.fakes.newssite import RSS, NewsSite, rss
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,12 +13,12 @@ import pytest
 from bot.chat.command import MAX_ARG_CHARS, command_from_action, parse_command
 from bot.chat.console import render_reply
 from bot.chat.core import COMMANDS
-from bot.demo.server import Response
 from bot.ingest.http.guard import MESSAGES
 from bot.reply import Buttons, Heading, QuoteBlock, Reply, para
 from bot.store import Store
 from bot.summarize.answer import NOT_ANSWERED, check_citations, renumber
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
+from tests.fakes.loopback import Response
 from tests.fakes.openai_server import Answer, OpenAIServer, completion, server_error
 
 GENERIC_FAILURE = "something went wrong"

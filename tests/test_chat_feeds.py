@@ -14,12 +14,12 @@ from bot.app import poll_once
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.core import CommandCore
 from bot.config import BotSettings, Settings
-from bot.demo.server import static
 from bot.ingest.discover import feed_links
 from bot.ingest.http.guard import MESSAGES
 from bot.reply import Reply
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
+from tests.fakes.loopback import static
 from tests.fakes.newssite import RSS, NewsSite, rss
 
 OWNER = ChatContext("telegram", "-100", "42", is_admin=True)

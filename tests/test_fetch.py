@@ -39,7 +39,7 @@ async def test_user_agent_is_honest(site: NewsSite) -> None:
 
     def record(headers):  # type: ignore[no-untyped-def]
         seen.update(headers)
-        from bot.demo.server import Response
+        from tests.fakes.loopback import Response
 
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
@@ -58,7 +58,7 @@ async def test_streamed_body_over_the_cap_is_refused_early(site: NewsSite) -> No
 
 
 async def test_declared_length_over_the_cap_is_refused_before_reading(site: NewsSite) -> None:
-    from bot.demo.server import static
+    from tests.fakes.loopback import static
 
     site.routes["/big"] = static(b"x" * 2_000_000, "text/plain")
     async with fetcher(max_bytes=1_000_000) as client:
@@ -117,7 +117,7 @@ async def test_per_host_limit_serialises_requests(site: NewsSite) -> None:
     import asyncio
     import threading
 
-    from bot.demo.server import Response
+    from tests.fakes.loopback import Response
 
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}

@@ -10,11 +10,11 @@ import pytest
 from bot import logs
 from bot.app import make_fetcher, poll_fetcher
 from bot.config import Settings
-from bot.demo.server import Response, Route, static
 from bot.ingest.feeds import parse_feed
 from bot.ingest.http.logsafe import log_host, scrub
 from bot.ingest.poll import Poller
 from bot.store import Store
+from tests.fakes.loopback import Response, Route, static
 from tests.fakes.newssite import RSS, NewsSite, rss, trickling
 
 

@@ -17,10 +17,10 @@ import pytest
 from bot import cpu
 from bot.config import Settings
 from bot.demo import sitegen
-from bot.demo.server import LoopbackServer, static
 from bot.ingest.articles import cap_text
 from bot.store import Store, utcnow
 from tests.chatbot import ChatBot, make_core
+from tests.fakes.loopback import LoopbackServer, static
 from tests.fakes.newssite import NewsSite
 from tests.fakes.telegram_api import BotAPIServer, start_newsbot_run
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from bot.config import IngestSettings
-from bot.demo.server import static
 from bot.ingest.http.fetch import Fetcher, FetchError
 from bot.ingest.poll import FeedReport, Poller
 from bot.models import TextSource
 from bot.store import Store
+from tests.fakes.loopback import static
 from tests.fakes.newssite import RSS, NewsSite, rss, trickling
 
 HTML = "text/html; charset=utf-8"
@@ -217,7 +217,7 @@ async def test_time_queued_for_a_busy_host_does_not_count_against_the_deadline(
     import asyncio
     import time
 
-    from bot.demo.server import Response
+    from tests.fakes.loopback import Response
 
     def answer(_headers):  # type: ignore[no-untyped-def]
         time.sleep(0.2)

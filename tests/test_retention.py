@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from bot.config import ConfigError, Settings, StoreSettings, load_settings
-from bot.demo.server import Response
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, content_hash
 from bot.models import Article, CompanyMention, TextSource
@@ -28,6 +27,7 @@ from bot.store.schema import (
     stories,
     summaries,
 )
+from tests.fakes.loopback import Response
 from tests.fakes.newssite import RSS, NewsSite, rss
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

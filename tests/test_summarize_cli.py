@@ -162,7 +162,7 @@ def test_llm_backend_through_the_cli_and_its_cache(
 def test_a_url_to_a_sign_in_wall_or_an_image_is_no_article(
     site: NewsSite, capsys: pytest.CaptureFixture[str], allow_loopback: None
 ) -> None:
-    from bot.demo.server import static
+    from tests.fakes.loopback import static
     from tests.test_cli_errors import PNG, WALLS
 
     site.routes["/wall.html"] = static(WALLS["login.html"].encode(), "text/html")

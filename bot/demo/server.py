@@ -1,6 +1,7 @@
 """A small HTTP server on 127.0.0.1 that serves the bundled sample news site.
 
-Tests reuse :class:`LoopbackServer` with routes of their own (errors, redirects, slow answers).
+Its route model (:class:`Response`, :data:`Route`, :func:`static`) is also what the tests' route
+fakes serve, on the loopback base in tests/fakes/loopback.py.
 """
 
 from __future__ import annotations

@@ -1,33 +1,38 @@
 """The one loopback base every fake in tests/fakes builds on, and waits on conditions.
 
-Two kinds of fake share it:
+:class:`AiohttpLoopback` serves an aiohttp application on an event loop of its own in a daemon
+thread, so long polls and WebSockets park without holding threads. Two kinds of fake build on it:
 
-* API fakes (Telegram, Slack, Socket Mode) subclass :class:`AiohttpLoopback`: an aiohttp
-  application on an event loop of its own in a daemon thread, so long polls and WebSockets park
-  without holding threads.
-* Route-table fakes (news sites, the OpenAI server) subclass :class:`LoopbackServer`: the demo's
-  route server (bot/demo/server.py, which may not import tests/), whose routes are plain
-  functions that may block, stream byte by byte or hang up, as hostile sites do.
+* API fakes (Telegram, Slack, Socket Mode) add aiohttp routes of their own.
+* Route-table fakes (news sites, the OpenAI server) are :class:`LoopbackServer`s: a table of
+  plain functions (request headers → :class:`Response`, the sample site's route model from
+  bot/demo/server.py), each run in a thread of its own, so a route may block, stream byte by
+  byte or hang up, as hostile sites do.
 
-Both bind 127.0.0.1 only (the network guard in tests/conftest.py refuses anything else), have
-``base_url``, and are context managers. :func:`wait_until` / :func:`wait_for` replace fixed
-sleeps: they poll a condition and fail with what they waited for.
+Every fake binds a loopback address (the network guard in tests/netguard.py refuses anything
+else), has ``base_url`` and is a context manager. :func:`wait_until` / :func:`wait_for` replace
+fixed sleeps: they poll a condition and fail with what they waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from aiohttp import web
 
-from bot.demo.server import LoopbackServer, Response, Route, static
+from bot.demo.server import PostRoute, Response, Route, static
 
 __all__ = [
     "AiohttpLoopback",
     "LoopbackServer",
+    "PostRoute",
     "Response",
     "Route",
     "static",
@@ -45,6 +50,7 @@ class AiohttpLoopback:
     """
 
     shutdown_timeout = 2.0
+    host = "127.0.0.1"
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -63,7 +69,7 @@ class AiohttpLoopback:
     @property
     def base_url(self) -> str:
         """http://127.0.0.1:PORT"""
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://{self.host}:{self._port}"
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -116,15 +122,134 @@ class AiohttpLoopback:
         self.setup(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        await self._site(runner).start()
         self._port = runner.addresses[0][1]
         self._runner = runner
+
+    def _site(self, runner: web.AppRunner) -> web.BaseSite:
+        return web.TCPSite(runner, self.host, 0)
 
     async def _close(self) -> None:
         await self.on_shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class LoopbackServer(AiohttpLoopback):
+    """Serves a route table on 127.0.0.1 (or another loopback ``host``); the port is bound
+    at once, so ``base_url`` is known before the server starts.
+
+    A GET route gets the request headers, a POST route the headers and the body; each runs in a
+    daemon thread, and a body that is an iterable of chunks is streamed (chunked), each chunk
+    taken in a thread too. A 200 with a bytes body carries an ETag and is answered 304 when the
+    client's validator matches, unless the Response says ``conditional=False``.
+    """
+
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        port: int = 0,
+        *,
+        post_routes: dict[str, PostRoute] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.post_routes: dict[str, PostRoute] = dict(post_routes or {})
+        self.hits: dict[str, int] = {}  # requests per path
+        self._waiting: set[asyncio.Future[Any]] = set()  # routes still running in threads
+        self._sock = socket.create_server((host, port))
+        self._port = self._sock.getsockname()[1]
+
+    def setup(self, app: web.Application) -> None:
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+
+    def stop(self) -> None:
+        super().stop()
+        self._sock.close()
+
+    async def on_shutdown(self) -> None:
+        for future in list(self._waiting):  # a route still sleeping: its request ends here
+            future.cancel()
+
+    def _site(self, runner: web.AppRunner) -> web.BaseSite:
+        return web.SockSite(runner, self._sock)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.split("?", 1)[0]
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+        if request.method == "POST":
+            body = await request.read()
+            post = self.post_routes.get(path)
+            response = await self._in_thread(post, request.headers, body) if post else _NOT_FOUND
+            response.conditional = False  # no ETag/304 for a POST
+        else:
+            route = self.routes.get(path)
+            response = await self._in_thread(route, request.headers) if route else _NOT_FOUND
+        return await self._send(request, response)
+
+
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking ``function`` in a daemon thread of its own (a route that sleeps for
+        minutes never holds up the process's exit) and await its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def run() -> None:
+            result, error = None, None
+            try:
+                result = function(*args)
+            except BaseException as exc:  # handed to the awaiting handler
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
+                loop.call_soon_threadsafe(settle, result, error)
+
+        threading.Thread(target=run, daemon=True).start()
+        self._waiting.add(future)
+        try:
+            return await future
+        finally:
+            self._waiting.discard(future)
+
+    async def _send(self, request: web.Request, response: Response) -> web.StreamResponse:
+        headers = dict(response.headers)
+        body = response.body
+        status = response.status
+        if isinstance(body, bytes) and status == 200 and response.conditional:
+            etag = headers.setdefault("ETag", '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
+            modified = headers.get("Last-Modified")
+            if request.headers.get("If-None-Match") == etag or (
+                modified and request.headers.get("If-Modified-Since") == modified
+            ):
+                status, body = 304, b""
+        if isinstance(body, bytes):
+            return web.Response(status=status, body=body, headers=headers)
+        stream = web.StreamResponse(status=status, headers=headers)
+        stream.enable_chunked_encoding()
+        await stream.prepare(request)
+        chunks: Iterator[bytes] = iter(body if isinstance(body, Iterable) else ())
+        try:
+            while (chunk := await self._in_thread(next, chunks, _END)) is not _END:
+                await stream.write(chunk)
+            await stream.write_eof()
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass  # the client stopped reading, as a capped client should
+        return stream
+
+
+_NOT_FOUND = Response(404, b"not found")
+_END = object()
 
 
 async def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:

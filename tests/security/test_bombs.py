@@ -9,11 +9,11 @@ import tracemalloc
 import pytest
 
 from bot.config import Settings
-from bot.demo.server import static
 from bot.ingest.feeds import defuse, parse_feed
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller
 from bot.store import Store
+from tests.fakes.loopback import static
 from tests.fakes.newssite import RSS, NewsSite
 
 CAP = 10_000_000  # the default max_body_bytes

@@ -26,12 +26,12 @@ from bot.app import poll_fetcher
 from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
 from bot.config import BotSettings, Settings, load_settings
-from bot.demo.server import LoopbackServer, Response, Route, static
 from bot.ingest.http.guard import MESSAGES
 from bot.ingest.http.urls import canonicalize_url
 from bot.ingest.poll import Poller
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
+from tests.fakes.loopback import LoopbackServer, Response, Route, static
 from tests.fakes.newssite import RSS, rss
 
 OWNER = ChatContext("telegram", "-100", "42", is_admin=True)

@@ -22,12 +22,12 @@ from bot.app import poll_fetcher
 from bot.chat.commands.feeds import health
 from bot.cli import main
 from bot.config import Settings
-from bot.demo.server import LoopbackServer, Response, static
 from bot.ingest.poll import Poller
 from bot.logs import ConsoleFormatter, JsonFormatter
 from bot.models import TextSource
 from bot.store import Store
 from tests.chatbot import article_page
+from tests.fakes.loopback import LoopbackServer, Response, static
 from tests.fakes.newssite import RSS, NewsSite, rss
 
 INSIDE = "127.0.0.2"

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.demo.server import Response
 from bot.ingest.http.fetch import FetchError
 from bot.ingest.http.guard import BlockedURL, UrlGuard
 from bot.ingest.http.transport import GuardedTransport, guarded_fetcher
 from bot.logs import ConsoleFormatter, JsonFormatter
+from tests.fakes.loopback import Response
 from tests.fakes.newssite import NewsSite
 
 PUBLIC = "93.184.216.34"
