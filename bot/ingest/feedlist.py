@@ -96,15 +96,13 @@ async def add_feed(
     raw: str,
     *,
     max_entries: int,
-    title: str | None = None,
     keep_unreachable: bool = False,
 ) -> Added:
-    """Add the feed at ``raw`` (or the feed the page there names); raises NotAdded.
-    ``title`` (an OPML outline's) is used before the feed's own."""
+    """Add the feed at ``raw`` (or the feed the page there names); raises NotAdded."""
     [outcome] = await add_feeds(
         store,
         fetcher,
-        [(raw, title)],
+        [(raw, None)],
         max_entries=max_entries,
         keep_unreachable=keep_unreachable,
     )
@@ -122,8 +120,9 @@ async def add_feeds(
     keep_unreachable: bool = False,
     concurrency: int = 1,
 ) -> list[Added | NotAdded]:
-    """Add feeds given as (address, title or None): fetched ``concurrency`` at once, stored in
-    the order given; one outcome each."""
+    """Add feeds given as (address, title or None; a title given, an OPML outline's, goes
+    before the feed's own): fetched ``concurrency`` at once, stored in the order given; one
+    outcome each."""
     known = await store.list_feeds()
     slots = asyncio.Semaphore(concurrency)
 
