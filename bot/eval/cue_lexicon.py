@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.eval.quotes import _direct
-from bot.nlp.wordtokens import word_set
+from bot.nlp.text import word_set
 
 OUT = Path(__file__).resolve().parents[1] / "nlp" / "quotes" / "cue_lexicon.json"
 MIN_ARTICLES = 2
