@@ -80,6 +80,10 @@ CASES = {
             "Nobody argued.",
         ],
     ),
+    "an attribution with a speech verb of the quote finder's list": (
+        "“No.” He agreed. “Why?” she wondered aloud. It ended.",
+        ["“No.” He agreed.", "“Why?” she wondered aloud.", "It ended."],
+    ),
     "a question in a quote with its attribution": (
         "“Why now?” Smith asked. “It's over!” he said. “Is it?” Then silence.",
         ["“Why now?” Smith asked.", "“It's over!” he said.", "“Is it?”", "Then silence."],
@@ -106,8 +110,13 @@ CASES = {
         ["“We will appeal,” said Atty. Gen. Maura Healey.", "The case goes on."],
     ),
     "a quotation opened with a closing mark (sloppy typography)": (
-        "She named her guilty pleasure. ’House of Cards,’ she said. ”Yes.” He agreed.",
-        ["She named her guilty pleasure.", "’House of Cards,’ she said.", "”Yes.”", "He agreed."],
+        "She named her guilty pleasure. ’House of Cards,’ she said. ”Yes.” The talks ended.",
+        [
+            "She named her guilty pleasure.",
+            "’House of Cards,’ she said.",
+            "”Yes.”",
+            "The talks ended.",
+        ],
     ),
     "numbers and years end sentences": (
         "He scored in 2015. 2016 was worse. It ended 2-1. Fans left.",

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from bot.nlp.quotes.marks import QuoteSpan, scan_quotes
+from bot.nlp.quotes.verbs import CUE_VERBS
 
 
 def word_set(spec: str) -> frozenset[str]:
@@ -57,6 +58,7 @@ _NEVER_FINAL = word_set("e.g i.e cf viz vs v")
 _DOTTED = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")  # U.S, a.m, Ph.D, D.C
 _NUMBER = re.compile(r"[$£€]?\d[\d.,]*%?")
 _CLOCK = frozenset({"a.m", "p.m"})
+_ACCORDING = frozenset({"according"})
 # THE abbreviation list: a period after one of these belongs to the word.
 ABBREVIATIONS = _TITLES | _AMBIGUOUS | _NUMBERED | _MONTHS | _NEVER_FINAL | _CLOCK
 _WHEN = word_set(
@@ -72,11 +74,6 @@ _STARTERS = word_set(
     while where why how what who which if although though because since until unless during
     despite however meanwhile also still then now some many most all both each every no not
     one two three several other such last next earlier later"""
-)
-_SPEECH_VERBS = word_set(
-    """said says say asked asks added adds told tells wrote writes explained explains insisted
-    insists replied replies recalled recalls continued continues noted notes shouted shouts
-    cried exclaimed tweeted posted declared admitted admits warned warns according"""
 )
 
 
@@ -197,7 +194,7 @@ def _attribution(following: list[str], terminator: str) -> bool:
     After a full stop only a short attribution that ends the sentence counts ('"No." he said.').
     """
     for i, token in enumerate(following[:5]):
-        if token.strip(_WORD_PUNCT + ".!?").lower() in _SPEECH_VERBS:
+        if token.strip(_WORD_PUNCT + ".!?").lower() in CUE_VERBS | _ACCORDING:
             if terminator != ".":
                 return True
             return any(_ends_with_stop(t) for t in following[i:5])

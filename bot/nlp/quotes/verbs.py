@@ -23,6 +23,6 @@ _SEED = """say says said saying tell tells told telling add adds added adding ex
     exclaimed mused pleaded promised proclaimed cautioned countered retorted whispered
     muttered sighed laughed wondered demanded charged contended maintained assured
     confirmed denied reiterated asserted affirmed elaborated commented reported reports
-    recalled writes"""
+    recalled writes cried"""
 _LEARNED = {form for verb in LEXICON["verbs"].values() for form in verb["forms"]}
 CUE_VERBS = frozenset(_SEED.split()) | _LEARNED
