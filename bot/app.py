@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from bot import cpu
 from bot.chat.command import ChatContext
+from bot.chat.console import for_command_line, render_reply
 from bot.config import Settings, redact_url
-from bot.digest.build import select_stories
-from bot.digest.render import render_console
+from bot.digest.chat import DigestBuilder
 from bot.ingest.http.addresses import Resolver
 from bot.ingest.http.clients import configured_fetcher
 from bot.ingest.http.fetch import Fetcher
@@ -29,9 +29,10 @@ from bot.ingest.http.guard import UrlGuard
 from bot.ingest.http.logsafe import crash_fields
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
-from bot.models import Article, Digest, DigestItem
+from bot.models import Article
 from bot.nlp.indexer import StoryIndexer
-from bot.store import Store, utcnow
+from bot.store import Store
+from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex
 from bot.summarize.base import Summarizer
 from bot.summarize.embedded import ExtractiveSummarizer, load_gazetteer
@@ -198,27 +199,21 @@ class DigestRun:
 async def console_digest(
     store: Store, settings: Settings, summarizer: Summarizer, now: datetime | None = None
 ) -> DigestRun:
-    """Build the console's digest of everything stored since its previous digest, and record it."""
-    now = now or utcnow()
-    chat_id = await store.ensure_chat(
-        *CONSOLE_CHAT,
-        timezone=settings.digest.default_timezone,
-        digest_time=settings.digest.default_time,
+    """The console's digest of what is new since its previous one, recorded, as the terminal
+    prints it. The console is one more chat: the same builder as every chat's /digest ranks
+    the window's stories by its subscriptions (none: everything) and leaves out what it was
+    sent before unless a new source reported it."""
+    digest = settings.digest
+    chat, _ = await ChatStore(store).ensure(
+        *CONSOLE_CHAT, timezone=digest.default_timezone, digest_time=digest.default_time
     )
-    since = await store.last_digest_end(chat_id)
-    articles = await store.articles_since(since, until=now)
-    stories, left_out = select_stories(articles, max_stories=settings.digest.max_stories)
-    items = [
-        DigestItem(
-            story, await summarizer.summarize(story, sentences=settings.digest.summary_sentences)
-        )
-        for story in stories
-    ]
-    digest = Digest(window_start=since, window_end=now, items=items)
-    await store.record_digest(chat_id, since, now, len(items))
-    if left_out:
-        log.info("digest left stories out", extra={"shown": len(items), "left_out": left_out})
-    return DigestRun(render_console(digest, left_out=left_out), len(items), left_out)
+    built = await DigestBuilder(store, summarizer, digest).digest_now(chat, now, title="Digest")
+    if built.left_out:
+        shown = {"shown": built.story_count, "left_out": built.left_out}
+        log.info("digest left stories out", extra=shown)
+    assert built.reply is not None
+    text = render_reply(for_command_line(built.reply))
+    return DigestRun(text, built.story_count, built.left_out)
 
 
 # -- the chat side: one core for every adapter ----------------------------------------------------

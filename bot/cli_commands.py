@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
+from bot.chat.console import clean_line
 from bot.config import SECRETS, Settings, redact_url
-from bot.digest.render import clean_line
 from bot.ingest.feedlist import NotAdded, add_feed, add_feeds, remove_feed
 from bot.ingest.http.clients import cli_guard
 from bot.ingest.http.guard import BlockedURL, UrlGuard

@@ -72,7 +72,7 @@ def as_json(doc: Document, summary: Summary) -> dict[str, Any]:
 
 def as_text(doc: Document, summary: Summary) -> str:
     """The summary for a person at a terminal."""
-    from bot.digest.render import clean, quote_for_display
+    from bot.chat.console import clean, quote_for_display
 
     lines = [clean(doc.title), ""]
     lines += [clean(s) for s in summary.sentences]

@@ -140,23 +140,6 @@ class Summary:
     note: str | None = None  # e.g. why the LLM fell back to the extractive summarizer
 
 
-@dataclass(slots=True)
-class DigestItem:
-    """A story as it appears in a digest."""
-
-    story: Story
-    summary: Summary
-
-
-@dataclass(slots=True)
-class Digest:
-    """The stories selected for one chat over one window."""
-
-    window_start: datetime | None
-    window_end: datetime
-    items: list[DigestItem]
-
-
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """What a chat follows: a company, keyword, feed or topic; ``exclude`` keeps matches out."""

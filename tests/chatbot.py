@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import html
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import chat_fetcher_factory, poll_once
 from bot.chat.command import ChatContext, parse_command
-from bot.chat.console import render_reply
+from bot.chat.console import for_command_line, render_reply
 from bot.chat.core import CommandCore
 from bot.config import LLMSettings, Settings, SummarizerSettings
 from bot.demo.server import feed_urls
+from bot.digest.chat import digest_reply
+from bot.digest.rank import DigestPlan, Ranked, Section
+from bot.digest.views import UTC_ZONE
 from bot.ingest.poll import PollReport
+from bot.models import Story, Summary
 from bot.nlp.companies import Gazetteer
 from bot.reply import Reply
 from bot.store import Store, utcnow
@@ -164,3 +169,14 @@ async def testbot_fixture(
         yield ChatBot(core, store, site, settings)
     finally:
         await core.aclose()
+
+
+def console_digest_text(items: Iterable[tuple[Story, Summary]], *, now: datetime) -> str:
+    """Stories with their summaries as `newsbot digest` prints them (the chats' digest Reply,
+    worded for the command line, rendered for the terminal), times in UTC."""
+    pairs = list(items)
+    section = Section(None, tuple(Ranked(story, 1.0) for story, _ in pairs))
+    reply = digest_reply(
+        DigestPlan((section,), 0), [s for _, s in pairs], title="Digest", zone=UTC_ZONE, now=now
+    )
+    return render_reply(for_command_line(reply))

@@ -84,10 +84,6 @@ def test_a_story_with_no_time_shows_none_and_one_only_fetched_shows_that() -> No
     assert local_time(None, BERLIN, NOW) == ""
 
 
-def test_a_stamp_without_zone_is_taken_as_utc() -> None:
-    assert local_time(STAMP.replace(tzinfo=None), BERLIN, NOW) == "25 Nov, 15:32 CET"
-
-
 # --- through the command core ------------------------------------------------------------------
 
 ROOM = ChatContext("test", "room-berlin", "user-1", is_admin=True)

@@ -118,7 +118,7 @@ def test_demo_twice_prints_a_digest_then_nothing_new(tmp_path: Path) -> None:
     assert first.stdout.count("\n1. ") + first.stdout.count("\n12. ") == 2 or "1. " in first.stdout
     second = subprocess.run(command, **run)  # type: ignore[call-overload]
     assert second.returncode == 0, second.stderr
-    assert "No new stories since the last digest" in second.stdout
+    assert "No new stories since your last digest" in second.stdout
     assert "0 new articles" in second.stderr
     with sqlite3.connect(db) as conn:
         total, urls = conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone()

@@ -158,10 +158,15 @@ def test_a_later_time_set_the_same_morning_is_due_today() -> None:
     assert due_slot(schedule, utc(2026, 6, 10, 6), GRACE) == utc(2026, 6, 10, 6)
 
 
-def test_a_naive_since_from_the_store_is_read_as_utc() -> None:
-    schedule = Schedule.parse(
-        "Europe/Berlin", "07:00", EVERY_DAY, since=datetime(2026, 6, 10, 5, 30)
-    )
+def test_a_naive_since_is_refused() -> None:
+    """The store returns aware times (tests/test_store.py): a naive one is a caller's bug."""
+    with pytest.raises(ValueError, match="no timezone"):
+        Schedule.parse("Europe/Berlin", "07:00", EVERY_DAY, since=datetime(2026, 6, 10, 5, 30))
+
+
+def test_a_since_in_another_zone_is_the_same_instant() -> None:
+    berlin = datetime(2026, 6, 10, 7, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    schedule = Schedule.parse("Europe/Berlin", "07:00", EVERY_DAY, since=berlin)
     assert schedule.since == utc(2026, 6, 10, 5, 30)
     assert latest_slot(schedule, utc(2026, 6, 10, 5, 45)) is None
 

@@ -1,4 +1,4 @@
-"""Tests for the sentence splitter (bot.nlp.text)."""
+"""Tests for the one tokenizer (bot.nlp.text): sentences, and the words the quote finder reads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.nlp.text import sentence_spans, split_sentences
+from bot.nlp.quotes.find import find_quotes
+from bot.nlp.text import sentence_spans, split_sentences, tokenize
 
 CASES = {
     "titles": (
@@ -79,6 +80,10 @@ CASES = {
             "Nobody argued.",
         ],
     ),
+    "an attribution with a speech verb of the quote finder's list": (
+        "“No.” He agreed. “Why?” she wondered aloud. It ended.",
+        ["“No.” He agreed.", "“Why?” she wondered aloud.", "It ended."],
+    ),
     "a question in a quote with its attribution": (
         "“Why now?” Smith asked. “It's over!” he said. “Is it?” Then silence.",
         ["“Why now?” Smith asked.", "“It's over!” he said.", "“Is it?”", "Then silence."],
@@ -99,6 +104,19 @@ CASES = {
     "a lower-case next word": (
         "“Go!” she shouted. The Yahoo! app works... and works.",
         ["“Go!” she shouted.", "The Yahoo! app works... and works."],
+    ),
+    "a title that only the quote finder knew (one abbreviation list)": (
+        "“We will appeal,” said Atty. Gen. Maura Healey. The case goes on.",
+        ["“We will appeal,” said Atty. Gen. Maura Healey.", "The case goes on."],
+    ),
+    "a quotation opened with a closing mark (sloppy typography)": (
+        "She named her guilty pleasure. ’House of Cards,’ she said. ”Yes.” The talks ended.",
+        [
+            "She named her guilty pleasure.",
+            "’House of Cards,’ she said.",
+            "”Yes.”",
+            "The talks ended.",
+        ],
     ),
     "numbers and years end sentences": (
         "He scored in 2015. 2016 was worse. It ended 2-1. Fans left.",
@@ -191,3 +209,24 @@ def test_sentences_are_stripped_and_never_cross_a_line(text: str) -> None:
         assert sentence == sentence.strip()
         assert sentence
         assert len(sentence.splitlines()) == 1
+
+
+def test_words_keep_the_periods_the_splitter_reads_as_abbreviations() -> None:
+    text = "Atty. Gen. Maura Healey met Prof. Lee and Acme Corp. on Jan. 5 with George W. Bush."
+    words = [t.text for t in tokenize(text)]
+    kept = [w for w in words if w.endswith(".") and len(w) > 1]
+    assert kept == ["Atty.", "Gen.", "Prof.", "Corp.", "Jan.", "W."]
+    assert split_sentences(text) == [text]
+
+
+def test_a_quote_and_a_summary_read_the_same_sentences() -> None:
+    """The quote finder looks for a speaker in the quote's sentence as the splitter cuts it:
+    after "pleasure." (a quotation opened with a closing mark), not across it."""
+    text = (
+        "Carly Fiorina named a Washington favorite as her guilty pleasure. "
+        "’House of Cards,’ she said, “although I have not had time to watch the last season!”"
+    )
+    sentences = split_sentences(text)
+    assert sentences[1].startswith("’House of Cards,’")
+    quotes = find_quotes(text)
+    assert quotes and all(text.index(q.text) >= text.index(sentences[1]) for q in quotes)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from bot.models import Article, TextSource
 from bot.store import Store
+from bot.store.chats import ChatStore
+from bot.store.news import NewsIndex
 
 
 def article(url: str | None, feed_id: int | None, title: str = "T", **extra: object) -> Article:
@@ -127,3 +129,44 @@ async def test_digest_windows(store: Store) -> None:
     assert await store.last_digest_end(chat) == t0
     since = await store.articles_since(t0, until=t0 + timedelta(hours=2))
     assert [a.title for a in since] == ["new"]
+
+
+def assert_utc(*stamps: datetime | None) -> None:
+    for stamp in stamps:
+        assert stamp is not None and stamp.tzinfo is not None, stamp
+        assert stamp.utcoffset() == timedelta(0), stamp
+
+
+async def test_every_time_the_store_returns_is_aware_utc(store: Store) -> None:
+    """Naive times (taken as UTC) and times in other zones go in; what any reader gets back
+    is aware and in UTC, on SQLite (which keeps no zone) as on PostgreSQL, so no caller has
+    to repair a time from the store."""
+    naive = datetime(2026, 11, 25, 8, 0)
+    berlin = datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    instant = naive.replace(tzinfo=UTC)
+    feed, _ = await store.add_feed("https://a.example/feed")
+    await store.feed_succeeded(feed, now=naive, next_check=berlin)
+    [listed] = await store.list_feeds()
+    assert_utc(listed.last_success_at, listed.next_check_at)
+    assert listed.last_success_at == listed.next_check_at == instant
+
+    written = article("https://a.example/1", feed.id, published=naive, fetched_at=berlin)
+    [stored] = await store.store_articles([(written, "k1")])
+    [read] = await store.articles_since(None)
+    for back in (stored, read):
+        assert_utc(back.published, back.fetched_at)
+        assert back.published == back.fetched_at == instant
+    assert stored.id is not None
+    story_id = await NewsIndex(store).new_story(stored.id)
+    [window] = await ChatStore(store).window_stories(None, instant + timedelta(hours=1))
+    story = await NewsIndex(store).story(story_id)
+    assert story is not None
+    for back in (window.lead, story.lead):
+        assert_utc(back.published, back.fetched_at)
+
+    chat, _ = await ChatStore(store).ensure("test", "room", timezone="UTC", digest_time="08:00")
+    assert_utc(chat.schedule_since)
+    await store.record_digest(chat.id, naive, berlin + timedelta(hours=1), 1)
+    end = await store.last_digest_end(chat.id)
+    assert_utc(end)
+    assert end == instant + timedelta(hours=1)

@@ -43,9 +43,7 @@ class Schedule:
         if unknown:
             raise ValueError(f"unknown weekday {unknown[0]!r}: use {', '.join(WEEKDAYS)}")
         if self.since is not None:
-            # The store may hand back naive datetimes (SQLite); they are UTC.
-            since = self.since if self.since.tzinfo else self.since.replace(tzinfo=UTC)
-            object.__setattr__(self, "since", since.astimezone(UTC))
+            object.__setattr__(self, "since", _utc(self.since))
 
     @classmethod
     def parse(

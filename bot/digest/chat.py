@@ -1,6 +1,7 @@
-"""A chat's digest: its subscriptions' stories since its last digest, ranked, in sections, each
-with summary, key quote, sources and Summary / Quotes / Sources buttons. /digest and the
-scheduled digests (delivery/planner.py) both build it here.
+"""THE digest: a chat's subscriptions' stories since its last digest, ranked, in sections, each
+with summary, key quote, sources and Summary / Quotes / Sources buttons. /digest, the scheduled
+digests (delivery/planner.py) and the console's `newsbot digest` (the console is one more chat)
+all build it here, as a neutral Reply that each adapter renders.
 
 ``DigestBuilder.build`` only reads; ``record`` stores the digest and what it sent in one
 transaction, so the next digest starts where this one ended and does not repeat its stories.
@@ -9,7 +10,7 @@ transaction, so the next digest starts where this one ended and does not repeat 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,8 @@ from bot.models import SentStory, Subscription, Summary
 from bot.reply import Bold, Button, Buttons, Divider, Heading, Reply, hint, para
 from bot.store import Store, utcnow
 from bot.store.chats import Chat, ChatStore
-from bot.store.sent import insert_digest, record_sent, sent_stories
+from bot.store.digests import insert_digest
+from bot.store.sent import record_sent, sent_stories
 from bot.summarize.base import Summarizer
 
 FOLLOW_UP = "digest-follow-up"  # the hint key of a digest's last line: how to ask for more
@@ -36,6 +38,7 @@ class ChatDigest:
     window_start: datetime | None
     window_end: datetime
     story_ids: list[int | None] = field(default_factory=list)  # in the order it numbers them
+    left_out: int = 0  # stories of the window that did not fit
 
 
 def story_buttons(story_id: int) -> Buttons:
@@ -96,7 +99,20 @@ class DigestBuilder:
         else:
             reply = None if chat.empty_digest == "silent" else empty_reply(subs, since)
         order = [ranked.story.id for ranked in chosen]
-        return ChatDigest(reply, sent_records(plan, sent), len(chosen), since, until, order)
+        return ChatDigest(
+            reply, sent_records(plan, sent), len(chosen), since, until, order, plan.left_out
+        )
+
+    async def digest_now(
+        self, chat: Chat, now: datetime | None = None, *, title: str = "Your digest"
+    ) -> ChatDigest:
+        """The digest a chat asked for (/digest, `newsbot digest`): the stories since its last
+        digest up to ``now``, built and recorded. Asked for, an empty digest always says so."""
+        now = now or utcnow()
+        since = await self.store.last_digest_end(chat.id)
+        built = await self.build(replace(chat, empty_digest="notice"), since, now, title=title)
+        await self.record(chat, built)
+        return built
 
     async def record(self, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None) -> int:
         """Store the digest's window and the stories it sent, in one transaction; returns the

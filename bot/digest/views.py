@@ -11,7 +11,7 @@ as an arithmetic offset rather than a zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,12 +64,11 @@ def zone_named(name: str | None) -> ZoneInfo:
 
 def local_time(stamp: datetime | None, zone: ZoneInfo, now: datetime) -> str:
     """``stamp`` on the zone's clock for a reader: "25 Nov, 15:32 CET", with the year when it
-    is not the current year there ("25 Nov 2025, 15:32 CET"); "" without a stamp. A stamp or
-    ``now`` without zone is taken as UTC."""
+    is not the current year there ("25 Nov 2025, 15:32 CET"); "" without a stamp. Both times are
+    aware (the store returns aware times)."""
     if stamp is None:
         return ""
-    local = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(zone)
-    today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    local, today = stamp.astimezone(zone), now.astimezone(zone)
     day = f"{local.day} {_MONTHS[local.month - 1]}"
     if local.year != today.year:
         day += f" {local.year}"

@@ -1,7 +1,7 @@
 """Learn the speech-verb lexicon of direct quotations from PolNeAR's train split.
 
 `python -m bot.eval.cue_lexicon [../shared/eval/quotes-train]` reads the split in place and
-writes bot/nlp/quotes/cue_lexicon.json: for each verb lemma that annotators marked as the whole cue
+writes bot/nlp/cue_lexicon.json: for each verb lemma that annotators marked as the whole cue
 of a direct quotation, in an inflected form ("fumed", "advises", "saying"), in at least
 `MIN_ARTICLES` articles, its count and its inflected forms (past, participles, third person;
 never the bare form, which is more often a noun: "claim", "note", "state"); and verb +
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.eval.quotes import _direct
-from bot.nlp.wordtokens import word_set
+from bot.nlp.text import word_set
 
-OUT = Path(__file__).resolve().parents[1] / "nlp" / "quotes" / "cue_lexicon.json"
+OUT = Path(__file__).resolve().parents[1] / "nlp" / "cue_lexicon.json"
 MIN_ARTICLES = 2
 _INFLECTED = ("VBD", "VBN", "VBG", "VBZ")
 _AUXILIARIES = word_set("be have do will would can could may might shall should must")

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlp.quotes.find import find_quotes
-from bot.nlp.wordtokens import word_set
+from bot.nlp.text import word_set
 
 SET_NAME = "quotes"
 METRIC = "direct-quote P/R/F1 (token overlap >= 0.8) and speaker accuracy on named sources"

@@ -1,4 +1,8 @@
-"""Sentence splitting for English news text, with character spans into the original text.
+"""THE tokenizer of English news text: sentences and words, with character offsets into the
+original text. Summaries, /ask and the quote finder all split here, with one list of
+abbreviations, so a quote and a summary never disagree on where a sentence ends.
+
+Sentences (:func:`sentence_spans`, :func:`sentence_ends`).
 
 A line break always ends a sentence (headlines and captions often have no final stop). Inside a
 line a sentence ends at ``.``, ``!``, ``?`` or an ellipsis, with any closing quotes and brackets,
@@ -7,21 +11,27 @@ before white space, unless the next word or the word before says otherwise: abbr
 quote's attribution ("Why?" Smith asked.). Decimals and money (3.5%, $2.1) never end a sentence
 because no white space follows their point.
 
-A sentence never ends inside a quotation (quotemarks.py) that the sentence goes on after:
+A sentence never ends inside a quotation (quotes/marks.py) that the sentence goes on after:
 “Sales rose. We are pleased,” he said. is one sentence, since its second half alone would be a
 fragment that starts mid-quote and ends with the speaker. A quotation that ends with its own
 full stop (“Sales rose. We are pleased.”) may still be split at its inner sentence ends.
+
+Words (:func:`tokenize`): words and punctuation marks with their offsets; a word of the
+abbreviation list or an initial keeps its period ("Mr.", "Jan.", "W.").
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 
-from bot.nlp.quotes.marks import QuoteSpan, scan_quotes
+from bot.nlp.marks import QuoteSpan, scan_quotes
+from bot.nlp.verbs import CUE_VERBS
 
 
-def _word_set(spec: str) -> frozenset[str]:
+def word_set(spec: str) -> frozenset[str]:
+    """The space-separated words of spec, as a set."""
     return frozenset(spec.split())
 
 
@@ -29,42 +39,41 @@ def _word_set(spec: str) -> frozenset[str]:
 _LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 # A terminator run, then closing quotes or brackets, then white space.
 _CANDIDATE = re.compile(r"([.!?…]+)([\"'”’»)\]}]*)(?=\s)")
-_OPENERS = "\"'“‘«([{"
+# What may open a quotation or aside; sloppy sources open with a closing mark too (”…”, ’…’).
+_OPENERS = "\"'“‘«»„‚”’([{"
 _CLOSING_QUOTES = frozenset("\"'”’»")
 _WORD_PUNCT = "\"'“”‘’«»()[]{},;:"
 
 # Always followed by a name: never the end of a sentence.
-_TITLES = _word_set(
+_TITLES = word_set(
     "mr mrs ms messrs dr prof gen sen rep gov lt col capt cmdr sgt cpl pvt maj adm brig "
-    "rev hon pres supt insp det fr mt ft mme mlle"
+    "rev hon pres supt insp det atty fr mt ft mme mlle"
 )
 # End a sentence only when the next word usually starts one ("Apple Inc. The company...").
-_AMBIGUOUS = _word_set("inc corp co ltd llc plc bros jr sr st esq dept univ ave blvd rd")
+_AMBIGUOUS = word_set("inc corp co ltd llc plc bros jr sr st esq dept univ ave blvd rd")
 # Followed by a number: "No. 1", "Jan. 5", "p. 12".
-_NUMBERED = _word_set("no nos vol vols p pp fig figs art ch sec")
-_MONTHS = _word_set("jan feb mar apr jun jul aug sep sept oct nov dec")
-_NEVER_FINAL = _word_set("e.g i.e cf viz vs v")
+_NUMBERED = word_set("no nos vol vols p pp fig figs art ch sec")
+_MONTHS = word_set("jan feb mar apr jun jul aug sep sept oct nov dec")
+_NEVER_FINAL = word_set("e.g i.e cf viz vs v")
 _DOTTED = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")  # U.S, a.m, Ph.D, D.C
 _NUMBER = re.compile(r"[$£€]?\d[\d.,]*%?")
 _CLOCK = frozenset({"a.m", "p.m"})
-_WHEN = _word_set(
+_ACCORDING = frozenset({"according"})
+# THE abbreviation list: a period after one of these belongs to the word.
+ABBREVIATIONS = _TITLES | _AMBIGUOUS | _NUMBERED | _MONTHS | _NEVER_FINAL | _CLOCK
+_WHEN = word_set(
     "monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow yesterday "
     "january february march april may june july august september october november december "
     "et pt ct mt gmt bst cet utc est edt pst pdt cst cdt"
 )
 
 # Words that usually begin a sentence; after an ambiguous abbreviation they mean a new one.
-_STARTERS = _word_set(
+_STARTERS = word_set(
     """the a an he she it they we i you this that these those there here his her its their our
     my your but and or so yet nor for in on at as by to from with without after before when
     while where why how what who which if although though because since until unless during
     despite however meanwhile also still then now some many most all both each every no not
     one two three several other such last next earlier later"""
-)
-_SPEECH_VERBS = _word_set(
-    """said says say asked asks added adds told tells wrote writes explained explains insisted
-    insists replied replies recalled recalls continued continues noted notes shouted shouts
-    cried exclaimed tweeted posted declared admitted admits warned warns according"""
 )
 
 
@@ -93,6 +102,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text``, each stripped of surrounding white space."""
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Offsets just after each sentence of ``text`` (the ends of :func:`sentence_spans`)."""
+    return [end for _, end in sentence_spans(text)]
 
 
 class _Quoted:
@@ -180,7 +194,7 @@ def _attribution(following: list[str], terminator: str) -> bool:
     After a full stop only a short attribution that ends the sentence counts ('"No." he said.').
     """
     for i, token in enumerate(following[:5]):
-        if token.strip(_WORD_PUNCT + ".!?").lower() in _SPEECH_VERBS:
+        if token.strip(_WORD_PUNCT + ".!?").lower() in CUE_VERBS | _ACCORDING:
             if terminator != ".":
                 return True
             return any(_ends_with_stop(t) for t in following[i:5])
@@ -204,3 +218,65 @@ def _previous_word(text: str, end: int) -> str:
 def _next_words(text: str, start: int, end: int, count: int) -> list[str]:
     # A window is enough for a few words; the last one may be cut, which no rule minds.
     return text[start : min(end, start + 40 * count)].split(None, count)[:count]
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]")
+_INITIALS = re.compile(r"(?:[A-Z]\.)*[A-Z]")  # an initial: "J. Edgar Hoover", "George W. Bush"
+# Capitalised only at the start of a sentence: never part of a name.
+FUNCTION_WORDS = word_set(
+    "the a an in on at but and or if when while as after before since because this that these "
+    "those it he she they we i you his her their our my its there here what who why how where "
+    "which some many most all no not so yet still also then now for from with by of to asked "
+    "said says meanwhile however though although despite during under over about according "
+    "one two three last next every each both other another "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tonight "
+    "january february march april may june july august september october november december"
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Token:
+    """A word or a punctuation character, with its character offsets in the text."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_word(self) -> bool:
+        """True for words (letters or digits), False for punctuation."""
+        return self.text[0].isalnum() or self.text[0] == "_"
+
+    @property
+    def is_capitalized(self) -> bool:
+        """True when the word starts with an upper-case letter."""
+        return self.text[0].isupper()
+
+    @property
+    def bare(self) -> str:
+        """The word without a possessive 's."""
+        word = self.text
+        for suffix in ("’s", "'s", "’", "'"):
+            if word.endswith(suffix) and len(word) > len(suffix):
+                return word[: -len(suffix)]
+        return word
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    """Tokens of text[start:end]; an abbreviation or an initial keeps its period ("Mr.", "J.")."""
+    end = len(text) if end is None else end
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(text, start, end):
+        word, s, e = match.group(), match.start(), match.end()
+        if word == "." and tokens and tokens[-1].end == s and _takes_period(tokens[-1].text):
+            prev = tokens.pop()
+            tokens.append(Token(text[prev.start : e], prev.start, e))
+            continue
+        tokens.append(Token(word, s, e))
+    return tokens
+
+
+def _takes_period(word: str) -> bool:
+    return bool(_INITIALS.fullmatch(word)) or word.lower() in ABBREVIATIONS

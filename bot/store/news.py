@@ -7,14 +7,14 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, CompanyMention, Story
-from bot.store.schema import article_companies, articles, stories
+from bot.store.schema import article_companies, articles, as_utc, stories
 from bot.store.store import Store, _article, utcnow
 
 log = logging.getLogger("newsbot.store.news")
@@ -329,7 +329,7 @@ def _sqlite_search(terms: list[str], now: datetime, limit: int) -> tuple[str, di
             julianday(:now) - julianday(coalesce(a.published_at, a.fetched_at))) / :days) AS score
         FROM hits JOIN articles a ON a.id = hits.id
         ORDER BY score DESC, a.id DESC LIMIT :limit"""
-    when = (now if now.tzinfo is None else now.astimezone(UTC)).strftime("%Y-%m-%d %H:%M:%S")
+    when = as_utc(now).strftime("%Y-%m-%d %H:%M:%S")
     query = fts5_query(terms)
     return sql, {"now": when, "days": RECENCY_DAYS, "query": query, "pool": POOL, "limit": limit}
 

@@ -13,13 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import SentStory
-from bot.store.digests import insert_digest
 from bot.store.schema import chats, digest_stories, digests
 from bot.store.store import Store
-
-# insert_digest lives in bot.store.digests (Store.record_digest uses it too); named here for
-# bot/digest/chat.py, which imports it from this module.
-__all__ = ["LatestDigest", "insert_digest", "latest_digest", "record_sent", "sent_stories"]
 
 CHUNK = 500
 

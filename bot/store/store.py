@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.models import Article, Feed, TextSource
 from bot.store.db import create_engine, migrate
 from bot.store.digests import insert_digest
-from bot.store.schema import articles, chats, digests, entries, feeds
+from bot.store.schema import UTCDateTime, articles, as_utc, chats, digests, entries, feeds
 
 
 def utcnow() -> datetime:
@@ -254,10 +254,11 @@ class Store:
         """Where the chat's previous digest window ended, if it had one."""
         async with self.engine.connect() as conn:
             row = await conn.execute(
-                select(func.max(digests.c.window_end)).where(digests.c.chat_id == chat_id)
+                select(func.max(digests.c.window_end, type_=UTCDateTime())).where(
+                    digests.c.chat_id == chat_id
+                )
             )
-            value = row.scalar()
-        return _aware(value)
+            return row.scalar()
 
     async def record_digest(
         self, chat_id: int, window_start: datetime | None, window_end: datetime, story_count: int
@@ -272,15 +273,6 @@ class Store:
                 story_count=story_count,
                 now=utcnow(),
             )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates bypass the column type, so SQLite hands back naive values (or strings).
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _feed(row: Any) -> Feed:
@@ -302,7 +294,9 @@ def _feed(row: Any) -> Feed:
 
 
 def _stored(article: Article, id_: int, fetched_at: datetime) -> Article:
-    return replace(article, id=id_, fetched_at=fetched_at, story_id=None)
+    # As a read would give it back: the caller's times, aware and in UTC.
+    published, fetched = as_utc(article.published), as_utc(fetched_at)
+    return replace(article, id=id_, published=published, fetched_at=fetched, story_id=None)
 
 
 def _article_row(a: Article, now: datetime | None = None) -> dict[str, Any]:

@@ -190,8 +190,6 @@ class LoopbackServer(AiohttpLoopback):
             response = await self._in_thread(route, request.headers) if route else _NOT_FOUND
         return await self._send(request, response)
 
-
-
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking ``function`` in a daemon thread of its own (a route that sleeps for
         minutes never holds up the process's exit) and await its result."""

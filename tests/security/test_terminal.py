@@ -16,12 +16,11 @@ import pytest
 from bot.app import console_digest
 from bot.chat.console import render_reply
 from bot.config import DigestSettings, Settings
-from bot.digest.render import render_console
-from bot.models import Article, Digest, DigestItem, Quote, Story, Summary, TextSource
+from bot.models import Article, Quote, Story, Summary, TextSource
 from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, bullets, para
 from bot.store import Store
 from bot.summarize.embedded import ExtractiveSummarizer
-from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
+from tests.chatbot import ChatBot, console_digest_text, testbot_fixture  # noqa: F401
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 # Every control character a terminal acts on, but the newline; bidi controls; line separators.
@@ -63,10 +62,10 @@ def evil_article(n: int, attack: str) -> Article:
 def test_the_console_digest_prints_hostile_titles_sources_and_quotes_inertly(attack: str) -> None:
     quote = Quote(f"We{attack} said it", f"Eve{attack}")
     summary = Summary([f"It{attack} happened."], [quote], [quote], [], "extractive")
-    text = render_console(Digest(None, T0, [DigestItem(Story([evil_article(1, attack)]), summary)]))
+    text = console_digest_text([(Story([evil_article(1, attack)]), summary)], now=T0)
     assert_terminal_safe(text)
     assert "pwned" not in text and "evil.example" not in text  # sequences go whole
-    assert "1. Breaking news\n" in text and "Wire ·" in text and "— Eve" in text
+    assert "1. Breaking news\n" in text and "1 source: Wire [1]" in text and "— Eve" in text
 
 
 @pytest.mark.parametrize("attack", HOSTILE.values(), ids=HOSTILE.keys())
@@ -89,7 +88,7 @@ def test_an_unterminated_sequence_takes_the_rest_of_its_field_only() -> None:
     quote = Quote("We said it", "Eve")
     summary = Summary(["It happened."], [quote], [quote], [], "extractive")
     story = Story([evil_article(1, "\x1b]0;pwned")])
-    text = render_console(Digest(None, T0, [DigestItem(story, summary)]))
+    text = console_digest_text([(story, summary)], now=T0)
     assert_terminal_safe(text)
     assert "pwned" not in text and "1. Breaking\n" in text and "“We said it” — Eve" in text
 
@@ -97,11 +96,12 @@ def test_an_unterminated_sequence_takes_the_rest_of_its_field_only() -> None:
 def test_a_title_cannot_forge_lines_of_the_digest() -> None:
     forged = evil_article(1, "")
     forged.title = "Real news\n2. Fake story\r\n   https://phish.example"
-    summary = Summary(["x."], [], [], [], "extractive")
-    text = render_console(Digest(None, T0, [DigestItem(Story([forged]), summary)]))
+    forged.text = "x" * 94 + " 2. Fake summary, wrapped to the start of a line."
+    summary = Summary([forged.text], [], [], [], "extractive")
+    text = console_digest_text([(Story([forged]), summary)], now=T0)
     lines = text.splitlines()
     assert "1. Real news 2. Fake story https://phish.example" in lines
-    assert not any(line.startswith(("2.", "   https://phish")) for line in lines)
+    assert not any(line.startswith(("2.", "https://phish")) for line in lines), lines
     heading = render_reply(Reply([Heading("Real\n1. Fake")]))
     assert heading.splitlines()[0] == "Real 1. Fake"
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.chat.commands.common import chat_for
 from bot.reply import Reply
-from bot.store import utcnow
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext
@@ -18,8 +16,6 @@ async def digest(core: Core, args: str, context: ChatContext) -> Reply:
     """This chat's digest now: the stories since its last digest, ranked and filtered by its
     subscriptions; the digest is recorded. Asked for, an empty digest always says so."""
     chat, _ = await chat_for(core, context)
-    since = await core.store.last_digest_end(chat.id)
-    built = await core.digests.build(replace(chat, empty_digest="notice"), since, utcnow())
-    await core.digests.record(chat, built)
+    built = await core.digests.digest_now(chat)
     assert built.reply is not None
     return built.reply

@@ -100,8 +100,6 @@ def health(feed: Feed, now: datetime) -> str:
 
 def ago(stamp: datetime, now: datetime) -> str:
     """How long ago, in the largest whole unit: "just now", "5 min ago", "3 h ago", "2 days ago"."""
-    if stamp.tzinfo is None:  # SQLite hands timestamps back without their zone (UTC)
-        stamp = stamp.replace(tzinfo=UTC)
     minutes = int((now - stamp).total_seconds() // 60)
     if minutes < 1:
         return "just now"

@@ -20,7 +20,7 @@ from bot.nlp.quotes.subjects import (
     skip_apposition,
     subject_before,
 )
-from bot.nlp.wordtokens import tokenize
+from bot.nlp.text import tokenize
 
 
 @dataclass(slots=True, frozen=True)

@@ -1,39 +1,18 @@
 """Speech-verb cues and the small word classes around them, as attribution needs them.
 
-The cue verbs are the ones newsbot started with and the forms learned from the cues of
-PolNeAR's train split (cue_lexicon.json, written by bot/eval/cue_lexicon.py).
+The cue verbs (verbs.py) are the ones newsbot started with and the forms learned from the cues
+of PolNeAR's train split (cue_lexicon.json, written by bot/eval/cue_lexicon.py).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from bot.nlp.text import Token, word_set
+from bot.nlp.verbs import CUE_VERBS, LEXICON
 
-from bot.nlp.wordtokens import Token, word_set
-
-# Inflected forms only: bare "claim", "state" or "note" are more often nouns than verbs. The
-# forms learned from the cues of PolNeAR's train split (cue_lexicon.json, written by
-# bot/eval/cue_lexicon.py) join the verbs newsbot started with.
-_LEXICON = json.loads((Path(__file__).parent / "cue_lexicon.json").read_text(encoding="utf-8"))
-_SEED_VERBS = word_set(
-    "say says said saying tell tells told telling add adds added adding explain explains "
-    "explained continue continues continued ask asks asked write writes wrote written "
-    "notes noted states stated declare declares declared insist insists insisted "
-    "argue argues argued claimed claims recall recalls recalled remark remarked replied "
-    "replies respond responds responded tweeted tweets posted announced announces warn "
-    "warns warned acknowledged acknowledges admit admits admitted suggested suggests "
-    "concluded predicted quipped joked shouted yelled chanted urged vowed boasted "
-    "complained conceded emphasized emphasised stressed observed recounted testified "
-    "exclaimed mused pleaded promised proclaimed cautioned countered retorted whispered "
-    "muttered sighed laughed wondered demanded charged contended maintained assured "
-    "confirmed denied reiterated asserted affirmed elaborated commented reported reports "
-    "recalled writes"
-)
-CUE_VERBS = _SEED_VERBS | {f for verb in _LEXICON["verbs"].values() for f in verb["forms"]}
 NO_INVERSION = frozenset({"tell", "tells", "told", "written"})
 DASHES = frozenset("—―–-")
 _TWO_WORD_CUES = {("according", "to"), ("put", "it"), ("went", "on"), ("goes", "on")} | {
-    tuple(form.split()) for cue in _LEXICON["phrasal"].values() for form in cue.get("forms", ())
+    tuple(form.split()) for cue in LEXICON["phrasal"].values() for form in cue.get("forms", ())
 }
 PRONOUNS = frozenset({"he", "she", "they", "it", "i", "we", "you", "who"})
 DETERMINERS = word_set(

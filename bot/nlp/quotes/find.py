@@ -35,11 +35,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.models import Quote
+from bot.nlp.marks import QuoteSpan, scan_quotes
 from bot.nlp.quotes.cues import Attribution, attribution_after, attribution_before, introduced_by
 from bot.nlp.quotes.links import Found, inherit, split_quote
-from bot.nlp.quotes.marks import QuoteSpan, scan_quotes
 from bot.nlp.quotes.speakers import SpeakerResolver
-from bot.nlp.wordtokens import sentence_ends, word_set
+from bot.nlp.text import sentence_ends, word_set
 
 _WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 _SMALL_WORDS = word_set("a an and as at but by for in of on or the to vs with from")
@@ -133,12 +133,6 @@ def _attribute(
     if attribution is not None and attribution.speaker is not None:
         speaker = resolver.resolve(attribution.speaker, attribution.speaker.start)
     return Found(span, attribution, speaker, standalone, introduced)
-
-
-def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:
-    """Whether `at` lies strictly between a quotation's opening mark and its end."""
-    k = bisect.bisect_left(opens, at) - 1
-    return k >= 0 and at < spans[k].after
 
 
 def _inside_quote(spans: list[QuoteSpan], opens: list[int], at: int) -> bool:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.nlp.marks import QuoteSpan
 from bot.nlp.quotes.cues import Attribution
-from bot.nlp.quotes.marks import QuoteSpan
 
 _SENTENCE_INSIDE = re.compile(r"[.?!][\"'”’]?\s+\S")  # a sentence end with more after it
 

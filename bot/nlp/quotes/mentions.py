@@ -13,8 +13,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from bot.nlp.quotes.cuewords import CUE_VERBS
-from bot.nlp.wordtokens import FUNCTION_WORDS, Token, tokenize, word_set
+from bot.nlp.text import FUNCTION_WORDS, Token, tokenize, word_set
+from bot.nlp.verbs import CUE_VERBS
 
 TITLES = word_set(
     "mr mrs ms miss dr prof sen senator rep representative gov governor president vice "

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.nlp.quotes.mentions import Mention
-from bot.nlp.wordtokens import word_set
+from bot.nlp.text import word_set
 
 _MALE_TITLES = word_set("mr sir lord king prince father congressman chairman")
 _FEMALE_TITLES = word_set("mrs ms miss dame lady queen princess congresswoman chairwoman")

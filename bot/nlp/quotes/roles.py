@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 
 from bot.nlp.quotes.subjects import Phrase
-from bot.nlp.wordtokens import Token, word_set
+from bot.nlp.text import Token, word_set
 
 # Words that end the search for a person noun before or after a name.
 LINKS = word_set("of for at in on with by from to and or")

@@ -28,7 +28,7 @@ from bot.nlp.quotes.mentions import Mention, find_mentions
 from bot.nlp.quotes.names import Entity, NameIndex
 from bot.nlp.quotes.roles import LINKS, Introductions, noun_after, noun_before, owned, role_of
 from bot.nlp.quotes.subjects import Phrase, subject_before
-from bot.nlp.wordtokens import Token, tokenize, word_set
+from bot.nlp.text import Token, tokenize, word_set
 
 BUSINESS_NOUNS = word_set(
     "company firm group corporation business giant maker carmaker automaker retailer bank lender "

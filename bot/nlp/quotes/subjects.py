@@ -14,7 +14,6 @@ from bot.nlp.quotes.cuewords import (
     APPOSITION_STOP,
     CLAUSE_BOUNDARY,
     COORDINATION,
-    CUE_VERBS,
     DETERMINERS,
     OWNED_BY,
     PARTICLES,
@@ -26,7 +25,8 @@ from bot.nlp.quotes.cuewords import (
     is_name_token,
     skippable,
 )
-from bot.nlp.wordtokens import FUNCTION_WORDS, Token
+from bot.nlp.text import FUNCTION_WORDS, Token
+from bot.nlp.verbs import CUE_VERBS
 
 _MAX_HOPS = 3  # "Smith, who …, who …, said": bounded, so no input recurses deeply
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.nlp.quotes.cuewords import CUE_VERBS
+from bot.nlp.verbs import CUE_VERBS
 
 # Opening mark -> the marks that can close it.
 _CLOSERS: dict[str, str] = {
