@@ -30,6 +30,8 @@ from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
+    import procrastinate
+
     from bot.chat.core import CommandCore
     from bot.chat.slack.service import SlackService
     from bot.chat.telegram.bot import TelegramBot
@@ -75,8 +77,10 @@ async def run_service(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = _scheduler(store, settings, summarizer)
-        delivery = await _delivery(app.core, settings, telegram, slack)
+        queue = await _open_queue(settings)  # None: the embedded mode, no workers
+        scheduler = _scheduler(store, settings, summarizer, queue)
+        # With workers, they plan and deliver digests; this process keeps the chat adapters.
+        delivery = None if queue else await _delivery(app.core, settings, telegram, slack)
         worker_task = None
         if delivery is not None:
             planner, worker = delivery
@@ -97,14 +101,31 @@ async def run_service(settings: Settings) -> None:
                 "digest_time": settings.digest.default_time,
                 "timezone": settings.digest.default_timezone,
                 "platforms": sorted(delivery[1].senders) if delivery else [],
+                "workers": queue is not None,
             },
         )
-        await stop.wait()
-        log.info("stopping: finishing the sends under way, parking the rest")
-        scheduler.shutdown(wait=False)
-        if worker_task is not None:
-            await worker_task
-        await asyncio.sleep(0)
+        try:
+            await stop.wait()
+            log.info("stopping: finishing the sends under way, parking the rest")
+            scheduler.shutdown(wait=False)
+            if worker_task is not None:
+                await worker_task
+            await asyncio.sleep(0)
+        finally:
+            if queue is not None:
+                await queue.close_async()
+
+
+async def _open_queue(settings: Settings) -> procrastinate.App | None:
+    """The job queue, open, its schema applied, when [workers] enabled; else None."""
+    if not settings.workers.enabled:
+        return None
+    from bot.workers.queue import ensure_schema, make_queue
+
+    await ensure_schema(settings)
+    queue = make_queue(settings, pool_size=2)
+    await queue.open_async()
+    return queue
 
 
 async def _delivery(
@@ -114,17 +135,26 @@ async def _delivery(
     slack: SlackService | None,
 ) -> tuple[DigestPlanner, DeliveryWorker] | None:
     """The digest planner and the delivery worker for the chat platforms that are configured."""
+    senders: dict[str, Sender] = {}
+    if telegram is not None:
+        senders["telegram"] = telegram.sender
+    if slack is not None:
+        senders["slack"] = slack.bot.sender
+    return delivery_parts(core, settings, senders)
+
+
+def delivery_parts(
+    core: CommandCore, settings: Settings, senders: dict[str, Sender]
+) -> tuple[DigestPlanner, DeliveryWorker] | None:
+    """The digest planner and delivery worker for these platforms' senders (None: no platform)."""
     from bot.chat.slack import send as slack_send
     from bot.chat.telegram import send as telegram_send
 
-    senders: dict[str, Sender] = {}
-    encoders: dict[str, Encoder] = {}
-    if telegram is not None:
-        senders["telegram"] = telegram.sender
-        encoders["telegram"] = telegram_send.encode_parts
-    if slack is not None:
-        senders["slack"] = slack.bot.sender
-        encoders["slack"] = slack_send.encode_parts
+    every: dict[str, Encoder] = {
+        "telegram": telegram_send.encode_parts,
+        "slack": slack_send.encode_parts,
+    }
+    encoders = {platform: every[platform] for platform in senders}
     if not senders:
         return None
     section = settings.delivery
@@ -146,11 +176,23 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> AsyncIOScheduler:
+def _scheduler(
+    store: Store,
+    settings: Settings,
+    summarizer: Summarizer,
+    queue: procrastinate.App | None = None,
+) -> AsyncIOScheduler:
     beat = heartbeat_path(settings)
     beat.parent.mkdir(parents=True, exist_ok=True)
 
     async def poll() -> None:
+        if queue is not None:  # workers poll: queue a job per due feed
+            from bot.workers.defer import defer_due_feeds
+
+            queued = await defer_due_feeds(store, settings, queue)
+            if queued:
+                log.info("poll jobs queued", extra={"feeds": queued})
+            return
         report = await poll_once(store, settings)
         if report.feeds:
             log.info(
