@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import procrastinate
@@ -267,3 +268,51 @@ def test_check_and_migrate_make_the_job_tables(procs: Processes, pg: str) -> Non
     after = procs.cli("check")
     assert after.returncode == 0 and "warning" not in after.stderr
     assert procs.cli("jobs").stdout.startswith("No jobs yet")
+
+
+TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_digests_are_planned_once_and_delivered_by_two_workers_within_limits(
+    procs: Processes, pg: str, store: Store
+) -> None:
+    from tests.fakes.telegram_api import BotAPIServer
+
+    chats = [8001 + n for n in range(30)]
+    slot_time = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:%M")
+    with BotAPIServer() as server:
+        server.enforce_limits = True
+        for chat in chats:
+            server.add_chat(chat)
+            await store.ensure_chat("telegram", str(chat), timezone="UTC", digest_time=slot_time)
+        procs.env |= {
+            "NEWSBOT_TELEGRAM__TOKEN": TOKEN,
+            "NEWSBOT_TELEGRAM__BASE_URL": f"{server.base_url}/bot",
+            "NEWSBOT_DELIVERY__MISSED_GRACE_MINUTES": "30",
+        }
+        procs.start("run")  # reads Telegram's updates; two workers plan and deliver
+        procs.start("worker", "--queues", "plan,deliver")
+        procs.start("worker", "--queues", "plan,deliver")
+
+        def delivered() -> bool:
+            [(planned, open_parts)] = query(
+                pg,
+                "SELECT (SELECT count(*) FROM digests d JOIN chats c ON c.id = d.chat_id"
+                " WHERE c.platform = 'telegram'),"
+                " (SELECT count(*) FROM deliveries WHERE state <> 'sent')",
+            )
+            return planned == len(chats) and open_parts == 0
+
+        assert wait_for(delivered, 120), "the workers did not deliver every digest"
+        [(parts,)] = query(pg, "SELECT count(*) FROM deliveries")
+        got = {chat: len(server.sent[chat]) for chat in chats}
+    assert all(n >= 1 for n in got.values())  # every chat got its digest ...
+    assert sum(got.values()) == parts  # ... once: no part sent twice
+    assert server.too_many_requests == 0
+    [(plans,)] = query(
+        pg,
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'newsbot:plan'"
+        " AND status = 'succeeded'",
+    )
+    assert plans >= 1
