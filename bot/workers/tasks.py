@@ -189,6 +189,15 @@ async def deliver(context: procrastinate.JobContext) -> dict[str, int]:
     return {"sent": sent}
 
 
+async def cleanup(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
+    """Forget finished jobs: succeeded ones after a day, failed and cancelled after a week
+    (a poll job per feed every half hour adds up)."""
+    manager = context.app.job_manager
+    await manager.delete_old_jobs(nb_hours=24)
+    await manager.delete_old_jobs(nb_hours=24 * 7, include_failed=True, include_cancelled=True)
+    return {}
+
+
 def blueprint() -> procrastinate.Blueprint:
     """newsbot's tasks, on a new Blueprint (an App renames the tasks it adds, so each App gets
     its own): each task on its own queue, so workers can be given some queues and not others."""
@@ -199,4 +208,6 @@ def blueprint() -> procrastinate.Blueprint:
     planner = jobs.task(name="plan", queue="plan", pass_context=True, lock="plan")(plan)
     # Every minute at second 2; procrastinate defers one job per minute for the whole cluster.
     jobs.periodic(cron="* * * * * 2", periodic_id="minute")(planner)
+    housekeeping = jobs.task(name="cleanup", queue="plan", pass_context=True)(cleanup)
+    jobs.periodic(cron="17 * * * *", periodic_id="hourly")(housekeeping)
     return jobs
