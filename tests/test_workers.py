@@ -316,3 +316,46 @@ async def test_digests_are_planned_once_and_delivered_by_two_workers_within_limi
         " AND status = 'succeeded'",
     )
     assert plans >= 1
+
+
+def test_worker_summarizes_each_new_story_once_with_the_llm(procs: Processes, pg: str) -> None:
+    from tests.fakes.openai_server import ChatRequest, OpenAIServer, json_answer
+
+    def first_sentence(request: ChatRequest):  # type: ignore[no-untyped-def]
+        # A summary the verifier accepts: a sentence of the story, word for word.
+        lines = [line for line in request.user_text.splitlines() if len(line) > 80]
+        sentence = lines[0].split(". ")[0] + "." if lines else "Nothing."
+        return json_answer([sentence], [], [])(request)
+
+    with OpenAIServer(first_sentence) as server:
+        procs.env |= {
+            "NEWSBOT_SUMMARIZER__BACKEND": "llm",
+            "NEWSBOT_LLM__BASE_URL": server.url,
+            "NEWSBOT_LLM__API_KEY": "sk-test",
+        }
+        procs.start("run")
+        procs.start("worker")
+        procs.start("worker")
+
+        def summarized() -> bool:
+            [(stories, unindexed, jobs_left)] = query(
+                pg,
+                "SELECT (SELECT count(DISTINCT story_id) FROM articles),"
+                " (SELECT count(*) FROM articles WHERE story_id IS NULL),"
+                " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                "  AND queue_name IN ('poll', 'index', 'summarize'))",
+            )
+            return int(stories) > 0 and unindexed == 0 and jobs_left == 0  # type: ignore[call-overload]
+
+        assert wait_for(summarized, 120), "the workers did not summarize the new stories"
+        [(stories,)] = query(pg, "SELECT count(DISTINCT story_id) FROM articles")
+        [(jobs,)] = query(
+            pg,
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'newsbot:summarize'"
+            " AND status = 'succeeded'",
+        )
+        [(cached,)] = query(pg, "SELECT count(*) FROM summaries")
+        calls = server.count
+    assert jobs >= stories  # every story that got new articles was summarized ...
+    assert calls == cached >= stories  # ... and the LLM asked once per content, never twice
+    print(f"{stories} stories, {jobs} summarize jobs, {calls} LLM calls, {cached} cached")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Article, Feed, TextSource
 from bot.store.db import create_engine, migrate
-from bot.store.schema import articles, chats, digests, entries, feeds
+from bot.store.schema import articles, chats, digests, entries, feeds, stories
 
 
 def utcnow() -> datetime:
@@ -237,10 +237,12 @@ class Store:
             rows = await conn.execute(query)
         return [_article(r) for r in rows]
 
-    async def stories_of(self, article_ids: Iterable[int]) -> set[int]:
-        """The stories that hold these articles."""
-        ids, found = list(article_ids), set()
+    async def stories_touched(self, article_ids: Iterable[int], since: datetime) -> set[int]:
+        """The stories that hold these articles, and those whose articles changed since."""
+        ids = list(article_ids)
         async with self.engine.connect() as conn:
+            rows = await conn.execute(select(stories.c.id).where(stories.c.updated_at >= since))
+            found = {story_id for (story_id,) in rows}
             for start in range(0, len(ids), 500):
                 rows = await conn.execute(
                     select(articles.c.story_id).where(

@@ -121,10 +121,12 @@ async def index(context: procrastinate.JobContext) -> dict[str, int]:
         # A new Store object on the same engine: index_articles keys its indexer on it, so
         # this process's clusterer is rebuilt from what the store holds now.
         ctx.index_store = Store(store.engine)
-    pending = await store.unindexed_articles(utcnow() - WINDOW)
+    started = utcnow()
+    pending = await store.unindexed_articles(started - WINDOW)
     await index_articles(ctx.index_store, settings, pending)
     ctx.last_index_job = context.job.id
-    stories = await store.stories_of(a.id for a in pending if a.id is not None)
+    # New articles' stories, and stories the clusterer changed (merged, split, new lead).
+    stories = await store.stories_touched((a.id for a in pending if a.id is not None), started)
     if settings.summarizer.backend == "llm":
         for story_id in sorted(stories):
             await defer_once(
