@@ -213,21 +213,31 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     [first_feed, *_] = feed_urls(site.base_url)
     feed_route = site.routes[first_feed.removeprefix(site.base_url)]
 
+    calls = []
+
     def slow(headers):  # type: ignore[no-untyped-def]
-        time.sleep(3.0)  # long enough to kill the worker in the middle of it
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(20.0)  # the first poll: long enough to kill the worker in the middle of it
         return feed_route(headers)
 
     site.routes[slow_path] = slow
+    procs.env["NEWSBOT_INGEST__TIMEOUT_SECONDS"] = "60"
     opml = procs.tmp_path / "feeds.opml"
     opml.write_text(write_opml([Feed(url=site.base_url + slow_path)]))
     procs.start("run")
     doomed = procs.start("worker", "--queues", "poll", "--concurrency", "1")
     doing = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'newsbot:poll'"
     assert wait_for(lambda: query(pg, doing + " AND status = 'doing'")[0][0] == 1, 60)
+    procs.start("worker", "--queues", "poll,index", "--concurrency", "2")  # standing by
+    workers = "SELECT count(*) FROM procrastinate_workers"
+    assert wait_for(lambda: query(pg, workers)[0][0] == 2, 60)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     killed_at = time.monotonic()
-    procs.start("worker", "--queues", "poll,index", "--concurrency", "2")
+    again = doing + " AND status = 'doing' AND attempts = 1"
+    assert wait_for(lambda: query(pg, again)[0][0] == 1, 60), "the job was not taken up again"
+    taken_up = time.monotonic() - killed_at
     assert wait_for(lambda: query(pg, doing + " AND status = 'succeeded'")[0][0] == 1, 60)
     resumed = time.monotonic() - killed_at
     [(attempts,)] = query(
@@ -236,7 +246,10 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     assert attempts == 2  # the killed run, queued again by the stalled-job recovery, and this one
     [(total, distinct)] = query(pg, "SELECT count(*), count(DISTINCT url) FROM articles")
     assert total == distinct > 0  # what the killed worker began is stored once
-    print(f"killed worker's poll finished elsewhere {resumed:.1f}s after the kill")
+    print(
+        f"killed worker's poll taken up again {taken_up:.1f}s after the kill (stalled_seconds"
+        f" = 2), finished {resumed:.1f}s after it"
+    )
     report = json.loads(procs.cli("jobs", "--json").stdout)
     assert report["queues"]["poll"]["retried"] == 1
 

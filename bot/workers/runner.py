@@ -70,6 +70,9 @@ async def run_worker(
                     update_heartbeat_interval=settings.workers.heartbeat_seconds,
                     stalled_worker_timeout=settings.workers.stalled_seconds,
                     shutdown_graceful_timeout=30.0,
+                    # New jobs arrive by LISTEN/NOTIFY; jobs queued again (a stalled worker's,
+                    # a retry) or scheduled for later are found by this poll.
+                    fetch_job_polling_interval=1.0,
                     install_signal_handlers=wait,
                     worker_middleware=[record_errors],
                 )
