@@ -29,6 +29,16 @@ async def worker_command(
             file=sys.stderr,
         )
         return 2
+    if not settings.workers.enabled:
+        print(
+            "newsbot worker: [workers] enabled is off, so `newsbot run` does the work itself; "
+            "set NEWSBOT_WORKERS__ENABLED=true for `newsbot run` and the workers alike",
+            file=sys.stderr,
+        )
+        return 2
+    if concurrency is not None and not 1 <= concurrency <= 100:
+        print("newsbot worker: --concurrency takes a whole number from 1 to 100", file=sys.stderr)
+        return 2
     try:
         libpq_url(settings)
     except ConfigError as exc:
