@@ -2,8 +2,9 @@
 
 A loopback news farm in its own process serves FEEDS feeds of 10 articles each, spread over 20
 loopback hosts (127.0.1.1 …, so per-host politeness does not serialise the farm). For each
-worker count, a fresh database gets the feeds, `newsbot run`'s own code queues a poll job per
-feed, and the workers (`newsbot worker --queues poll,index`, each with [cpu] workers = 1) poll,
+worker count, a fresh database gets the feeds, the workers start, `newsbot run`'s own code
+queues a poll job per feed (the clock starts), and the workers (each with [cpu] workers = 1;
+the first on `--queues poll,index`, the others on `--queues poll`, as the README advises) poll,
 extract, store and index until every article is stored and held by a story. Printed: wall
 time from the queueing, the workers' CPU time (their whole life, start-up included, with
 their CPU pool processes), articles a second, and the speed-up of 2 workers over 1 (the
@@ -180,9 +181,11 @@ def measure(base: str, feeds: int, workers: int, tmp: Path) -> dict[str, float]:
         "NEWSBOT_COMPANIES__FILE": str(ROOT / "config" / "companies.toml"),
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The README's set-up: one worker also takes the one-writer index queue (a clusterer that
+    # moved between processes would be rebuilt from the store at each move), the others poll.
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker", "--queues", "poll,index"],
+            [sys.executable, "-m", "bot", "worker", "--queues", "poll,index" if n == 0 else "poll"],
             cwd=tmp,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -218,7 +218,7 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     def slow(headers):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
-            time.sleep(20.0)  # the first poll: long enough to kill the worker in the middle of it
+            time.sleep(40.0)  # the first poll: long enough to kill the worker in the middle of it
         return feed_route(headers)
 
     site.routes[slow_path] = slow
