@@ -372,3 +372,48 @@ def test_worker_summarizes_each_new_story_once_with_the_llm(procs: Processes, pg
     assert jobs >= stories  # every story that got new articles was summarized ...
     assert calls == cached >= stories  # ... and the LLM asked once per content, never twice
     print(f"{stories} stories, {jobs} summarize jobs, {calls} LLM calls, {cached} cached")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_parts_a_dead_worker_claimed_go_at_once_not_after_its_lease(
+    pg: str, store: Store, queue: procrastinate.App
+) -> None:
+    from bot.store.outbox import Outbox
+    from tests.fakes.telegram_api import BotAPIServer
+
+    chats = [9001, 9002, 9003]
+    slot = datetime.now(UTC) - timedelta(minutes=1)
+    dead = Outbox(store, "dead-worker", lease=timedelta(seconds=60))
+    for chat in chats:
+        chat_id = await store.ensure_chat(
+            "telegram", str(chat), timezone="UTC", digest_time="08:00"
+        )
+        await dead.plan(
+            chat_id=chat_id,
+            platform="telegram",
+            slot=slot,
+            window_start=None,
+            window_end=slot,
+            story_count=0,
+            parts=[json.dumps({"html": f"Digest {chat}", "plain": f"Digest {chat}"})],
+        )
+    claimed = await dead.claim(["telegram"], 10)  # then the worker was killed: 60 s leases
+    sending = claimed[0]
+    assert await dead.start_sending(sending)  # one part was under way at the kill
+    with BotAPIServer() as server:
+        for chat in chats:
+            server.add_chat(chat)
+        settings = settings_of(pg).model_copy(
+            update={
+                "telegram": Settings(
+                    telegram={"token": TOKEN, "base_url": f"{server.base_url}/bot"}
+                ).telegram
+            }
+        )
+        await queue.configure_task("newsbot:deliver", lock="deliver").defer_async()
+        await run_worker(settings, queues=["deliver"], concurrency=1, wait=False)
+        got = {chat: [m["plain"] for m in server.sent[chat]] for chat in chats}
+    # Every chat has its digest now, 59 s before the dead worker's leases would have ended;
+    # the part under way at the kill is sent again (Telegram cannot be asked), once.
+    assert got == {chat: [f"Digest {chat}"] for chat in chats}
+    assert (await dead.counts()) == {"sent": 3}

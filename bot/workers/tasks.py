@@ -178,6 +178,10 @@ async def deliver(context: procrastinate.JobContext) -> dict[str, int]:
     worker = ctx.deliverer
     if worker is None:
         return {"sent": 0}
+    # One deliver job runs at a time (its lock): any lease still held is a dead worker's.
+    ended = await worker.outbox.end_other_leases()
+    if ended:
+        log.warning("a dead worker's delivery leases ended", extra={"parts": ended})
     sent = await worker.drain_due()
     counts = await worker.outbox.counts()
     if counts.get("pending", 0):
