@@ -13,7 +13,7 @@ RUNTIME_LOCK := requirements-runtime.lock
 UV_COMPILE := pip compile --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --no-header --quiet
 
-.PHONY: demo test run bench lint lock clean
+.PHONY: demo test run bench bench-scale lint lock clean
 
 # Installs exactly the locked versions (pip's hash-checking mode), then newsbot itself without
 # dependencies; works with the pip a fresh venv comes with (23.2 here).
@@ -39,6 +39,9 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
+
+bench-scale: $(STAMP)  ## ingest with 1 and 2 `newsbot worker` processes (needs PostgreSQL)
+	$(BIN)/python bench/scale.py
 
 lint: $(STAMP)  ## ruff, the import contract (pyproject.toml [tool.importlinter]) and hadolint
 	$(BIN)/ruff check .

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,9 @@ from bot import cpu
 from bot.chat.command import ChatContext
 from bot.chat.console import for_command_line, render_reply
 from bot.config import Settings, redact_url
+from bot.delivery.planner import DigestPlanner, Encoder
+from bot.delivery.sender import Sender
+from bot.delivery.worker import DeliveryWorker
 from bot.digest.chat import DigestBuilder
 from bot.ingest.http.addresses import Resolver
 from bot.ingest.http.clients import configured_fetcher
@@ -34,6 +40,7 @@ from bot.nlp.indexer import StoryIndexer
 from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex
+from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 from bot.summarize.embedded import ExtractiveSummarizer, load_gazetteer
 
@@ -303,3 +310,36 @@ async def open_core(settings: Settings) -> AsyncIterator[CommandCore]:
     """The process's command core (see :func:`open_app`), closed on exit."""
     async with open_app(settings) as app:
         yield app.core
+
+
+def delivery_parts(
+    core: CommandCore, settings: Settings, senders: dict[str, Sender]
+) -> tuple[DigestPlanner, DeliveryWorker] | None:
+    """The digest planner and delivery worker for these platforms' senders (None: no platform)."""
+    from bot.chat.slack import send as slack_send
+    from bot.chat.telegram import send as telegram_send
+
+    every: dict[str, Encoder] = {
+        "telegram": telegram_send.encode_parts,
+        "slack": slack_send.encode_parts,
+    }
+    encoders = {platform: every[platform] for platform in senders}
+    if not senders:
+        return None
+    section = settings.delivery
+    outbox = Outbox(core.store, worker_name(), lease=timedelta(seconds=section.lease_seconds))
+    worker = DeliveryWorker(outbox, senders, concurrency=section.concurrency)
+    planner = DigestPlanner(
+        core.store,
+        core.digests,
+        core.gate.access.admits_scheduled,
+        outbox,
+        encoders,
+        grace=timedelta(minutes=section.missed_grace_minutes),
+        on_planned=worker.wake,
+    )
+    return planner, worker
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

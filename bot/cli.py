@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     clu.add_argument("files", nargs="+", metavar="FILE")
     clu.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("check", help="validate the configuration and reach the store")
+    sub.add_parser("migrate", help="create or update the store's tables (and the job queue's)")
+    work = sub.add_parser("worker", help="run jobs for `newsbot run` ([workers] enabled)")
+    work.add_argument("--queues", help="comma-separated: poll,index,summarize,plan,deliver")
+    work.add_argument("--concurrency", type=int, help="jobs at once (default [workers])")
+    jobs = sub.add_parser("jobs", help="queued, running, failed and retried jobs per queue")
+    jobs.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("health", help="exit 0 when a running `newsbot run` is alive (for Docker)")
 
     feeds = sub.add_parser("feeds", help="list, add, remove, import or export feeds")
@@ -199,6 +205,30 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     return await check(settings)
 
 
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_store
+    from bot.workers.commands import migrate_queue
+
+    async with open_store(settings):  # opening migrates
+        pass
+    queue = await migrate_queue(settings)
+    print("Store migrated" + (f"; {queue}." if queue else "."))
+    return 0
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.workers.commands import worker_command
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    return await worker_command(settings, queues, args.concurrency)
+
+
+async def _jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.workers.commands import jobs_command
+
+    return await jobs_command(settings, args.json)
+
+
 async def _health(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scheduler import heartbeat_age
 
@@ -232,6 +262,9 @@ COMMANDS: dict[str, Handler] = {
     "poll": _poll,
     "digest": _digest,
     "check": _check,
+    "migrate": _migrate,
+    "worker": _worker,
+    "jobs": _jobs,
     "health": _health,
     "feeds": _feeds,
     "eval": _eval,

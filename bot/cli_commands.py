@@ -84,6 +84,12 @@ async def check(settings: Settings) -> int:
         problems.append(f"[store] {exc}")
         feeds = []
     warnings.extend(_refused_feeds(feeds, settings.ingest.allow_private))
+    if not problems:
+        from bot.workers.commands import check_workers
+
+        more_problems, more_warnings = await check_workers(settings)
+        problems += more_problems
+        warnings += more_warnings
     for line in warnings:
         err.print(Text(f"warning: {line}"))
     for line in problems:

@@ -256,6 +256,13 @@ class CpuSettings(Section):
     task_timeout_seconds: float = Field(15.0, gt=0)
 
 
+class WorkersSettings(Section):
+    enabled: bool = False
+    concurrency: int = Field(4, ge=1, le=100)
+    heartbeat_seconds: float = Field(2.0, gt=0, le=60)
+    stalled_seconds: float = Field(10.0, gt=0, le=3600)
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
@@ -280,6 +287,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = LimitsSettings()
     delivery: DeliverySettings = DeliverySettings()
     cpu: CpuSettings = CpuSettings()
+    workers: WorkersSettings = WorkersSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

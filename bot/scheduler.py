@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import socket
 import time
-import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,16 +16,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from bot import cpu
-from bot.app import console_digest, import_feeds, open_app, poll_once
+from bot.app import console_digest, delivery_parts, import_feeds, open_app, poll_once
 from bot.config import Settings
-from bot.delivery.planner import DigestPlanner, Encoder
+from bot.delivery.planner import DigestPlanner
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.store import Store
-from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
 
 if TYPE_CHECKING:
+    import procrastinate
+
     from bot.chat.core import CommandCore
     from bot.chat.slack.service import SlackService
     from bot.chat.telegram.bot import TelegramBot
@@ -75,8 +72,10 @@ async def run_service(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = _scheduler(store, settings, summarizer)
-        delivery = await _delivery(app.core, settings, telegram, slack)
+        queue = await _open_queue(settings)  # None: the embedded mode, no workers
+        scheduler = _scheduler(store, settings, summarizer, queue)
+        # With workers, they plan and deliver digests; this process keeps the chat adapters.
+        delivery = None if queue else await _delivery(app.core, settings, telegram, slack)
         worker_task = None
         if delivery is not None:
             planner, worker = delivery
@@ -97,14 +96,31 @@ async def run_service(settings: Settings) -> None:
                 "digest_time": settings.digest.default_time,
                 "timezone": settings.digest.default_timezone,
                 "platforms": sorted(delivery[1].senders) if delivery else [],
+                "workers": queue is not None,
             },
         )
-        await stop.wait()
-        log.info("stopping: finishing the sends under way, parking the rest")
-        scheduler.shutdown(wait=False)
-        if worker_task is not None:
-            await worker_task
-        await asyncio.sleep(0)
+        try:
+            await stop.wait()
+            log.info("stopping: finishing the sends under way, parking the rest")
+            scheduler.shutdown(wait=False)
+            if worker_task is not None:
+                await worker_task
+            await asyncio.sleep(0)
+        finally:
+            if queue is not None:
+                await queue.close_async()
+
+
+async def _open_queue(settings: Settings) -> procrastinate.App | None:
+    """The job queue, open, its schema applied, when [workers] enabled; else None."""
+    if not settings.workers.enabled:
+        return None
+    from bot.workers.queue import ensure_schema, make_queue
+
+    await ensure_schema(settings)
+    queue = make_queue(settings, pool_size=2)
+    await queue.open_async()
+    return queue
 
 
 async def _delivery(
@@ -114,43 +130,31 @@ async def _delivery(
     slack: SlackService | None,
 ) -> tuple[DigestPlanner, DeliveryWorker] | None:
     """The digest planner and the delivery worker for the chat platforms that are configured."""
-    from bot.chat.slack import send as slack_send
-    from bot.chat.telegram import send as telegram_send
-
     senders: dict[str, Sender] = {}
-    encoders: dict[str, Encoder] = {}
     if telegram is not None:
         senders["telegram"] = telegram.sender
-        encoders["telegram"] = telegram_send.encode_parts
     if slack is not None:
         senders["slack"] = slack.bot.sender
-        encoders["slack"] = slack_send.encode_parts
-    if not senders:
-        return None
-    section = settings.delivery
-    outbox = Outbox(core.store, _worker_name(), lease=timedelta(seconds=section.lease_seconds))
-    worker = DeliveryWorker(outbox, senders, concurrency=section.concurrency)
-    planner = DigestPlanner(
-        core.store,
-        core.digests,
-        core.gate.access.admits_scheduled,
-        outbox,
-        encoders,
-        grace=timedelta(minutes=section.missed_grace_minutes),
-        on_planned=worker.wake,
-    )
-    return planner, worker
+    return delivery_parts(core, settings, senders)
 
 
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> AsyncIOScheduler:
+def _scheduler(
+    store: Store,
+    settings: Settings,
+    summarizer: Summarizer,
+    queue: procrastinate.App | None = None,
+) -> AsyncIOScheduler:
     beat = heartbeat_path(settings)
     beat.parent.mkdir(parents=True, exist_ok=True)
 
     async def poll() -> None:
+        if queue is not None:  # workers poll: queue a job per due feed
+            from bot.workers.defer import defer_due_feeds
+
+            queued = await defer_due_feeds(store, settings, queue)
+            if queued:
+                log.info("poll jobs queued", extra={"feeds": queued})
+            return
         report = await poll_once(store, settings)
         if report.feeds:
             log.info(

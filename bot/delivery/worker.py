@@ -70,6 +70,19 @@ class DeliveryWorker:
             elif self._tasks:
                 await asyncio.wait(self._tasks, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
 
+    async def drain_due(self, *, idle: float = 0.5) -> int:
+        """Deliver what is due now and return when nothing due is left to claim or in flight
+        (a job's share of the work); parts held back for later stay pending. Returns how many
+        parts this call sent."""
+        before = self.sent
+        await self.recover()
+        while True:
+            claimed = await self.tick()
+            if claimed == 0 and not self._tasks:
+                return self.sent - before
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+
     async def tick(self) -> int:
         """Claim what fits in the free slots and start sending it; returns how many."""
         room = self.concurrency - len(self._tasks)

@@ -110,6 +110,11 @@ class Poller:
             )
         return report
 
+    async def poll_feed(self, feed: Feed) -> FeedReport:
+        """Poll one feed (a worker's `poll` job); any failure is recorded on the feed and never
+        raised."""
+        return await self._poll_feed(feed, Round(self.settings.host_time_budget_seconds))
+
     async def _poll_feed(self, feed: Feed, round_: Round) -> FeedReport:
         report = FeedReport(feed.url)
         now = loop_time()

@@ -248,6 +248,24 @@ class Outbox:
             )
         return result.rowcount == 1
 
+    async def end_other_leases(self) -> int:
+        """End every other worker's lease now; returns how many. Only for a caller that knows
+        no one else is delivering (a `deliver` job, one at a time in the whole cluster): the
+        leases it finds are a dead worker's, and their parts go (or are looked for) at once
+        instead of after ``lease_seconds``."""
+        now = utcnow()
+        async with self.store.engine.begin() as conn:
+            result = await conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.state.in_((PENDING, SENDING)),
+                    deliveries.c.claimed_by != self.worker,
+                    deliveries.c.lease_until >= now,
+                )
+                .values(lease_until=now - timedelta(seconds=1), updated_at=now)
+            )
+        return result.rowcount
+
     async def counts(self) -> dict[str, int]:
         """How many parts are in each state."""
         query = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)

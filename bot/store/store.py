@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.models import Article, Feed, TextSource
 from bot.store.db import create_engine, migrate
 from bot.store.digests import insert_digest
-from bot.store.schema import UTCDateTime, articles, as_utc, chats, digests, entries, feeds
+from bot.store.schema import UTCDateTime, articles, as_utc, chats, digests, entries, feeds, stories
 
 
 def utcnow() -> datetime:
@@ -70,6 +70,12 @@ class Store:
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(feeds).order_by(feeds.c.id))
         return [_feed(r) for r in rows]
+
+    async def feed(self, feed_id: int) -> Feed | None:
+        """One feed by id, or None when it was removed."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(feeds).where(feeds.c.id == feed_id))).first()
+        return _feed(row) if row is not None else None
 
     async def due_feeds(self, now: datetime) -> list[Feed]:
         """Active feeds whose next check has come."""
@@ -219,6 +225,34 @@ class Store:
         async with self.engine.connect() as conn:
             rows = await conn.execute(query.limit(limit))
         return [_article(r) for r in rows]
+
+    async def unindexed_articles(self, since: datetime, limit: int = 5000) -> list[Article]:
+        """Articles fetched after ``since`` that no story holds yet, oldest first."""
+        query = (
+            select(articles)
+            .where(articles.c.story_id.is_(None), articles.c.fetched_at > since)
+            .order_by(articles.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+        return [_article(r) for r in rows]
+
+    async def stories_touched(self, article_ids: Iterable[int], since: datetime) -> set[int]:
+        """The stories that hold these articles, and those whose articles changed since."""
+        ids = list(article_ids)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(stories.c.id).where(stories.c.updated_at >= since))
+            found = {story_id for (story_id,) in rows}
+            for start in range(0, len(ids), 500):
+                rows = await conn.execute(
+                    select(articles.c.story_id).where(
+                        articles.c.id.in_(ids[start : start + 500]),
+                        articles.c.story_id.is_not(None),
+                    )
+                )
+                found.update(story_id for (story_id,) in rows)
+        return found
 
     async def count(self, table: str) -> int:
         """Number of rows in one of the store's tables."""
