@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +20,15 @@ from bot import cpu
 from bot.chat.command import ChatContext
 from bot.config import Settings, redact_url
 from bot.digest.build import select_stories
-from bot.digest.render import render_console
-from bot.ingest.http.clients import configured_fetcher
-from bot.ingest.http.fetch import Fetcher
-from bot.ingest.http.guard import Resolver, UrlGuard
-from bot.ingest.http.logsafe import crash_fields
-from bot.ingest.opml import read_opml
+from bot.digest.render import clean_line, render_console
+from bot.ingest.http.clients import cli_guard, configured_fetcher
+from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError
+from bot.ingest.http.guard import BlockedURL, Resolver, UrlGuard
+from bot.ingest.http.urls import feed_url
+from bot.ingest.opml import Outline, read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
-from bot.models import Article, Digest, DigestItem
-from bot.nlp.indexer import StoryIndexer
+from bot.models import Digest, DigestItem
+from bot.nlp.indexer import LiveIndex
 from bot.store import Store, utcnow
 from bot.store.news import NewsIndex
 from bot.summarize.base import Summarizer
@@ -138,51 +137,81 @@ def poll_fetcher(settings: Settings, resolver: Resolver | None = None) -> Fetche
 
 
 async def poll_once(
-    store: Store, settings: Settings, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    stories: LiveIndex | None = None,
 ) -> PollReport:
-    """Poll every due feed once, then index what it stored (companies, stories)."""
+    """Poll every due feed once, then index what it stored (companies, stories) into the
+    process's story index (:class:`App`), or, without one, an index rebuilt for this poll."""
     configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
-    await index_articles(store, settings, report.stored)
+    if stories is not None:
+        await stories.add(report.stored)
+    elif report.stored:
+        once = LiveIndex(NewsIndex(store), load_gazetteer(settings.companies.file))
+        try:
+            await once.add(report.stored)
+        finally:
+            once.close()
     return report
 
 
 @dataclass(slots=True)
-class _Indexing:
-    lock: asyncio.Lock
-    indexer: StoryIndexer | None = None
+class FeedImport:
+    """What an OPML import did: feeds added, feeds already known, and for each outline the
+    SSRF guard refused, its address (no query: it may hold a key) and why."""
+
+    added: int = 0
+    known: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
-# One story indexer per open store, for the life of the process: its clusterer is rebuilt from
-# the store once, on first use, and then follows every poll.
-_INDEXERS: weakref.WeakKeyDictionary[Store, _Indexing] = weakref.WeakKeyDictionary()
+async def import_feeds(store: Store, settings: Settings, path: Path) -> FeedImport:
+    """Add the starter feeds of an OPML file as `newsbot feeds import` does (the same guard);
+    each outline it refuses is logged and left out."""
+    result = await import_outlines(store, settings, read_opml(path.read_bytes()))
+    for shown, note in result.refused:
+        log.warning("starter feed left out", extra={"feed": shown, "why": note})
+    return result
 
 
-async def index_articles(store: Store, settings: Settings, stored: list[Article]) -> None:
-    """Index newly stored articles; a failure is logged (rebuilding indexes them later)."""
-    state = _INDEXERS.setdefault(store, _Indexing(asyncio.Lock()))
-    if not stored and state.indexer is None:
-        return
-    index = NewsIndex(store)
-    async with state.lock:
-        try:
-            if state.indexer is None:
-                gazetteer = load_gazetteer(settings.companies.file)
-                state.indexer = await StoryIndexer.rebuild(index, gazetteer)
-            await state.indexer.index(index, stored)
-        except Exception as exc:  # its text may quote article URLs: logged scrubbed
-            log.error("indexing failed", extra={"articles": len(stored), **crash_fields(exc)})
-            state.indexer = None  # its clusterer may be out of step with the store
+async def import_outlines(store: Store, settings: Settings, outlines: list[Outline]) -> FeedImport:
+    """Add the outlines the SSRF guard lets through: each address is fetched once through it,
+    every redirect included (the poller's policy, at the door). A feed that cannot be fetched
+    now is added all the same: the poller retries it, and vets it again on every poll."""
+    slots = asyncio.Semaphore(settings.ingest.concurrency)  # as many at once as a poll
+
+    async def door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
+        async with slots:
+            return await vet_feed(fetcher, url)
+
+    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
+        verdicts = await asyncio.gather(*(door(fetcher, o.url) for o in outlines))
+    result = FeedImport()
+    for outline, (refusal, _problem) in zip(outlines, verdicts, strict=True):
+        url = feed_url(outline.url)
+        if refusal is not None or url is None:
+            note = refusal.note if refusal else "refused: not a valid http(s) address"
+            result.refused.append((clean_line(outline.url.split("?", 1)[0])[:200], note))
+            continue
+        _, new = await store.add_feed(url, outline.title)
+        result.added, result.known = result.added + new, result.known + (not new)
+    return result
 
 
-async def import_feeds(store: Store, path: Path) -> tuple[int, int]:
-    """Add every feed of an OPML file; returns (added, already known)."""
-    added = known = 0
-    for outline in read_opml(path.read_bytes()):
-        _, new = await store.add_feed(outline.url, outline.title)
-        added, known = added + new, known + (not new)
-    return added, known
+async def vet_feed(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
+    """Fetch a feed's address once through the guard: (the refusal, None) when the guard
+    refused it or a redirect on the way, else (None, why it could not be fetched, if so)."""
+    try:
+        await fetcher.fetch(url, accept=FEED_ACCEPT)
+    except BlockedURL as exc:
+        return exc, None
+    except FetchError as exc:
+        return None, str(exc)
+    return None, None
 
 
 @dataclass(slots=True)
@@ -275,6 +304,7 @@ class App:
     llm: openai.AsyncOpenAI | None  # the one LLM client; None without [summarizer] llm
     summarizer: Summarizer
     core: CommandCore
+    stories: LiveIndex  # the story index polls add to, rebuilt from the store on first use
 
 
 @asynccontextmanager
@@ -293,9 +323,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 settings, store, gazetteer=gazetteer, client=llm
             ) as summarizer:
                 core = make_core(store, summarizer, settings, gazetteer=gazetteer, client=llm)
+                stories = LiveIndex(NewsIndex(store), gazetteer)
                 try:
-                    yield App(settings, store, gazetteer, llm, summarizer, core)
+                    yield App(settings, store, gazetteer, llm, summarizer, core, stories)
                 finally:
+                    stories.close()
                     await core.aclose()
         finally:
             if llm is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import stat
 import sys
 from datetime import datetime
@@ -14,11 +13,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
+from bot.app import (
+    StoreUnavailable,
+    import_outlines,
+    make_fetcher,
+    open_store,
+    poll_once,
+    vet_feed,
+)
 from bot.config import SECRETS, Settings, redact_url
 from bot.digest.render import clean_line
 from bot.ingest.http.clients import cli_guard
-from bot.ingest.http.fetch import FEED_ACCEPT, Fetcher, FetchError
 from bot.ingest.http.guard import BlockedURL, UrlGuard
 from bot.ingest.http.urls import feed_url, find_feed_url
 from bot.ingest.opml import OPMLError, read_opml, write_opml
@@ -130,7 +135,7 @@ async def _add(raw: str, settings: Settings) -> int:
     the poller's policy, at the door. A feed that cannot be fetched now is added all the
     same (the poller retries, and vets it again on every poll)."""
     async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
-        refused, problem = await _door(fetcher, raw)
+        refused, problem = await vet_feed(fetcher, raw)
     url = feed_url(raw)
     if refused is not None or url is None:
         note = refused.note if refused else "refused: not a valid http(s) address"
@@ -155,44 +160,15 @@ async def _import(path: Path, settings: Settings) -> int:
     except OPMLError as exc:
         err.print(Text(f"Cannot import {path}: {exc}"))
         return 2
-    slots = asyncio.Semaphore(settings.ingest.concurrency)  # as many at once as a poll
-
-    async def door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
-        async with slots:
-            return await _door(fetcher, url)
-
-    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
-        verdicts = await asyncio.gather(*(door(fetcher, o.url) for o in outlines))
-    added = known = 0
-    refused: list[str] = []
     async with open_store(settings) as store:
-        for outline, (refusal, _problem) in zip(outlines, verdicts, strict=True):
-            url = feed_url(outline.url)
-            if refusal is not None or url is None:
-                note = refusal.note if refusal else "refused: not a valid http(s) address"
-                shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
-                refused.append(f"  ✗ {shown}: {note}")
-                continue
-            _, new = await store.add_feed(url, outline.title)
-            added, known = added + new, known + (not new)
-    out.print(f"Imported {added} new feeds ({known} already known).")
+        result = await import_outlines(store, settings, outlines)
+    refused = [f"  ✗ {shown}: {note}" for shown, note in result.refused]
+    out.print(f"Imported {result.added} new feeds ({result.known} already known).")
     if refused:
         err.print(Text(f"Left out {_count(len(refused), 'feed')} the SSRF guard refused:"))
         for line in refused:
             err.print(Text(line))
     return 1 if refused else 0
-
-
-async def _door(fetcher: Fetcher, url: str) -> tuple[BlockedURL | None, str | None]:
-    """Fetch a feed's address once through the guard: (the refusal, None) when the guard
-    refused it or a redirect on the way, else (None, why it could not be fetched, if so)."""
-    try:
-        await fetcher.fetch(url, accept=FEED_ACCEPT)
-    except BlockedURL as exc:
-        return exc, None
-    except FetchError as exc:
-        return None, str(exc)
-    return None, None
 
 
 def _refused_feeds(feeds: list[Feed], allow: list[str]) -> list[str]:

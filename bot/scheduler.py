@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bot.chat.core import CommandCore
     from bot.chat.slack.service import SlackService
     from bot.chat.telegram.bot import TelegramBot
+    from bot.nlp.indexer import LiveIndex
 
 log = logging.getLogger("newsbot.run")
 
@@ -66,16 +67,16 @@ async def run_service(settings: Settings) -> None:
         store, summarizer = app.store, app.summarizer
         cpu.pool().start()  # workers boot now, not on the first /summary
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
-            added, _ = await import_feeds(store, settings.ingest.feeds_file)
+            imported = await import_feeds(store, settings, settings.ingest.feeds_file)
             log.info(
                 "imported starter feeds",
-                extra={"feeds": added, "file": str(settings.ingest.feeds_file)},
+                extra={"feeds": imported.added, "file": str(settings.ingest.feeds_file)},
             )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = _scheduler(store, settings, summarizer)
+        scheduler = _scheduler(store, settings, summarizer, app.stories)
         delivery = await _delivery(app.core, settings, telegram, slack)
         worker_task = None
         if delivery is not None:
@@ -146,12 +147,14 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> AsyncIOScheduler:
+def _scheduler(
+    store: Store, settings: Settings, summarizer: Summarizer, stories: LiveIndex
+) -> AsyncIOScheduler:
     beat = heartbeat_path(settings)
     beat.parent.mkdir(parents=True, exist_ok=True)
 
     async def poll() -> None:
-        report = await poll_once(store, settings)
+        report = await poll_once(store, settings, stories=stories)
         if report.feeds:
             log.info(
                 "poll round done",
