@@ -7,7 +7,8 @@ sentences read at run time from ../shared/eval (the SummEval CNN/DailyMail sourc
 PolNeAR article texts, never copied into the project): each event draws its own background of
 real sentences, which its reports retell in part, and each report adds a few sentences of
 unrelated real news. For every window size N, N articles spread over the 72-hour window are
-stored in a fresh SQLite store with their stories (the generated events) written in bulk, then:
+stored in a fresh SQLite store with their stories (the generated events) and what the indexer
+keeps of each (its clusterer's features) written in bulk, then:
 
 - rebuild at start: `StoryIndexer.rebuild`, as the service does on its first poll;
 - a batch of --batch new articles, published after the window's, stored and then indexed one
@@ -58,9 +59,11 @@ from bot.eval.clusters import bcubed, detokenise  # noqa: E402
 from bot.models import Article  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
+from bot.nlp.stories.cluster import StoryClusterer  # noqa: E402
+from bot.nlp.stories.plan import encode  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.news import NewsIndex  # noqa: E402
-from bot.store.schema import articles, stories  # noqa: E402
+from bot.store.schema import articles, stories, story_features  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 COMPANIES = ROOT / "config" / "companies.toml"  # the gazetteer the indexer uses
@@ -170,6 +173,16 @@ async def store_window(store: Store, corpus: Corpus) -> None:
         )
         for begin in range(0, len(moves), 5000):
             await conn.execute(stmt, moves[begin : begin + 5000])
+        # What the indexer keeps of each article it indexed, as it would have kept it.
+        clusterer = StoryClusterer()
+        rows = []
+        for (article, _), kept in zip(corpus.window, stored, strict=True):
+            terms, shingles, words = encode(clusterer.features(article.title, article.text))
+            rows.append(
+                {"article_id": kept.id, "terms": terms, "shingles": shingles, "words": words}
+            )
+        for begin in range(0, len(rows), 5000):
+            await conn.execute(story_features.insert(), rows[begin : begin + 5000])
 
 
 class Heartbeat:

@@ -213,6 +213,27 @@ async def test_rebuild_after_a_restart_keeps_story_ids(store: Store, gazetteer: 
     assert story is not None and story.sources == ["Reuters", "Yahoo"]
 
 
+async def test_rebuild_reads_what_the_clusterer_kept_not_the_texts(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    index = NewsIndex(store)
+    wire, other = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=1)),
+    )
+    await StoryIndexer(gazetteer).index(index, [wire, other])
+    async with store.engine.begin() as conn:  # the texts are gone: only the kept state tells
+        await conn.execute(update(articles).values(title="", text=""))
+    later = NOW + timedelta(hours=5)
+    restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
+    assert await restarted.stories() == 2
+    (copy,) = await put(store, article("c", "Huawei's foldable", COPY, "Yahoo", later))
+    await restarted.index(index, [copy])
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert after[copy.id] == after[wire.id] != after[other.id]
+
+
 async def test_rebuild_indexes_articles_stored_before_indexing(
     store: Store, gazetteer: Gazetteer
 ) -> None:

@@ -74,13 +74,9 @@ class StoryIndexer:
         running: asyncio.Task[Any] | None = None
         while True:  # slice by slice: the next is read while the process restores this one
             until = since + SLICE
-            part = await index.recent_articles(since, None if until > now else until)
-            rows = []
-            for a in part:
-                if a.story_id is None or a.id is None:
-                    pending.append(a)
-                else:
-                    rows.append((a.id, a.title, a.text, a.published, a.source, a.story_id))
+            part = await index.window_articles(since, None if until > now else until)
+            rows = [a for a in part if a.story_id is not None]
+            pending += [a.id for a in part if a.story_id is None]
             if running is not None:
                 restored += await running
             running = asyncio.ensure_future(self._call("restore", rows))
@@ -90,7 +86,8 @@ class StoryIndexer:
         restored += await running
         await self._call("restored")
         log.info("story index rebuilt", extra={"articles": restored, "unindexed": len(pending)})
-        await self.index(index, pending)
+        if pending:
+            await self.index(index, await index.articles(pending))
 
     async def index(self, index: NewsIndex, articles: list[Article]) -> None:
         """Index newly stored articles (with ids), in order of publication."""
@@ -101,8 +98,8 @@ class StoryIndexer:
                 _, ref, lead = op
                 ids[ref] = await index.new_story(lead)
             elif op[0] == "save":
-                _, article_id, mentions, ref = op
-                await index.save_index(article_id, mentions, ids.get(ref, ref))
+                _, article_id, mentions, ref, features = op
+                await index.save_index(article_id, mentions, ids.get(ref, ref), features)
             else:
                 _, movers, ref, lead = op
                 await index.set_story(movers, ids.get(ref, ref), lead_article_id=lead)

@@ -9,7 +9,8 @@ it a real one (`confirm`).
 Operations, applied in order:
 
 - ``("new", ref, lead)``: open a story led by article `lead` (moved into it);
-- ``("save", article, mentions, ref)``: record an article's story and companies;
+- ``("save", article, mentions, ref, features)``: record an article's story and companies,
+  and what the clusterer derived from it (a rebuild reads that instead of its text);
 - ``("move", articles, ref, lead)``: move articles into a story and set its lead.
 
 A cluster maps to one stored story; when clusters merge, the stored stories follow, and when
@@ -20,6 +21,7 @@ stored articles back into their stored stories (no scoring: time linear in the w
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import time
 from collections import defaultdict
@@ -29,12 +31,13 @@ from typing import Any
 from bot.models import Article
 from bot.nlp.companies import CompanyMention, Gazetteer
 from bot.nlp.stories.cluster import StoryClusterer
+from bot.nlp.stories.store import Features
+from bot.store.story_state import Features as StoredFeatures
+from bot.store.story_state import WindowArticle
 
 log = logging.getLogger("newsbot.indexer")
 
 Op = tuple[Any, ...]
-# What `restore` needs of a stored article: id, title, text, published, source, story id.
-Stored = tuple[int, str, str, datetime | None, str, int]
 
 
 class StoryPlan:
@@ -55,19 +58,26 @@ class StoryPlan:
         """How many stories the clusterer holds."""
         return len(self.clusterer)
 
-    def restore(self, stored: list[Stored]) -> int:
+    def restore(self, stored: list[WindowArticle]) -> int:
         """Put indexed articles back into their stories, oldest first; returns how many.
 
         What is alive after each part (the window's state so far) lives long and holds no
         cycles to free: kept out of the cyclic collector's full passes, which would walk it
         again and again as the window is read."""
-        for doc, title, text, published, source, story_id in sorted(stored, key=_restored_at):
+        for a in sorted(stored, key=_restored_at):
+            features = decode(a.features) if a.features is not None else None
             cluster = self.clusterer.restore(
-                str(doc), title, text, published, source, self._restored.get(story_id)
+                str(a.id),
+                a.title,
+                a.text,
+                a.published,
+                a.source,
+                self._restored.get(a.story_id),  # type: ignore[arg-type]
+                features,
             )
-            self._restored[story_id] = cluster
-            self._assign(str(doc), story_id)
-            self._story.setdefault(cluster, story_id)
+            self._restored[a.story_id] = cluster  # type: ignore[index]
+            self._assign(str(a.id), a.story_id)  # type: ignore[arg-type]
+            self._story.setdefault(cluster, a.story_id)  # type: ignore[arg-type]
         gc.freeze()  # this process holds nothing but the index
         return len(stored)
 
@@ -82,14 +92,20 @@ class StoryPlan:
             if article.id is None or str(article.id) in self._in:
                 continue  # not stored, or indexed already
             mentions = self._mentions(article)
+            features = self.clusterer.features(article.title, article.text)
             cluster = self.clusterer.add(
-                str(article.id), article.title, article.text, article.published, article.source
+                str(article.id),
+                article.title,
+                article.text,
+                article.published,
+                article.source,
+                features,
             )
             story_id = self._story.get(cluster)
             if story_id is None:
                 story_id = self._new(article.id)
                 self._story[cluster] = story_id
-            self._ops.append(("save", article.id, mentions, story_id))
+            self._ops.append(("save", article.id, mentions, story_id, encode(features)))
             self._assign(str(article.id), story_id)
             self._settle(cluster, story_id)
             self._follow_moves()
@@ -188,13 +204,25 @@ class StoryPlan:
             self._story = {c: s for c, s in self._story.items() if self.clusterer.has(c)}
 
 
+def encode(features: Features) -> StoredFeatures:
+    """Features as the store keeps them (`bot.store.story_state`)."""
+    terms = json.dumps(features.counts, ensure_ascii=False, separators=(",", ":"))
+    return terms, " ".join(map(str, sorted(features.shingles))), features.words
+
+
+def decode(stored: StoredFeatures) -> Features:
+    """Features as the store kept them."""
+    terms, shingles, words = stored
+    return Features(json.loads(terms), set(map(int, shingles.split())), words)
+
+
 def published_order(article: Article) -> tuple[bool, datetime]:
     """Oldest first, undated last (the clusterer dates them at the newest time seen)."""
     return _order(article.published)
 
 
-def _restored_at(row: Stored) -> tuple[bool, datetime]:
-    return _order(row[3])
+def _restored_at(article: WindowArticle) -> tuple[bool, datetime]:
+    return _order(article.published)
 
 
 def _order(when: datetime | None) -> tuple[bool, datetime]:

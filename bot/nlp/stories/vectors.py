@@ -56,6 +56,14 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def term_counts(words: Iterable[str]) -> dict[str, int]:
+    """How often each term occurs, terms in order of first use."""
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
 def dot(a: Vector, b: Vector) -> float:
     """The dot product of two sparse vectors."""
     return sum([a[t] * b[t] for t in a.keys() & b.keys()])  # the intersection is built in C
@@ -89,9 +97,10 @@ class StreamingTfIdf:
 
     def add(self, words: Iterable[str]) -> Vector:
         """Count a document in; return its unit vector weighted with the IDF of now."""
-        counts: dict[str, int] = defaultdict(int)
-        for word in words:
-            counts[word] += 1
+        return self.add_counts(term_counts(words))
+
+    def add_counts(self, counts: dict[str, int]) -> Vector:
+        """`add` for a document's term counts (`term_counts`)."""
         self.n += 1
         for word in counts:
             self.df[word] += 1
