@@ -143,6 +143,16 @@ class Centroids:
         sign = 1.0 if count > 0 else -1.0
         norm2 = self.norm2[story] + 2 * sign * dot(vector, total) + dot(vector, vector)
         self.count[story] += count
+        self.norm2[story] = max(0.0, norm2)
+        if count > 0:  # weights are positive: a sum only grows (the common case, kept quick)
+            postings = self._postings
+            for t, w in vector.items():
+                if t in total:
+                    total[t] += w
+                else:
+                    total[t] = w
+                    postings[t][story] = None
+            return
         for t, w in vector.items():
             value = total.get(t, 0.0) + sign * w
             if self.count[story] > 0 and abs(value) >= 1e-9:
