@@ -75,7 +75,11 @@ class StoryIndexer:
         while True:  # slice by slice: the next is read while the process restores this one
             until = since + SLICE
             part = await index.window_articles(since, None if until > now else until)
-            rows = [a for a in part if a.story_id is not None]
+            rows = [
+                (a.id, a.title, a.text, a.published, a.source, a.story_id, a.features)
+                for a in part
+                if a.story_id is not None
+            ]
             pending += [a.id for a in part if a.story_id is None]
             if running is not None:
                 restored += await running

@@ -32,12 +32,14 @@ from bot.models import Article
 from bot.nlp.companies import CompanyMention, Gazetteer
 from bot.nlp.stories.cluster import StoryClusterer
 from bot.nlp.stories.store import Features
-from bot.store.story_state import Features as StoredFeatures
-from bot.store.story_state import WindowArticle
-
-log = logging.getLogger("newsbot.indexer")
 
 Op = tuple[Any, ...]
+# An indexed article of the window, as the rebuild sends it: id, title, text (both empty when
+# its features are known), published, source, story id, features as the store keeps them.
+StoredFeatures = tuple[str, str, int]
+Indexed = tuple[int, str, str, datetime | None, str, int, StoredFeatures | None]
+
+log = logging.getLogger("newsbot.indexer")
 
 
 class StoryPlan:
@@ -58,26 +60,25 @@ class StoryPlan:
         """How many stories the clusterer holds."""
         return len(self.clusterer)
 
-    def restore(self, stored: list[WindowArticle]) -> int:
+    def restore(self, stored: list[Indexed]) -> int:
         """Put indexed articles back into their stories, oldest first; returns how many.
 
         What is alive after each part (the window's state so far) lives long and holds no
         cycles to free: kept out of the cyclic collector's full passes, which would walk it
         again and again as the window is read."""
-        for a in sorted(stored, key=_restored_at):
-            features = decode(a.features) if a.features is not None else None
+        for doc, title, text, published, source, story_id, kept in sorted(stored, key=_at):
             cluster = self.clusterer.restore(
-                str(a.id),
-                a.title,
-                a.text,
-                a.published,
-                a.source,
-                self._restored.get(a.story_id),  # type: ignore[arg-type]
-                features,
+                str(doc),
+                title,
+                text,
+                published,
+                source,
+                self._restored.get(story_id),
+                decode(kept) if kept is not None else None,
             )
-            self._restored[a.story_id] = cluster  # type: ignore[index]
-            self._assign(str(a.id), a.story_id)  # type: ignore[arg-type]
-            self._story.setdefault(cluster, a.story_id)  # type: ignore[arg-type]
+            self._restored[story_id] = cluster
+            self._assign(str(doc), story_id)
+            self._story.setdefault(cluster, story_id)
         gc.freeze()  # this process holds nothing but the index
         return len(stored)
 
@@ -221,8 +222,8 @@ def published_order(article: Article) -> tuple[bool, datetime]:
     return _order(article.published)
 
 
-def _restored_at(article: WindowArticle) -> tuple[bool, datetime]:
-    return _order(article.published)
+def _at(row: Indexed) -> tuple[bool, datetime]:
+    return _order(row[3])
 
 
 def _order(when: datetime | None) -> tuple[bool, datetime]:
