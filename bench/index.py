@@ -1,28 +1,33 @@
 """Story indexing as the news grows: time per article, event-loop stalls, the rebuild at start.
 
 Data: events generated (seeded) by bench/commands.py's templates (results, launches, deals, ...
-each reported by 1-6 outlets), every report padded with real news sentences read at run time
-from ../shared/eval (the SummEval CNN/DailyMail sources and the PolNeAR article texts, never
-copied into the project): each event draws its own background of real sentences, which its
-reports retell in part, and each report adds a few sentences of unrelated real news. For every
-window size N, N articles spread over the 72-hour window are stored in a fresh SQLite store
-with their stories (the generated events) written in bulk, then:
+each reported by 1-6 outlets) about the companies of bench/index_corpus.json (a data file: the
+corpus does not move when config/companies.toml grows), every report padded with real news
+sentences read at run time from ../shared/eval (the SummEval CNN/DailyMail sources and the
+PolNeAR article texts, never copied into the project): each event draws its own background of
+real sentences, which its reports retell in part, and each report adds a few sentences of
+unrelated real news. For every window size N, N articles spread over the 72-hour window are
+stored in a fresh SQLite store with their stories (the generated events) and what the indexer
+keeps of each (its clusterer's features) written in bulk, then:
 
 - rebuild at start: `StoryIndexer.rebuild`, as the service does on its first poll;
 - a batch of --batch new articles, published after the window's, stored and then indexed one
   at a time by the real indexer (companies, then the story), as the service does after a poll;
 - all the while, a heartbeat task (sleep(0.01) in a loop) records the event loop's longest
-  stall.
+  stall, and the same heartbeat in an idle process of its own records the machine's share of
+  it (a loaded machine delays any loop: that one is the stall's baseline).
 
-Times are wall clock and, beside them, the CPU time of the process (all its threads): on a
-shared machine the wall clock also counts other programs' turns. Each run is a fresh process.
-Baseline, same data, same run: the same indexer with the clusterer scoring every story that
-shares a word with the article (`candidates=None`, the exhaustive search of before) on the
-smaller windows (--baseline-sizes), and the 1k figure of the real indexer itself. Targets:
+Times are wall clock and, beside them, the CPU time of the process (all its threads) and of
+the indexer's process: on a shared machine the wall clock also counts other programs' turns.
+Each run is a fresh process. Baseline, same data, same run: the same indexer with the
+clusterer scoring every story that shares a word with the article (`candidates=None`, the
+exhaustive search of before) on the smaller windows (--baseline-sizes), and the 1k figure of
+the real indexer itself. Targets:
 median ms per article within 2x of the 1k figure, no stall over 100 ms, rebuild of the largest
 window under 60 s. Answers: the batch's stories are scored by B-cubed F1 against the generated
-events; the bench exits non-zero when it falls below --floor, or below the exhaustive search's
-on the same window by more than 0.02.
+events (a wrong answer, every article a story of its own, is scored beside them); the bench
+exits non-zero when it falls below --floor, or below the exhaustive search's on the same window
+by more than 0.02.
 
 Run: make bench   (or .venv/bin/python bench/index.py [--sizes 1000,10000,50000] ...)
 """
@@ -49,17 +54,20 @@ from sqlalchemy import bindparam, select, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.commands import OUTLETS, load_companies, make_event, write_article  # noqa: E402
+from bench.commands import OUTLETS, Company, make_event, write_article  # noqa: E402
 from bot.eval.clusters import bcubed, detokenise  # noqa: E402
 from bot.models import Article  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
+from bot.nlp.stories.cluster import StoryClusterer  # noqa: E402
+from bot.nlp.stories.plan import encode  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.news import NewsIndex  # noqa: E402
-from bot.store.schema import articles, stories  # noqa: E402
+from bot.store.schema import articles, stories, story_features  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
-COMPANIES = ROOT / "config" / "companies.toml"
+COMPANIES = ROOT / "config" / "companies.toml"  # the gazetteer the indexer uses
+CORPUS = ROOT / "bench" / "index_corpus.json"  # the companies the events are about
 WINDOW = timedelta(hours=72)
 END = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # the newest article of every run
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c]?[A-Z])")
@@ -81,6 +89,13 @@ def real_sentences() -> tuple[str, list[str]]:
     return f"{len(sentences)} sentences of {len(texts)} real articles in {EVAL}", sentences
 
 
+def corpus_companies() -> list[Company]:
+    """The companies of the generated events: a data file, not the shipped gazetteer, so
+    that the corpus stays the same when config/companies.toml changes."""
+    entries = json.loads(CORPUS.read_text(encoding="utf-8"))["companies"]
+    return [Company(e["name"], list(e["aliases"]), list(e["people"])) for e in entries]
+
+
 @dataclass(slots=True)
 class Corpus:
     window: list[tuple[Article, int]]  # article, event number; oldest first
@@ -90,7 +105,7 @@ class Corpus:
 def generate(size: int, batch: int, seed: int, pool: list[str]) -> Corpus:
     """`size` articles over the 72 hours before the batch, then `batch` articles after them."""
     rng = random.Random(seed)
-    companies = load_companies()
+    companies = corpus_companies()
     total = size + batch
     span = WINDOW * total / size
     start = END - span
@@ -158,6 +173,16 @@ async def store_window(store: Store, corpus: Corpus) -> None:
         )
         for begin in range(0, len(moves), 5000):
             await conn.execute(stmt, moves[begin : begin + 5000])
+        # What the indexer keeps of each article it indexed, as it would have kept it.
+        clusterer = StoryClusterer()
+        rows = []
+        for (article, _), kept in zip(corpus.window, stored, strict=True):
+            terms, shingles, words = encode(clusterer.features(article.title, article.text))
+            rows.append(
+                {"article_id": kept.id, "terms": terms, "shingles": shingles, "words": words}
+            )
+        for begin in range(0, len(rows), 5000):
+            await conn.execute(story_features.insert(), rows[begin : begin + 5000])
 
 
 class Heartbeat:
@@ -182,6 +207,35 @@ class Heartbeat:
             self._task.cancel()
 
 
+class IdleLoop:
+    """The baseline of the stalls: the same heartbeat in an event loop of its own process
+    that does nothing else, at the same time, so on a machine as busy; `reading()` is its
+    longest stall since the last reading."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, __file__, "--idle"]
+        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def reading(self) -> float:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(b"\n")
+        self._proc.stdin.flush()
+        return float(self._proc.stdout.readline())
+
+    def close(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+
+
+async def idle_loop() -> None:
+    """The --idle mode: a heartbeat; each line read on stdin is answered with its worst."""
+    loop = asyncio.get_running_loop()
+    with Heartbeat() as beat:
+        while await loop.run_in_executor(None, sys.stdin.readline):
+            print(beat.worst, flush=True)
+            beat.worst = 0.0
+
+
 @dataclass(slots=True)
 class Run:
     label: str
@@ -191,7 +245,9 @@ class Run:
     rebuild_s: float
     rebuild_cpu_s: float
     stall_s: list[float]  # the loop's longest stall: rebuilding, indexing
+    idle_stall_s: list[float]  # an idle loop's, meanwhile (the machine's share)
     bcubed_f1: float
+    alone_f1: float  # the B-cubed of a wrong answer: every article a story of its own
     companies_ms: float
 
 
@@ -203,23 +259,32 @@ async def run(label: str, corpus: Corpus, gazetteer: Gazetteer, options: dict[st
             await store_window(store, corpus)
             index = NewsIndex(store)
             newest = corpus.window[-1][0].published
+            idle = IdleLoop()
+            idle.reading()
             with Heartbeat() as rebuilding:
                 await asyncio.sleep(0.05)
                 started, cpu = time.perf_counter(), time.process_time()
                 indexer = await StoryIndexer.rebuild(index, gazetteer, now=newest, **options)
                 rebuild = time.perf_counter() - started
-                rebuild_cpu = time.process_time() - cpu
+                rebuild_cpu = time.process_time() - cpu + await indexer.cpu_seconds()
                 await asyncio.sleep(0.05)
+            idle_stalls = [idle.reading()]
             batch = await store_articles(store, corpus.batch)  # as a poll stores them
             times, cpu_times = [], []
             with Heartbeat() as indexing:
                 await asyncio.sleep(0.05)
+                child = await indexer.cpu_seconds()
                 for article in batch:
                     started, cpu = time.perf_counter(), time.process_time()
                     await indexer.index(index, [article])
                     times.append((time.perf_counter() - started) * 1000)
-                    cpu_times.append((time.process_time() - cpu) * 1000)
+                    cpu_used = time.process_time() - cpu
+                    child, before = await indexer.cpu_seconds(), child
+                    cpu_times.append((cpu_used + child - before) * 1000)
                 await asyncio.sleep(0.05)
+            idle_stalls.append(idle.reading())
+            idle.close()
+            indexer.close()
             ids = [a.id for a in batch]
             async with store.engine.connect() as conn:
                 rows = await conn.execute(
@@ -237,9 +302,20 @@ async def run(label: str, corpus: Corpus, gazetteer: Gazetteer, options: dict[st
         gazetteer.find(article.text, article.title)
     companies = (time.perf_counter() - started) * 1000 / len(batch)
     f1 = bcubed(list(clusters.values()), gold)[2]
+    alone = bcubed([[doc] for doc in gold], gold)[2]
     stalls = [rebuilding.worst, indexing.worst]
     return Run(
-        label, len(corpus.window), times, cpu_times, rebuild, rebuild_cpu, stalls, f1, companies
+        label,
+        len(corpus.window),
+        times,
+        cpu_times,
+        rebuild,
+        rebuild_cpu,
+        stalls,
+        idle_stalls,
+        f1,
+        alone,
+        companies,
     )
 
 
@@ -251,6 +327,7 @@ def show(result: Run) -> None:
         f" {times[-1]:9.1f}  {statistics.median(result.cpu_ms):7.1f}"
         f"  {result.companies_ms:9.1f}  {result.rebuild_s:9.1f} {result.rebuild_cpu_s:7.1f}"
         f"  {result.stall_s[0] * 1000:6.0f} / {result.stall_s[1] * 1000:<6.0f}"
+        f" {result.idle_stall_s[0] * 1000:5.0f} / {result.idle_stall_s[1] * 1000:<5.0f}"
         f"  {result.bcubed_f1:7.3f}"
     )
 
@@ -285,7 +362,7 @@ def main_runs(args: argparse.Namespace) -> int:
     print(f"  {args.batch} new articles per window, indexed one at a time; seed {args.seed}")
     print(
         "  indexer         window  median ms   p95 ms    max ms  cpu ms  companies  rebuild s"
-        " cpu s  stall ms: rebuild/index  B-cubed"
+        " cpu s  stall ms: rebuild/index  idle loop's  B-cubed"
     )
     results: list[Run] = []
     baselines: dict[int, Run] = {}
@@ -310,11 +387,18 @@ def main_runs(args: argparse.Namespace) -> int:
     ratio = statistics.median(last.per_article_ms) / statistics.median(first.per_article_ms)
     cpu_ratio = statistics.median(last.cpu_ms) / statistics.median(first.cpu_ms)
     stall = max(max(r.stall_s) for r in results)
+    idle = max(max(r.idle_stall_s) for r in results)
     print(
         f"  median at {last.size:,} / at {first.size:,}: {ratio:.2f} wall, {cpu_ratio:.2f} CPU"
-        f" (target <= 2); longest stall {stall * 1000:.0f} ms (target <= 100);"
+        f" (target <= 2); longest stall {stall * 1000:.0f} ms (target <= 100; an idle loop's"
+        f" meanwhile {idle * 1000:.0f} ms);"
         f" rebuild at {last.size:,}: {last.rebuild_s:.1f} s wall, {last.rebuild_cpu_s:.1f} s CPU"
         " (target < 60)"
+    )
+    alone = max(r.alone_f1 for r in results)
+    print(
+        f"  answers: B-cubed of the batch against the generated events; a wrong answer, every"
+        f" article alone, scores {alone:.3f} (the floor: {args.floor})"
     )
     for failure in failures:
         print(f"  WRONG: {failure}")
@@ -329,9 +413,17 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=500, help="new articles per window")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--floor", type=float, default=0.85, help="lowest B-cubed F1 accepted")
+    # At 1k the batch's B-cubed moves by +-0.03 with the seed (0.82-0.89), the exhaustive
+    # search's with it, and every article alone scores about 0.74: the floor catches a
+    # clusterer that groups nothing, the exhaustive search in the same run (within 0.02) a
+    # worse one.
+    parser.add_argument("--floor", type=float, default=0.80, help="lowest B-cubed F1 accepted")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # LABEL:SIZE, run in a child process
+    parser.add_argument("--idle", action="store_true", help=argparse.SUPPRESS)  # IdleLoop
     args = parser.parse_args()
+    if args.idle:
+        asyncio.run(idle_loop())
+        return
     if args.one:
         asyncio.run(run_one(args.one, args))
         return

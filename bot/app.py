@@ -12,31 +12,29 @@ import logging
 import os
 import socket
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import cpu
 from bot.chat.command import ChatContext
-from bot.chat.console import for_command_line, render_reply
+from bot.chat.console import clean_line, for_command_line, render_reply
 from bot.config import Settings, redact_url
 from bot.delivery.planner import DigestPlanner, Encoder
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.digest.chat import DigestBuilder
+from bot.ingest.feedlist import NotAdded, add_feeds
 from bot.ingest.http.addresses import Resolver
-from bot.ingest.http.clients import configured_fetcher
+from bot.ingest.http.clients import cli_guard, configured_fetcher
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.guard import UrlGuard
-from bot.ingest.http.logsafe import crash_fields
 from bot.ingest.opml import read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
-from bot.models import Article
-from bot.nlp.indexer import StoryIndexer
+from bot.nlp.indexer import LiveIndex
 from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex
@@ -147,51 +145,73 @@ def poll_fetcher(settings: Settings, resolver: Resolver | None = None) -> Fetche
 
 
 async def poll_once(
-    store: Store, settings: Settings, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    stories: LiveIndex | None = None,
 ) -> PollReport:
-    """Poll every due feed once, then index what it stored (companies, stories)."""
+    """Poll every due feed once, then index what it stored (companies, stories) into the
+    process's story index (:class:`App`), or, without one, an index rebuilt for this poll."""
     configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
         report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
-    await index_articles(store, settings, report.stored)
+    if stories is not None:
+        await stories.add(report.stored)
+    elif report.stored:
+        once = LiveIndex(NewsIndex(store), load_gazetteer(settings.companies.file))
+        try:
+            await once.add(report.stored)
+        finally:
+            once.close()
     return report
 
 
 @dataclass(slots=True)
-class _Indexing:
-    lock: asyncio.Lock
-    indexer: StoryIndexer | None = None
+class FeedImport:
+    """What an OPML import did: feeds added, feeds already known, and for each outline the
+    SSRF guard refused, its address (no query: it may hold a key) and why."""
+
+    added: int = 0
+    known: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
-# One story indexer per open store, for the life of the process: its clusterer is rebuilt from
-# the store once, on first use, and then follows every poll.
-_INDEXERS: weakref.WeakKeyDictionary[Store, _Indexing] = weakref.WeakKeyDictionary()
+async def import_feeds(store: Store, settings: Settings, path: Path) -> FeedImport:
+    """Add the starter feeds of an OPML file as `newsbot feeds import` does (bot/ingest/
+    feedlist.py: the same guard, redirects included); each outline it refuses is logged and
+    left out. A feed that cannot be fetched now is added all the same (the poller retries)."""
+    outlines = read_opml(path.read_bytes())
+    async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
+        outcomes = await add_feeds(
+            store,
+            fetcher,
+            [(o.url, o.title) for o in outlines],
+            max_entries=settings.ingest.max_entries_per_feed,
+            keep_unreachable=True,
+            concurrency=settings.ingest.concurrency,
+        )
+    result = FeedImport()
+    for outline, outcome in zip(outlines, outcomes, strict=True):
+        if isinstance(outcome, NotAdded):
+            shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
+            result.refused.append((shown, not_added_line(outcome)))
+            log.warning(
+                "starter feed left out", extra={"feed": shown, "why": result.refused[-1][1]}
+            )
+        else:
+            result.added += outcome.new
+            result.known += not outcome.new
+    return result
 
 
-async def index_articles(store: Store, settings: Settings, stored: list[Article]) -> None:
-    """Index newly stored articles; a failure is logged (rebuilding indexes them later)."""
-    state = _INDEXERS.setdefault(store, _Indexing(asyncio.Lock()))
-    if not stored and state.indexer is None:
-        return
-    index = NewsIndex(store)
-    async with state.lock:
-        try:
-            if state.indexer is None:
-                gazetteer = load_gazetteer(settings.companies.file)
-                state.indexer = await StoryIndexer.rebuild(index, gazetteer)
-            await state.indexer.index(index, stored)
-        except Exception as exc:  # its text may quote article URLs: logged scrubbed
-            log.error("indexing failed", extra={"articles": len(stored), **crash_fields(exc)})
-            state.indexer = None  # its clusterer may be out of step with the store
-
-
-async def import_feeds(store: Store, path: Path) -> tuple[int, int]:
-    """Add every feed of an OPML file; returns (added, already known)."""
-    added = known = 0
-    for outline in read_opml(path.read_bytes()):
-        _, new = await store.add_feed(outline.url, outline.title)
-        added, known = added + new, known + (not new)
-    return added, known
+def not_added_line(exc: NotAdded) -> str:
+    """Why a feed was not added, in one line: the guard's note, else the sentence and hint."""
+    if exc.blocked is not None:
+        return exc.blocked.note
+    if exc.reason == "invalid":
+        return "refused: not a valid http(s) address"
+    return clean_line(f"{exc} {exc.hint}".strip())
 
 
 @dataclass(slots=True)
@@ -278,6 +298,7 @@ class App:
     llm: openai.AsyncOpenAI | None  # the one LLM client; None without [summarizer] llm
     summarizer: Summarizer
     core: CommandCore
+    stories: LiveIndex  # the story index polls add to, rebuilt from the store on first use
 
 
 @asynccontextmanager
@@ -296,9 +317,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 settings, store, gazetteer=gazetteer, client=llm
             ) as summarizer:
                 core = make_core(store, summarizer, settings, gazetteer=gazetteer, client=llm)
+                stories = LiveIndex(NewsIndex(store), gazetteer)
                 try:
-                    yield App(settings, store, gazetteer, llm, summarizer, core)
+                    yield App(settings, store, gazetteer, llm, summarizer, core, stories)
                 finally:
+                    stories.close()
                     await core.aclose()
         finally:
             if llm is not None:

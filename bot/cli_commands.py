@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import StoreUnavailable, make_fetcher, open_store, poll_once
+from bot.app import StoreUnavailable, make_fetcher, not_added_line, open_store, poll_once
 from bot.chat.console import clean_line
 from bot.config import SECRETS, Settings, redact_url
 from bot.ingest.feedlist import NotAdded, add_feed, add_feeds, remove_feed
@@ -144,7 +144,7 @@ async def _add(raw: str, settings: Settings) -> int:
                 keep_unreachable=True,
             )
         except NotAdded as exc:
-            err.print(Text(f"newsbot feeds add: {_not_added(exc)}"))
+            err.print(Text(f"newsbot feeds add: {not_added_line(exc)}"))
             return 2
     out.print(Text(f"{'Added' if added.new else 'Already polling'} {added.feed.url}"))
     if added.problem:
@@ -181,7 +181,7 @@ async def _import(path: Path, settings: Settings) -> int:
     for outline, outcome in zip(outlines, outcomes, strict=True):
         if isinstance(outcome, NotAdded):
             shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
-            left_out.append(f"  ✗ {shown}: {_not_added(outcome)}")
+            left_out.append(f"  ✗ {shown}: {not_added_line(outcome)}")
         else:
             added, known = added + outcome.new, known + (not outcome.new)
     out.print(f"Imported {added} new feeds ({known} already known).")
@@ -190,15 +190,6 @@ async def _import(path: Path, settings: Settings) -> int:
         for line in left_out:
             err.print(Text(line))
     return 1 if left_out else 0
-
-
-def _not_added(exc: NotAdded) -> str:
-    """Why a feed was not added, in one line: the guard's note, else the sentence and hint."""
-    if exc.blocked is not None:
-        return exc.blocked.note
-    if exc.reason == "invalid":
-        return "refused: not a valid http(s) address"
-    return clean_line(f"{exc} {exc.hint}".strip())
 
 
 def _refused_feeds(feeds: list[Feed], allow: list[str]) -> list[str]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.chat.core import CommandCore
     from bot.chat.slack.service import SlackService
     from bot.chat.telegram.bot import TelegramBot
+    from bot.nlp.indexer import LiveIndex
 
 log = logging.getLogger("newsbot.run")
 
@@ -63,17 +64,17 @@ async def run_service(settings: Settings) -> None:
         store, summarizer = app.store, app.summarizer
         cpu.pool().start()  # workers boot now, not on the first /summary
         if not await store.list_feeds() and settings.ingest.feeds_file.exists():
-            added, _ = await import_feeds(store, settings.ingest.feeds_file)
+            imported = await import_feeds(store, settings, settings.ingest.feeds_file)
             log.info(
                 "imported starter feeds",
-                extra={"feeds": added, "file": str(settings.ingest.feeds_file)},
+                extra={"feeds": imported.added, "file": str(settings.ingest.feeds_file)},
             )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         queue = await _open_queue(settings)  # None: the embedded mode, no workers
-        scheduler = _scheduler(store, settings, summarizer, queue)
+        scheduler = _scheduler(store, settings, summarizer, app.stories, queue)
         # With workers, they plan and deliver digests; this process keeps the chat adapters.
         delivery = None if queue else await _delivery(app.core, settings, telegram, slack)
         worker_task = None
@@ -142,6 +143,7 @@ def _scheduler(
     store: Store,
     settings: Settings,
     summarizer: Summarizer,
+    stories: LiveIndex,
     queue: procrastinate.App | None = None,
 ) -> AsyncIOScheduler:
     beat = heartbeat_path(settings)
@@ -155,7 +157,7 @@ def _scheduler(
             if queued:
                 log.info("poll jobs queued", extra={"feeds": queued})
             return
-        report = await poll_once(store, settings)
+        report = await poll_once(store, settings, stories=stories)
         if report.feeds:
             log.info(
                 "poll round done",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from bot.ingest.poll import content_hash
 from bot.models import Article, CompanyMention, TextSource
 from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer
+from bot.nlp.stories.cluster import StoryClusterer
 from bot.store import Store
 from bot.store.news import NewsIndex, search_terms
 from bot.store.schema import article_companies, articles
@@ -211,6 +213,27 @@ async def test_rebuild_after_a_restart_keeps_story_ids(store: Store, gazetteer: 
     assert story is not None and story.sources == ["Reuters", "Yahoo"]
 
 
+async def test_rebuild_reads_what_the_clusterer_kept_not_the_texts(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    index = NewsIndex(store)
+    wire, other = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=1)),
+    )
+    await StoryIndexer(gazetteer).index(index, [wire, other])
+    async with store.engine.begin() as conn:  # the texts are gone: only the kept state tells
+        await conn.execute(update(articles).values(title="", text=""))
+    later = NOW + timedelta(hours=5)
+    restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
+    assert await restarted.stories() == 2
+    (copy,) = await put(store, article("c", "Huawei's foldable", COPY, "Yahoo", later))
+    await restarted.index(index, [copy])
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert after[copy.id] == after[wire.id] != after[other.id]
+
+
 async def test_rebuild_indexes_articles_stored_before_indexing(
     store: Store, gazetteer: Gazetteer
 ) -> None:
@@ -339,25 +362,33 @@ async def test_a_split_in_the_clusterer_splits_the_stored_story(store: Store) ->
         assert story is not None and story.lead.story_id == story_id
 
 
-async def test_indexing_runs_off_the_event_loop(store: Store, gazetteer: Gazetteer) -> None:
-    import threading
+class OffThisProcess(StoryClusterer):
+    """A clusterer that refuses to work in the process that made it (the event loop's)."""
 
-    from bot.nlp.stories.cluster import StoryClusterer
+    def __init__(self) -> None:
+        super().__init__()
+        self.home = os.getpid()
 
-    threads: list[int] = []
+    def add(self, *args: Any) -> int:
+        if os.getpid() == self.home:
+            raise AssertionError("clustering in the event loop's process")
+        return super().add(*args)
 
-    class Watched(StoryClusterer):
-        def add(self, *args: Any) -> int:
-            threads.append(threading.get_ident())
-            return super().add(*args)
 
+async def test_indexing_runs_in_a_process_of_its_own(store: Store, gazetteer: Gazetteer) -> None:
     wire, other = await put(
         store,
         article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
         article("o", "Huawei revenue up 22%", OTHER_EVENT, "Bloomberg", NOW + timedelta(hours=1)),
     )
-    await StoryIndexer(gazetteer, Watched()).index(NewsIndex(store), [wire, other])
-    assert len(threads) == 2 and threading.get_ident() not in threads
+    index = NewsIndex(store)
+    await StoryIndexer(gazetteer, OffThisProcess()).index(index, [wire, other])
+    stored = await index.recent_articles(NOW - timedelta(days=1))
+    assert len({a.story_id for a in stored}) == 2 and None not in {a.story_id for a in stored}
+    assert {s.lead.id for s in await index.company_stories("Huawei", now=NOW)} == {
+        wire.id,
+        other.id,
+    }
 
 
 async def test_rebuild_over_a_whole_window_keeps_every_story(
@@ -374,7 +405,7 @@ async def test_rebuild_over_a_whole_window_keeps_every_story(
     before = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
     later = NOW + timedelta(hours=70)
     restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
-    assert len(restarted.clusterer) == len(set(before.values())) == 3
+    assert await restarted.stories() == len(set(before.values())) == 3
     (copy,) = await put(store, article("c", "Huawei's foldable", COPY, "Yahoo", later))
     await restarted.index(index, [copy])
     after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}

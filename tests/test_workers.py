@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -214,11 +215,14 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     feed_route = site.routes[first_feed.removeprefix(site.base_url)]
 
     calls = []
+    armed = threading.Event()  # set once `newsbot run` has stored the feed (its import fetches it)
 
     def slow(headers):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 1:
-            time.sleep(40.0)  # the first poll: long enough to kill the worker in the middle of it
+        if armed.is_set():
+            calls.append(1)
+            # The first poll: long enough to kill the worker in the middle of it; the second
+            # (the recovered job) long enough to be seen running.
+            time.sleep(40.0 if len(calls) == 1 else 2.0)
         return feed_route(headers)
 
     site.routes[slow_path] = slow
@@ -226,6 +230,8 @@ def test_a_killed_workers_job_runs_again_on_another_worker(
     opml = procs.tmp_path / "feeds.opml"
     opml.write_text(write_opml([Feed(url=site.base_url + slow_path)]))
     procs.start("run")
+    assert wait_for(lambda: query(pg, "SELECT count(*) FROM feeds")[0][0] == 1, 60)
+    armed.set()
     doomed = procs.start("worker", "--queues", "poll", "--concurrency", "1")
     doing = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'newsbot:poll'"
     assert wait_for(lambda: query(pg, doing + " AND status = 'doing'")[0][0] == 1, 60)

@@ -16,6 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import Article, CompanyMention, Story
 from bot.store.schema import article_companies, articles, as_utc, stories
 from bot.store.store import Store, _article, utcnow
+from bot.store.story_state import (
+    Features,
+    WindowArticle,
+    articles_by_id,
+    save_features,
+    window_articles,
+)
 
 log = logging.getLogger("newsbot.store.news")
 
@@ -136,9 +143,14 @@ class NewsIndex:
                 await conn.execute(delete(stories).where(stories.c.id.in_(old), ~still))
 
     async def save_index(
-        self, article_id: int, mentions: list[CompanyMention], story_id: int | None
+        self,
+        article_id: int,
+        mentions: list[CompanyMention],
+        story_id: int | None,
+        features: Features | None = None,
     ) -> None:
-        """Record an article's story and the companies it mentions (replacing earlier ones)."""
+        """Record an article's story and the companies it mentions (replacing earlier ones),
+        and what the story clusterer derived from it (`bot.store.story_state`)."""
         async with self._engine.begin() as conn:
             when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
             row = (
@@ -156,6 +168,8 @@ class NewsIndex:
             rows = company_rows(article_id, mentions, row.at)
             if rows:
                 await conn.execute(article_companies.insert(), rows)
+            if features is not None:
+                await save_features(conn, article_id, features)
 
     # reading ---------------------------------------------------------------------------------
 
@@ -163,6 +177,16 @@ class NewsIndex:
         """A story with its articles, the lead first, then by publication."""
         found = await self._stories([story_id])
         return found[0] if found else None
+
+    async def window_articles(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[WindowArticle]:
+        """The window as the story index's rebuild reads it (`bot.store.story_state`)."""
+        return await window_articles(self._engine, since, until)
+
+    async def articles(self, ids: list[int]) -> list[Article]:
+        """Stored articles by id (those that exist)."""
+        return await articles_by_id(self._engine, ids)
 
     async def recent_articles(
         self, since: datetime, until: datetime | None = None

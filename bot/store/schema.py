@@ -117,6 +117,23 @@ stories = Table(
     Index("ix_stories_lead_article_id", "lead_article_id"),
 )
 
+# What the story clusterer (bot.nlp.stories) derived from an indexed article: its term counts,
+# its sampled shingle hashes and its word count, so that a restart rebuilds the window's stories
+# without reading and tokenising every text again.
+story_features = Table(
+    "story_features",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("terms", Text, nullable=False),  # JSON object: term -> count, in order of first use
+    Column("shingles", Text, nullable=False),  # hashes, space-separated
+    Column("words", Integer, nullable=False),
+)
+
 # The companies each article mentions. published_at copies the article's time (published, else
 # fetched) so that /company reads the latest mentions of a company straight off an index.
 article_companies = Table(

@@ -28,13 +28,13 @@ import sqlalchemy.exc
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import text
 
-from bot.app import App, index_articles
+from bot.app import App
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.urls import host_of
 from bot.ingest.poll import Poller
-from bot.store import Store, utcnow
+from bot.store import utcnow
 from bot.store.news import NewsIndex
 
 log = logging.getLogger("newsbot.workers")
@@ -63,7 +63,6 @@ class WorkerContext:
     fetcher: Fetcher
     planner: DigestPlanner | None = None
     deliverer: DeliveryWorker | None = None
-    index_store: Store | None = None  # the store object this process's indexer is keyed on
     last_index_job: int | None = None  # the last index job this process ran
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -117,13 +116,13 @@ async def index(context: procrastinate.JobContext) -> dict[str, int]:
     """Index every article no story holds yet (the last 72 hours), then queue their summaries."""
     ctx = _ctx(context)
     store, settings = ctx.app.store, ctx.app.settings
-    if ctx.index_store is None or await _indexed_elsewhere(ctx, context.job.id):
-        # A new Store object on the same engine: index_articles keys its indexer on it, so
-        # this process's clusterer is rebuilt from what the store holds now.
-        ctx.index_store = Store(store.engine)
+    if ctx.last_index_job is not None and await _indexed_elsewhere(ctx, context.job.id):
+        # Another worker indexed since: this process's clusterer is behind the store; closed,
+        # it is rebuilt from what the store holds now on the next add.
+        ctx.app.stories.close()
     started = utcnow()
     pending = await store.unindexed_articles(started - WINDOW)
-    await index_articles(ctx.index_store, settings, pending)
+    await ctx.app.stories.add(pending)
     ctx.last_index_job = context.job.id
     # New articles' stories, and stories the clusterer changed (merged, split, new lead).
     stories = await store.stories_touched((a.id for a in pending if a.id is not None), started)

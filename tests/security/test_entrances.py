@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import poll_fetcher
+from bot.app import import_feeds, poll_fetcher
 from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
 from bot.config import BotSettings, Settings, load_settings
@@ -354,6 +354,35 @@ def test_cli_feeds_import_leaves_every_one_out(
     assert main(["feeds", "list"]) == 0
     listing = capsys.readouterr().out
     assert "public.example" in listing and listing.count("\n") <= 3
+    world.assert_untouched()
+
+
+async def test_starter_feeds_of_a_first_run_leave_every_one_out(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`newsbot run` stores its starter feeds (app.import_feeds) through the same door."""
+    root = ET.Element("opml", version="2.0")
+    body = ET.SubElement(root, "body")
+    for url in world.urls():
+        ET.SubElement(body, "outline", {"text": "x", "xmlUrl": url})
+    good = world.site.base_url.replace("127.0.0.1", "public.example") + "/feed.xml"
+    world.site.routes["/feed.xml"] = static(rss([], "Fine"), RSS)
+    ET.SubElement(body, "outline", {"text": "fine", "xmlUrl": good})
+    path = tmp_path / "starter.opml"
+    path.write_bytes(ET.tostring(root, encoding="utf-8"))
+    settings = _settings(tmp_path)
+    store = await Store.open(settings.store_url())
+    try:
+        imported = await import_feeds(store, settings, path)
+        feeds = [f.url for f in await store.list_feeds()]
+    finally:
+        await store.close()
+    urls = list(dict.fromkeys(u.strip() for u in world.urls()))
+    assert imported.added == 1 and feeds == [canonicalize_url(good) or good]
+    assert len(imported.refused) == len(urls)
+    left_out = [r for r in caplog.records if r.getMessage() == "starter feed left out"]
+    assert len(left_out) == len(urls)
+    assert all(str(getattr(r, "why", "")).startswith("refused: ") for r in left_out)
     world.assert_untouched()
 
 

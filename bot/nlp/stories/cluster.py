@@ -44,8 +44,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.models import Article
 from bot.nlp.stories.split import FIRST_CHECK, bisect, next_check
-from bot.nlp.stories.store import Doc, StoryStore, aware
-from bot.nlp.stories.vectors import Vector, dot, terms, top_terms
+from bot.nlp.stories.store import Doc, Features, StoryStore, aware
+from bot.nlp.stories.vectors import Vector, dot, term_counts, terms, top_terms
 
 __all__ = [
     "StoryClusterer",
@@ -121,10 +121,23 @@ class StoryClusterer(StoryStore):
             clusterer.add(doc_id, article.title, article.text, article.published, article.source)
         return clusterer
 
+    def features(self, title: str, text: str) -> Features:
+        """What `add` derives from an article's words (the headline weighs double)."""
+        body = f"{title}\n{title}\n{text}" if title else text
+        sample = self._copies.sample_of(f"{title}\n{text}") if self._copies is not None else set()
+        return Features(term_counts(terms(body)), sample, len(text.split()))
+
     def add(
-        self, doc_id: str, title: str, text: str, published: datetime | None, source: str
+        self,
+        doc_id: str,
+        title: str,
+        text: str,
+        published: datetime | None,
+        source: str,
+        features: Features | None = None,
     ) -> int:
-        """Add one article; return the id of the story it joined or opened.
+        """Add one article; return the id of the story it joined or opened. `features`: the
+        article's, if known (`features`), else derived from its title and text.
 
         An article without a date counts as published at the newest time seen. Adding an id
         twice returns its story again.
@@ -132,21 +145,20 @@ class StoryClusterer(StoryStore):
         if doc_id in self._docs:
             return self.story_of(doc_id)
         when = self._arrive(published)
-        body = f"{title}\n{title}\n{text}" if title else text  # the headline weighs double
-        words = len(text.split())
+        found = features if features is not None else self.features(title, text)
         original = (
-            self._copies.add(doc_id, f"{title}\n{text}") if self._copies is not None else None
+            self._copies.add_sample(doc_id, found.shingles) if self._copies is not None else None
         )
         if original is not None and self._docs[original].active:
             story = self.story_of(original)
-            self._place(doc_id, Doc(story, source, words, {}, copy_of=original), when)
+            self._place(doc_id, Doc(story, source, found.words, {}, copy_of=original), when)
             return story
-        vector = self._tfidf.add(terms(body))
-        scores = self._scores(doc_id, body, vector)
+        vector = self._tfidf.add_counts(found.counts)
+        scores = self._scores(doc_id, "", vector)
         story, waits = self._choose(scores)
         if story is None:
             story = self._open()
-        self._place(doc_id, Doc(story, source, words, vector), when)
+        self._place(doc_id, Doc(story, source, found.words, vector), when)
         if not waits:
             story = self._merge_fragments(story, scores)
         return self._split_check(story, doc_id)
@@ -159,26 +171,27 @@ class StoryClusterer(StoryStore):
         published: datetime | None,
         source: str,
         story: int | None,
+        features: Features | None = None,
     ) -> int:
         """Put a stored article back into a known story (None: a new one), without scoring it:
         how the window is rebuilt after a restart, in time linear in its articles. Returns the
-        story's id. Articles go in oldest first, as they were added."""
+        story's id. Articles go in oldest first, as they were added. `features` as for `add`."""
         if doc_id in self._docs:
             return self.story_of(doc_id)
         when = self._arrive(published)
         if story is None or story not in self._members:
             story = self._open()
+        found = features if features is not None else self.features(title, text)
         original = None
         if self._copies is not None:  # a copy of one of the story's latest originals
             latest = self._members[story][-RESTORE_COPIES:]
             originals = [d for d in latest if self._docs[d].copy_of is None]
-            original = self._copies.add(doc_id, f"{title}\n{text}", among=originals)
-        words = len(text.split())
+            original = self._copies.add_sample(doc_id, found.shingles, among=originals)
         if original is not None and self._docs[original].active:
-            self._place(doc_id, Doc(story, source, words, {}, copy_of=original), when)
+            self._place(doc_id, Doc(story, source, found.words, {}, copy_of=original), when)
             return story
-        body = f"{title}\n{title}\n{text}" if title else text
-        self._place(doc_id, Doc(story, source, words, self._tfidf.add(terms(body))), when)
+        vector = self._tfidf.add_counts(found.counts)
+        self._place(doc_id, Doc(story, source, found.words, vector), when)
         self._checks[story] = next_check(self._centroids.count[story])
         return story
 

@@ -25,6 +25,16 @@ RERANK = 1.5  # ... ranked in full again when the story has grown by this factor
 
 
 @dataclass(slots=True)
+class Features:
+    """What the clusterer derives from an article's words, before the window weighs them:
+    kept beside the article, a restart need not read its text again."""
+
+    counts: dict[str, int]  # terms of the title (twice) and the text, in order of first use
+    shingles: set[int]  # sampled shingle hashes of the title and text (syndication)
+    words: int  # words in the text
+
+
+@dataclass(slots=True)
 class Doc:
     cluster: int
     source: str

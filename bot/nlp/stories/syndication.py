@@ -72,7 +72,16 @@ class SyndicationIndex:
     def add(self, doc_id: str, text: str, among: Iterable[str] | None = None) -> str | None:
         """Index a document; return the id of the earlier document it copies, if any (of the
         documents `among` only, when given)."""
-        sample = shingles(text, self.size, self.sample)
+        return self.add_sample(doc_id, self.sample_of(text), among)
+
+    def sample_of(self, text: str) -> set[int]:
+        """The sampled shingle hashes this index keeps of a text."""
+        return shingles(text, self.size, self.sample)
+
+    def add_sample(
+        self, doc_id: str, sample: set[int], among: Iterable[str] | None = None
+    ) -> str | None:
+        """`add` for a text's sampled shingles (`sample_of`)."""
         original = self._find(sample, among)
         if doc_id in self._docs:
             self.remove(doc_id)

@@ -56,6 +56,14 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def term_counts(words: Iterable[str]) -> dict[str, int]:
+    """How often each term occurs, terms in order of first use."""
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
 def dot(a: Vector, b: Vector) -> float:
     """The dot product of two sparse vectors."""
     return sum([a[t] * b[t] for t in a.keys() & b.keys()])  # the intersection is built in C
@@ -89,9 +97,10 @@ class StreamingTfIdf:
 
     def add(self, words: Iterable[str]) -> Vector:
         """Count a document in; return its unit vector weighted with the IDF of now."""
-        counts: dict[str, int] = defaultdict(int)
-        for word in words:
-            counts[word] += 1
+        return self.add_counts(term_counts(words))
+
+    def add_counts(self, counts: dict[str, int]) -> Vector:
+        """`add` for a document's term counts (`term_counts`)."""
         self.n += 1
         for word in counts:
             self.df[word] += 1
@@ -134,6 +143,16 @@ class Centroids:
         sign = 1.0 if count > 0 else -1.0
         norm2 = self.norm2[story] + 2 * sign * dot(vector, total) + dot(vector, vector)
         self.count[story] += count
+        self.norm2[story] = max(0.0, norm2)
+        if count > 0:  # weights are positive: a sum only grows (the common case, kept quick)
+            postings = self._postings
+            for t, w in vector.items():
+                if t in total:
+                    total[t] += w
+                else:
+                    total[t] = w
+                    postings[t][story] = None
+            return
         for t, w in vector.items():
             value = total.get(t, 0.0) + sign * w
             if self.count[story] > 0 and abs(value) >= 1e-9:
