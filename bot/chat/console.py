@@ -22,6 +22,7 @@ from bot.reply import (
     Reply,
     Span,
     Text,
+    said_by,
 )
 
 WIDTH = 96
@@ -71,7 +72,7 @@ def render_reply(reply: Reply) -> str:
                 for item in items:
                     lines += _wrap(_inline(item), "  • ", "    ")
             case QuoteBlock(text=text, speaker=speaker):
-                said = f"“{quote_for_display(text)}” — {clean(speaker or 'unattributed')}"
+                said = f"“{quote_for_display(text)}” {clean(said_by(speaker))}"
                 lines += _wrap(said, "    ", "     ")
             case Buttons(buttons=row):
                 shown = "   ".join(
