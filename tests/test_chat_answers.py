@@ -58,7 +58,7 @@ async def test_two_articles_of_one_outlet_are_one_source_with_both_links(testbot
     assert "1 source, 2 articles: Daily Ledger (1, 2)" in shown, shown
     assert "Daily Ledger, Daily Ledger" not in shown
     longer = await testbot.reply(f"/summary #{story}")
-    assert "Source: Daily Ledger (1, 2)" in longer.plain(), longer.plain()
+    assert "Sources: Daily Ledger (1, 2)" in longer.plain(), longer.plain()
     links = {s.url for b in longer.blocks for s in getattr(b, "spans", ()) if isinstance(s, Link)}
     assert {"https://ledger.example/acme-0", "https://ledger.example/acme-1"} <= links
     sources = (await testbot.reply(f"/sources #{story}")).plain()
@@ -151,7 +151,12 @@ async def test_ask_says_when_nothing_stored_answers(testbot: ChatBot) -> None:
 
 
 async def test_a_question_in_any_script_is_asked(testbot: ChatBot) -> None:
-    for question in ("ماذا قال مؤسس هواوي عن جو بايدن؟", "华为创始人对拜登说了什么？", "¿Qué dijo Huawei"):
+    questions = (
+        "ماذا قال مؤسس هواوي عن جو بايدن؟",
+        "华为创始人对拜登说了什么？",
+        "¿Qué dijo Huawei",
+    )
+    for question in questions:
         reply = await testbot.core.handle(parse_plain(question), testbot.context(as_=MEMBER))
         assert "I didn't catch that" not in reply.plain(), question
         assert "The stored news doesn't answer that." in reply.plain(), reply.plain()
@@ -179,7 +184,7 @@ async def test_the_longer_summary_shows_each_quote_once_with_its_speaker(testbot
     assert "she said" not in out, out  # no sentence whose speaker is a dangling pronoun
     assert out.count("confident that Ohio has the workers") == 1, out
     # The page names no site: the source is the feed's title, not the host.
-    assert "Source: Loopback Tribune" in out and "Source: 127.0.0.1" not in out, out
+    assert "Sources: Loopback Tribune" in out and "127.0.0.1 ·" not in out, out
 
 
 async def test_a_quote_without_a_speaker_says_so_without_a_dash(testbot: ChatBot) -> None:

@@ -66,6 +66,12 @@ _QUOTE_MARKS = frozenset('"“”„«»「」『』‘’‚‹›')
 _SPEECH_WORDS = """say says said tell told think thinks thought comment commented quote quoted
     claim claimed warn warned respond responded react reacted reply replied promise promised"""
 _SPEECH = frozenset(_SPEECH_WORDS.split())
+# Words that frame a question about the news rather than say what it is about ("What did
+# Huawei announce?"): an answer rarely repeats them, so they weigh little.
+_FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
+    plan planned happen happened latest recent recently update detail news think mean going"""
+_FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
+FRAME_WEIGHT = 0.25
 _WORD = re.compile(r"[^\W_]+")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
@@ -105,11 +111,12 @@ def term_weights(
     wanted: list[str], vocabularies: list[_Vocabulary], names: set[str] = frozenset()
 ) -> dict[str, float]:
     """Each question word's weight: how rare it is among the candidates (inverse document
-    frequency; a word no candidate has weighs most), doubled for a word of a name: an answer
-    is about who or what the question names."""
+    frequency; a word no candidate has weighs most), doubled for a word of a name (an answer
+    is about who or what the question names), a quarter for a word that only frames the
+    question ("announce", "say")."""
     count = len(vocabularies)
     return {
-        term: (NAME_WEIGHT if term in names else 1.0)
+        term: (NAME_WEIGHT if term in names else FRAME_WEIGHT if term in _FRAME else 1.0)
         * math.log(1.0 + (count + 1) / (sum(v.has(term) for v in vocabularies) + 0.5))
         for term in wanted
     }
@@ -189,8 +196,10 @@ async def retrieve(
     covers = {key: cover(weights, vocabulary) for key, vocabulary in vocabularies.items()}
     best = max(covers.values())
     floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
-    # Search order (relevance weighted by recency) among the stories that answer.
-    kept = [key for key in groups if covers[key] >= floor][:stories]
+    # The stories that answer, those covering most first; among equals, search order
+    # (relevance weighted by recency).
+    answering = [key for key in groups if covers[key] >= floor]
+    kept = sorted(answering, key=lambda key: -covers[key])[:stories]
     log.info(
         "retrieved",
         extra={"candidates": len(groups), "answering": len(kept), "best_cover": round(best, 2)},

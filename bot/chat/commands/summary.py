@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot import cpu
 from bot.chat.commands.common import chat_zone
 from bot.chat.commands.story import find_story, is_story_ref
-from bot.digest.views import outlets, sentences_and_quotes, source_links, when
+from bot.digest.views import sentences_and_quotes, source_links, when
 from bot.ingest.documents import InputError, document_from_bytes, story_of
 from bot.ingest.http.fetch import PAGE_ACCEPT, FetchError
 from bot.ingest.http.guard import BlockedURL
@@ -149,8 +149,7 @@ def long_summary_reply(
     reply.add(*(para(sentence) for sentence in sentences))
     reply.add(*(QuoteBlock(q.text, q.speaker) for q in quotes))
     stamp = when(story, zone, now)
-    label = "Source: " if len(outlets(story)) == 1 else "Sources: "
-    reply.add(para(label, *source_links(story), f" · {stamp}" if stamp else ""))
+    reply.add(para("Sources: ", *source_links(story), f" · {stamp}" if stamp else ""))
     if summary.companies:
         reply.add(
             para("Companies in this story:"),
