@@ -35,10 +35,6 @@ class StoryView:
             seen.setdefault((article.source, article.url), None)
         return list(seen)
 
-    def outlets(self) -> list[tuple[str, list[Article]]]:
-        """(source name, its articles) per distinct outlet, the lead's outlet first."""
-        return outlets(self.story)
-
     def to_json(self) -> dict[str, Any]:
         """The story element of `newsbot company --json`: {"id", "title", "summary" (the
         sentences joined by a space), "quote": {"text", "speaker"} or null, "sources":
@@ -135,7 +131,7 @@ def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], l
     for quote in summary.quotes:
         if quote not in shown and quote not in told:
             shown.append(quote)
-    return sentences, shown[: max(quotes, 0)] if shown else []
+    return sentences, shown[: max(quotes, 0)]
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -185,13 +185,11 @@ async def retrieve(
     wanted = question_terms(question)
     if not groups or not wanted:
         return []
-    vocabularies = {
-        key: _Vocabulary(t for a in group for t in terms(f"{a.title}\n{a.text}"))
-        for key, group in groups.items()
+    words = {
+        key: [set(terms(f"{a.title}\n{a.text}")) for a in group] for key, group in groups.items()
     }
-    by_article = [
-        _Vocabulary(terms(f"{a.title}\n{a.text}")) for group in groups.values() for a in group
-    ]
+    by_article = [_Vocabulary(each) for group in words.values() for each in group]
+    vocabularies = {key: _Vocabulary(set().union(*group)) for key, group in words.items()}
     weights = term_weights(wanted, by_article, named_terms(question))
     covers = {key: cover(weights, vocabulary) for key, vocabulary in vocabularies.items()}
     best = max(covers.values())
