@@ -210,3 +210,13 @@ async def test_help_starts_with_start_and_shows_admin_commands_to_admins(
     assert "For this chat's admins:" in admin and "/feeds [add URL | remove NUMBER]" in admin
     head = admin.split("For this chat's admins:")[0]
     assert "/feeds" not in head and "/stop" not in head
+
+
+def test_slack_help_starts_with_start_and_sets_admin_commands_apart() -> None:
+    from bot.chat.slack.words import help_reply
+
+    out = help_reply().plain()
+    everyone, admins = out.split("For this channel's admins:")
+    assert everyone.splitlines()[1].startswith("- /news start"), out
+    assert "/news feeds" in admins and "/news feeds" not in everyone
+    assert "/news stop" in admins and "/news ask" in everyone
