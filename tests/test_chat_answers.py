@@ -220,3 +220,24 @@ def test_slack_help_starts_with_start_and_sets_admin_commands_apart() -> None:
     assert everyone.splitlines()[1].startswith("- /news start"), out
     assert "/news feeds" in admins and "/news feeds" not in everyone
     assert "/news stop" in admins and "/news ask" in everyone
+
+
+async def test_the_llm_is_offered_only_the_stories_that_answer(testbot: ChatBot) -> None:
+    from tests.fakes.openai_server import OpenAIServer, completion
+
+    await testbot.publish("ren-biden", "Huawei founder Ren Zhengfei praises Joe Biden", BIDEN)
+    await testbot.publish("harvest", "Normandy apple harvest is the best in a decade", HARVEST)
+    with OpenAIServer(completion("Ren called Joe Biden a wise man [1].")) as server:
+        core = make_core(testbot.store, testbot.settings, llm_url=server.url)
+        try:
+            answer = await core.ask("What did Huawei's founder say about Joe Biden?")
+            nothing = await core.ask("Will Tesla build a factory on Mars?")
+        finally:
+            await core.aclose()
+    [request] = server.requests  # nothing answers the second question: no LLM call
+    assert "[1] " in request.user_text and "[2] " not in request.user_text, request.user_text
+    assert "Joe Biden is a wise man" in request.user_text
+    assert answer.answered and [s.title for s in answer.sources] == [
+        "Huawei founder Ren Zhengfei praises Joe Biden"
+    ]
+    assert not nothing.answered
