@@ -69,7 +69,8 @@ _SPEECH = frozenset(_SPEECH_WORDS.split())
 # Words that frame a question about the news rather than say what it is about ("What did
 # Huawei announce?"): an answer rarely repeats them, so they weigh little.
 _FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
-    plan planned happen happened latest recent recently update detail news think mean going"""
+    plan planned happen happened latest recent recently update detail news think mean going
+    many much"""
 _FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
 FRAME_WEIGHT = 0.25
 _WORD = re.compile(r"[^\W_]+")
@@ -77,15 +78,30 @@ _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
 
 
+def stem(word: str) -> str:
+    """A word without the English endings that change its form, not its sense: "cutting" and
+    "cut", "announced" and "announce", "buying" and "buy" meet. (Plural -s is gone already.)"""
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    elif len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "cutt" → "cut", "stopp" → "stop"; "sell", "pass" stay
+    return word
+
+
 class _Vocabulary:
-    """The words of a text, for matching a question's word loosely: the same word, or one of
-    the same stem as far as a prefix tells ("announce" ~ "announced", "sell" ~ "selling")."""
+    """The words of a text, for matching a question's word loosely: the same stem, or one that
+    begins the same as far as a prefix tells ("founder" ~ "founded", "europe" ~ "european")."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self.words = set(words)
+        self.words = {stem(w) for w in words}
         self.prefixes = {w[:k] for w in self.words for k in (4, 5) if len(w) >= k}
 
     def has(self, term: str) -> bool:
+        term = stem(term)
         if term in self.words:
             return True
         if len(term) >= 5 and term[:5] in self.prefixes:
