@@ -123,16 +123,23 @@ def named_terms(question: str) -> set[str]:
     return {t for word in words if word[:1].isupper() for t in terms(word)}
 
 
+def _kind_weight(term: str, names: set[str]) -> float:
+    if term in names:
+        return NAME_WEIGHT
+    # A bare number is a detail an answer may write otherwise ("10", "ten", "10.0").
+    return FRAME_WEIGHT if term in _FRAME or term.isdigit() else 1.0
+
+
 def term_weights(
     wanted: list[str], vocabularies: list[_Vocabulary], names: set[str] = frozenset()
 ) -> dict[str, float]:
     """Each question word's weight: how rare it is among the candidates (inverse document
     frequency; a word no candidate has weighs most), doubled for a word of a name (an answer
     is about who or what the question names), a quarter for a word that only frames the
-    question ("announce", "say")."""
+    question ("announce", "say") and for a bare number."""
     count = len(vocabularies)
     return {
-        term: (NAME_WEIGHT if term in names else FRAME_WEIGHT if term in _FRAME else 1.0)
+        term: _kind_weight(term, names)
         * math.log(1.0 + (count + 1) / (sum(v.has(term) for v in vocabularies) + 0.5))
         for term in wanted
     }
