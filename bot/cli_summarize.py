@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.ingest.documents import WHAT_TO_GIVE, Document, InputError, document_from_bytes
 from bot.ingest.http.urls import host_of, parse_url
 from bot.models import Quote, Summary
+from bot.reply import said_by
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -77,7 +78,7 @@ def as_text(doc: Document, summary: Summary) -> str:
     lines = [clean(doc.title), ""]
     lines += [clean(s) for s in summary.sentences]
     for q in summary.quotes:
-        lines += ["", f"“{quote_for_display(q.text)}” — {clean(q.speaker or 'unattributed')}"]
+        lines += ["", f"“{quote_for_display(q.text)}” {clean(said_by(q.speaker))}"]
     if summary.companies:
         lines += ["", "Companies: " + ", ".join(clean(c) for c in summary.companies)]
     lines += ["", f"({summary.summarizer} summary{'; ' + summary.note if summary.note else ''})"]

@@ -73,6 +73,15 @@ class QuoteBlock:
     speaker: str | None = None
 
 
+NO_SPEAKER = "(speaker not named)"
+
+
+def said_by(speaker: str | None) -> str:
+    """What follows a quote: "— Ren Zhengfei", or "(speaker not named)" when the article does
+    not say who spoke (a dash before no name reads as a name left out)."""
+    return f"— {speaker}" if speaker else NO_SPEAKER
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     """An action the user can take; ``action`` is a payload such as ``summary:42``."""
@@ -149,7 +158,7 @@ class Reply:
                 case BulletList(items=items):
                     lines.extend("- " + inline_text(item) for item in items)
                 case QuoteBlock(text=text, speaker=speaker):
-                    lines.append(f"“{text}” — {speaker or 'unattributed'}")
+                    lines.append(f"“{text}” {said_by(speaker)}")
                 case Buttons(buttons=row):
                     lines.append(" | ".join(b.label for b in row))
                 case Divider():

@@ -17,7 +17,7 @@ from bot.ingest.http.guard import MESSAGES
 from bot.reply import Buttons, Heading, QuoteBlock, Reply, para
 from bot.store import Store
 from bot.summarize.answer import NOT_ANSWERED, check_citations, renumber
-from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
+from tests.chatbot import ADMIN, ChatBot, make_core, testbot_fixture  # noqa: F401
 from tests.fakes.loopback import Response
 from tests.fakes.openai_server import Answer, OpenAIServer, completion, server_error
 
@@ -104,7 +104,7 @@ def test_console_strips_control_characters() -> None:
 
 
 async def test_help_lists_every_command_with_an_example(testbot: ChatBot) -> None:
-    out = (await testbot.reply("/help")).plain()
+    out = (await testbot.reply("/help", as_=ADMIN)).plain()
     for spec in COMMANDS.values():
         assert spec.usage in out and f"Example: {spec.example}" in out
 

@@ -22,6 +22,7 @@ from bot.reply import (
     Reply,
     Text,
     para,
+    said_by,
 )
 from tests.fakes.slack_api import validate_blocks
 
@@ -98,7 +99,7 @@ def expected_text(reply: Reply) -> str:
             case BulletList(items=items):
                 parts.extend(s.text for item in items for s in item)
             case QuoteBlock(text=text, speaker=speaker):
-                parts += [text, speaker or "unattributed"]
+                parts += [text, said_by(speaker)]
             case Buttons(buttons=row):
                 parts.extend(" ".join(b.label.split()) or "…" for b in row)
     return squash("".join(parts))

@@ -33,6 +33,10 @@ QUESTION_WORDS = frozenset(
         "do", "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have",
     }
 )  # fmt: skip
+# Question marks of the world's scripts: Latin, Arabic, full-width (CJK), small, inverted
+# (Spanish closes with "?"), Armenian, Ethiopic, Vai, Coptic, doubled, interrobang, reversed.
+QUESTION_MARKS = ("?", "؟", "？", "﹖", "՞", "፧", "꘏", "⳺", "⳻", "⁇", "⁈", "⁉", "‽", "⸮")
+_CLOSING = " \"'”’»)]"
 # Telegram command names: 1-32 of a-z, 0-9 and _; an optional @BotName addresses one bot.
 _COMMAND = re.compile(r"^/(?P<name>[^\s@/]*)(?:@(?P<bot>[^\s/]*))?(?=\s|$)(?P<args>.*)$", re.S)
 # The words as one regular expression alternative, longest first.
@@ -135,10 +139,16 @@ def parse_plain(text: str) -> Command:
 
 
 def reads_as_question(text: str) -> bool:
-    """Whether plain text reads like a question: it ends with "?" or starts with a question
-    word ("what did huawei announce", "is 5G safe")."""
-    words = text.strip().casefold().split(maxsplit=1)
-    return text.strip().endswith("?") or (bool(words) and words[0] in QUESTION_WORDS)
+    """Whether plain text reads like a question: it ends with a question mark of any script
+    ("?", Arabic "؟", full-width "？", Armenian, Ethiopic …), opens with Spanish "¿", or starts
+    with an English question word ("what did huawei announce", "is 5G safe")."""
+    stripped = text.strip().rstrip(_CLOSING)
+    words = stripped.casefold().split(maxsplit=1)
+    return (
+        stripped.endswith(QUESTION_MARKS)
+        or stripped.startswith("¿")
+        or (bool(words) and words[0] in QUESTION_WORDS)
+    )
 
 
 def story_arg(story_id: int) -> str:

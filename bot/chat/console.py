@@ -27,6 +27,7 @@ from bot.reply import (
     Reply,
     Span,
     Text,
+    said_by,
 )
 
 WIDTH = 96
@@ -163,7 +164,7 @@ def render_reply(reply: Reply) -> str:
                 for item in items:
                     lines += _wrap(_inline(item), body + "  • ", body + "    ")
             case QuoteBlock(text=text, speaker=speaker):
-                said = f"“{quote_for_display(text)}” — {clean_line(speaker or 'unattributed')}"
+                said = f"“{quote_for_display(text)}” {clean_line(said_by(speaker))}"
                 said = " ".join(said.split())
                 lines += _wrap(said, body, body + " ") if body else _wrap(said, "    ", "     ")
             case Buttons(buttons=row):

@@ -10,13 +10,14 @@ as an arithmetic offset rather than a zone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.models import Story, Summary
-from bot.reply import Block, Bold, Button, Buttons, Link, QuoteBlock, para
+from bot.models import Article, Quote, Story, Summary
+from bot.reply import Block, Bold, Button, Buttons, Inline, Link, QuoteBlock, para
 
 
 @dataclass(slots=True)
@@ -48,6 +49,89 @@ class StoryView:
             "sources": [{"name": name, "url": url} for name, url in self.sources()],
             "published": lead.published.isoformat() if lead.published else None,
         }
+
+
+def outlets(story: Story) -> list[tuple[str, list[Article]]]:
+    """(source name, its articles) per distinct outlet, as a reader counts sources: two
+    articles of one outlet are one source; the lead's outlet first, a URL listed once."""
+    grouped: dict[str, list[Article]] = {}
+    seen: set[str] = set()
+    for article in story.articles:
+        if article.url is not None and article.url in seen:
+            continue
+        seen.add(article.url or "")
+        grouped.setdefault(article.source, []).append(article)
+    return list(grouped.items())
+
+
+def count_sources(story: Story) -> str:
+    """ "1 source", "2 sources", or "1 source, 2 articles" when an outlet has several."""
+    groups = outlets(story)
+    sources, articles = len(groups), sum(len(group) for _, group in groups)
+    said = f"{sources} source{'s' if sources != 1 else ''}"
+    return said + (f", {articles} articles" if articles > sources else "")
+
+
+def source_links(story: Story) -> list[Inline]:
+    """Each outlet once, linked to its article: "Daily Ledger (1, 2), Loopback Tribune", where
+    an outlet with several articles links each by its number."""
+    out: list[Inline] = []
+    for i, (name, group) in enumerate(outlets(story)):
+        out += [", "] if i else []
+        if len(group) == 1:
+            url = group[0].url
+            out.append(Link(name, url) if url else name)
+            continue
+        out.append(f"{name} (")
+        for n, article in enumerate(group, start=1):
+            out += [", "] if n > 1 else []
+            out.append(Link(str(n), article.url) if article.url else str(n))
+        out.append(")")
+    return out
+
+
+_WORD = re.compile(r"[^\W_]+")
+_QUOTE_SHARE = 0.5  # a sentence whose words are at least half a quote's is that quote, told
+
+
+def _words(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _quoted_share(sentence: str, quote: Quote) -> float:
+    """How much of the sentence is the quote's words (0 when it does not contain them)."""
+    said, told = _words(sentence), 0
+    for part in quote.text.split(" … "):
+        words = _words(part)
+        if words and f" {words} " in f" {said} ":
+            told += len(words.split())
+    return told / max(1, len(said.split()))
+
+
+def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], list[Quote]]:
+    """The summary's sentences and up to ``quotes`` key quotes, each quote shown once.
+
+    A sentence that is mostly a quote ("'We will build where our customers need us,' he
+    said.") is shown as that quote, with its speaker, instead of a sentence whose "he" points
+    at nothing; a quote a kept sentence already tells is not shown again under it."""
+    sentences: list[str] = []
+    shown: list[Quote] = []
+    pool = summary.quotes + [q for q in summary.all_quotes if q not in summary.quotes]
+    told: list[Quote] = []
+    for sentence in summary.sentences:
+        inside = [(q, _quoted_share(sentence, q)) for q in pool]
+        inside = [(q, share) for q, share in inside if share > 0]
+        if any(share >= _QUOTE_SHARE for _, share in inside):
+            quote = max(inside, key=lambda pair: pair[1])[0]
+            if quote not in shown:
+                shown.append(quote)
+            continue
+        sentences.append(sentence)
+        told += [q for q, _ in inside]
+    for quote in summary.quotes:
+        if quote not in shown and quote not in told:
+            shown.append(quote)
+    return sentences, shown[: max(quotes, 0)]
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -99,19 +183,13 @@ def story_blocks(
     if view.new:
         title.append(Bold("  [new]"))
     blocks: list[Block] = [para(*title)]
-    if view.summary.sentences:
-        blocks.append(para(" ".join(view.summary.sentences)))
-    if view.summary.quotes:
-        quote = view.summary.quotes[0]
-        blocks.append(QuoteBlock(quote.text, quote.speaker))
-    count = len(story.sources)
+    sentences, quotes = sentences_and_quotes(view.summary, quotes=1)
+    if sentences:
+        blocks.append(para(" ".join(sentences)))
+    blocks += [QuoteBlock(quote.text, quote.speaker) for quote in quotes]
     stamp = when(story, zone, now)
-    links: list[str | Link] = [f"{stamp} · " if stamp else ""]
-    links.append(f"{count} source{'s' if count != 1 else ''}: ")
-    for i, (name, url) in enumerate(view.sources()):
-        links += [", "] if i else []
-        links.append(Link(name, url) if url else name)
-    blocks.append(para(*links))
+    prefix = f"{stamp} · " if stamp else ""
+    blocks.append(para(f"{prefix}{count_sources(story)}: ", *source_links(story)))
     if button and story.id is not None:
         blocks.append(Buttons((Button("Longer summary", f"summary:{story.id}"),)))
     return blocks

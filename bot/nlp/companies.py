@@ -203,6 +203,10 @@ class Gazetteer:
         """Canonical names, alphabetically."""
         return sorted(self._companies, key=str.casefold)
 
+    def forms(self) -> list[tuple[str, str]]:
+        """Every (name, alias, native name or ticker; its company's canonical name) pair."""
+        return list(self._choices)
+
     def lookup(self, name: str) -> str | None:
         """The canonical name for a name, alias, native name or ticker ("AAPL" -> "Apple").
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
+
+log = logging.getLogger("newsbot.chat.ask")
 
 
 class Index(Protocol):
@@ -50,24 +55,136 @@ class Passage:
     best: float = 0.0  # the best sentence's match score; 0 when no sentence shares a word
 
 
-def _sentence_score(question: set[str], sentence: str) -> float:
-    words = set(terms(sentence))
-    shared = len(question & words)
-    # Shared words count most; among equals, shorter sentences say it more directly.
-    return shared / (1.0 + 0.1 * math.log1p(len(words))) if shared else 0.0
+# The relevance floor. A question's words are weighted by how rare they are among the
+# candidate articles (a word none of them uses weighs most: nothing found covers it); a story
+# answers only when it covers this share of the question's weight, and at least this share of
+# the best story's cover: a story that shares one common word of the question is no answer.
+MIN_COVER = 0.6
+MIN_COVER_OF_BEST = 0.7
+_QUOTE_MARKS = frozenset('"“”„«»「」『』‘’‚‹›')
+# A question about what someone said prefers a sentence that quotes them.
+_SPEECH_WORDS = """say says said tell told think thinks thought comment commented quote quoted
+    claim claimed warn warned respond responded react reacted reply replied promise promised"""
+_SPEECH = frozenset(_SPEECH_WORDS.split())
+# Words that frame a question about the news rather than say what it is about ("What did
+# Huawei announce?"): an answer rarely repeats them, so they weigh little.
+_FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
+    plan planned happen happened latest recent recently update detail news think mean going
+    many much"""
+_FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
+FRAME_WEIGHT = 0.25
+_WORD = re.compile(r"[^\W_]+")
+_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+NAME_WEIGHT = 2.0
 
 
-def best_sentences(question: str, articles: list[Article], limit: int) -> tuple[list[str], float]:
-    """The sentences of the articles that share most words with the question, best first.
+def stem(word: str) -> str:
+    """A word without the English endings that change its form, not its sense: "cutting" and
+    "cut", "announced" and "announce", "buying" and "buy" meet. (Plural -s is gone already.)"""
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    elif len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "cutt" → "cut", "stopp" → "stop"; "sell", "pass" stay
+    return word
+
+
+class _Vocabulary:
+    """The words of a text, for matching a question's word loosely: the same stem, or one that
+    begins the same as far as a prefix tells ("founder" ~ "founded", "europe" ~ "european")."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = {stem(w) for w in words}
+        self.prefixes = {w[:k] for w in self.words for k in (4, 5) if len(w) >= k}
+
+    def has(self, term: str) -> bool:
+        term = stem(term)
+        if term in self.words:
+            return True
+        if len(term) >= 5 and term[:5] in self.prefixes:
+            return True
+        if len(term) == 4 and term in self.prefixes:
+            return True
+        return any(term[:k] in self.words for k in range(4, len(term)))
+
+
+def question_terms(question: str) -> list[str]:
+    """The content words of a question, in any script (stop words of English left out)."""
+    return list(dict.fromkeys(terms(question)))
+
+
+def named_terms(question: str) -> set[str]:
+    """The words of the names a question gives: capitalised words after its first ("What did
+    Huawei's founder say about Joe Biden?" → huawei, joe, biden)."""
+    words = _NAME_WORD.findall(question)[1:]
+    return {t for word in words if word[:1].isupper() for t in terms(word)}
+
+
+def _kind_weight(term: str, names: set[str]) -> float:
+    if term in names:
+        return NAME_WEIGHT
+    # A bare number is a detail an answer may write otherwise ("10", "ten", "10.0").
+    return FRAME_WEIGHT if term in _FRAME or term.isdigit() else 1.0
+
+
+def term_weights(
+    wanted: list[str], vocabularies: list[_Vocabulary], names: set[str] = frozenset()
+) -> dict[str, float]:
+    """Each question word's weight: how rare it is among the candidates (inverse document
+    frequency; a word no candidate has weighs most), doubled for a word of a name (an answer
+    is about who or what the question names), a quarter for a word that only frames the
+    question ("announce", "say") and for a bare number."""
+    count = len(vocabularies)
+    return {
+        term: _kind_weight(term, names)
+        * math.log(1.0 + (count + 1) / (sum(v.has(term) for v in vocabularies) + 0.5))
+        for term in wanted
+    }
+
+
+def cover(weights: dict[str, float], vocabulary: _Vocabulary) -> float:
+    """The share of the question's weight the text covers (0..1)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if vocabulary.has(t)) / total if total else 0.0
+
+
+def _sentence_score(weights: dict[str, float], sentence: str, before: str, speech: bool) -> float:
+    own = cover(weights, _Vocabulary(terms(sentence)))
+    if own == 0:
+        return 0.0
+    # The sentence before often names who speaks or what about; it counts for a little.
+    context = 0.3 * cover(weights, _Vocabulary(terms(before))) if before else 0.0
+    quoted = 0.15 if speech and any(ch in _QUOTE_MARKS for ch in sentence) else 0.0
+    # Among equals, shorter sentences say it more directly.
+    return (own + context + quoted) / (1.0 + 0.05 * math.log1p(len(sentence.split())))
+
+
+def best_sentences(
+    question: str,
+    articles: list[Article],
+    limit: int,
+    weights: dict[str, float] | None = None,
+) -> tuple[list[str], float]:
+    """The sentences of the articles that answer the question best, best first: those that
+    cover most of its (weighted) words, with their preceding sentence as context, a quoting
+    sentence first when the question asks what someone said.
 
     With no sentence sharing a word, the lead article's first sentence stands in.
     """
-    wanted = set(terms(question))
+    wanted = question_terms(question)
+    if weights is None:
+        weights = dict.fromkeys(wanted, 1.0)
+    speech = any(word in _SPEECH for word in _WORD.findall(question.casefold()))
     scored: dict[str, float] = {}
     for article in articles:
+        previous = ""
         for sentence in split_sentences(article.text):
             if len(sentence) >= 20 and sentence not in scored:
-                scored[sentence] = _sentence_score(wanted, sentence)
+                scored[sentence] = _sentence_score(weights, sentence, previous, speech)
+            previous = sentence
     ranked = sorted(scored, key=lambda s: -scored[s])
     chosen = [s for s in ranked if scored[s] > 0][:limit]
     if not chosen and articles:
@@ -79,19 +196,40 @@ def best_sentences(question: str, articles: list[Article], limit: int) -> tuple[
 async def retrieve(
     index: Index, question: str, *, stories: int = 5, sentences: int = 3
 ) -> list[Passage]:
-    """The best-matching stories for a question (one passage per story), best first."""
+    """The stories that answer a question (one passage per story), best first; none when no
+    story covers enough of the question (see MIN_COVER): unrelated stories are no answer."""
     hits = await index.search(question, limit=stories * 4)
     groups: dict[object, list[Article]] = {}
     for hit in hits:
         article: Article = hit.article
         story_id = article.story_id
         key = ("story", story_id) if story_id is not None else ("article", article.id)
-        if key in groups or len(groups) < stories:
-            groups.setdefault(key, []).append(article)
+        groups.setdefault(key, []).append(article)
+    wanted = question_terms(question)
+    if not groups or not wanted:
+        return []
+    words = {
+        key: [set(terms(f"{a.title}\n{a.text}")) for a in group] for key, group in groups.items()
+    }
+    by_article = [_Vocabulary(each) for group in words.values() for each in group]
+    vocabularies = {key: _Vocabulary(set().union(*group)) for key, group in words.items()}
+    weights = term_weights(wanted, by_article, named_terms(question))
+    covers = {key: cover(weights, vocabulary) for key, vocabulary in vocabularies.items()}
+    best = max(covers.values())
+    floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
+    # The stories that answer, those covering most first; among equals, search order
+    # (relevance weighted by recency).
+    answering = [key for key in groups if covers[key] >= floor]
+    kept = sorted(answering, key=lambda key: -covers[key])[:stories]
+    log.info(
+        "retrieved",
+        extra={"candidates": len(groups), "answering": len(kept), "best_cover": round(best, 2)},
+    )
     passages = []
-    for n, articles in enumerate(groups.values(), start=1):
+    for n, key in enumerate(kept, start=1):
+        articles = groups[key]
         lead = articles[0]
         source = Source(n, lead.title, lead.source, lead.url, lead.story_id)
-        chosen, best = best_sentences(question, articles, sentences)
-        passages.append(Passage(source, chosen, best))
+        chosen, score = best_sentences(question, articles, sentences, weights)
+        passages.append(Passage(source, chosen, score))
     return passages

@@ -20,7 +20,7 @@ def ask_reply(answer: Answer) -> Reply:
     reply = Reply()
     if answer.lines:
         reply.add(
-            para("The closest matches in the stored news:"),
+            para("From the stored news:"),
             bullets([f"{sentence} [{n}]"] for sentence, n in answer.lines),
         )
     else:

@@ -31,6 +31,8 @@ log = logging.getLogger("newsbot.chat")
 
 MAX_NAME_CHARS = 100
 MAX_NGRAM = 4
+MIN_PREFIX_CHARS = 4  # a prefix that ends inside a word ("Northw") names a company from here
+MAX_CHOICES = 5
 FOLLOW_HINT = "To get a company in your digest: /subscribe company NAME"
 
 
@@ -42,6 +44,7 @@ class CompanyResult:
     company: str | None = None
     stories: list[StoryView] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    choices: bool = False  # the suggestions are the companies the query begins, not guesses
     problem: str | None = None  # why the query was not looked up at all
     zone: ZoneInfo = UTC_ZONE  # the asking chat's time zone, for the stories' times
     now: datetime | None = None  # when it was looked up: which year is "this year"
@@ -85,15 +88,55 @@ def _names_in_another_sense(query: str, gazetteer: Gazetteer) -> set[str]:
     return rejected
 
 
+def _begins(query: str, form: str) -> bool:
+    """Whether ``query`` is the start of a company's name or alias: whole words ("Northwind" of
+    "Northwind Robotics"), or a longer start that ends inside a word ("Northw")."""
+    if not form.startswith(query) or form == query:
+        return False
+    return not form[len(query)].isalnum() or len(query) >= MIN_PREFIX_CHARS
+
+
+def prefix_matches(query: str, gazetteer: Gazetteer | None, indexed: list[str]) -> list[str]:
+    """The companies (canonical names, alphabetically) whose name or alias ``query`` begins."""
+    wanted = _fold(query)
+    if len(wanted) < 2:
+        return []
+    forms = gazetteer.forms() if gazetteer is not None else []
+    forms += [(name, name) for name in indexed]
+    found = {company for form, company in forms if _begins(wanted, _fold(form))}
+    return sorted(found, key=str.casefold)
+
+
+def resolve_choices(
+    query: str, gazetteer: Gazetteer | None, indexed: list[str], limit: int = 3
+) -> tuple[str | None, list[str], bool]:
+    """(canonical name, [], False) for a known name or alias, or for the one company whose
+    name the query begins ("Northwind" → "Northwind Robotics"); (None, those companies, True)
+    when it begins several; else (None, the closest names, best first, False)."""
+    if gazetteer is not None and (found := gazetteer.lookup(query)):
+        return found, [], False
+    folded = {_fold(name): name for name in indexed}
+    if (found := folded.get(_fold(query))) is not None:
+        return found, [], False
+    begun = prefix_matches(query, gazetteer, indexed)
+    if len(begun) == 1:
+        return begun[0], [], False
+    if begun:
+        return None, begun[:MAX_CHOICES], True
+    return None, _closest(query, gazetteer, indexed, limit), False
+
+
 def resolve(
     query: str, gazetteer: Gazetteer | None, indexed: list[str], limit: int = 3
 ) -> tuple[str | None, list[str]]:
-    """(canonical name, []) for a known name, else (None, the closest names, best first)."""
-    if gazetteer is not None and (found := gazetteer.lookup(query)):
-        return found, []
-    folded = {_fold(name): name for name in indexed}
-    if (found := folded.get(_fold(query))) is not None:
-        return found, []
+    """(canonical name, []) for a known name (see :func:`resolve_choices`), else (None, the
+    names to offer, best first)."""
+    company, names, _ = resolve_choices(query, gazetteer, indexed, limit)
+    return company, names
+
+
+def _closest(query: str, gazetteer: Gazetteer | None, indexed: list[str], limit: int) -> list[str]:
+    """The names closest to a misspelt or unknown one, best first."""
     known = set(gazetteer.names()) if gazetteer else set()
     others = [name for name in indexed if name not in known]
     close = process.extract(
@@ -105,7 +148,7 @@ def resolve(
     if gazetteer is not None:
         rejected = _names_in_another_sense(query, gazetteer)
         suggestions = [name for name in suggestions if name not in rejected]
-    return None, list(dict.fromkeys(suggestions))[:limit]
+    return list(dict.fromkeys(suggestions))[:limit]
 
 
 async def find_company(core: Core, query: str, context: ChatContext) -> CompanyResult:
@@ -119,10 +162,11 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
             problem=f"That's too long for a company name ({MAX_NAME_CHARS} characters at most). "
             "For example: /company Huawei",
         )
-    company, suggestions = resolve(query, core.gazetteer, await core.index.company_names())
+    indexed = await core.index.company_names()
+    company, suggestions, choices = resolve_choices(query, core.gazetteer, indexed)
     if company is None:
         log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
-        return CompanyResult(query, suggestions=suggestions)
+        return CompanyResult(query, suggestions=suggestions, choices=choices)
     stories = await core.index.company_stories(company, limit=core.company_limit)
     since = await last_digest_end(core, context)
     zone = await chat_zone(core, context)
@@ -143,34 +187,44 @@ def _shown(query: str) -> str:
 
 
 def company_reply(result: CompanyResult) -> Reply:
-    """The chat reply for a /company result."""
+    """The chat reply for a /company result. Every line of text comes before the buttons, so a
+    platform that ends a message at its buttons sends the answer as one message."""
     if result.problem:
         return Reply.message(result.problem, ok=False)
     if result.company is None:
-        reply = Reply(ok=False).add(
-            para(f"I don't know a company called “{_shown(result.query)}”.")
-        )
-        if result.suggestions:
-            reply.add(
-                para("Did you mean one of these?"),
-                Buttons(tuple(Button(name, f"company:{name}") for name in result.suggestions)),
-                para(f"For example: /company {result.suggestions[0]}"),
-            )
-        else:
-            reply.add(para(f"To search all stored news for it: /ask {_shown(result.query)}"))
-        return reply.add(para(FOLLOW_HINT))
+        return _not_found(result)
     name = result.company
+    follow = f"To get {name} in your digest: /subscribe company {name}"
     if not result.stories:
-        return Reply.message(
-            f"No stories about {name} yet.",
-            f"To get {name} in your digest: /subscribe company {name}",
-        )
+        return Reply.message(f"No stories about {name} yet.", follow)
     count = len(result.stories)
-    reply = Reply([Heading(f"{name}: the latest {count} stor{'ies' if count != 1 else 'y'}")])
+    latest = "the latest story" if count == 1 else f"the latest {count} stories"
+    reply = Reply([Heading(f"{name}: {latest}")])
     new = sum(view.new for view in result.stories)
     if new:
-        reply.add(para(f"{new} new since your last digest, marked [new]."))
+        reply.add(para(f"{new} new since your last digest, marked [new]. {follow}"))
+    else:
+        reply.add(para(follow))
     now = result.now or utcnow()
-    for view in result.stories:  # unnumbered: a number typed means a story of the digest
-        reply.add(*story_blocks(view, zone=result.zone, now=now), Divider())
-    return reply.add(para(f"To get {name} in your digest: /subscribe company {name}"))
+    for i, view in enumerate(result.stories):  # unnumbered: a typed number is a digest's story
+        reply.add(*([Divider()] if i else []), *story_blocks(view, zone=result.zone, now=now))
+    return reply
+
+
+def _not_found(result: CompanyResult) -> Reply:
+    """Which company, when the name begins several; the closest names to an unknown one."""
+    shown = _shown(result.query)
+    if result.choices:
+        return Reply(ok=False).add(
+            para(f"Several companies begin with “{shown}”: which one? "
+                 f"For example: /company {result.suggestions[0]}"),
+            Buttons(tuple(Button(name, f"company:{name}") for name in result.suggestions)),
+        )  # fmt: skip
+    reply = Reply(ok=False).add(para(f"I don't know a company called “{shown}”."))
+    if not result.suggestions:
+        return reply.add(para(f"To search all stored news for it: /ask {shown}"), para(FOLLOW_HINT))
+    return reply.add(
+        para(f"Did you mean one of these? For example: /company {result.suggestions[0]}"),
+        para(FOLLOW_HINT),
+        Buttons(tuple(Button(name, f"company:{name}") for name in result.suggestions)),
+    )

@@ -35,6 +35,7 @@ class Spec:
     about: str
     handler: Handler
     owner_only: bool = False  # changes the bot for everyone (e.g. its feeds): [bot] owners only
+    admin: bool = False  # changes this chat (or shows its feeds): /help lists it for admins
     # What the command adds where chats have forum topics (Telegram's forum groups).
     forum_usage: str = ""
     forum_about: str = ""
@@ -59,12 +60,27 @@ async def _ask(core: Core, args: str, context: ChatContext) -> Reply:
 
 
 async def _help(core: Core, args: str, context: ChatContext) -> Reply:
-    return help_reply(topics=has_topics(context))
+    admin = context.is_admin or core.gate.access.is_owner(context)
+    return help_reply(topics=has_topics(context), admin=admin)
 
 
 COMMANDS: dict[str, Spec] = {
     spec.name: spec
     for spec in (
+        Spec(
+            "start",
+            "/start",
+            "/start",
+            "register this chat for a daily digest and see what comes next",
+            chat_cmds.start,
+        ),
+        Spec(
+            "digest",
+            "/digest",
+            "/digest",
+            "this chat's digest now: the stories since the last one",
+            digest_cmds.digest,
+        ),
         Spec(
             "company",
             "/company NAME",
@@ -87,32 +103,18 @@ COMMANDS: dict[str, Spec] = {
             _ask,
         ),
         Spec(
-            "start",
-            "/start",
-            "/start",
-            "register this chat for a daily digest and see what comes next",
-            chat_cmds.start,
+            "quotes",
+            "/quotes NUMBER",
+            "/quotes 2",
+            "every quote of a story of your latest digest",
+            quotes,
         ),
         Spec(
-            "digest",
-            "/digest",
-            "/digest",
-            "this chat's digest now: the stories since the last one",
-            digest_cmds.digest,
-        ),
-        Spec(
-            "subscribe",
-            "/subscribe company NAME | keyword WORD | -keyword WORD",
-            "/subscribe company Huawei",
-            "choose what this chat's digest follows (no arguments: the list)",
-            subscribe,
-        ),
-        Spec(
-            "unsubscribe",
-            "/unsubscribe company NAME | keyword WORD",
-            "/unsubscribe company Huawei",
-            "stop following a company or keyword",
-            unsubscribe,
+            "sources",
+            "/sources [NUMBER]",
+            "/sources 2",
+            "the articles behind a story of your latest digest; without a number, the feeds I read",
+            chat_cmds.sources,
         ),
         Spec(
             "settings",
@@ -123,6 +125,23 @@ COMMANDS: dict[str, Spec] = {
             settings_command,
             forum_usage=" [topic here|off]",
             forum_about=", and the forum topic it goes to (send topic here from inside that topic)",
+            admin=True,
+        ),
+        Spec(
+            "subscribe",
+            "/subscribe company NAME | keyword WORD | -keyword WORD",
+            "/subscribe company Huawei",
+            "choose what this chat's digest follows (no arguments: the list)",
+            subscribe,
+            admin=True,
+        ),
+        Spec(
+            "unsubscribe",
+            "/unsubscribe company NAME | keyword WORD",
+            "/unsubscribe company Huawei",
+            "stop following a company or keyword",
+            unsubscribe,
+            admin=True,
         ),
         Spec(
             "stop",
@@ -130,39 +149,39 @@ COMMANDS: dict[str, Spec] = {
             "/stop",
             "pause this chat's scheduled digests (/start brings them back)",
             chat_cmds.stop,
-        ),
-        Spec(
-            "sources",
-            "/sources [NUMBER]",
-            "/sources 2",
-            "the articles behind a story of your latest digest; without a number, the feeds I read",
-            chat_cmds.sources,
+            admin=True,
         ),
         Spec(
             "feeds",
             "/feeds [add URL | remove NUMBER]",
             "/feeds add https://example.com/feed",
-            "the feeds I read and their health, for chat admins; the bot's owners add or "
-            "remove them",
+            "the feeds I read and their health; the bot's owners add or remove them",
             feeds,
-        ),
-        Spec(
-            "quotes",
-            "/quotes NUMBER",
-            "/quotes 2",
-            "every quote of a story of your latest digest",
-            quotes,
+            admin=True,
         ),
         Spec("help", "/help", "/help", "this list", _help),
     )
 }
 
 
-def help_reply(*, topics: bool = False) -> Reply:
-    """Every command with what it does and an example; with ``topics``, what the commands do
-    with forum topics too."""
-    return Reply().add(
+def help_reply(*, topics: bool = False, admin: bool = True) -> Reply:
+    """Every command with what it does and an example, /start first; with ``topics``, what the
+    commands do with forum topics too. The commands that change the chat come in a section of
+    their own for its admins; anyone else gets one line naming them."""
+    everyone = [spec for spec in COMMANDS.values() if not spec.admin]
+    admins = [spec for spec in COMMANDS.values() if spec.admin]
+    reply = Reply().add(
         para("Here is what I can do:"),
-        bullets(spec.help_item(topics=topics) for spec in COMMANDS.values()),
-        para("A story's number is its number in your latest digest."),
+        bullets(spec.help_item(topics=topics) for spec in everyone),
     )
+    if admin:
+        reply.add(
+            para("For this chat's admins:"),
+            bullets(spec.help_item(topics=topics) for spec in admins),
+        )
+    else:
+        names = ", ".join(spec.usage.split()[0] for spec in admins)
+        reply.add(
+            para(f"This chat's admins can also change its digest and see its feeds: {names}.")
+        )
+    return reply.add(para("A story's number is its number in your latest digest."))

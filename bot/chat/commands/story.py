@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.chat.commands.common import chat_zone
-from bot.digest.views import local_time
+from bot.digest.views import count_sources, local_time, outlets
 from bot.models import Story
 from bot.reply import Heading, Inline, Link, QuoteBlock, Reply, bullets, para
 from bot.store import utcnow
@@ -117,10 +117,13 @@ async def story_sources(core: Core, args: str, context: ChatContext) -> Reply:
     if isinstance(story, Reply):
         return story
     zone, now = await chat_zone(core, context), utcnow()
-    items: list[tuple[Inline, str] | Inline] = []
-    for article in story.articles:
-        title = f"{article.source}: {article.title}"
-        shown = Link(title, article.url) if article.url else title
-        stamp = local_time(article.published or article.fetched_at, zone, now)
-        items.append((shown, f" · {stamp}") if stamp else shown)
-    return Reply([Heading(story.lead.title)]).add(bullets(items))
+    items: list[list[Inline]] = []
+    for name, group in outlets(story):  # one line per outlet, its articles after its name
+        item: list[Inline] = [f"{name}: "]
+        for i, article in enumerate(group):
+            item += ["; "] if i else []
+            item.append(Link(article.title, article.url) if article.url else article.title)
+            stamp = local_time(article.published or article.fetched_at, zone, now)
+            item += [f" · {stamp}"] if stamp else []
+        items.append(item)
+    return Reply([Heading(story.lead.title)]).add(para(f"{count_sources(story)}:"), bullets(items))

@@ -8,18 +8,19 @@ import logging
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot import cpu
 from bot.chat.commands.common import chat_zone
 from bot.chat.commands.story import find_story, is_story_ref
-from bot.digest.views import StoryView, when
+from bot.digest.views import sentences_and_quotes, source_links, when
 from bot.ingest.documents import InputError, document_from_bytes, story_of
 from bot.ingest.http.fetch import PAGE_ACCEPT, FetchError
 from bot.ingest.http.guard import BlockedURL
 from bot.ingest.http.urls import host_of
-from bot.models import Story, Summary
-from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, para
+from bot.models import Feed, Story, Summary
+from bot.reply import Button, Buttons, Heading, QuoteBlock, Reply, para
 from bot.store import utcnow
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ async def _page(core: Core, arg: str, context: ChatContext) -> Reply:
     )
     try:
         doc = await cpu.pool().run(read, result.body)
+        if doc.source == host:  # the page names no site: the title of our feed on that site
+            doc.source = feed_title(await core.store.list_feeds(), result.url) or host
         story = story_of(doc)
         long = await core.summarizer.summarize(story, sentences=core.long_sentences)
     except InputError:
@@ -113,24 +116,40 @@ async def _page(core: Core, arg: str, context: ChatContext) -> Reply:
     return long_summary_reply(story, long, zone, utcnow(), note=doc.cut_note())
 
 
+def feed_title(feeds: list[Feed], url: str) -> str | None:
+    """The title of the stored feed a page belongs to: of the feeds on the page's host, the one
+    whose site (or feed) address shares the longest path with the page; None when there is
+    none, or when feeds of different titles tie."""
+    host = host_of(url)
+    path = urlsplit(url).path
+    best: dict[int, set[str]] = {}
+    for feed in feeds:
+        for address in (feed.site_url, feed.url):
+            if not feed.title or not address or host_of(address) != host:
+                continue
+            home = urlsplit(address).path.rsplit("/", 1)[0] + "/"
+            shared = len(home) if path.startswith(home) else 0
+            best.setdefault(shared, set()).add(feed.title)
+    if not best:
+        return None
+    titles = best[max(best)]
+    return titles.pop() if len(titles) == 1 else None
+
+
 def long_summary_reply(
     story: Story, summary: Summary, zone: ZoneInfo, now: datetime, note: str | None = None
 ) -> Reply:
     """Title, ``note`` (e.g. that only the beginning of a long page was read), every summary
     sentence, the key quotes, sources with the story's time in ``zone`` (the chat's), and
     company buttons."""
-    view = StoryView(story, summary)
     reply = Reply([Heading(story.lead.title)])
     if note:
         reply.add(para(note))
-    reply.add(*(para(sentence) for sentence in summary.sentences))
-    reply.add(*(QuoteBlock(q.text, q.speaker) for q in summary.quotes))
-    links: list[str | Link] = []
-    for i, (name, url) in enumerate(view.sources()):
-        links += [", "] if i else []
-        links.append(Link(name, url) if url else name)
+    sentences, quotes = sentences_and_quotes(summary, quotes=max(len(summary.quotes), 2))
+    reply.add(*(para(sentence) for sentence in sentences))
+    reply.add(*(QuoteBlock(q.text, q.speaker) for q in quotes))
     stamp = when(story, zone, now)
-    reply.add(para("Sources: ", *links, f" · {stamp}" if stamp else ""))
+    reply.add(para("Sources: ", *source_links(story), f" · {stamp}" if stamp else ""))
     if summary.companies:
         reply.add(
             para("Companies in this story:"),

@@ -40,6 +40,7 @@ from bot.reply import (
     QuoteBlock,
     Reply,
     Span,
+    said_by,
 )
 
 MAX_BLOCKS = 50
@@ -173,7 +174,7 @@ def _text_lines(block: Paragraph | BulletList | QuoteBlock) -> list[list[_Atom]]
         return [[a for s in block.spans for a in _span_atoms(s)]]
     if isinstance(block, BulletList):
         return [[_Atom("• "), *(a for s in item for a in _span_atoms(s))] for item in block.items]
-    said = f"“{block.text.strip()}” — {block.speaker or 'unattributed'}"
+    said = f"“{block.text.strip()}” {said_by(block.speaker)}"
     return [[_Atom(">"), *_words(said, False)]]
 
 

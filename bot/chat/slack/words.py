@@ -90,17 +90,24 @@ def _digest_follow_up(reply: Reply, index: int) -> Paragraph:
 
 
 def help_reply() -> Reply:
-    """Every /news subcommand with an example (Slack has no forum topics)."""
-    items = [
-        [
-            Bold(f"{SLASH} {spec.usage.lstrip('/')}"),
-            f" — {_news(spec.about)}. Example: {_news(spec.example)}",
+    """Every /news subcommand with an example (Slack has no forum topics); those that change the
+    channel in a section of their own, for its admins."""
+    items = {
+        admin: [
+            [
+                Bold(f"{SLASH} {spec.usage.lstrip('/')}"),
+                f" — {_news(spec.about)}. Example: {_news(spec.example)}",
+            ]
+            for spec in COMMANDS.values()
+            if spec.admin == admin
         ]
-        for spec in COMMANDS.values()
-    ]
+        for admin in (False, True)
+    }
     return Reply().add(
         para("Here is what I can do — type ", Bold(f"{SLASH}"), " and one of these:"),
-        bullets(items),
+        bullets(items[False]),
+        para("For this channel's admins:"),
+        bullets(items[True]),
         para("A story's number is its number in this channel's latest digest. You can also "
              "mention me (@newsbot company huawei, or a question), press the buttons under a "
              "digest, or reply “summary 2”, “quotes 2” or “sources 2” in a digest's thread."),

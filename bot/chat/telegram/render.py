@@ -29,6 +29,7 @@ from bot.reply import (
     Reply,
     Span,
     Text,
+    said_by,
 )
 
 log = logging.getLogger("newsbot.telegram")
@@ -170,7 +171,7 @@ def _block(block: object, budget: int) -> tuple[str, str, list[_Fragment]]:
         case QuoteBlock(text=text, speaker=speaker):
             inner = budget - size("<blockquote></blockquote>")
             said = _styled("“", "", "", inner) + _styled(text, "", "", inner)
-            said += _styled(f"” — {speaker or 'unattributed'}", "", "", inner)
+            said += _styled(f"” {said_by(speaker)}", "", "", inner)
             return "<blockquote>", "</blockquote>", said
     return "", "", []
 
