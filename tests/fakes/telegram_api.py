@@ -464,6 +464,7 @@ class BotAPIServer(AiohttpLoopback):
         self.strict_chats = strict_chats  # unknown chats answer "chat not found"
         self.enforce_limits = False
         self.limits = TelegramLimits()
+        self.client_app: Any = None  # the PTB app a test drives, for wait_idle after a command
         self.clock: Callable[[], float] = time.monotonic
         self.sent: defaultdict[int, list[JSONDict]] = defaultdict(list)
         self.edits: defaultdict[int, list[JSONDict]] = defaultdict(list)

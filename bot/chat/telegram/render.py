@@ -5,8 +5,10 @@ Every piece of outside text is escaped (``&``, ``<``, ``>``; quotes too inside `
 http(s) links become ``<a>``, and every tag closes in the message that opened it: a block too
 long for one message is cut between sentences (else between words, else between characters)
 and each part reopens the block's tags. Nothing is dropped: a link Telegram would refuse is
-shown as text with its address. A Buttons block becomes the keyboard of the message it follows,
-so each story of a digest is its own message with its own Summary / Quotes / Sources keyboard.
+shown as text with its address. Items (a digest's stories, each ending in its Buttons) are
+packed whole into as few messages as hold them, and each message's keyboard has the buttons of
+the stories in it, labelled with the story's number ("Summary 2"): a digest of five short
+stories is one message, not six, and stays inside Telegram's flood limits.
 """
 
 from __future__ import annotations
@@ -17,24 +19,29 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot.digest.chat import FOLLOW_UP
 from bot.reply import (
+    Block,
     Bold,
     BulletList,
     Buttons,
     Divider,
     Heading,
+    Hint,
     Link,
     Paragraph,
     QuoteBlock,
     Reply,
     Span,
     Text,
+    para,
 )
 
 log = logging.getLogger("newsbot.telegram")
 
 MAX_CHARS = 4096  # Telegram's limit per message; we hold the HTML source itself to it
 MAX_CALLBACK_BYTES = 64
+MAX_ROWS = 10  # keyboard rows under one message: the buttons of at most ten stories
 MAX_URL_CHARS = 2048
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 _WORD_GAP = re.compile(r"(?<=\s)(?=\S)")
@@ -42,6 +49,13 @@ _WORD_GAP = re.compile(r"(?<=\s)(?=\S)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
+# Hints about how to reply, in Telegram's terms: several stories share a message here.
+_TELEGRAM_WORDS: dict[str, Block] = {
+    FOLLOW_UP: para(
+        "For a story's longer summary press its Summary button, or reply “summary 2” "
+        "(its number) to the digest; “quotes 2” and “sources 2” work too."
+    )
+}
 
 
 @dataclass(slots=True)
@@ -176,27 +190,34 @@ def _block(block: object, budget: int) -> tuple[str, str, list[_Fragment]]:
 
 
 class _Packer:
+    """Messages filled in order; the keyboard rows of the items in a message go under it."""
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.messages: list[TelegramMessage] = []
         self.html: list[str] = []
         self.plain: list[str] = []
+        self.keyboard: Keyboard = []
 
     def used(self) -> int:
         return size("\n\n".join(self.html))
 
+    def room(self) -> int:
+        """What a block added to the message under way may take."""
+        return self.limit - self.used() - (2 if self.html else 0)
+
     def add(self, block_html: str, block_plain: str) -> bool:
-        sep = 2 if self.html else 0
-        if self.used() + sep + size(block_html) > self.limit:
+        if size(block_html) > self.room():
             return False
         self.html.append(block_html)
         self.plain.append(block_plain)
         return True
 
-    def flush(self, keyboard: Keyboard | None = None) -> None:
+    def flush(self) -> None:
         plain = "\n\n".join(self.plain)
+        keyboard, self.keyboard = self.keyboard, []
         if plain.strip():
-            self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard or []))
+            self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard))
         elif keyboard:
             self.attach(keyboard)
         self.html, self.plain = [], []
@@ -209,57 +230,94 @@ class _Packer:
 
 
 def _keyboard(block: Buttons) -> Keyboard:
+    """The block's row; a tagged row (a story of a digest) says whose it is: "Summary 2"."""
     row = []
     for button in block.buttons:
         data = _clean(button.action)
         if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
             log.warning("button left off: its action is too long", extra={"action": data[:80]})
             continue
-        row.append((_clean(button.label)[:64] or data, data))
+        label = _clean(button.label)[:64] or data
+        if block.tag:
+            label = f"{label[: 63 - len(block.tag)]} {_clean(block.tag)}"
+        row.append((label, data))
     return [row] if row else []
 
 
 def _worth_filling(packer: _Packer, block_html: str) -> bool:
     """A block that fits a message of its own is cut only when less than a fifth would move."""
-    room = packer.limit - packer.used() - 2
-    return room > size(block_html) * 0.8
+    return packer.room() > size(block_html) * 0.8
+
+
+_Rendered = tuple[str, str, list[_Fragment]]  # opening tag, closing tag, fragments
+
+
+def _items(blocks: list[Block]) -> list[tuple[list[Block], Buttons | None]]:
+    """The reply's items: the blocks up to and with their buttons (a story of a digest) or up to
+    a divider; the blocks after the last of them are one more item."""
+    items: list[tuple[list[Block], Buttons | None]] = []
+    current: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Buttons | Divider):
+            items.append((current, block if isinstance(block, Buttons) else None))
+            current = []
+        else:
+            current.append(block)
+    if current:
+        items.append((current, None))
+    return items
+
+
+def _add_block(packer: _Packer, rendered: _Rendered) -> None:
+    """One block into the message under way, or the next; cut between fragments only when it
+    is too long for a message of its own (or nearly all of it fits here). Each part closes and
+    reopens the block's tags."""
+    opening, closing, fragments = rendered
+    whole_html = opening + "".join(f.html for f in fragments) + closing
+    whole_plain = "".join(f.plain for f in fragments)
+    if packer.add(whole_html, whole_plain):
+        return
+    limit = packer.limit
+    if packer.html and size(whole_html) <= limit and not _worth_filling(packer, whole_html):
+        packer.flush()
+        packer.add(whole_html, whole_plain)
+        return
+    tags = size(opening) + size(closing)
+    part: list[_Fragment] = []
+    room = packer.room() - tags
+    for fragment in fragments:
+        if size(fragment.html) > room:
+            if part:
+                packer.add(opening + "".join(f.html for f in part) + closing,
+                           "".join(f.plain for f in part))  # fmt: skip
+            packer.flush()
+            part, room = [], limit - tags
+        part.append(fragment)
+        room -= size(fragment.html)
+    if part:
+        packer.add(opening + "".join(f.html for f in part) + closing,
+                   "".join(f.plain for f in part))  # fmt: skip
 
 
 def render(reply: Reply, limit: int = MAX_CHARS) -> list[TelegramMessage]:
-    """The reply as Telegram messages, in order; none longer than ``limit``."""
+    """The reply as Telegram messages, in order; none longer than ``limit``.
+
+    Items (a digest's stories) are packed into as few messages as hold them whole: an item that
+    does not fit the message under way starts the next one, and only an item longer than a
+    message is cut (between sentences, its tags closed and reopened). An item's buttons go
+    under the message its text ends in, at most ``MAX_ROWS`` rows a message."""
     packer = _Packer(limit)
-    for block in reply.blocks:
-        if isinstance(block, Buttons):
-            packer.flush(_keyboard(block))
-            continue
-        if isinstance(block, Divider):
-            continue
-        opening, closing, fragments = _block(block, limit)
-        if not fragments:
-            continue
-        whole_html = opening + "".join(f.html for f in fragments) + closing
-        whole_plain = "".join(f.plain for f in fragments)
-        if packer.add(whole_html, whole_plain):
-            continue
-        if packer.html and size(whole_html) <= limit and not _worth_filling(packer, whole_html):
+    worded = [_TELEGRAM_WORDS.get(b.key, b) if isinstance(b, Hint) else b for b in reply.blocks]
+    for blocks, buttons in _items(worded):
+        rendered = [r for r in (_block(b, limit) for b in blocks) if r[2]]
+        whole = "\n\n".join(o + "".join(f.html for f in frags) + c for o, c, frags in rendered)
+        full_keyboard = buttons is not None and len(packer.keyboard) >= MAX_ROWS
+        moves = size(whole) > packer.room() and size(whole) <= limit  # whole in the next one
+        if packer.html and (full_keyboard or moves):
             packer.flush()
-            packer.add(whole_html, whole_plain)
-            continue
-        # Cut between fragments, filling the message under way first; each part closes its tags.
-        tags = size(opening) + size(closing)
-        part: list[_Fragment] = []
-        room = limit - packer.used() - (2 if packer.html else 0) - tags
-        for fragment in fragments:
-            if size(fragment.html) > room:
-                if part:
-                    packer.add(opening + "".join(f.html for f in part) + closing,
-                               "".join(f.plain for f in part))  # fmt: skip
-                packer.flush()
-                part, room = [], limit - tags
-            part.append(fragment)
-            room -= size(fragment.html)
-        if part:
-            packer.add(opening + "".join(f.html for f in part) + closing,
-                       "".join(f.plain for f in part))  # fmt: skip
+        for item in rendered:
+            _add_block(packer, item)
+        if buttons is not None:
+            packer.keyboard.extend(_keyboard(buttons))
     packer.flush()
     return packer.messages

@@ -47,17 +47,40 @@ from bot.reply import Reply
 log = logging.getLogger("newsbot.telegram")
 
 _STORY_BUTTON = re.compile(r"^summary:(\d+)$")
+_NUMBER = re.compile(r"\s(\d+)$")  # a digest story's number at the end of its buttons' labels
 
 
-def story_of_message(message: Message | None) -> int | None:
-    """The story a digest message is about: its Summary button says so."""
+def message_stories(message: Message | None) -> dict[int | None, int]:
+    """The stories a message of ours is about, by their Summary buttons: story id by its number
+    in the digest ("Summary 2"), or by None for an unnumbered one."""
     markup = message.reply_markup if message is not None else None
+    found: dict[int | None, int] = {}
     for row in markup.inline_keyboard if markup else ():
         for button in row:
             match = _STORY_BUTTON.match(str(button.callback_data or ""))
             if match:
-                return int(match[1])
-    return None
+                number = _NUMBER.search(button.text)
+                found[int(number[1]) if number else None] = int(match[1])
+    return found
+
+
+def story_of_message(message: Message | None) -> int | None:
+    """The story a message is about when it shows one (its Summary button says so); None
+    when it shows none or several."""
+    stories = set(message_stories(message).values())
+    return stories.pop() if len(stories) == 1 else None
+
+
+def which_story(message: Message | None, verb: str) -> Reply:
+    """The question back when a reply to a message of several stories says no number."""
+    numbers = sorted(n for n in message_stories(message) if n is not None)
+    example = numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else 1)
+    shown = ", ".join(map(str, numbers))
+    return Reply.message(
+        f"Which story? Reply “{verb} {example}” (its number), or press its {verb.capitalize()} "
+        "button." + (f" Stories in that message: {shown}." if shown else ""),
+        ok=False,
+    )
 
 
 def thread_of(message: object) -> int | None:
@@ -162,9 +185,13 @@ class UpdateHandlers:
         if command is None:
             return
         if command.name in STORY_COMMANDS and not command.args:
-            story_id = story_of_message(message.reply_to_message)
+            replied = message.reply_to_message
+            story_id = story_of_message(replied)
             if story_id is not None:  # /summary as a reply to a digest story
                 command = make_command(command.name, story_arg(story_id))
+            elif len(message_stories(replied)) > 1:
+                await self._answer(message, which_story(replied, command.name))
+                return
         chat_context = await self._context(
             update, admin_only=needs_admin(command.name, command.args)
         )
@@ -212,10 +239,18 @@ class UpdateHandlers:
         asked = parse_follow_up(message.text)
         if asked is not None and to_bot:
             verb = asked.name
+            shown = message_stories(replied)
             story_id = story_of_message(replied)
-            if asked.number is not None:  # "quotes 2": story 2 of the latest digest
+            if asked.number is not None and asked.number in shown:  # story 2 of that digest
+                chat_context = await self._context(update, admin_only=False)
+                reply = await self.core.handle(
+                    make_command(verb, story_arg(shown[asked.number])), chat_context
+                )
+            elif asked.number is not None:  # "quotes 2": story 2 of the latest digest
                 chat_context = await self._context(update, admin_only=False)
                 reply = await self.core.handle(make_command(verb, str(asked.number)), chat_context)
+            elif story_id is None and len(shown) > 1:
+                reply = which_story(replied, verb)
             elif story_id is None:
                 reply = Reply.message(
                     f"Reply “{verb}” to a story of a digest, or send /{verb} with the story's "
