@@ -80,6 +80,8 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
         "openai",
         "alembic",
         "charset_normalizer",
+        "apscheduler",  # "Running job …", "executed successfully": every minute, every job
+        "aiohttp.access",  # a line per request to the Slack events / Telegram webhook server
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for noisy in ("trafilatura", "htmldate", "courlan"):  # their warnings are about the page

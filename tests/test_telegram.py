@@ -24,7 +24,12 @@ from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.fakes.telegram_api import BotAPIServer, parse_html, start_newsbot_run
+from tests.fakes.telegram_api import (
+    BotAPIServer,
+    newsbot_run_env,
+    parse_html,
+    start_newsbot_run,
+)
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "s3cret-token_42"
@@ -449,6 +454,26 @@ def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(
         proc.kill()
     assert proc.returncode == 0, err
     assert "telegram bot is running" in err
+    assert "apscheduler" not in err  # its INFO lines (jobs added, run, done) are not news
+
+
+@pytest.mark.parametrize("token", ["12:ab", "123456:REVOKED-token_abcdefghijklmnopqrstu"])
+def test_newsbot_run_with_a_rejected_token_names_the_setting_never_the_token(
+    tmp_path, tg_server: BotAPIServer, token: str
+) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    tg_server.revoked_tokens.add(token)
+    env = newsbot_run_env(tg_server, tmp_path, token)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "NEWSBOT_TELEGRAM__TOKEN" in said and "rejected" in said
+    assert token not in said and token.split(":")[1] not in said
+    assert "Traceback" not in said and len(said.strip().splitlines()) <= 3, said
 
 
 # story numbers, follow-ups, plain text, /stop ------------------------------------------------
