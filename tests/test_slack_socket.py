@@ -138,6 +138,21 @@ async def test_a_mention_is_answered_in_the_channel_in_its_thread(
     assert summaries([answer]) == await story_ids(service.bot, "company huawei")
 
 
+async def test_a_redelivered_envelope_is_acked_and_not_answered_again(
+    service: SlackService, socket_server: SlackSocketServer
+) -> None:
+    mention = event("app_mention", f"<@{BOT_USER_ID}> company huawei", "1800000000.000500")
+    first = socket_server.event(mention)
+    await socket_server.wait_ack(first)
+    await socket_server.wait_posted(CHANNEL)
+    again = socket_server.redeliver(first)  # Slack thought the ack was lost
+    await socket_server.wait_ack(again)
+    await service.bot.idle()
+    await asyncio.sleep(0.2)
+    answers = [m for m in socket_server.posted[CHANNEL] if m["thread_ts"] == mention["ts"]]
+    assert len(answers) == 1
+
+
 async def test_digest_buttons_and_summary_replies_are_answered_in_the_story_thread(
     service: SlackService, socket_server: SlackSocketServer
 ) -> None:

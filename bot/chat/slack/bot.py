@@ -30,6 +30,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,6 +54,7 @@ from bot.chat.slack.words import (
     follow_up,
     for_slack,
     help_reply,
+    is_change,
     is_private,
     message_stories,
     parse_news,
@@ -78,6 +80,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("newsbot.slack")
+
+MAX_ANSWERED = 5000  # event ids and messages remembered as answered (a retry comes in minutes)
 
 
 def web_client(settings: Settings, token: str, *, max_retries: int = 3) -> AsyncWebClient:
@@ -124,6 +128,8 @@ class SlackBot:
             self.pacer,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
+        # Events answered lately, so that none is answered twice (see _first_time).
+        self._answered: OrderedDict[str, None] = OrderedDict()
         secret = settings.secret("slack", "signing_secret")
         self.app = AsyncApp(
             client=client,
@@ -161,6 +167,10 @@ class SlackBot:
         """The lazy listener, remembered until done so that :meth:`idle` can wait for it."""
 
         async def lazy(body: dict[str, Any]) -> None:
+            event_id = body.get("event_id")
+            if event_id and not self._first_time(f"event:{event_id}"):
+                log.debug("slack event already taken: a retry", extra={"event_id": event_id})
+                return
             task = asyncio.current_task()
             if task is not None:
                 self.tasks.add(task)
@@ -175,6 +185,22 @@ class SlackBot:
 
         lazy.__name__ = work.__name__
         return lazy
+
+    def _first_time(self, key: str) -> bool:
+        """Whether ``key`` is new, remembering it (the newest MAX_ANSWERED keys). Slack retries
+        an event whose ack was slow or lost (the same ``event_id``), and delivers a message
+        that mentions the bot twice, as ``app_mention`` and as ``message`` (two event ids, one
+        channel and ``ts``): each is answered once. Checked and set with no await between."""
+        if key in self._answered:
+            return False
+        self._answered[key] = None
+        while len(self._answered) > MAX_ANSWERED:
+            self._answered.popitem(last=False)
+        return True
+
+    def _first_answer(self, event: dict[str, Any]) -> bool:
+        """Whether the message of ``event`` has not been answered yet (and now is)."""
+        return self._first_time(f"message:{event.get('channel', '')}:{event.get('ts', '')}")
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until the work that listeners started is done (tests, shutdown)."""
@@ -211,7 +237,13 @@ class SlackBot:
         team, channel, user = slack_ids(body)
         command = parse_news(body.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
-        await self.deliver(reply, channel, body.get("response_url"), private=is_private(command))
+        await self.deliver(
+            reply,
+            channel,
+            body.get("response_url"),
+            private=is_private(command),
+            by=user if is_change(command) else None,
+        )
 
     async def _on_mention(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
@@ -220,9 +252,17 @@ class SlackBot:
         if thread and follow_up(event.get("text", "")) is not None:
             await self._thread_summary(event)
             return
+        if not self._first_answer(event):
+            return
         command = parse_news(event.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
-        await self.deliver(reply, channel, None, thread_ts=thread or event.get("ts"))
+        await self.deliver(
+            reply,
+            channel,
+            None,
+            thread_ts=thread or event.get("ts"),
+            by=user if is_change(command) else None,
+        )
 
     async def _on_thread_message(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
@@ -235,11 +275,13 @@ class SlackBot:
         asked = thread_command(known, event.get("text", "")) if known is not None else None
         if asked is None:
             return  # a thread of someone else's message, or no follow-up: not for us
-        if isinstance(asked, Reply):
-            reply = asked  # which story?
-        else:
-            team, _, user = slack_ids({"event": event})
-            reply = await self.answer(asked, self.context(channel, user, team))
+        if not self._first_answer(event):
+            return  # the same message came as app_mention and as message: answered once
+        team, _, user = slack_ids({"event": event})
+        if isinstance(asked, Reply):  # which story? Only the asker needs to see the question.
+            await self.poster.ephemeral(channel, user, asked, thread_ts=thread)
+            return
+        reply = await self.answer(asked, self.context(channel, user, team))
         await self.send(channel, reply, thread_ts=thread, quiet=True)
 
     async def _on_action(self, body: dict[str, Any]) -> None:
@@ -273,10 +315,11 @@ class SlackBot:
         *,
         thread_ts: str | None = None,
         private: bool = False,
+        by: str | None = None,
     ) -> None:
         """See :meth:`SlackPoster.deliver`."""
         await self.poster.deliver(
-            reply, channel, response_url, thread_ts=thread_ts, private=private
+            reply, channel, response_url, thread_ts=thread_ts, private=private, by=by
         )
 
     async def send(
