@@ -168,9 +168,7 @@ def slack_server() -> Iterator[SlackAPIServer]:
 
 
 @pytest.fixture
-async def strict_slack(
-    testbot: ChatBot, slack_server: SlackAPIServer
-) -> AsyncIterator[Workspace]:
+async def strict_slack(testbot: ChatBot, slack_server: SlackAPIServer) -> AsyncIterator[Workspace]:
     """The app against a Web API that answers 429 past one message a second per channel."""
     slack_server.enforce_limits = True
     settings = slack_settings(testbot.settings, slack_server)
