@@ -146,7 +146,15 @@ async def test_a_morning_on_telegram_meets_no_flood_limit_and_no_answer_twice(
     replied = await morning.says("summary 1", reply_to=first["message_id"])
     assert replied[0]["plain"] == longer[0]["plain"]
 
-    assert "Huawei" in plain(await morning.says("/company huawei"))
+    company = await morning.says("/company huawei")
+    assert "Huawei" in plain(company)
+    labels = [
+        b["text"]
+        for m in company
+        for row in (m["reply_markup"] or {}).get("inline_keyboard", [])
+        for b in row
+    ]
+    assert labels and len(set(labels)) == len(labels)  # each button says which story
     link = await morning.says(f"/summary {article_url(testbot)}")
     assert "Huawei brings HarmonyOS laptops to Europe" in plain(link)
     assert "Sources:" in plain(await morning.says(f"/ask {QUESTION}"))

@@ -181,3 +181,20 @@ def test_stories_are_packed_whole_and_only_one_longer_than_a_message_is_cut() ->
     for n, chars in enumerate(sizes, 1):
         holding = [p for p in plains if f"Story {n} sentence" in p]
         assert len(holding) == (1 if chars < MAX_CHARS else 2), n  # only story 5 is cut
+
+
+def test_unnumbered_stories_sharing_a_message_have_buttons_that_say_which() -> None:
+    reply = Reply([Heading("Huawei: the latest 3 stories")])
+    for n in range(1, 4):
+        reply.add(
+            para(Bold(f"Huawei story {n}")),
+            para("What happened, in a sentence."),
+            Buttons((Button("Longer summary", f"summary:{n}"),)),
+            Divider(),
+        )
+    reply.add(para("To get Huawei in your digest: /subscribe company Huawei"))
+    [message] = render(reply)  # the hint folded into the answer, not a message of its own
+    assert message.keyboard == [
+        [(f"Longer summary: Huawei story {n}", f"summary:{n}")] for n in range(1, 4)
+    ]
+    assert message.plain.endswith("To get Huawei in your digest: /subscribe company Huawei")

@@ -198,6 +198,7 @@ class _Packer:
         self.html: list[str] = []
         self.plain: list[str] = []
         self.keyboard: Keyboard = []
+        self.titles: list[str] = []  # the first line of the item each keyboard row belongs to
 
     def used(self) -> int:
         return size("\n\n".join(self.html))
@@ -215,7 +216,8 @@ class _Packer:
 
     def flush(self) -> None:
         plain = "\n\n".join(self.plain)
-        keyboard, self.keyboard = self.keyboard, []
+        keyboard = _told_apart(self.keyboard, self.titles)
+        self.keyboard, self.titles = [], []
         if plain.strip():
             self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard))
         elif keyboard:
@@ -227,6 +229,32 @@ class _Packer:
             self.messages[-1].keyboard.extend(keyboard)
         else:
             self.messages.append(TelegramMessage("Choose:", "Choose:", list(keyboard)))
+
+
+def _told_apart(rows: Keyboard, titles: list[str]) -> Keyboard:
+    """Rows whose labels are the same as another row's (the "Longer summary" of each story of
+    /company) labelled with their item's first line, so that each says which story it is."""
+    labels = [tuple(label for label, _ in row) for row in rows]
+    out: Keyboard = []
+    for row, shown, title in zip(rows, labels, titles, strict=True):
+        if labels.count(shown) > 1 and title:
+            row = [(f"{label}: {title}"[:64], data) for label, data in row]
+        out.append(row)
+    return out
+
+
+def _first_line(blocks: list[Block]) -> str:
+    """An item's title, for its buttons: its first paragraph that starts in bold (a story's
+    title, after any heading of the reply or section), else its first line."""
+    lines = [
+        (isinstance(b, Paragraph) and bool(b.spans) and isinstance(b.spans[0], Bold), text)
+        for b in blocks
+        if isinstance(b, Heading | Paragraph)
+        for text in [b.text if isinstance(b, Heading) else "".join(x.text for x in b.spans)]
+    ]
+    bold = [text for starts_bold, text in lines if starts_bold]
+    text = bold[0] if bold else (lines[0][1] if lines else "")
+    return " ".join(_clean(text).split())
 
 
 def _keyboard(block: Buttons) -> Keyboard:
@@ -318,6 +346,8 @@ def render(reply: Reply, limit: int = MAX_CHARS) -> list[TelegramMessage]:
         for item in rendered:
             _add_block(packer, item)
         if buttons is not None:
-            packer.keyboard.extend(_keyboard(buttons))
+            rows = _keyboard(buttons)
+            packer.keyboard.extend(rows)
+            packer.titles.extend(_first_line(blocks) for _ in rows)
     packer.flush()
     return packer.messages
