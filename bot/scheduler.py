@@ -10,6 +10,7 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +82,7 @@ async def run_service(settings: Settings) -> None:
         if delivery is not None:
             planner, worker = delivery
             scheduler.add_job(
-                planner.plan_due,
+                _stopped_quietly(planner.plan_due),
                 CronTrigger(second=2, timezone="UTC"),
                 id="digest:plan",
                 max_instances=1,
@@ -142,6 +143,21 @@ async def _delivery(
     return planner, worker
 
 
+def _stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """The job, ending quietly when the shutdown cancels it midway (SIGTERM while it runs):
+    APScheduler would log the cancellation as an error with a traceback. The work it did not
+    finish is picked up next time (polls, plans and cleanups are idempotent)."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("job stopped by the shutdown", extra={"job": getattr(job, "__name__", "")})
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -173,7 +189,7 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
     hour, minute = settings.digest.default_time.split(":")
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        poll,
+        _stopped_quietly(poll),
         IntervalTrigger(minutes=1),
         id="poll",
         max_instances=1,
@@ -181,7 +197,7 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
         next_run_time=_now(),
     )
     scheduler.add_job(
-        digest,
+        _stopped_quietly(digest),
         CronTrigger(hour=int(hour), minute=int(minute), timezone=settings.digest.default_timezone),
         id="digest:console",
         max_instances=1,
@@ -190,7 +206,7 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
     )
     scheduler.add_job(heartbeat, IntervalTrigger(seconds=30), id="heartbeat", next_run_time=_now())
     scheduler.add_job(
-        retention,
+        _stopped_quietly(retention),
         CronTrigger(hour=3, minute=17, timezone="UTC"),
         id="retention",
         max_instances=1,

@@ -495,6 +495,7 @@ def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(
     assert proc.returncode == 0, err
     assert "slack listening" in err and "stopping" in err
     assert "/slack/events HTTP" not in err and "apscheduler" not in err  # no line per request
+    assert "Traceback" not in err
 
 
 def test_the_manifest_defines_news_socket_mode_and_the_scopes() -> None:
