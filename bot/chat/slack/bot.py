@@ -30,7 +30,6 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
+from bot.chat.slack.once import Answered
 from bot.chat.slack.post import SlackPoster
 from bot.chat.slack.render import ACTION_PREFIX
 from bot.chat.slack.send import SlackSender
@@ -80,8 +80,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("newsbot.slack")
-
-MAX_ANSWERED = 5000  # event ids and messages remembered as answered (a retry comes in minutes)
 
 
 def web_client(settings: Settings, token: str, *, max_retries: int = 3) -> AsyncWebClient:
@@ -128,8 +126,7 @@ class SlackBot:
             self.pacer,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
-        # Events answered lately, so that none is answered twice (see _first_time).
-        self._answered: OrderedDict[str, None] = OrderedDict()
+        self.answered = Answered()  # each event and message answered once
         secret = settings.secret("slack", "signing_secret")
         self.app = AsyncApp(
             client=client,
@@ -167,9 +164,8 @@ class SlackBot:
         """The lazy listener, remembered until done so that :meth:`idle` can wait for it."""
 
         async def lazy(body: dict[str, Any]) -> None:
-            event_id = body.get("event_id")
-            if event_id and not self._first_time(f"event:{event_id}"):
-                log.debug("slack event already taken: a retry", extra={"event_id": event_id})
+            if not self.answered.first_event(body):
+                log.debug("slack retried an event", extra={"event_id": body.get("event_id")})
                 return
             task = asyncio.current_task()
             if task is not None:
@@ -185,22 +181,6 @@ class SlackBot:
 
         lazy.__name__ = work.__name__
         return lazy
-
-    def _first_time(self, key: str) -> bool:
-        """Whether ``key`` is new, remembering it (the newest MAX_ANSWERED keys). Slack retries
-        an event whose ack was slow or lost (the same ``event_id``), and delivers a message
-        that mentions the bot twice, as ``app_mention`` and as ``message`` (two event ids, one
-        channel and ``ts``): each is answered once. Checked and set with no await between."""
-        if key in self._answered:
-            return False
-        self._answered[key] = None
-        while len(self._answered) > MAX_ANSWERED:
-            self._answered.popitem(last=False)
-        return True
-
-    def _first_answer(self, event: dict[str, Any]) -> bool:
-        """Whether the message of ``event`` has not been answered yet (and now is)."""
-        return self._first_time(f"message:{event.get('channel', '')}:{event.get('ts', '')}")
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until the work that listeners started is done (tests, shutdown)."""
@@ -252,7 +232,7 @@ class SlackBot:
         if thread and follow_up(event.get("text", "")) is not None:
             await self._thread_summary(event)
             return
-        if not self._first_answer(event):
+        if not self.answered.first_answer(event):
             return
         command = parse_news(event.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
@@ -275,7 +255,7 @@ class SlackBot:
         asked = thread_command(known, event.get("text", "")) if known is not None else None
         if asked is None:
             return  # a thread of someone else's message, or no follow-up: not for us
-        if not self._first_answer(event):
+        if not self.answered.first_answer(event):
             return  # the same message came as app_mention and as message: answered once
         team, _, user = slack_ids({"event": event})
         if isinstance(asked, Reply):  # which story? Only the asker needs to see the question.

@@ -1,52 +1,29 @@
-"""Rendering a Reply as Telegram messages: HTML (the Bot API's subset) of at most 4,096
-characters each, with an inline keyboard where the Reply has buttons.
+"""Rendering a Reply as Telegram messages: HTML (the Bot API's subset, markup.py) of at most
+4,096 characters each, with an inline keyboard where the Reply has buttons.
 
-Every piece of outside text is escaped (``&``, ``<``, ``>``; quotes too inside ``href``), only
-http(s) links become ``<a>``, and every tag closes in the message that opened it: a block too
-long for one message is cut between sentences (else between words, else between characters)
-and each part reopens the block's tags. Nothing is dropped: a link Telegram would refuse is
-shown as text with its address. Items (a digest's stories, each ending in its Buttons) are
-packed whole into as few messages as hold them, and each message's keyboard has the buttons of
-the stories in it, labelled with the story's number ("Summary 2"): a digest of five short
-stories is one message, not six, and stays inside Telegram's flood limits.
+Items (a digest's stories, each ending in its Buttons) are packed whole into as few messages as
+hold them, and each message's keyboard has the buttons of the stories in it, labelled with the
+story's number ("Summary 2"): a digest of five short stories is one message, not six, and stays
+inside Telegram's flood limits. Only an item longer than a message is cut, between sentences,
+every tag closed in the message that opened it. Nothing is dropped.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from bot.chat.telegram.markup import Fragment, block_fragments, clean, size
 from bot.digest.chat import FOLLOW_UP
-from bot.reply import (
-    Block,
-    Bold,
-    BulletList,
-    Buttons,
-    Divider,
-    Heading,
-    Hint,
-    Link,
-    Paragraph,
-    QuoteBlock,
-    Reply,
-    Span,
-    Text,
-    para,
-)
+from bot.reply import Block, Bold, Buttons, Divider, Heading, Hint, Paragraph, Reply, para
+
+__all__ = ["MAX_CHARS", "Keyboard", "TelegramMessage", "render", "size"]
 
 log = logging.getLogger("newsbot.telegram")
 
 MAX_CHARS = 4096  # Telegram's limit per message; we hold the HTML source itself to it
 MAX_CALLBACK_BYTES = 64
 MAX_ROWS = 10  # keyboard rows under one message: the buttons of at most ten stories
-MAX_URL_CHARS = 2048
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
-_WORD_GAP = re.compile(r"(?<=\s)(?=\S)")
-# C0 controls but tab and newline, DEL and C1: Telegram rejects or mangles them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 # Hints about how to reply, in Telegram's terms: several stories share a message here.
@@ -65,128 +42,6 @@ class TelegramMessage:
     html: str
     plain: str
     keyboard: Keyboard = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class _Fragment:
-    html: str
-    plain: str
-
-
-def size(text: str) -> int:
-    """Length in UTF-16 code units, the way Telegram counts."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
-def escape(text: str) -> str:
-    """Text for Telegram HTML."""
-    return html.escape(_clean(text), quote=False)
-
-
-def _safe_url(url: str) -> str | None:
-    url = _clean(url).strip()
-    if len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def _pieces(text: str, budget: int) -> list[str]:
-    """Text cut into pieces whose escaped form fits ``budget``: at sentence ends, else between
-    words, else between characters. Joined again, the pieces are the text."""
-    out: list[str] = []
-    for sentence in _split_keep(text, _SENTENCE_END):
-        if size(escape(sentence)) <= budget:
-            out.append(sentence)
-            continue
-        for word in _split_keep(sentence, _WORD_GAP):
-            while size(escape(word)) > budget:
-                cut = _longest_prefix(word, budget)
-                out.append(word[:cut])
-                word = word[cut:]
-            if word:
-                out.append(word)
-    return out
-
-
-def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """Split after each match, keeping the matched white space with the piece before it."""
-    parts, start = [], 0
-    for match in pattern.finditer(text):
-        if match.end() > start:
-            parts.append(text[start : match.end()])
-            start = match.end()
-    parts.append(text[start:])
-    return [p for p in parts if p]
-
-
-def _longest_prefix(word: str, budget: int) -> int:
-    lo, hi = 1, len(word)
-    while lo < hi:  # the longest prefix whose escaped form fits
-        mid = (lo + hi + 1) // 2
-        if size(escape(word[:mid])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _styled(text: str, opening: str, closing: str, budget: int) -> list[_Fragment]:
-    inner = budget - size(opening) - size(closing)
-    return [
-        _Fragment(f"{opening}{escape(piece)}{closing}", _clean(piece))
-        for piece in _pieces(text, inner)
-        if piece
-    ]
-
-
-def _spans(run: tuple[Span, ...], budget: int) -> list[_Fragment]:
-    out: list[_Fragment] = []
-    for span in run:
-        match span:
-            case Link(text=text, url=url):
-                target = _safe_url(url)
-                shown = text if text.strip() else url
-                if target is None:
-                    out += _styled(shown, "", "", budget)
-                    if shown != url and url.strip():
-                        out += _styled(f" ({url})", "", "", budget)
-                else:
-                    opening = f'<a href="{html.escape(target, quote=True)}">'
-                    out += _styled(shown, opening, "</a>", budget)
-            case Bold(text=text):
-                out += _styled(text, "<b>", "</b>", budget)
-            case Text(text=text):
-                out += _styled(text, "", "", budget)
-    return out
-
-
-def _block(block: object, budget: int) -> tuple[str, str, list[_Fragment]]:
-    """(opening tag, closing tag, fragments) of a block; fragments fit inside the tags."""
-    match block:
-        case Heading(text=text):
-            return "<b>", "</b>", _styled(text, "", "", budget - 7)
-        case Paragraph(spans=run):
-            return "", "", _spans(run, budget)
-        case BulletList(items=items):
-            out: list[_Fragment] = []
-            for i, item in enumerate(items):
-                out.append(_Fragment("\n• " if i else "• ", "\n• " if i else "• "))
-                out += _spans(item, budget)
-            return "", "", out
-        case QuoteBlock(text=text, speaker=speaker):
-            inner = budget - size("<blockquote></blockquote>")
-            said = _styled("“", "", "", inner) + _styled(text, "", "", inner)
-            said += _styled(f"” — {speaker or 'unattributed'}", "", "", inner)
-            return "<blockquote>", "</blockquote>", said
-    return "", "", []
 
 
 class _Packer:
@@ -254,20 +109,20 @@ def _first_line(blocks: list[Block]) -> str:
     ]
     bold = [text for starts_bold, text in lines if starts_bold]
     text = bold[0] if bold else (lines[0][1] if lines else "")
-    return " ".join(_clean(text).split())
+    return " ".join(clean(text).split())
 
 
 def _keyboard(block: Buttons) -> Keyboard:
     """The block's row; a tagged row (a story of a digest) says whose it is: "Summary 2"."""
     row = []
     for button in block.buttons:
-        data = _clean(button.action)
+        data = clean(button.action)
         if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
             log.warning("button left off: its action is too long", extra={"action": data[:80]})
             continue
-        label = _clean(button.label)[:64] or data
+        label = clean(button.label)[:64] or data
         if block.tag:
-            label = f"{label[: 63 - len(block.tag)]} {_clean(block.tag)}"
+            label = f"{label[: 63 - len(block.tag)]} {clean(block.tag)}"
         row.append((label, data))
     return [row] if row else []
 
@@ -277,7 +132,7 @@ def _worth_filling(packer: _Packer, block_html: str) -> bool:
     return packer.room() > size(block_html) * 0.8
 
 
-_Rendered = tuple[str, str, list[_Fragment]]  # opening tag, closing tag, fragments
+_Rendered = tuple[str, str, list[Fragment]]  # opening tag, closing tag, fragments
 
 
 def _items(blocks: list[Block]) -> list[tuple[list[Block], Buttons | None]]:
@@ -311,7 +166,7 @@ def _add_block(packer: _Packer, rendered: _Rendered) -> None:
         packer.add(whole_html, whole_plain)
         return
     tags = size(opening) + size(closing)
-    part: list[_Fragment] = []
+    part: list[Fragment] = []
     room = packer.room() - tags
     for fragment in fragments:
         if size(fragment.html) > room:
@@ -337,7 +192,7 @@ def render(reply: Reply, limit: int = MAX_CHARS) -> list[TelegramMessage]:
     packer = _Packer(limit)
     worded = [_TELEGRAM_WORDS.get(b.key, b) if isinstance(b, Hint) else b for b in reply.blocks]
     for blocks, buttons in _items(worded):
-        rendered = [r for r in (_block(b, limit) for b in blocks) if r[2]]
+        rendered = [r for r in (block_fragments(b, limit) for b in blocks) if r[2]]
         whole = "\n\n".join(o + "".join(f.html for f in frags) + c for o, c, frags in rendered)
         full_keyboard = buttons is not None and len(packer.keyboard) >= MAX_ROWS
         moves = size(whole) > packer.room() and size(whole) <= limit  # whole in the next one
