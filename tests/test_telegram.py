@@ -592,3 +592,19 @@ async def test_topic_wording_in_a_private_chat_is_about_telegram(
     assert "Private chats and plain groups have no topics" in answer and "Slack" not in answer
     helped = plain(await says(tg_server, 63, "/help", 63))
     assert "[topic here|off]" in helped and "/quotes 2" in helped and "/stop" in helped
+
+
+async def test_a_reply_to_a_company_answer_of_several_stories_asks_which(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    company = await says(tg_server, 62, "/company huawei", 62)
+    [shown] = [m for m in company if m["reply_markup"]]
+    rows = shown["reply_markup"]["inline_keyboard"]
+    assert len(rows) > 1 and all(row[0]["text"].startswith("Longer summary: ") for row in rows)
+    [asked] = await says(tg_server, 62, "summary", 62, reply_to=shown["message_id"])
+    assert asked["plain"].startswith("Which story? Press the button under it"), asked["plain"]
+    before = len(tg_server.sent[62])
+    tg_server.user_presses(62, shown["message_id"], rows[1][0]["callback_data"], user_id=62)
+    await tg_server.wait_sent(62, before + 1)
+    title = rows[1][0]["text"].removeprefix("Longer summary: ")
+    assert tg_server.sent[62][before]["plain"].startswith(title[:40])

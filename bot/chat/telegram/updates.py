@@ -47,38 +47,52 @@ from bot.reply import Reply
 log = logging.getLogger("newsbot.telegram")
 
 _STORY_BUTTON = re.compile(r"^summary:(\d+)$")
-_NUMBER = re.compile(r"\s(\d+)$")  # a digest story's number at the end of its buttons' labels
+_NUMBER = re.compile(r"^\w+ (\d+)$")  # a digest story's buttons: "Summary 2"
 
 
-def message_stories(message: Message | None) -> dict[int | None, int]:
-    """The stories a message of ours is about, by their Summary buttons: story id by its number
-    in the digest ("Summary 2"), or by None for an unnumbered one."""
+def _summary_buttons(message: Message | None) -> list[tuple[int | None, int]]:
+    """(number in its digest or None, story id) of each Summary button under a message."""
     markup = message.reply_markup if message is not None else None
-    found: dict[int | None, int] = {}
+    found: list[tuple[int | None, int]] = []
     for row in markup.inline_keyboard if markup else ():
         for button in row:
             match = _STORY_BUTTON.match(str(button.callback_data or ""))
             if match:
-                number = _NUMBER.search(button.text)
-                found[int(number[1]) if number else None] = int(match[1])
+                number = _NUMBER.match(button.text)
+                found.append((int(number[1]) if number else None, int(match[1])))
     return found
+
+
+def message_stories(message: Message | None) -> dict[int, int]:
+    """The digest stories a message of ours shows: story id by its number ("Summary 2")."""
+    return {n: story for n, story in _summary_buttons(message) if n is not None}
 
 
 def story_of_message(message: Message | None) -> int | None:
     """The story a message is about when it shows one (its Summary button says so); None
     when it shows none or several."""
-    stories = set(message_stories(message).values())
+    stories = {story for _, story in _summary_buttons(message)}
     return stories.pop() if len(stories) == 1 else None
+
+
+def shows_several(message: Message | None) -> bool:
+    """Whether a message of ours shows several stories, each with its buttons."""
+    return len({story for _, story in _summary_buttons(message)}) > 1
 
 
 def which_story(message: Message | None, verb: str) -> Reply:
     """The question back when a reply to a message of several stories says no number."""
-    numbers = sorted(n for n in message_stories(message) if n is not None)
-    example = numbers[1] if len(numbers) > 1 else (numbers[0] if numbers else 1)
-    shown = ", ".join(map(str, numbers))
+    numbers = sorted(message_stories(message))
+    if not numbers:
+        return Reply.message(
+            "Which story? Press the button under it, or send "
+            f"/{verb} with its number in your latest digest.",
+            ok=False,
+        )
+    example = numbers[1] if len(numbers) > 1 else numbers[0]
     return Reply.message(
         f"Which story? Reply “{verb} {example}” (its number), or press its {verb.capitalize()} "
-        "button." + (f" Stories in that message: {shown}." if shown else ""),
+        f"button. Stories in that message: {', '.join(map(str, numbers))}.",
         ok=False,
     )
 
@@ -189,7 +203,7 @@ class UpdateHandlers:
             story_id = story_of_message(replied)
             if story_id is not None:  # /summary as a reply to a digest story
                 command = make_command(command.name, story_arg(story_id))
-            elif len(message_stories(replied)) > 1:
+            elif shows_several(replied):
                 await self._answer(message, which_story(replied, command.name))
                 return
         chat_context = await self._context(
@@ -249,7 +263,7 @@ class UpdateHandlers:
             elif asked.number is not None:  # "quotes 2": story 2 of the latest digest
                 chat_context = await self._context(update, admin_only=False)
                 reply = await self.core.handle(make_command(verb, str(asked.number)), chat_context)
-            elif story_id is None and len(shown) > 1:
+            elif story_id is None and shows_several(replied):
                 reply = which_story(replied, verb)
             elif story_id is None:
                 reply = Reply.message(
