@@ -194,6 +194,7 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
         id="poll",
         max_instances=1,
         coalesce=True,
+        misfire_grace_time=50,  # a start slowed by load still polls at once, not a minute later
         next_run_time=_now(),
     )
     scheduler.add_job(
@@ -204,7 +205,14 @@ def _scheduler(store: Store, settings: Settings, summarizer: Summarizer) -> Asyn
         coalesce=True,
         misfire_grace_time=3600,
     )
-    scheduler.add_job(heartbeat, IntervalTrigger(seconds=30), id="heartbeat", next_run_time=_now())
+    scheduler.add_job(
+        heartbeat,
+        IntervalTrigger(seconds=30),
+        id="heartbeat",
+        coalesce=True,
+        misfire_grace_time=25,
+        next_run_time=_now(),
+    )
     scheduler.add_job(
         _stopped_quietly(retention),
         CronTrigger(hour=3, minute=17, timezone="UTC"),
