@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import stat
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -214,6 +214,13 @@ def _ago(stamp: datetime | None) -> str:
     return stamp.astimezone().strftime("%Y-%m-%d %H:%M") if stamp else "never"
 
 
+def _next_check(stamp: datetime | None) -> str:
+    """When a feed is polled next: "due now" for one never polled or whose time has come."""
+    if stamp is None or stamp <= datetime.now(UTC):
+        return "due now"
+    return _ago(stamp)
+
+
 def _print_feeds(feeds: list[Feed]) -> None:
     if not feeds:
         out.print("No feeds yet. Add one: newsbot feeds add URL, or newsbot feeds import FILE.opml")
@@ -230,6 +237,6 @@ def _print_feeds(feeds: list[Feed]) -> None:
             _ago(feed.last_success_at),
             str(feed.error_count),
             Text(clean_line(feed.last_error or "")) if feed.error_count else Text(""),
-            _ago(feed.next_check_at),
+            _next_check(feed.next_check_at),
         )
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -82,5 +82,11 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
         "charset_normalizer",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Routine lines at INFO, shown only when the level is DEBUG: APScheduler's "Running job …",
+    # "executed successfully" for every job every minute, and aiohttp's line per request to
+    # the Slack events or Telegram webhook server. Their warnings and errors always show.
+    routine = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    for chatty in ("apscheduler", "aiohttp.access"):
+        logging.getLogger(chatty).setLevel(routine)
     for noisy in ("trafilatura", "htmldate", "courlan"):  # their warnings are about the page
         logging.getLogger(noisy).setLevel(logging.ERROR)

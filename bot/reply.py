@@ -92,9 +92,12 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Buttons:
-    """A row of buttons. Adapters without buttons show them as the command to type."""
+    """A row of buttons. Adapters without buttons show them as the command to type. ``tag``
+    names the item they belong to (a story's number in a digest), for an adapter that shows
+    several items' buttons under one message (Telegram labels them "Summary 2")."""
 
     buttons: tuple[Button, ...]
+    tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,7 @@ async def run_service(settings: Settings) -> None:
         if delivery is not None:
             planner, worker = delivery
             scheduler.add_job(
-                planner.plan_due,
+                _stopped_quietly(planner.plan_due),
                 CronTrigger(second=2, timezone="UTC"),
                 id="digest:plan",
                 max_instances=1,
@@ -139,6 +140,21 @@ async def _delivery(
     return delivery_parts(core, settings, senders)
 
 
+def _stopped_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """The job, ending quietly when the shutdown cancels it midway (SIGTERM while it runs):
+    APScheduler would log the cancellation as an error with a traceback. The work it did not
+    finish is picked up next time (polls, plans and cleanups are idempotent)."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("job stopped by the shutdown", extra={"job": getattr(job, "__name__", "")})
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
 def _scheduler(
     store: Store,
     settings: Settings,
@@ -179,24 +195,32 @@ def _scheduler(
     hour, minute = settings.digest.default_time.split(":")
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        poll,
+        _stopped_quietly(poll),
         IntervalTrigger(minutes=1),
         id="poll",
         max_instances=1,
         coalesce=True,
+        misfire_grace_time=50,  # a start slowed by load still polls at once, not a minute later
         next_run_time=_now(),
     )
     scheduler.add_job(
-        digest,
+        _stopped_quietly(digest),
         CronTrigger(hour=int(hour), minute=int(minute), timezone=settings.digest.default_timezone),
         id="digest:console",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=3600,
     )
-    scheduler.add_job(heartbeat, IntervalTrigger(seconds=30), id="heartbeat", next_run_time=_now())
     scheduler.add_job(
-        retention,
+        heartbeat,
+        IntervalTrigger(seconds=30),
+        id="heartbeat",
+        coalesce=True,
+        misfire_grace_time=25,
+        next_run_time=_now(),
+    )
+    scheduler.add_job(
+        _stopped_quietly(retention),
         CronTrigger(hour=3, minute=17, timezone="UTC"),
         id="retention",
         max_instances=1,

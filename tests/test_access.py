@@ -184,6 +184,7 @@ async def private_tg(testbot: ChatBot, tg_server: BotAPIServer) -> AsyncIterator
     core = make_core(testbot.store, settings)
     bot = TelegramBot(core, settings, TOKEN)
     await bot.start()
+    tg_server.client_app = bot.app
     try:
         yield bot
     finally:

@@ -31,7 +31,8 @@ def test_feeds_add_list_export_import_remove(env: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().err == "newsbot feeds add: refused: not a valid web address\n"
     assert main(["feeds", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "https://news.example/rss" in listing and "never" in listing
+    assert "https://news.example/rss" in listing and "never" in listing  # no success yet
+    assert "due now" in listing  # and polled at the next round, not "never"
     assert listing.split("\n")[1].split()[0] == "1"  # the feed_id the logs use
     assert main(["feeds", "export", str(env / "out.opml")]) == 0
     assert main(["feeds", "remove", "https://news.example/rss"]) == 0

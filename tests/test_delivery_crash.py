@@ -40,7 +40,7 @@ def start(tmp_path: Path, store_url: str, server: BotAPIServer, name: str) -> su
     config.write_text(
         f'[store]\nurl = "{store_url}"\n'
         f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n'
-        "[digest]\nmax_stories = 2\n"  # three messages a chat: heading, two stories
+        "[digest]\nmax_stories = 12\n"  # about three messages a chat (stories packed whole)
         f'[telegram]\nbase_url = "{server.base_url}/bot"\n'
         "[delivery]\nlease_seconds = 2\nmissed_grace_minutes = 30\n"
         '[log]\nformat = "json"\n'

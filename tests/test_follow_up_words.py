@@ -50,6 +50,7 @@ async def both(
     slack = SlackBot(testbot.core, settings, pace_seconds=0.01)
     service = SlackService(slack, settings)
     await telegram.start()
+    tg_server.client_app = telegram.app
     await service.start(host="127.0.0.1")
     space = Workspace(slack_server, slack, f"http://127.0.0.1:{service.port}/slack/events")
     try:
@@ -70,7 +71,7 @@ async def test_every_follow_up_word_works_alike_in_telegram_and_slack(
     _, workspace = both
     # Telegram: the digest, its story 2, and what /summary 2, /quotes 2, /sources 2 answer.
     digest = await says(tg_server, TG_CHAT, "/digest", TG_CHAT)
-    story_2 = next(m for m in digest if m["plain"].startswith("2. "))
+    story_2 = next(m for m in digest if "\n2. " in "\n" + m["plain"])
     tg_expected = {
         name: plain(await says(tg_server, TG_CHAT, f"/{name} 2", TG_CHAT))
         for name in set(FOLLOW_UPS.values())
@@ -87,14 +88,17 @@ async def test_every_follow_up_word_works_alike_in_telegram_and_slack(
     assert all(slack_expected.values()) and len(set(tg_expected.values())) == 3
 
     for word, name in FOLLOW_UPS.items():
-        for said in (f"{word} 2", f"{word.title()} please", f"{word} #2!"):
-            # Telegram: a reply to story 2's message (a number is the latest digest's story).
+        for said in (f"{word} 2", f"{word.title()} 2 please", f"{word} #2!"):
+            # Telegram: a reply to the message that shows story 2.
             answer = await says(tg_server, TG_CHAT, said, TG_CHAT, reply_to=story_2["message_id"])
             assert plain(answer) == tg_expected[name], (said, "telegram")
         for said in (f"{word} 2", f"{word.title()} 2 please", f"{word} #2!"):
             # Slack: a reply in the thread of the message that shows story 2.
             answer = await thread_says(workspace, said, parent["ts"])
             assert slack_answer(answer) == slack_expected[name], (said, "slack")
-        # Without a number, a Slack message of many stories asks which one, in that word.
+        # Without a number, a message of many stories asks which one, in that word.
         asked = await thread_says(workspace, f"{word} please", parent["ts"])
         assert asked and asked[0]["text"].startswith(f"Which story? Reply “{name}”"), word
+        [asked] = await says(tg_server, TG_CHAT, f"{word} please", TG_CHAT,
+                             reply_to=story_2["message_id"])  # fmt: skip
+        assert asked["plain"].startswith(f"Which story? Reply “{name} "), word

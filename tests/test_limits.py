@@ -120,6 +120,7 @@ async def limited_tg(
     core = make_core(testbot.store, settings, llm_url=llm.url)
     bot = TelegramBot(core, settings, TOKEN)
     await bot.start()
+    tg_server.client_app = bot.app
     try:
         yield bot
     finally:

@@ -494,6 +494,8 @@ def test_newsbot_run_serves_slack_over_http_and_stops_on_sigterm(
         proc.kill()
     assert proc.returncode == 0, err
     assert "slack listening" in err and "stopping" in err
+    assert "/slack/events HTTP" not in err and "apscheduler" not in err  # no line per request
+    assert "Traceback" not in err
 
 
 def test_the_manifest_defines_news_socket_mode_and_the_scopes() -> None:
@@ -529,9 +531,11 @@ def header(message: dict[str, Any]) -> str:
 
 
 async def thread_says(workspace: Workspace, text: str, thread_ts: str) -> list[dict[str, Any]]:
-    """A user replies ``text`` in a thread; returns what the bot posted in it."""
+    """A user replies ``text`` in a thread; returns what the bot posted in it for everyone, then
+    what it showed the user alone (ephemeral, ``"ephemeral": True``)."""
     posted = workspace.server.posted[CHANNEL]
     before = len(posted)
+    shown = len(workspace.server.ephemeral[CHANNEL])
     await workspace.event(
         {
             "type": "message",
@@ -543,7 +547,9 @@ async def thread_says(workspace: Workspace, text: str, thread_ts: str) -> list[d
             "channel_type": "channel",
         }
     )
-    return [m for m in workspace.server.posted[CHANNEL][before:] if m["thread_ts"] == thread_ts]
+    public = [m for m in workspace.server.posted[CHANNEL][before:] if m["thread_ts"] == thread_ts]
+    alone = workspace.server.ephemeral[CHANNEL][shown:]
+    return public + [{**m, "ephemeral": True} for m in alone if m["thread_ts"] == thread_ts]
 
 
 TELEGRAM_STYLE = r"(?<!/news )/(settings|subscribe|unsubscribe|digest|stop|start|help|company)\b"
@@ -574,7 +580,9 @@ async def test_replies_name_slack_commands_and_admins(
         assert "[slack] admins" in answer["text"] and "administrators" not in answer["text"]
     await workspace.news("stop", user=ADMIN)
     stopped = texts(slack_server.posted[CHANNEL][-1:])
-    assert stopped.startswith("Digests paused. /news start brings them back.")
+    assert stopped.startswith(
+        f"<@{ADMIN}> set this for the channel:\nDigests paused. /news start brings them back."
+    )
 
 
 async def test_a_number_is_the_story_of_the_channel_s_latest_digest(
@@ -642,3 +650,63 @@ async def test_quotes_and_sources_replied_in_a_digest_thread(
     assert sources and header(sources[0]) == titles[2] and "<http" in json.dumps(sources[0])
     more = await thread_says(workspace, "tell me more", parent["ts"])
     assert more and texts(more).startswith("Which story? Reply “summary” and its number")
+    # The question back is for the asker alone, not the channel.
+    assert [(m.get("ephemeral"), m["user"]) for m in more] == [(True, "U0USER")]
+
+
+# --- each event answered once, changes named, questions back to the asker ---------------------
+
+
+async def test_a_mention_in_a_digest_thread_is_answered_once_though_slack_sends_it_twice(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.news("digest")
+    digest = list(slack_server.posted[CHANNEL])
+    titles = numbered_titles(digest)
+    parent = next(m for m in digest if 2 in numbered_titles([m]))
+    said = {
+        "channel": CHANNEL,
+        "user": "U0USER",
+        "text": f"<@{BOT_USER_ID}> summary 2",
+        "ts": "1800000002.000100",
+        "thread_ts": parent["ts"],
+    }
+    # The manifest subscribes to app_mention and message.channels: Slack sends both.
+    await workspace.event({"type": "app_mention", **said})
+    await workspace.event({"type": "message", "channel_type": "channel", **said})
+    answers = [m for m in slack_server.posted[CHANNEL] if m["thread_ts"] == parent["ts"]]
+    assert [header(m) for m in answers] == [titles[2]]
+
+
+async def test_a_retried_event_is_answered_once(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    mention = {
+        "type": "app_mention",
+        "channel": CHANNEL,
+        "user": "U0USER",
+        "text": f"<@{BOT_USER_ID}> company huawei",
+        "ts": "1800000003.000100",
+    }
+    body = json.dumps(slack_server.event_callback(mention)).encode()
+    kind = "application/json"
+    assert await workspace.post(body, content_type=kind) == 200
+    assert await workspace.post(body, content_type=kind, retry=1) == 200  # same event_id
+    assert await workspace.post(body, content_type=kind, retry=2) == 200
+    answers = [m for m in slack_server.posted[CHANNEL] if m["thread_ts"] == mention["ts"]]
+    assert len(answers) == 1 and "Huawei" in texts(answers)
+
+
+async def test_a_public_change_names_who_made_it(
+    workspace: Workspace, slack_server: SlackAPIServer
+) -> None:
+    await workspace.news("settings time 07:30 tz Europe/Berlin", user=ADMIN)
+    [saved] = slack_server.posted[CHANNEL]
+    assert saved["blocks"][0]["elements"][0]["text"] == f"<@{ADMIN}> set this for the channel:"
+    assert texts([saved]).startswith(f"<@{ADMIN}> set this for the channel:\nSettings saved")
+    assert validate_blocks(saved["blocks"]) == []
+    await workspace.news("subscribe company huawei", user=ADMIN)
+    assert texts(slack_server.posted[CHANNEL][-1:]).startswith(f"<@{ADMIN}> set this")
+    # What only reads names no one.
+    await workspace.news("company huawei", user=ADMIN)
+    assert "<@" not in texts(slack_server.posted[CHANNEL][-1:])

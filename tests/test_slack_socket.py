@@ -138,6 +138,21 @@ async def test_a_mention_is_answered_in_the_channel_in_its_thread(
     assert summaries([answer]) == await story_ids(service.bot, "company huawei")
 
 
+async def test_a_redelivered_envelope_is_acked_and_not_answered_again(
+    service: SlackService, socket_server: SlackSocketServer
+) -> None:
+    mention = event("app_mention", f"<@{BOT_USER_ID}> company huawei", "1800000000.000500")
+    first = socket_server.event(mention)
+    await socket_server.wait_ack(first)
+    await socket_server.wait_posted(CHANNEL)
+    again = socket_server.redeliver(first)  # Slack thought the ack was lost
+    await socket_server.wait_ack(again)
+    await service.bot.idle()
+    await asyncio.sleep(0.2)
+    answers = [m for m in socket_server.posted[CHANNEL] if m["thread_ts"] == mention["ts"]]
+    assert len(answers) == 1
+
+
 async def test_digest_buttons_and_summary_replies_are_answered_in_the_story_thread(
     service: SlackService, socket_server: SlackSocketServer
 ) -> None:
@@ -356,6 +371,7 @@ def test_newsbot_run_serves_slack_over_socket_mode_and_stops_on_sigterm(
     assert connection.closed_by == "client" and connection.close_code == 1000
     assert "slack connected (socket mode)" in err and "stopping" in err
     assert socket_server.app_token not in err and socket_server.token not in err
+    assert "Traceback" not in err  # a job that SIGTERM stops midway ends quietly
 
 
 def test_newsbot_run_with_a_bot_token_for_the_app_token_exits_naming_the_setting(

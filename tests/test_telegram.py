@@ -24,7 +24,12 @@ from bot.store import Store, utcnow
 from bot.store.chats import ChatStore
 from bot.store.outbox import Outbox
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
-from tests.fakes.telegram_api import BotAPIServer, parse_html, start_newsbot_run
+from tests.fakes.telegram_api import (
+    BotAPIServer,
+    newsbot_run_env,
+    parse_html,
+    start_newsbot_run,
+)
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 SECRET = "s3cret-token_42"
@@ -50,6 +55,7 @@ def tg_settings(settings: Settings, server: BotAPIServer, **telegram: object) ->
 async def tgbot(testbot: ChatBot, tg_server: BotAPIServer) -> AsyncIterator[TelegramBot]:
     bot = TelegramBot(testbot.core, tg_settings(testbot.settings, tg_server), TOKEN)
     await bot.start()
+    tg_server.client_app = bot.app
     try:
         yield bot
     finally:
@@ -68,7 +74,10 @@ async def says(server: BotAPIServer, chat: int, text: str, user: int, **kw: obje
     before = len(server.sent[chat])
     server.user_says(chat, text, user_id=user, **kw)  # type: ignore[arg-type]
     await server.wait_sent(chat, before + 1, timeout=20)
-    await asyncio.sleep(0.2)  # the rest of a multi-part answer
+    if server.client_app is not None:  # the rest of a multi-part answer, paced at 1/s
+        await server.wait_idle(server.client_app, timeout=30)
+    else:
+        await asyncio.sleep(0.2)
     return server.sent[chat][before:]
 
 
@@ -95,7 +104,7 @@ async def test_a_new_user_starts_sets_subscribes_reads_and_asks(
     stories = [m for m in digest if m["reply_markup"]]
     assert stories and all(m["link_preview_options"]["is_disabled"] for m in digest)
     row = stories[0]["reply_markup"]["inline_keyboard"][0]
-    assert [b["text"] for b in row] == ["Summary", "Quotes", "Sources"]
+    assert [b["text"] for b in row] == ["Summary 1", "Quotes 1", "Sources 1"]
     story_id = row[0]["callback_data"].split(":")[1]
     for message in digest:
         parse_html(message["text"])  # valid Telegram HTML
@@ -125,10 +134,10 @@ async def test_a_new_user_starts_sets_subscribes_reads_and_asks(
     assert found.company == "Huawei" and found.stories
     assert all(view.story.lead.title in plain(company) for view in found.stories)
 
-    replied = await says(tg_server, 42, "summary", 42, reply_to=stories[0]["message_id"])
+    replied = await says(tg_server, 42, "summary 1", 42, reply_to=stories[0]["message_id"])
     assert replied[0]["plain"].splitlines()[0] == longer["plain"].splitlines()[0]
 
-    slash = await says(tg_server, 42, "/summary", 42, reply_to=stories[0]["message_id"])
+    slash = await says(tg_server, 42, "/summary 1", 42, reply_to=stories[0]["message_id"])
     assert slash[0]["plain"].splitlines()[0] == longer["plain"].splitlines()[0]
 
     answer = await says(tg_server, 42, "/ask What did Huawei announce?", 42)
@@ -445,6 +454,26 @@ def test_newsbot_run_answers_on_telegram_and_stops_on_sigterm(
         proc.kill()
     assert proc.returncode == 0, err
     assert "telegram bot is running" in err
+    assert " info    apscheduler" not in err  # jobs added, run, done: not news
+
+
+@pytest.mark.parametrize("token", ["12:ab", "123456:REVOKED-token_abcdefghijklmnopqrstu"])
+def test_newsbot_run_with_a_rejected_token_names_the_setting_never_the_token(
+    tmp_path, tg_server: BotAPIServer, token: str
+) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    tg_server.revoked_tokens.add(token)
+    env = newsbot_run_env(tg_server, tmp_path, token)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "NEWSBOT_TELEGRAM__TOKEN" in said and "rejected" in said
+    assert token not in said and token.split(":")[1] not in said
+    assert "Traceback" not in said and len(said.strip().splitlines()) <= 3, said
 
 
 # story numbers, follow-ups, plain text, /stop ------------------------------------------------
@@ -472,12 +501,17 @@ async def test_a_number_is_the_story_of_the_latest_digest_and_buttons_keep_their
     digest = await says(tg_server, 60, "/digest", 60)
     titles = numbered_titles(digest)
     assert len(titles) >= 3
-    assert "Reply “summary” to a story for its longer summary." in plain(digest)
+    assert "press its Summary button, or reply “summary 2”" in plain(digest)
     assert first_line(await says(tg_server, 60, "/summary 2", 60)) == titles[2]
     assert first_line(await says(tg_server, 60, "/quotes 2", 60)) == titles[2]
 
-    story_2 = next(m for m in digest if m["plain"].startswith("2. "))
-    button = story_2["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    story_2 = next(m for m in digest if "\n2. " in "\n" + m["plain"])
+    [button] = [
+        b["callback_data"]
+        for row in story_2["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "Summary 2"
+    ]
     await testbot.publish(
         "harbour-reopens",
         "The old harbour of Marseille reopens after a year of works",
@@ -497,11 +531,15 @@ async def test_a_number_is_the_story_of_the_latest_digest_and_buttons_keep_their
     await tg_server.wait_sent(60, before + 1)
     assert first_line(tg_server.sent[60][before:]) == titles[2]  # the old button: its own story
 
-    for word in ("quotes", "sources", "tell me more", "More"):
+    # A number replied to a message of the older digest is that digest's story.
+    for word in ("quotes 2", "sources 2", "tell me more 2", "More 2"):
         answer = await says(tg_server, 60, word, 60, reply_to=story_2["message_id"])
         assert first_line(answer) == titles[2], word
-    sources = await says(tg_server, 60, "/sources", 60, reply_to=story_2["message_id"])
-    assert first_line(sources) == titles[2] and "http" in sources[0]["text"]
+    # Without one, a message of several stories asks which.
+    [asked] = await says(tg_server, 60, "quotes", 60, reply_to=story_2["message_id"])
+    assert asked["plain"].startswith("Which story? Reply “quotes "), asked["plain"]
+    [asked] = await says(tg_server, 60, "/sources", 60, reply_to=story_2["message_id"])
+    assert asked["plain"].startswith("Which story? Reply “sources "), asked["plain"]
 
 
 async def test_private_plain_text_is_read_and_a_group_s_talk_is_not(
@@ -554,3 +592,19 @@ async def test_topic_wording_in_a_private_chat_is_about_telegram(
     assert "Private chats and plain groups have no topics" in answer and "Slack" not in answer
     helped = plain(await says(tg_server, 63, "/help", 63))
     assert "[topic here|off]" in helped and "/quotes 2" in helped and "/stop" in helped
+
+
+async def test_a_reply_to_a_company_answer_of_several_stories_asks_which(
+    tgbot: TelegramBot, tg_server: BotAPIServer
+) -> None:
+    company = await says(tg_server, 62, "/company huawei", 62)
+    [shown] = [m for m in company if m["reply_markup"]]
+    rows = shown["reply_markup"]["inline_keyboard"]
+    assert len(rows) > 1 and all(row[0]["text"].startswith("Longer summary: ") for row in rows)
+    [asked] = await says(tg_server, 62, "summary", 62, reply_to=shown["message_id"])
+    assert asked["plain"].startswith("Which story? Press the button under it"), asked["plain"]
+    before = len(tg_server.sent[62])
+    tg_server.user_presses(62, shown["message_id"], rows[1][0]["callback_data"], user_id=62)
+    await tg_server.wait_sent(62, before + 1)
+    title = rows[1][0]["text"].removeprefix("Longer summary: ")
+    assert tg_server.sent[62][before]["plain"].startswith(title[:40])

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat.telegram.render import MAX_CHARS, render, size
+from bot.digest.chat import FOLLOW_UP, story_buttons
 from bot.reply import (
     Bold,
     BulletList,
@@ -15,10 +16,12 @@ from bot.reply import (
     Buttons,
     Divider,
     Heading,
+    Hint,
     Link,
     Paragraph,
     QuoteBlock,
     Reply,
+    hint,
     para,
 )
 from tests.fakes.telegram_api import parse_html
@@ -63,6 +66,8 @@ def atoms(reply: Reply) -> list[str]:
         match block:
             case Heading(text=text):
                 out.append(text)
+            case Hint():
+                pass  # worded by the adapter its own way
             case Paragraph(spans=run):
                 out += [s.text for s in run]
             case BulletList(items=items):
@@ -124,3 +129,72 @@ def test_ten_thousand_characters_arrive_as_ordered_parts() -> None:
     assert len(plains) == 3 and all(len(p) <= MAX_CHARS for p in plains)
     assert _WS.sub("", "".join(plains)) == _WS.sub("", "Long" + text)
     assert all(p.rstrip().endswith(".") for p in plains)  # cut between sentences
+
+
+def a_digest(sizes: list[int]) -> Reply:
+    """A digest as bot/digest/chat.py builds it: stories of about ``sizes`` characters each."""
+    reply = Reply([Heading(f"Your digest: {len(sizes)} stories")])
+    for n, chars in enumerate(sizes, 1):
+        said = (f"Story {n} sentence {i} says what happened." for i in range(chars // 40))
+        summary = " ".join(said)
+        reply.add(
+            para(Bold(f"{n}. Title of story {n}")),
+            para(summary),
+            QuoteBlock(f"We said something about story {n}", "A. Speaker"),
+            para("6 Dec, 08:00 UTC · 1 source: ", Link("Daily Ledger", f"https://x.org/{n}")),
+            story_buttons(100 + n, n),
+        )
+    return reply.add(hint(FOLLOW_UP, "Reply “summary” to a story for its longer summary."))
+
+
+def story_of(message_plain: str) -> set[int]:
+    return {int(m) for m in re.findall(r"^(\d+)\. Title", message_plain, re.M)}
+
+
+def test_a_digest_of_five_short_stories_is_one_message_with_each_story_s_buttons() -> None:
+    messages = render(a_digest([400] * 5))
+    check(a_digest([400] * 5))
+    assert len(messages) == 1
+    [message] = messages
+    assert story_of(message.plain) == {1, 2, 3, 4, 5}
+    assert message.keyboard == [
+        [(f"Summary {n}", f"summary:{100 + n}"), (f"Quotes {n}", f"quotes:{100 + n}"),
+         (f"Sources {n}", f"sources:{100 + n}")]
+        for n in range(1, 6)
+    ]  # fmt: skip
+    assert "press its Summary button, or reply “summary 2”" in message.plain
+
+
+def test_stories_are_packed_whole_and_only_one_longer_than_a_message_is_cut() -> None:
+    sizes = [1500, 1500, 1500, 300, 6000, 300]
+    plains = check(a_digest(sizes))
+    messages = render(a_digest(sizes))
+    assert len(messages) < len(sizes)
+    where: dict[int, list[int]] = {}
+    for index, message in enumerate(messages):
+        for n in story_of(message.plain):
+            where.setdefault(n, []).append(index)
+        for n in {int(label.split()[-1]) for row in message.keyboard for label, _ in row}:
+            # a story's buttons are under the message its text ends in
+            assert f"We said something about story {n}" in message.plain
+    assert sorted(where) == list(range(1, 7)) and all(len(v) == 1 for v in where.values())
+    for n, chars in enumerate(sizes, 1):
+        holding = [p for p in plains if f"Story {n} sentence" in p]
+        assert len(holding) == (1 if chars < MAX_CHARS else 2), n  # only story 5 is cut
+
+
+def test_unnumbered_stories_sharing_a_message_have_buttons_that_say_which() -> None:
+    reply = Reply([Heading("Huawei: the latest 3 stories")])
+    for n in range(1, 4):
+        reply.add(
+            para(Bold(f"Huawei story {n}")),
+            para("What happened, in a sentence."),
+            Buttons((Button("Longer summary", f"summary:{n}"),)),
+            Divider(),
+        )
+    reply.add(para("To get Huawei in your digest: /subscribe company Huawei"))
+    [message] = render(reply)  # the hint folded into the answer, not a message of its own
+    assert message.keyboard == [
+        [(f"Longer summary: Huawei story {n}", f"summary:{n}")] for n in range(1, 4)
+    ]
+    assert message.plain.endswith("To get Huawei in your digest: /subscribe company Huawei")

@@ -54,7 +54,7 @@ class _Slots:
         return now + self.period + margin
 
 
-_Waiter = tuple[str, bool, bool, "asyncio.Future[list[_Slots]]"]
+_Waiter = tuple[str, bool, "asyncio.Future[list[_Slots]]"]
 
 
 class Pacer:
@@ -102,17 +102,14 @@ class Pacer:
         return cls(None, Limit(1, 1.0), **options)
 
     @asynccontextmanager
-    async def turn(
-        self, chat: str, *, group: bool = False, burst: bool = False
-    ) -> AsyncIterator[None]:
+    async def turn(self, chat: str, *, group: bool = False) -> AsyncIterator[None]:
         """Wait for a free slot of every limit on ``chat`` and hold them for the block.
 
         They are released a period after the block ends, however it ends. A hold placed on the
         chat while waiting is honoured; a waiter cancelled before its turn takes nothing.
-        ``burst``: the parts of an answer to a user, which Telegram lets go in a short burst:
-        the per-chat limit is not applied (the overall and group limits are).
+        Replies to users take their turns like digest parts: Telegram counts every message.
         """
-        slots = await self._acquire(chat, group, burst)
+        slots = await self._acquire(chat, group)
         try:
             yield
         finally:
@@ -141,10 +138,10 @@ class Pacer:
             at = max(at, slot.free_at(now, self._margin))
         return at - now
 
-    async def _acquire(self, chat: str, group: bool, burst: bool) -> list[_Slots]:
+    async def _acquire(self, chat: str, group: bool) -> list[_Slots]:
         ticket = next(self._tickets)
         future: asyncio.Future[list[_Slots]] = asyncio.get_running_loop().create_future()
-        self._waiters[ticket] = (chat, group, burst, future)
+        self._waiters[ticket] = (chat, group, future)
         self._grant()
         try:
             return await future
@@ -159,7 +156,7 @@ class Pacer:
         """Start the waiters that can go now, first come first served; wake when one might."""
         now = self._clock()
         done: list[int] = []
-        for ticket, (chat, group, burst, future) in self._waiters.items():
+        for ticket, (chat, group, future) in self._waiters.items():
             if self._overall and self._overall.used(now) >= self._overall.count:
                 break
             if future.done():  # cancelled, not yet cleaned up by its task
@@ -167,7 +164,7 @@ class Pacer:
                 continue
             if self._holds.get(chat, -math.inf) > now:
                 continue
-            slots = self._slots(chat, group, burst=burst)
+            slots = self._slots(chat, group)
             if all(slot.used(now) < slot.count for slot in slots):
                 for slot in slots:
                     slot.busy += 1
@@ -196,14 +193,12 @@ class Pacer:
         self._timer = None
         self._grant()
 
-    def _slots(
-        self, chat: str, group: bool, create: bool = True, burst: bool = False
-    ) -> list[_Slots]:
+    def _slots(self, chat: str, group: bool, create: bool = True) -> list[_Slots]:
         if create and len(self._chats) + len(self._groups) + len(self._holds) > self._sweep_at:
             self._sweep(self._clock())
         found = [self._overall] if self._overall else []
         for limit, slots, applies in (
-            (self._per_chat, self._chats, not burst),
+            (self._per_chat, self._chats, True),
             (self._per_group, self._groups, group),
         ):
             if limit is None or not applies:

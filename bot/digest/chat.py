@@ -41,14 +41,15 @@ class ChatDigest:
     left_out: int = 0  # stories of the window that did not fit
 
 
-def story_buttons(story_id: int) -> Buttons:
-    """Summary, Quotes and Sources for a story of a digest."""
+def story_buttons(story_id: int, number: int | None = None) -> Buttons:
+    """Summary, Quotes and Sources for a story of a digest (its ``number`` there, if any)."""
     return Buttons(
         (
             Button("Summary", f"summary:{story_id}"),
             Button("Quotes", f"quotes:{story_id}"),
             Button("Sources", f"sources:{story_id}"),
-        )
+        ),
+        tag=str(number) if number is not None else "",
     )
 
 
@@ -157,7 +158,7 @@ def digest_reply(
                 blocks.insert(1, para(Bold("Update"), f": new from {news}"))
             reply.add(*blocks)
             story_id = ranked.story.id
-            reply.add(story_buttons(story_id) if story_id is not None else Divider())
+            reply.add(story_buttons(story_id, number + 1) if story_id is not None else Divider())
             number += 1
     if plan.left_out:
         left = plan.left_out

@@ -66,9 +66,15 @@ def signed_headers(
     *,
     content_type: str = "application/x-www-form-urlencoded",
     timestamp: int | None = None,
+    retry: int = 0,
 ) -> dict[str, str]:
-    """:func:`sign` plus the Content-Type, ready for a Bolt request."""
-    return {"Content-Type": content_type, **sign(body, secret, timestamp)}
+    """:func:`sign` plus the Content-Type, ready for a Bolt request; ``retry`` > 0 adds the
+    headers of Slack's redelivery after a slow or lost ack (``X-Slack-Retry-Num``, and
+    ``X-Slack-Retry-Reason: http_timeout``)."""
+    headers = {"Content-Type": content_type, **sign(body, secret, timestamp)}
+    if retry:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return headers
 
 
 class SlackError(Exception):
@@ -782,7 +788,13 @@ class SlackAPIServer(AiohttpLoopback):
         text, blocks = self._content(args)
         ts = self._next_ts()
         self.ephemeral[channel["id"]].append(
-            {"user": args.get("user"), "ts": ts, "text": text, "blocks": blocks}
+            {
+                "user": args.get("user"),
+                "ts": ts,
+                "text": text,
+                "blocks": blocks,
+                "thread_ts": args.get("thread_ts"),
+            }
         )
         return {"message_ts": ts}
 

@@ -28,8 +28,9 @@ and a ticket is good for one connection. What a test does::
         ack = await server.wait_ack(envelope)        # ack.at: when it arrived (monotonic)
         server.disconnect("refresh_requested")        # or server.drop(): no close frame at all
 
-Left out: Slack's redelivery of unacknowledged envelopes (``retry_attempt`` > 0 with
-``retry_reason: "timeout"``), spreading envelopes over up to ten connections, the ``warning``
+Slack's redelivery of an envelope whose ack was slow or lost is scripted with ``redeliver``
+(same payload, ``retry_attempt`` > 0, ``retry_reason: "timeout"``); it is not automatic.
+Left out: spreading envelopes over up to ten connections, the ``warning``
 that precedes a refresh by some seconds, closing a refreshed connection that the client keeps,
 ``link_disabled`` / ``too_many_websockets``, and the use Slack makes of a response payload.
 """
@@ -191,6 +192,18 @@ class SlackSocketServer(SlackAPIServer):
         body = self.event_callback(event)
         return self.push(
             "events_api", body, accepts_response_payload=False, retry_attempt=0, retry_reason=""
+        )
+
+    def redeliver(self, envelope_id: str, *, attempt: int = 1) -> str:
+        """Send an events_api envelope again, as Slack does when its ack was slow or lost: the
+        same payload (so the same ``event_id``), ``retry_attempt`` and ``retry_reason``."""
+        payload = self.envelopes[envelope_id].payload
+        return self.push(
+            "events_api",
+            payload,
+            accepts_response_payload=False,
+            retry_attempt=attempt,
+            retry_reason="timeout",
         )
 
     def press(self, action_id: str, value: str, **kwargs: Any) -> str:

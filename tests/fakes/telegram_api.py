@@ -464,6 +464,7 @@ class BotAPIServer(AiohttpLoopback):
         self.strict_chats = strict_chats  # unknown chats answer "chat not found"
         self.enforce_limits = False
         self.limits = TelegramLimits()
+        self.client_app: Any = None  # the PTB app a test drives, for wait_idle after a command
         self.clock: Callable[[], float] = time.monotonic
         self.sent: defaultdict[int, list[JSONDict]] = defaultdict(list)
         self.edits: defaultdict[int, list[JSONDict]] = defaultdict(list)
@@ -1398,19 +1399,27 @@ def _update_type(update: JSONDict) -> str:
     return next((k for k in update if k != "update_id"), "")
 
 
-def start_newsbot_run(
+def newsbot_run_env(
     server: BotAPIServer, tmp_path: Path, token: str, *, ingest: str = ""
-) -> subprocess.Popen[str]:
-    """`newsbot run` in its own process against ``server``, with a fresh SQLite store and no
-    starter feeds (``ingest``: more `[ingest]` lines); returns once the bot has set its command
-    menu, i.e. it is up. The caller stops it (SIGTERM) and kills it in a `finally`."""
+) -> dict[str, str]:
+    """The environment of a `newsbot run` against ``server``: a config with a fresh SQLite
+    store and no starter feeds (``ingest``: more `[ingest]` lines), and the token."""
     config = tmp_path / "newsbot.toml"
     config.write_text(
         f'[store]\nurl = "sqlite:///{tmp_path}/data/newsbot.db"\n'
         f'[ingest]\nfeeds_file = "{tmp_path}/none.opml"\n{ingest}'
         f'[telegram]\nbase_url = "{server.base_url}/bot"\n'
     )
-    env = {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": token}
+    return {**os.environ, "NEWSBOT_CONFIG": str(config), "NEWSBOT_TELEGRAM__TOKEN": token}
+
+
+def start_newsbot_run(
+    server: BotAPIServer, tmp_path: Path, token: str, *, ingest: str = ""
+) -> subprocess.Popen[str]:
+    """`newsbot run` in its own process against ``server`` (see :func:`newsbot_run_env`);
+    returns once the bot has set its command menu, i.e. it is up. The caller stops it
+    (SIGTERM) and kills it in a `finally`."""
+    env = newsbot_run_env(server, tmp_path, token, ingest=ingest)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=Path(__file__).resolve().parents[2],

@@ -43,6 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
+from bot.chat.slack.once import Answered
 from bot.chat.slack.post import SlackPoster
 from bot.chat.slack.render import ACTION_PREFIX
 from bot.chat.slack.send import SlackSender
@@ -53,6 +54,7 @@ from bot.chat.slack.words import (
     follow_up,
     for_slack,
     help_reply,
+    is_change,
     is_private,
     message_stories,
     parse_news,
@@ -124,6 +126,7 @@ class SlackBot:
             self.pacer,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.answered = Answered()  # each event and message answered once
         secret = settings.secret("slack", "signing_secret")
         self.app = AsyncApp(
             client=client,
@@ -161,6 +164,9 @@ class SlackBot:
         """The lazy listener, remembered until done so that :meth:`idle` can wait for it."""
 
         async def lazy(body: dict[str, Any]) -> None:
+            if not self.answered.first_event(body):
+                log.debug("slack retried an event", extra={"event_id": body.get("event_id")})
+                return
             task = asyncio.current_task()
             if task is not None:
                 self.tasks.add(task)
@@ -211,7 +217,13 @@ class SlackBot:
         team, channel, user = slack_ids(body)
         command = parse_news(body.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
-        await self.deliver(reply, channel, body.get("response_url"), private=is_private(command))
+        await self.deliver(
+            reply,
+            channel,
+            body.get("response_url"),
+            private=is_private(command),
+            by=user if is_change(command) else None,
+        )
 
     async def _on_mention(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
@@ -220,9 +232,17 @@ class SlackBot:
         if thread and follow_up(event.get("text", "")) is not None:
             await self._thread_summary(event)
             return
+        if not self.answered.first_answer(event):
+            return
         command = parse_news(event.get("text", ""))
         reply = await self.answer(command, self.context(channel, user, team))
-        await self.deliver(reply, channel, None, thread_ts=thread or event.get("ts"))
+        await self.deliver(
+            reply,
+            channel,
+            None,
+            thread_ts=thread or event.get("ts"),
+            by=user if is_change(command) else None,
+        )
 
     async def _on_thread_message(self, body: dict[str, Any]) -> None:
         event = body.get("event", {})
@@ -235,11 +255,13 @@ class SlackBot:
         asked = thread_command(known, event.get("text", "")) if known is not None else None
         if asked is None:
             return  # a thread of someone else's message, or no follow-up: not for us
-        if isinstance(asked, Reply):
-            reply = asked  # which story?
-        else:
-            team, _, user = slack_ids({"event": event})
-            reply = await self.answer(asked, self.context(channel, user, team))
+        if not self.answered.first_answer(event):
+            return  # the same message came as app_mention and as message: answered once
+        team, _, user = slack_ids({"event": event})
+        if isinstance(asked, Reply):  # which story? Only the asker needs to see the question.
+            await self.poster.ephemeral(channel, user, asked, thread_ts=thread)
+            return
+        reply = await self.answer(asked, self.context(channel, user, team))
         await self.send(channel, reply, thread_ts=thread, quiet=True)
 
     async def _on_action(self, body: dict[str, Any]) -> None:
@@ -273,10 +295,11 @@ class SlackBot:
         *,
         thread_ts: str | None = None,
         private: bool = False,
+        by: str | None = None,
     ) -> None:
         """See :meth:`SlackPoster.deliver`."""
         await self.poster.deliver(
-            reply, channel, response_url, thread_ts=thread_ts, private=private
+            reply, channel, response_url, thread_ts=thread_ts, private=private, by=by
         )
 
     async def send(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.slack.render import render_messages
+from bot.chat.slack.mrkdwn import Message
+from bot.chat.slack.render import MAX_BLOCKS, render_messages
 from bot.chat.slack.send import decode_stories
 from bot.chat.slack.words import PLATFORM, Posted, message_stories, story_numbers
 from bot.delivery.pacing import Pacer
@@ -25,6 +27,20 @@ MAX_REMEMBERED = 2000  # digest messages whose threads can ask "summary"
 RESPONSE_URL_USES = 5  # Slack takes up to five posts to one response_url
 # Where the bot cannot post in the channel, a slash command's answer can still go to its asker.
 _NOT_POSTABLE = ("not_in_channel", "channel_not_found", "is_archived")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")  # a Slack user id, safe inside <@…>
+
+
+def _name_changer(messages: list[Message], user: str) -> None:
+    """Name who changed the channel above the first message (a message of its own when that
+    one already holds all the blocks Slack takes)."""
+    said = f"<@{user}> set this for the channel:"
+    line = {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]}
+    first = messages[0]
+    if len(first["blocks"]) < MAX_BLOCKS:
+        first["blocks"].insert(0, line)
+        first["text"] = f"{said} {first['text']}"
+    else:
+        messages.insert(0, {"text": said, "blocks": [line]})
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -50,15 +66,17 @@ class SlackPoster:
         *,
         thread_ts: str | None = None,
         private: bool = False,
+        by: str | None = None,
     ) -> None:
         """An answer: refusals, errors and ``private`` answers only to the asker (ephemeral,
         through the response_url), the rest into the channel; where the bot may not post,
-        through the response_url."""
+        through the response_url. ``by``: the user who changed the channel, named above a
+        public answer ("<@U…> set this for the channel:")."""
         if (private or not reply.ok) and response_url:
             await self.respond(response_url, reply, ephemeral=True)
             return
         try:
-            await self.send(channel, reply, thread_ts=thread_ts)
+            await self.send(channel, reply, thread_ts=thread_ts, by=by if reply.ok else None)
         except SlackApiError as exc:
             error = slack_error(exc)
             if response_url and error in _NOT_POSTABLE:
@@ -81,10 +99,14 @@ class SlackPoster:
         *,
         thread_ts: str | None = None,
         quiet: bool = False,
+        by: str | None = None,
     ) -> list[str]:
         """Post a reply to a channel in order, paced; returns the messages' ts. A Slack error is
-        logged and raised as SlackApiError (unless ``quiet``) after what was already sent."""
+        logged and raised as SlackApiError (unless ``quiet``) after what was already sent.
+        ``by`` (a user id) is named at the top: who changed the channel."""
         messages = render_messages(reply)
+        if by is not None and _USER_ID.fullmatch(by) and messages:
+            _name_changer(messages, by)
         ids, numbers = story_numbers(reply)
         sent: list[str] = []
         async with self._locks.setdefault(channel, asyncio.Lock()):  # parts stay in order
@@ -120,6 +142,27 @@ class SlackPoster:
                     mine_numbers = {n: s for n, s in numbers.items() if s in mine}
                     self.remember(channel, ts, Posted(mine, mine_numbers or dict(numbers)))
         return sent
+
+    async def ephemeral(
+        self, channel: str, user: str, reply: Reply, *, thread_ts: str | None = None
+    ) -> None:
+        """Show a reply to one user of a channel (in a thread) only: chat.postEphemeral. A
+        Slack error is logged; the user then sees nothing, as with any lost ephemeral."""
+        for message in render_messages(reply):
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=channel,
+                    user=user,
+                    text=message["text"],
+                    blocks=message["blocks"] or None,
+                    thread_ts=thread_ts,
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "slack refused an ephemeral message",
+                    extra={"channel": channel, "error": slack_error(exc) or None},
+                )
+                return
 
     async def respond(self, response_url: str, reply: Reply, *, ephemeral: bool) -> None:
         """Post to a slash command's or button's response_url. Slack takes five posts there:

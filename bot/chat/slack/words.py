@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.chat.access import needs_admin
 from bot.chat.command import FOLLOW_UP_WORDS as FOLLOW_UP_ANY
 from bot.chat.command import Command, make_command, parse_follow_up, parse_plain, story_arg
 from bot.chat.core import COMMANDS
@@ -155,6 +156,12 @@ def is_private(command: Command) -> bool:
     if command.name in _PRIVATE_ALWAYS:
         return True
     return command.name in _PRIVATE_WITHOUT_ARGS and not command.args
+
+
+def is_change(command: Command) -> bool:
+    """Whether the command changes the channel (settings, subscriptions, start/stop): its
+    public answer names who did it."""
+    return command.name != "feeds" and needs_admin(command.name, command.args)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 from telegram import Message
+from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat.core import CommandCore
@@ -27,7 +28,7 @@ from bot.chat.telegram.reply import MAX_RETRIES, Replier
 from bot.chat.telegram.send import PLATFORM, TelegramSender
 from bot.chat.telegram.updates import UpdateHandlers, story_of_message
 from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.delivery.pacing import Pacer
 from bot.reply import Reply
 from bot.store.chats import ChatStore
@@ -45,6 +46,11 @@ __all__ = [
 ]
 
 log = logging.getLogger("newsbot.telegram")
+
+TOKEN_REJECTED = (
+    "Telegram rejected the bot token. Check NEWSBOT_TELEGRAM__TOKEN (or the file [telegram] "
+    "token_file names): it must be the whole token @BotFather gave (/mybots → API Token)."
+)
 
 
 def file_url(base_url: str) -> str:
@@ -87,8 +93,13 @@ class TelegramBot:
         return bool(self.settings.telegram.webhook_url)
 
     async def start(self) -> None:
-        """Connect, register the command menus, and take updates (polling or webhook)."""
-        await self.app.initialize()
+        """Connect, register the command menus, and take updates (polling or webhook).
+
+        Raises ConfigError, naming the setting and never the token, when Telegram rejects it."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            raise ConfigError(TOKEN_REJECTED) from None
         await register_menus(self.app.bot, self.settings)
         if self.webhook_mode:
             self._webhook = await start_webhook(self.app, self.settings)

@@ -1,48 +1,38 @@
-"""Rendering a Reply as Telegram messages: HTML (the Bot API's subset) of at most 4,096
-characters each, with an inline keyboard where the Reply has buttons.
+"""Rendering a Reply as Telegram messages: HTML (the Bot API's subset, markup.py) of at most
+4,096 characters each, with an inline keyboard where the Reply has buttons.
 
-Every piece of outside text is escaped (``&``, ``<``, ``>``; quotes too inside ``href``), only
-http(s) links become ``<a>``, and every tag closes in the message that opened it: a block too
-long for one message is cut between sentences (else between words, else between characters)
-and each part reopens the block's tags. Nothing is dropped: a link Telegram would refuse is
-shown as text with its address. A Buttons block becomes the keyboard of the message it follows,
-so each story of a digest is its own message with its own Summary / Quotes / Sources keyboard.
+Items (a digest's stories, each ending in its Buttons) are packed whole into as few messages as
+hold them, and each message's keyboard has the buttons of the stories in it, labelled with the
+story's number ("Summary 2"): a digest of five short stories is one message, not six, and stays
+inside Telegram's flood limits. Only an item longer than a message is cut, between sentences,
+every tag closed in the message that opened it. Nothing is dropped.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from bot.reply import (
-    Bold,
-    BulletList,
-    Buttons,
-    Divider,
-    Heading,
-    Link,
-    Paragraph,
-    QuoteBlock,
-    Reply,
-    Span,
-    Text,
-    said_by,
-)
+from bot.chat.telegram.markup import Fragment, block_fragments, clean, size
+from bot.digest.chat import FOLLOW_UP
+from bot.reply import Block, Bold, Buttons, Divider, Heading, Hint, Paragraph, Reply, para
+
+__all__ = ["MAX_CHARS", "Keyboard", "TelegramMessage", "render", "size"]
 
 log = logging.getLogger("newsbot.telegram")
 
 MAX_CHARS = 4096  # Telegram's limit per message; we hold the HTML source itself to it
 MAX_CALLBACK_BYTES = 64
-MAX_URL_CHARS = 2048
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
-_WORD_GAP = re.compile(r"(?<=\s)(?=\S)")
-# C0 controls but tab and newline, DEL and C1: Telegram rejects or mangles them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_ROWS = 10  # keyboard rows under one message: the buttons of at most ten stories
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
+# Hints about how to reply, in Telegram's terms: several stories share a message here.
+_TELEGRAM_WORDS: dict[str, Block] = {
+    FOLLOW_UP: para(
+        "For a story's longer summary press its Summary button, or reply “summary 2” "
+        "(its number) to the digest; “quotes 2” and “sources 2” work too."
+    )
+}
 
 
 @dataclass(slots=True)
@@ -54,150 +44,37 @@ class TelegramMessage:
     keyboard: Keyboard = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Fragment:
-    html: str
-    plain: str
-
-
-def size(text: str) -> int:
-    """Length in UTF-16 code units, the way Telegram counts."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
-def escape(text: str) -> str:
-    """Text for Telegram HTML."""
-    return html.escape(_clean(text), quote=False)
-
-
-def _safe_url(url: str) -> str | None:
-    url = _clean(url).strip()
-    if len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def _pieces(text: str, budget: int) -> list[str]:
-    """Text cut into pieces whose escaped form fits ``budget``: at sentence ends, else between
-    words, else between characters. Joined again, the pieces are the text."""
-    out: list[str] = []
-    for sentence in _split_keep(text, _SENTENCE_END):
-        if size(escape(sentence)) <= budget:
-            out.append(sentence)
-            continue
-        for word in _split_keep(sentence, _WORD_GAP):
-            while size(escape(word)) > budget:
-                cut = _longest_prefix(word, budget)
-                out.append(word[:cut])
-                word = word[cut:]
-            if word:
-                out.append(word)
-    return out
-
-
-def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """Split after each match, keeping the matched white space with the piece before it."""
-    parts, start = [], 0
-    for match in pattern.finditer(text):
-        if match.end() > start:
-            parts.append(text[start : match.end()])
-            start = match.end()
-    parts.append(text[start:])
-    return [p for p in parts if p]
-
-
-def _longest_prefix(word: str, budget: int) -> int:
-    lo, hi = 1, len(word)
-    while lo < hi:  # the longest prefix whose escaped form fits
-        mid = (lo + hi + 1) // 2
-        if size(escape(word[:mid])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _styled(text: str, opening: str, closing: str, budget: int) -> list[_Fragment]:
-    inner = budget - size(opening) - size(closing)
-    return [
-        _Fragment(f"{opening}{escape(piece)}{closing}", _clean(piece))
-        for piece in _pieces(text, inner)
-        if piece
-    ]
-
-
-def _spans(run: tuple[Span, ...], budget: int) -> list[_Fragment]:
-    out: list[_Fragment] = []
-    for span in run:
-        match span:
-            case Link(text=text, url=url):
-                target = _safe_url(url)
-                shown = text if text.strip() else url
-                if target is None:
-                    out += _styled(shown, "", "", budget)
-                    if shown != url and url.strip():
-                        out += _styled(f" ({url})", "", "", budget)
-                else:
-                    opening = f'<a href="{html.escape(target, quote=True)}">'
-                    out += _styled(shown, opening, "</a>", budget)
-            case Bold(text=text):
-                out += _styled(text, "<b>", "</b>", budget)
-            case Text(text=text):
-                out += _styled(text, "", "", budget)
-    return out
-
-
-def _block(block: object, budget: int) -> tuple[str, str, list[_Fragment]]:
-    """(opening tag, closing tag, fragments) of a block; fragments fit inside the tags."""
-    match block:
-        case Heading(text=text):
-            return "<b>", "</b>", _styled(text, "", "", budget - 7)
-        case Paragraph(spans=run):
-            return "", "", _spans(run, budget)
-        case BulletList(items=items):
-            out: list[_Fragment] = []
-            for i, item in enumerate(items):
-                out.append(_Fragment("\n• " if i else "• ", "\n• " if i else "• "))
-                out += _spans(item, budget)
-            return "", "", out
-        case QuoteBlock(text=text, speaker=speaker):
-            inner = budget - size("<blockquote></blockquote>")
-            said = _styled("“", "", "", inner) + _styled(text, "", "", inner)
-            said += _styled(f"” {said_by(speaker)}", "", "", inner)
-            return "<blockquote>", "</blockquote>", said
-    return "", "", []
-
-
 class _Packer:
+    """Messages filled in order; the keyboard rows of the items in a message go under it."""
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.messages: list[TelegramMessage] = []
         self.html: list[str] = []
         self.plain: list[str] = []
+        self.keyboard: Keyboard = []
+        self.titles: list[str] = []  # the first line of the item each keyboard row belongs to
 
     def used(self) -> int:
         return size("\n\n".join(self.html))
 
+    def room(self) -> int:
+        """What a block added to the message under way may take."""
+        return self.limit - self.used() - (2 if self.html else 0)
+
     def add(self, block_html: str, block_plain: str) -> bool:
-        sep = 2 if self.html else 0
-        if self.used() + sep + size(block_html) > self.limit:
+        if size(block_html) > self.room():
             return False
         self.html.append(block_html)
         self.plain.append(block_plain)
         return True
 
-    def flush(self, keyboard: Keyboard | None = None) -> None:
+    def flush(self) -> None:
         plain = "\n\n".join(self.plain)
+        keyboard = _told_apart(self.keyboard, self.titles)
+        self.keyboard, self.titles = [], []
         if plain.strip():
-            self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard or []))
+            self.messages.append(TelegramMessage("\n\n".join(self.html), plain, keyboard))
         elif keyboard:
             self.attach(keyboard)
         self.html, self.plain = [], []
@@ -209,58 +86,123 @@ class _Packer:
             self.messages.append(TelegramMessage("Choose:", "Choose:", list(keyboard)))
 
 
+def _told_apart(rows: Keyboard, titles: list[str]) -> Keyboard:
+    """Rows whose labels are the same as another row's (the "Longer summary" of each story of
+    /company) labelled with their item's first line, so that each says which story it is."""
+    labels = [tuple(label for label, _ in row) for row in rows]
+    out: Keyboard = []
+    for row, shown, title in zip(rows, labels, titles, strict=True):
+        if labels.count(shown) > 1 and title:
+            row = [(f"{label}: {title}"[:64], data) for label, data in row]
+        out.append(row)
+    return out
+
+
+def _first_line(blocks: list[Block]) -> str:
+    """An item's title, for its buttons: its first paragraph that starts in bold (a story's
+    title, after any heading of the reply or section), else its first line."""
+    lines = [
+        (isinstance(b, Paragraph) and bool(b.spans) and isinstance(b.spans[0], Bold), text)
+        for b in blocks
+        if isinstance(b, Heading | Paragraph)
+        for text in [b.text if isinstance(b, Heading) else "".join(x.text for x in b.spans)]
+    ]
+    bold = [text for starts_bold, text in lines if starts_bold]
+    text = bold[0] if bold else (lines[0][1] if lines else "")
+    return " ".join(clean(text).split())
+
+
 def _keyboard(block: Buttons) -> Keyboard:
+    """The block's row; a tagged row (a story of a digest) says whose it is: "Summary 2"."""
     row = []
     for button in block.buttons:
-        data = _clean(button.action)
+        data = clean(button.action)
         if not 1 <= len(data.encode()) <= MAX_CALLBACK_BYTES:
             log.warning("button left off: its action is too long", extra={"action": data[:80]})
             continue
-        row.append((_clean(button.label)[:64] or data, data))
+        label = clean(button.label)[:64] or data
+        if block.tag:
+            label = f"{label[: 63 - len(block.tag)]} {clean(block.tag)}"
+        row.append((label, data))
     return [row] if row else []
 
 
 def _worth_filling(packer: _Packer, block_html: str) -> bool:
     """A block that fits a message of its own is cut only when less than a fifth would move."""
-    room = packer.limit - packer.used() - 2
-    return room > size(block_html) * 0.8
+    return packer.room() > size(block_html) * 0.8
+
+
+_Rendered = tuple[str, str, list[Fragment]]  # opening tag, closing tag, fragments
+
+
+def _items(blocks: list[Block]) -> list[tuple[list[Block], Buttons | None]]:
+    """The reply's items: the blocks up to and with their buttons (a story of a digest) or up to
+    a divider; the blocks after the last of them are one more item."""
+    items: list[tuple[list[Block], Buttons | None]] = []
+    current: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Buttons | Divider):
+            items.append((current, block if isinstance(block, Buttons) else None))
+            current = []
+        else:
+            current.append(block)
+    if current:
+        items.append((current, None))
+    return items
+
+
+def _add_block(packer: _Packer, rendered: _Rendered) -> None:
+    """One block into the message under way, or the next; cut between fragments only when it
+    is too long for a message of its own (or nearly all of it fits here). Each part closes and
+    reopens the block's tags."""
+    opening, closing, fragments = rendered
+    whole_html = opening + "".join(f.html for f in fragments) + closing
+    whole_plain = "".join(f.plain for f in fragments)
+    if packer.add(whole_html, whole_plain):
+        return
+    limit = packer.limit
+    if packer.html and size(whole_html) <= limit and not _worth_filling(packer, whole_html):
+        packer.flush()
+        packer.add(whole_html, whole_plain)
+        return
+    tags = size(opening) + size(closing)
+    part: list[Fragment] = []
+    room = packer.room() - tags
+    for fragment in fragments:
+        if size(fragment.html) > room:
+            if part:
+                packer.add(opening + "".join(f.html for f in part) + closing,
+                           "".join(f.plain for f in part))  # fmt: skip
+            packer.flush()
+            part, room = [], limit - tags
+        part.append(fragment)
+        room -= size(fragment.html)
+    if part:
+        packer.add(opening + "".join(f.html for f in part) + closing,
+                   "".join(f.plain for f in part))  # fmt: skip
 
 
 def render(reply: Reply, limit: int = MAX_CHARS) -> list[TelegramMessage]:
-    """The reply as Telegram messages, in order; none longer than ``limit``."""
+    """The reply as Telegram messages, in order; none longer than ``limit``.
+
+    Items (a digest's stories) are packed into as few messages as hold them whole: an item that
+    does not fit the message under way starts the next one, and only an item longer than a
+    message is cut (between sentences, its tags closed and reopened). An item's buttons go
+    under the message its text ends in, at most ``MAX_ROWS`` rows a message."""
     packer = _Packer(limit)
-    for block in reply.blocks:
-        if isinstance(block, Buttons):
-            packer.flush(_keyboard(block))
-            continue
-        if isinstance(block, Divider):
-            continue
-        opening, closing, fragments = _block(block, limit)
-        if not fragments:
-            continue
-        whole_html = opening + "".join(f.html for f in fragments) + closing
-        whole_plain = "".join(f.plain for f in fragments)
-        if packer.add(whole_html, whole_plain):
-            continue
-        if packer.html and size(whole_html) <= limit and not _worth_filling(packer, whole_html):
+    worded = [_TELEGRAM_WORDS.get(b.key, b) if isinstance(b, Hint) else b for b in reply.blocks]
+    for blocks, buttons in _items(worded):
+        rendered = [r for r in (block_fragments(b, limit) for b in blocks) if r[2]]
+        whole = "\n\n".join(o + "".join(f.html for f in frags) + c for o, c, frags in rendered)
+        full_keyboard = buttons is not None and len(packer.keyboard) >= MAX_ROWS
+        moves = size(whole) > packer.room() and size(whole) <= limit  # whole in the next one
+        if packer.html and (full_keyboard or moves):
             packer.flush()
-            packer.add(whole_html, whole_plain)
-            continue
-        # Cut between fragments, filling the message under way first; each part closes its tags.
-        tags = size(opening) + size(closing)
-        part: list[_Fragment] = []
-        room = limit - packer.used() - (2 if packer.html else 0) - tags
-        for fragment in fragments:
-            if size(fragment.html) > room:
-                if part:
-                    packer.add(opening + "".join(f.html for f in part) + closing,
-                               "".join(f.plain for f in part))  # fmt: skip
-                packer.flush()
-                part, room = [], limit - tags
-            part.append(fragment)
-            room -= size(fragment.html)
-        if part:
-            packer.add(opening + "".join(f.html for f in part) + closing,
-                       "".join(f.plain for f in part))  # fmt: skip
+        for item in rendered:
+            _add_block(packer, item)
+        if buttons is not None:
+            rows = _keyboard(buttons)
+            packer.keyboard.extend(rows)
+            packer.titles.extend(_first_line(blocks) for _ in rows)
     packer.flush()
     return packer.messages

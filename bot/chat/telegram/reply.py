@@ -1,6 +1,7 @@
-"""Replies to commands and buttons on Telegram: a Reply's parts sent in order, paced as a burst,
-and Telegram's answer to each acted on at once (the user is waiting): wait out a RetryAfter and
-send again, follow a group that became a supergroup, pause a chat that blocked the bot."""
+"""Replies to commands and buttons on Telegram: a Reply's parts sent in order, paced as digest
+parts are (Telegram's flood limits count every message), and Telegram's answer to each acted on
+at once (the user is waiting): wait out a RetryAfter and send again, follow a group that became
+a supergroup, pause a chat that blocked the bot."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ class Replier:
         silent: bool = False,
     ) -> Message | None:
         for _ in range(MAX_RETRIES + 1):
-            async with self.sender.pacer.turn(str(chat_id), group=chat_id < 0, burst=True):
+            # Paced like digest parts (1/s a chat, 20/min a group): Telegram counts them all.
+            async with self.sender.pacer.turn(str(chat_id), group=chat_id < 0):
                 outcome, message = await self.sender.send(
                     chat_id, part, thread_id=thread_id, reply_to=reply_to, silent=silent
                 )

@@ -47,17 +47,54 @@ from bot.reply import Reply
 log = logging.getLogger("newsbot.telegram")
 
 _STORY_BUTTON = re.compile(r"^summary:(\d+)$")
+_NUMBER = re.compile(r"^\w+ (\d+)$")  # a digest story's buttons: "Summary 2"
 
 
-def story_of_message(message: Message | None) -> int | None:
-    """The story a digest message is about: its Summary button says so."""
+def _summary_buttons(message: Message | None) -> list[tuple[int | None, int]]:
+    """(number in its digest or None, story id) of each Summary button under a message."""
     markup = message.reply_markup if message is not None else None
+    found: list[tuple[int | None, int]] = []
     for row in markup.inline_keyboard if markup else ():
         for button in row:
             match = _STORY_BUTTON.match(str(button.callback_data or ""))
             if match:
-                return int(match[1])
-    return None
+                number = _NUMBER.match(button.text)
+                found.append((int(number[1]) if number else None, int(match[1])))
+    return found
+
+
+def message_stories(message: Message | None) -> dict[int, int]:
+    """The digest stories a message of ours shows: story id by its number ("Summary 2")."""
+    return {n: story for n, story in _summary_buttons(message) if n is not None}
+
+
+def story_of_message(message: Message | None) -> int | None:
+    """The story a message is about when it shows one (its Summary button says so); None
+    when it shows none or several."""
+    stories = {story for _, story in _summary_buttons(message)}
+    return stories.pop() if len(stories) == 1 else None
+
+
+def shows_several(message: Message | None) -> bool:
+    """Whether a message of ours shows several stories, each with its buttons."""
+    return len({story for _, story in _summary_buttons(message)}) > 1
+
+
+def which_story(message: Message | None, verb: str) -> Reply:
+    """The question back when a reply to a message of several stories says no number."""
+    numbers = sorted(message_stories(message))
+    if not numbers:
+        return Reply.message(
+            "Which story? Press the button under it, or send "
+            f"/{verb} with its number in your latest digest.",
+            ok=False,
+        )
+    example = numbers[1] if len(numbers) > 1 else numbers[0]
+    return Reply.message(
+        f"Which story? Reply “{verb} {example}” (its number), or press its {verb.capitalize()} "
+        f"button. Stories in that message: {', '.join(map(str, numbers))}.",
+        ok=False,
+    )
 
 
 def thread_of(message: object) -> int | None:
@@ -162,9 +199,13 @@ class UpdateHandlers:
         if command is None:
             return
         if command.name in STORY_COMMANDS and not command.args:
-            story_id = story_of_message(message.reply_to_message)
+            replied = message.reply_to_message
+            story_id = story_of_message(replied)
             if story_id is not None:  # /summary as a reply to a digest story
                 command = make_command(command.name, story_arg(story_id))
+            elif shows_several(replied):
+                await self._answer(message, which_story(replied, command.name))
+                return
         chat_context = await self._context(
             update, admin_only=needs_admin(command.name, command.args)
         )
@@ -212,10 +253,18 @@ class UpdateHandlers:
         asked = parse_follow_up(message.text)
         if asked is not None and to_bot:
             verb = asked.name
+            shown = message_stories(replied)
             story_id = story_of_message(replied)
-            if asked.number is not None:  # "quotes 2": story 2 of the latest digest
+            if asked.number is not None and asked.number in shown:  # story 2 of that digest
+                chat_context = await self._context(update, admin_only=False)
+                reply = await self.core.handle(
+                    make_command(verb, story_arg(shown[asked.number])), chat_context
+                )
+            elif asked.number is not None:  # "quotes 2": story 2 of the latest digest
                 chat_context = await self._context(update, admin_only=False)
                 reply = await self.core.handle(make_command(verb, str(asked.number)), chat_context)
+            elif story_id is None and shows_several(replied):
+                reply = which_story(replied, verb)
             elif story_id is None:
                 reply = Reply.message(
                     f"Reply “{verb}” to a story of a digest, or send /{verb} with the story's "
