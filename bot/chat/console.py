@@ -16,6 +16,7 @@ from bot.reply import (
     Buttons,
     Divider,
     Heading,
+    Image,
     Link,
     Paragraph,
     QuoteBlock,
@@ -80,6 +81,8 @@ def render_reply(reply: Reply) -> str:
                 lines += _wrap(shown, "  ")
             case Divider():
                 lines.append("")
+            case Image(alt=alt):
+                lines += _wrap(f"[picture: {clean_line(alt)}]")
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n"
