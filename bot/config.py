@@ -30,6 +30,7 @@ SECRETS: tuple[tuple[str, str], ...] = (
     ("slack", "bot_token"),
     ("slack", "app_token"),
     ("slack", "signing_secret"),
+    ("web", "token"),
 )
 
 
@@ -212,6 +213,14 @@ class CpuSettings(Section):
     task_timeout_seconds: float = Field(15.0, gt=0)
 
 
+class WebSettings(Section):
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)  # 0: any free port
+    token: SecretStr | None = None  # required when listen is beyond loopback
+    token_file: Path | None = None
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
@@ -236,6 +245,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = LimitsSettings()
     delivery: DeliverySettings = DeliverySettings()
     cpu: CpuSettings = CpuSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @classmethod
