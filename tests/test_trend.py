@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,10 +14,10 @@ from PIL import Image as PILImage
 from PIL import ImageStat
 
 from bot.cli import main
+from bot.demo.month import PEAK_DAY, month_of_articles
 from bot.digest.chart import render_png
 from bot.digest.trend import build_trend, parse_period
-from bot.ingest.poll import content_hash
-from bot.models import Article, CompanyArticle, TextSource
+from bot.models import CompanyArticle
 from bot.nlp.indexer import StoryIndexer
 from bot.reply import Image
 from bot.store import Store
@@ -29,61 +28,6 @@ from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 BERLIN = ZoneInfo("Europe/Berlin")
-OUTLETS = ("Daily Ledger", "Circuit Wire", "Harbour Times")
-# Words enough for events that share nothing but the company: each event draws its own
-# place, product and sentences (a shared template would read as one syndicated story).
-WORDS = json.loads((Path(__file__).parent / "data" / "trend_words.json").read_text())
-PLACES, THINGS, DEEDS = WORDS["places"], WORDS["things"], WORDS["deeds"]
-WHO, FELT, ABOUT, WHEN = WORDS["who"], WORDS["felt"], WORDS["about"], WORDS["when"]
-PEAK_DAY = 20  # days ago: the day eight Huawei stories broke at once
-
-
-def _word(rng: random.Random) -> str:
-    """A made-up name (a project, a partner): what makes one real event unlike another."""
-    return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
-
-
-def _event(rng: random.Random, n: int) -> tuple[str, str]:
-    place, thing, deed = PLACES[n % len(PLACES)], rng.choice(THINGS), rng.choice(DEEDS)
-    project, partner, chief = _word(rng).capitalize(), _word(rng).capitalize(), _word(rng)
-    sentences = [
-        f"Huawei {deed} its {thing} business in {place} on {rng.choice(WHEN)}.",
-        f"The {project} project is run with {partner}, a local {thing} maker.",
-    ]
-    for _ in range(3):
-        who, felt, about = rng.choice(WHO), rng.choice(FELT), rng.sample(ABOUT, 2)
-        sentences.append(
-            f"{who.capitalize()} in {place} were {felt} about {about[0]} and {about[1]}, "
-            f"{chief.capitalize()} of {partner} said of {project}."
-        )
-    return f"Huawei {deed} {thing} business in {place} with {partner}", " ".join(sentences)
-
-
-def month_of_articles(now: datetime, seed: int = 7) -> list[Article]:
-    """About a month of Huawei news: one or two stories most days, eight on PEAK_DAY, each
-    story told by one to three outlets a few hours apart."""
-    rng = random.Random(seed)
-    out: list[Article] = []
-    n = 0
-    for ago in range(29, -1, -1):
-        for _ in range(8 if ago == PEAK_DAY else rng.choice((0, 1, 1, 2))):
-            n += 1
-            title, body = _event(rng, n)
-            when = now - timedelta(days=ago, hours=rng.randint(2, 9))
-            for k, outlet in enumerate(OUTLETS[: rng.randint(1, 3)]):
-                out.append(
-                    Article(
-                        url=f"https://{outlet.split()[0].lower()}.test/{n}",
-                        title=title if k == 0 else f"{title}, {outlet} reports",
-                        text=body,
-                        source=outlet,
-                        text_source=TextSource.PAGE,
-                        content_hash=content_hash(body + outlet),
-                        published=when + timedelta(minutes=40 * k),
-                        fetched_at=when + timedelta(minutes=40 * k),
-                    )
-                )
-    return out
 
 
 async def fill_month(store: Store, now: datetime) -> None:
@@ -92,9 +36,11 @@ async def fill_month(store: Store, now: datetime) -> None:
     items = month_of_articles(now)
     for item in items:
         item.feed_id = feed.id
-    stored = await store.store_articles([(a, a.url or "") for a in items])
+    # The indexer follows the news as it comes: built first, then fed in order of publication
+    # (built after, it would see the month as old news, out of its window).
     index = NewsIndex(store)
     indexer = await StoryIndexer.rebuild(index, load_gazetteer(ROOT / "config/companies.toml"))
+    stored = await store.store_articles([(a, a.url or "") for a in items])
     await indexer.index(index, stored)
 
 
@@ -134,7 +80,7 @@ async def test_month_counts_peaks_and_chart(store: Store) -> None:
     peak_day = (now - timedelta(days=PEAK_DAY)).astimezone(BERLIN).date()
     assert [p.day for p in trend.peaks] == [peak_day]
     (peak,) = trend.peaks
-    assert peak.stories >= 7 and peak.story_id in stored_stories
+    assert peak.stories == 8 and peak.story_id in stored_stories  # one story per event
     assert peak.title.startswith("Huawei ")
     assert json.loads(json.dumps(trend.to_json()))["peaks"][0]["date"] == peak_day.isoformat()
 

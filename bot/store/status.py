@@ -36,26 +36,33 @@ class PartRow:
 
 
 async def recent_stories(store: Store, since: datetime, limit: int = 2000) -> list[RecentStory]:
-    """Stories updated since `since`, most covered first (at most `limit`)."""
-    query = (
-        select(stories.c.id, stories.c.updated_at, articles.c.title)
-        .select_from(stories.join(articles, articles.c.id == stories.c.lead_article_id))
-        .where(stories.c.updated_at >= since)
-        .order_by(stories.c.updated_at.desc())
+    """Stories with an article published since `since` (fetched, when it has no date), most
+    covered first (at most `limit`), each with its outlets over all its articles."""
+    when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
+    fresh = (
+        select(articles.c.story_id, func.max(when).label("latest"))
+        .where(when >= since, articles.c.story_id.is_not(None))
+        .group_by(articles.c.story_id)
+        .order_by(func.max(when).desc())
         .limit(limit)
+        .subquery()
     )
-    # The lead article gives the title; every article of the story gives its outlets.
+    lead = articles.alias("lead")
+    query = (
+        select(fresh.c.story_id, fresh.c.latest, lead.c.title)
+        .join(stories, stories.c.id == fresh.c.story_id)
+        .join(lead, lead.c.id == stories.c.lead_article_id)
+    )
     outlets = (
         select(articles.c.story_id, func.count(func.distinct(articles.c.source)))
-        .join(stories, stories.c.id == articles.c.story_id)
-        .where(stories.c.updated_at >= since)
+        .where(articles.c.story_id.in_(select(fresh.c.story_id)))
         .group_by(articles.c.story_id)
     )
     async with store.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
         counts = dict((await conn.execute(outlets)).all())
     found = [
-        RecentStory(id_, title, int(counts.get(id_, 1)), updated) for id_, updated, title in rows
+        RecentStory(id_, title, int(counts.get(id_, 1)), latest) for id_, latest, title in rows
     ]
     found.sort(key=lambda s: (-s.sources, -s.updated.timestamp()))
     return found

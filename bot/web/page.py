@@ -57,11 +57,15 @@ def render_status(view: StatusView) -> str:
 
 def _card(label: str, value: str, note: str, *, bad: bool = False) -> str:
     cls = " class=bad" if bad else ""
-    return f"<div class=card>{escape(label)}<b{cls}>{escape(value)}</b>{escape(note)}</div>"
+    return (
+        f"<div class=card>{escape(label)}<b>{escape(value)}</b>"
+        f"<span{cls}>{escape(note)}</span></div>"
+    )
 
 
 def _buckets(view: StatusView) -> str:
-    return ", ".join(f"{n} × {k} src" for k, n in view.by_sources.items() if n) or "none yet"
+    several = sum(n for k, n in view.by_sources.items() if k != "1")
+    return f"{several} told by 2+ outlets"
 
 
 def _budget(view: StatusView) -> str:
@@ -88,7 +92,7 @@ def _table(title: str, head: list[str], rows: list[str], empty: str) -> str:
 def _feeds(view: StatusView) -> str:
     rows = []
     for feed in sorted(view.feeds, key=lambda f: (-f.error_count, f.url)):
-        name = escape(feed.title or feed.url)
+        name = f"{escape(feed.title)}<br>" if feed.title else ""
         state = (
             f"<td class=err>{escape(feed.last_error or '')} ({feed.error_count}×)</td>"
             if feed.error_count and feed.last_error
@@ -96,7 +100,7 @@ def _feeds(view: StatusView) -> str:
         )
         due = "due now" if feed.next_check_at is None else _when(feed.next_check_at)
         rows.append(
-            f"<tr><td>{name}<br><span class=muted>{escape(feed.url)}</span></td>{state}"
+            f"<tr><td>{name}<span class=muted>{escape(feed.url)}</span></td>{state}"
             f"<td>{_when(feed.last_success_at)}</td><td>{escape(due)}</td></tr>"
         )
     head = ["feed", "health", "last success", "next check"]
