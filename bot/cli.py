@@ -217,6 +217,13 @@ async def _health(args: argparse.Namespace, settings: Settings) -> int:
     if age is None or age > 300:
         print("unhealthy: no heartbeat from `newsbot run` in the last 5 minutes", file=sys.stderr)
         return 1
+    if settings.web.enabled:
+        from bot.web.server import healthz_answers
+
+        problem = await healthz_answers(settings.web)
+        if problem:
+            print(f"unhealthy: {problem}", file=sys.stderr)
+            return 1
     print(f"healthy: last heartbeat {age:.0f}s ago")
     return 0
 

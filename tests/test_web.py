@@ -124,3 +124,14 @@ async def test_beyond_loopback_it_needs_its_token(
         assert cookie == TOKEN_ENV
         page = await get(running, "/", cookies={"newsbot_token": cookie})
         assert page.status_code == 200 and "newsbot status" in page.text
+
+
+async def test_health_asks_the_running_server(store: Store, settings: Settings) -> None:
+    from bot.web.server import healthz_answers
+
+    async with web_server(store, web_settings(settings)) as running:
+        assert running is not None
+        section = settings.web.model_copy(update={"enabled": True, "port": running.port})
+        assert await healthz_answers(section) is None
+    problem = await healthz_answers(section, timeout=1.0)
+    assert problem is not None and "does not answer" in problem

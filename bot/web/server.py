@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, WebSettings
 from bot.metrics import exposition
 from bot.store import Store, utcnow
 from bot.web.page import render_status
@@ -50,6 +50,23 @@ class WebServer:
 
     host: str
     port: int
+
+
+async def healthz_answers(section: WebSettings, timeout: float = 5.0) -> str | None:
+    """None when the running server's /healthz answers ok on this machine, else what is wrong.
+    (`newsbot health`: a frozen event loop stops answering, though its heartbeat file stays.)"""
+    import httpx
+
+    host = section.listen.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{section.port}/healthz"
+    try:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+            answer = await client.get(url)
+    except httpx.HTTPError as exc:
+        return f"the status server does not answer at {url} ({type(exc).__name__})"
+    return None if answer.status_code == 200 else f"{url} answered {answer.status_code}"
 
 
 def _guard(token: str | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
