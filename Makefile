@@ -13,7 +13,7 @@ RUNTIME_LOCK := requirements-runtime.lock
 UV_COMPILE := pip compile --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --no-header --quiet
 
-.PHONY: demo test run bench bench-scale lint lock clean
+.PHONY: demo test run bench bench-scale lint lock clean pictures
 
 # Installs exactly the locked versions (pip's hash-checking mode), then newsbot itself without
 # dependencies; works with the pip a fresh venv comes with (23.2 here).
@@ -27,8 +27,19 @@ $(STAMP): pyproject.toml $(LOCK)
 demo: $(STAMP)  ## serve the sample news site, poll it into data/demo.db, print the digest
 	$(BIN)/newsbot demo
 
-test: $(STAMP)  ## the whole test suite (PostgreSQL too when NEWSBOT_TEST_POSTGRES_URL is set)
+# Debian's chromium, for the status page's browser test and the README's pictures (playwright
+# drives this browser; it downloads none of its own).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+test: $(STAMP) $(CHROMIUM)  ## the whole test suite (PostgreSQL too when NEWSBOT_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -n 2
+
+pictures: $(STAMP) $(CHROMIUM)  ## docs/trend.png and docs/status.png, the README's pictures
+	$(BIN)/python -m bot.demo.pictures docs
 
 run: $(STAMP)  ## the service: polling and daily digests (config/newsbot.toml)
 	$(BIN)/newsbot run

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     company = sub.add_parser("company", help="the latest stories about a company")
     company.add_argument("name", nargs="+", metavar="NAME", help="name, alias or ticker")
     company.add_argument("--json", action="store_true", help="print one JSON object")
+    trend = sub.add_parser("trend", help="a company's stories per day: a chart and its peaks")
+    trend.add_argument("name", nargs="+", metavar="NAME", help='a company, or "A vs B" (up to 4)')
+    trend.add_argument("--period", choices=["7d", "30d", "90d"], help="default 30d")
+    trend.add_argument("--png", type=Path, metavar="FILE", help="write the chart here")
+    trend.add_argument("--json", action="store_true", help="print one JSON object")
     ask = sub.add_parser("ask", help="answer a question from the stored news, with sources")
     ask.add_argument("question", nargs="+", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
@@ -157,6 +162,12 @@ async def _company(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.company else 1
 
 
+async def _trend(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_trend import trend_command
+
+    return await trend_command(args, settings)
+
+
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import open_core
     from bot.chat.commands.ask import ask_reply
@@ -236,6 +247,13 @@ async def _health(args: argparse.Namespace, settings: Settings) -> int:
     if age is None or age > 300:
         print("unhealthy: no heartbeat from `newsbot run` in the last 5 minutes", file=sys.stderr)
         return 1
+    if settings.web.enabled:
+        from bot.web.server import healthz_answers
+
+        problem = await healthz_answers(settings.web)
+        if problem:
+            print(f"unhealthy: {problem}", file=sys.stderr)
+            return 1
     print(f"healthy: last heartbeat {age:.0f}s ago")
     return 0
 
@@ -257,6 +275,7 @@ COMMANDS: dict[str, Handler] = {
     "company": _company,
     "cluster": _cluster,
     "ask": _ask,
+    "trend": _trend,
     "run": _run,
     "demo": _demo,
     "poll": _poll,

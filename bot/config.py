@@ -35,6 +35,7 @@ SECRETS: tuple[tuple[str, str], ...] = (
     ("slack", "bot_token"),
     ("slack", "app_token"),
     ("slack", "signing_secret"),
+    ("web", "token"),
 )
 
 
@@ -263,6 +264,14 @@ class WorkersSettings(Section):
     stalled_seconds: float = Field(10.0, gt=0, le=3600)
 
 
+class WebSettings(Section):
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)  # 0: any free port
+    token: SecretStr | None = None  # required when listen is beyond loopback
+    token_file: Path | None = None
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
@@ -288,6 +297,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     cpu: CpuSettings = CpuSettings()
     workers: WorkersSettings = WorkersSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

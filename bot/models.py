@@ -186,3 +186,16 @@ class SentStory:
     story_id: int
     sources: tuple[str, ...]
     last_article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyArticle:
+    """An article that names a company, as a trend counts it: when, from which outlet, in which
+    story (None while the article is in no story yet)."""
+
+    article_id: int
+    story_id: int | None
+    title: str
+    source: str
+    url: str | None
+    published: datetime

@@ -105,7 +105,17 @@ class Divider:
     """A separator between items."""
 
 
-Block = Heading | Paragraph | BulletList | QuoteBlock | Buttons | Divider
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture (PNG bytes) with the words that say what it shows. Adapters send it as a photo
+    or a file with the reply's other blocks as its caption; text-only outputs show ``alt``."""
+
+    png: bytes
+    alt: str
+    filename: str = "chart.png"
+
+
+Block = Heading | Paragraph | BulletList | QuoteBlock | Buttons | Divider | Image
 Inline = str | Span
 
 
@@ -166,6 +176,8 @@ class Reply:
                     lines.append(" | ".join(b.label for b in row))
                 case Divider():
                     lines.append("---")
+                case Image(alt=alt):
+                    lines.append(f"[picture: {alt}]")
         return "\n".join(lines)
 
 

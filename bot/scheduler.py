@@ -24,6 +24,7 @@ from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.store import Store
 from bot.summarize.base import Summarizer
+from bot.web.server import web_server
 
 if TYPE_CHECKING:
     import procrastinate
@@ -61,6 +62,7 @@ async def run_service(settings: Settings) -> None:
         open_app(settings) as app,  # one store, gazetteer, LLM client and command core
         telegram_service(app.core, settings) as telegram,
         slack_service(app.core, settings) as slack,
+        web_server(app.store, settings),  # the status page, /metrics, /healthz: when enabled
     ):
         store, summarizer = app.store, app.summarizer
         cpu.pool().start()  # workers boot now, not on the first /summary

@@ -21,6 +21,7 @@ from bot.reply import (
     Divider,
     Heading,
     Hint,
+    Image,
     Link,
     Paragraph,
     QuoteBlock,
@@ -176,6 +177,8 @@ def render_reply(reply: Reply) -> str:
             case Divider():
                 lines.append("")
                 body = ""
+            case Image(alt=alt):
+                lines += _wrap(f"[picture: {clean_line(alt)}]")
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from bot import metrics
 from bot.chat.access import Access, AccessGate, owners_only
 from bot.chat.command import (
     MAX_ARG_CHARS,
@@ -114,13 +115,15 @@ class CommandCore:
             return Reply.message(
                 "Sorry, something went wrong on my side.", "Please try again in a minute.", ok=False
             )
+        seconds = time.monotonic() - started
+        metrics.COMMAND_SECONDS.labels(spec.name).observe(seconds)
         log.info(
             "command answered",
             extra={
                 "command": spec.name,
                 "platform": context.platform,
                 "ok": reply.ok,
-                "seconds": round(time.monotonic() - started, 3),
+                "seconds": round(seconds, 3),
             },
         )
         return reply

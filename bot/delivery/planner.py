@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import metrics
 from bot.delivery.schedule import Schedule, due_slot
 from bot.digest.chat import DigestBuilder
 from bot.reply import Reply
@@ -76,6 +77,7 @@ class DigestPlanner:
                 try:
                     if await self.plan_chat(chat, now):
                         planned += 1
+                        metrics.DIGESTS_PLANNED.inc()
                 except Exception:
                     log.exception("digest planning failed", extra={"chat": chat.chat_key})
         return planned

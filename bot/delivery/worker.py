@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from bot import metrics
 from bot.delivery.sender import Outcome, Sender
 from bot.store.chats import ChatStore
 from bot.store.outbox import Delivery, Outbox, hold_until
@@ -141,10 +142,19 @@ class DeliveryWorker:
 
     async def _settle(self, delivery: Delivery, sender: Sender, outcome: Outcome) -> None:
         fields = _fields(delivery)
+        counted = (
+            "sent"
+            if outcome.kind == "sent"
+            else "retried"
+            if outcome.kind in ("retry", "moved")
+            else "failed"
+        )
+        metrics.PARTS.labels(delivery.platform, counted).inc()
         if outcome.kind == "sent":
             await self.outbox.sent(delivery.id, outcome.message_id)
             self.sent += 1
         elif outcome.kind == "retry":
+            metrics.RATE_LIMITED.labels(delivery.platform).inc()
             sender.pacer.hold(delivery.chat_key, outcome.retry_after)
             await self.outbox.retry(
                 delivery.id, hold_until(outcome.retry_after), f"retry after {outcome.retry_after}s"

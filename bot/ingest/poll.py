@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
+from bot import metrics
 from bot.config import IngestSettings
 from bot.ingest.articles import build_article, content_hash
 from bot.ingest.entries import EntryReader
@@ -137,6 +138,7 @@ class Poller:
         except Exception as exc:  # a bug must not stop the other feeds
             log.error("feed poll crashed", extra={**feed_fields(feed), **crash_fields(exc)})
             await self._failed(feed, report, f"internal error: {type(exc).__name__}: {exc}", None)
+        _count(report)
         return report
 
     async def _failed(
@@ -231,3 +233,15 @@ class Poller:
                 "deferred": report.deferred,
             },
         )
+
+
+def _count(report: FeedReport) -> None:
+    """The poll's outcome in the process's metrics (bot/metrics.py)."""
+    if report.deferred:
+        outcome = "deferred"
+    elif report.error:
+        outcome = "failed"
+    else:
+        outcome = "not_modified" if report.not_modified else "ok"
+    metrics.POLLS.labels(outcome).inc()
+    metrics.ARTICLES_STORED.inc(report.new)

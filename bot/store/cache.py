@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import metrics
 from bot.models import Quote, Story, Summary
 from bot.store.schema import llm_usage, summaries
 from bot.store.store import Store, utcnow
@@ -84,6 +85,7 @@ class SummaryCache:
         )
         async with self._store.engine.begin() as conn:
             await conn.execute(stmt)
+        metrics.LLM_TOKENS.inc(n)
 
 
 def summary_to_json(summary: Summary) -> str:

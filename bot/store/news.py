@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import metrics
 from bot.models import Article, CompanyMention, Story
 from bot.store.schema import article_companies, articles, as_utc, stories
 from bot.store.store import Store, _article, utcnow
@@ -114,6 +115,7 @@ class NewsIndex:
                 .returning(stories.c.id)
             )
             story_id = int(result.scalar_one())
+            metrics.STORIES_OPENED.inc()
             await conn.execute(
                 update(articles).where(articles.c.id == lead_article_id).values(story_id=story_id)
             )

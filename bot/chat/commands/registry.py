@@ -16,6 +16,7 @@ from bot.chat.commands.settings import settings_command
 from bot.chat.commands.story import quotes
 from bot.chat.commands.subscribe import subscribe, unsubscribe
 from bot.chat.commands.summary import summary
+from bot.chat.commands.trend import find_trends, trend_reply
 from bot.reply import Reply, bullets, para
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ class Spec:
 
 async def _company(core: Core, args: str, context: ChatContext) -> Reply:
     return company_reply(await find_company(core, args, context))
+
+
+async def _trend(core: Core, args: str, context: ChatContext) -> Reply:
+    return await trend_reply(await find_trends(core, args, context))
 
 
 async def _ask(core: Core, args: str, context: ChatContext) -> Reply:
@@ -87,6 +92,13 @@ COMMANDS: dict[str, Spec] = {
             "/company huawei",
             "the latest stories about a company",
             _company,
+        ),
+        Spec(
+            "trend",
+            "/trend NAME [7d|30d|90d], or /trend NAME vs NAME",
+            "/trend huawei 30d",
+            "a chart of a company's stories per day, its peaks and their top stories",
+            _trend,
         ),
         Spec(
             "summary",

@@ -1,0 +1,1 @@
+"""The operator's web pages inside `newsbot run`: status, /metrics, /healthz."""
