@@ -300,6 +300,8 @@ class SlackAPIServer(AiohttpLoopback):
         self.posted: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.updated: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.ephemeral: defaultdict[str, list[JSONDict]] = defaultdict(list)
+        self.files: defaultdict[str, list[JSONDict]] = defaultdict(list)  # shared, by channel
+        self._uploads: dict[str, JSONDict] = {}  # file id -> its upload, until completed
         self.responses: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.responded_at: defaultdict[str, list[float]] = defaultdict(list)  # monotonic
         self.calls: list[tuple[str, JSONDict]] = []
@@ -319,6 +321,8 @@ class SlackAPIServer(AiohttpLoopback):
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
@@ -328,6 +332,7 @@ class SlackAPIServer(AiohttpLoopback):
     def setup(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url_post)
+        app.router.add_post("/upload/{file_id}", self._upload_post)
 
     def __enter__(self) -> SlackAPIServer:
         self.start()
@@ -781,6 +786,72 @@ class SlackAPIServer(AiohttpLoopback):
             }
         )
         return {"channel": channel["id"], "ts": ts, "message": message}
+
+    def _upload_url(self, args: JSONDict) -> JSONDict:
+        """files.getUploadURLExternal: a file id and the URL its bytes go to (step 1 of 3)."""
+        filename, length = args.get("filename"), args.get("length")
+        if not filename:
+            raise SlackError("invalid_arguments", extra={"detail": "filename is required"})
+        try:
+            size = int(length)
+        except (TypeError, ValueError):
+            raise SlackError("invalid_arguments", extra={"detail": "length is required"}) from None
+        if size <= 0:
+            raise SlackError("invalid_arguments")
+        file_id = f"F{len(self._uploads) + 1:08d}"
+        self._uploads[file_id] = {
+            "filename": filename,
+            "length": size,
+            "alt_txt": args.get("alt_txt"),
+        }
+        root = super().base_url
+        return {"file_id": file_id, "upload_url": f"{root}/upload/{file_id}"}
+
+    async def _upload_post(self, request: web.Request) -> web.Response:
+        """The upload URL (step 2): the file's bytes, raw or as a multipart form's file."""
+        file_id = request.match_info["file_id"]
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next((v for v in form.values() if not isinstance(v, str)), None)
+            data = part.file.read() if part is not None else b""
+        else:
+            data = await request.read()
+        with self.lock:
+            upload = self._uploads.get(file_id)
+            if upload is None or "data" in upload:
+                return web.Response(status=404, text="not found")
+            if len(data) != upload["length"]:
+                return web.Response(status=400, text="length mismatch")
+            upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, args: JSONDict) -> JSONDict:
+        """files.completeUploadExternal (step 3): uploaded files shared to a channel, in a
+        thread, with an optional comment; each recorded in ``files[channel]``."""
+        files = _json_arg(args.get("files"))
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments")
+        channel_id = args.get("channel_id")
+        channel = self._writable({"channel": channel_id}) if channel_id else None
+        done = []
+        for item in files:
+            upload = self._uploads.get(str(item.get("id")))
+            if upload is None or "data" not in upload:
+                raise SlackError("file_not_found")
+            record = {
+                "id": item["id"],
+                "title": item.get("title") or upload["filename"],
+                "name": upload["filename"],
+                "data": upload["data"],
+                "alt_txt": upload.get("alt_txt"),
+                "thread_ts": args.get("thread_ts") or None,
+                "initial_comment": args.get("initial_comment"),
+            }
+            if channel is not None:
+                self._check_rate(channel["id"])
+                self.files[channel["id"]].append(record)
+            done.append({"id": item["id"], "title": record["title"], "name": record["name"]})
+        return {"files": done}
 
     def _post_ephemeral(self, args: JSONDict) -> JSONDict:
         channel = self._writable(args)

@@ -54,6 +54,8 @@ from tests.fakes.loopback import AiohttpLoopback
 JSONDict = dict[str, Any]
 
 MAX_TEXT = 4096  # characters of a message text after entity parsing
+MAX_CAPTION = 1024  # characters of a photo's caption after entity parsing
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's upload limit
 MAX_CALLBACK_DATA = 64  # bytes of an inline button's callback_data
 BOT_USERNAME = "newsbot_test_bot"
 
@@ -502,6 +504,7 @@ class BotAPIServer(AiohttpLoopback):
             "getme": self._get_me,
             "getupdates": self._get_updates,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "answercallbackquery": self._answer_callback_query,
             "setmycommands": self._set_my_commands,
@@ -1135,6 +1138,78 @@ class BotAPIServer(AiohttpLoopback):
                     "reply_markup": markup,
                     "disable_web_page_preview": disable_preview,
                     "link_preview_options": preview,
+                    "message_thread_id": thread_id,
+                    "reply_to": original["message_id"] if original else None,
+                    "disable_notification": params.get("disable_notification"),
+                }
+            )
+        return message
+
+    def _send_photo(self, token: str, params: JSONDict) -> JSONDict:
+        """sendPhoto with an uploaded file (multipart), as Telegram checks it: a picture file
+        under 10 MB, a caption of at most 1024 characters after entity parsing. Recorded in
+        ``sent[chat_id]`` like a message, with ``photo`` (the bytes) and the caption as text."""
+        chat = self._chat(params)
+        chat_id = chat["id"]
+        photo = params.get("photo")
+        if not isinstance(photo, dict) or not photo.get("content"):
+            raise bad_request("there is no photo in the request")
+        content: bytes = photo["content"]
+        if len(content) > MAX_PHOTO_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        if not content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        caption, entities = "", []
+        if params.get("caption"):
+            caption, entities = self._text({**params, "text": params["caption"]})
+            if len(caption) > MAX_CAPTION:
+                raise bad_request("message caption is too long")
+        markup = self._markup(params)
+        thread_id = params.get("message_thread_id")
+        with self.lock:
+            if not self._topic_open(chat, thread_id):
+                raise bad_request("message thread not found")
+            original = self._reply_to(chat_id, params)
+            self._check_rate(chat)
+            message_id = next(self._message_ids[chat_id])
+            message: JSONDict = {
+                "message_id": message_id,
+                "from": self._bot_user(token),
+                "chat": chat,
+                "date": int(time.time()),
+                "photo": [
+                    {
+                        "file_id": f"photo-{chat_id}-{message_id}",
+                        "file_unique_id": "p",
+                        "width": 1000,
+                        "height": 500,
+                        "file_size": len(content),
+                    }
+                ],
+            }
+            if caption:
+                message["caption"] = caption
+                if entities:
+                    message["caption_entities"] = entities
+            if markup and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+            if thread_id is not None:
+                message["message_thread_id"] = thread_id
+                message["is_topic_message"] = True
+            if original is not None:
+                message["reply_to_message"] = _without_reply(original)
+            self.messages[(chat_id, message_id)] = message
+            self.sent[chat_id].append(
+                {
+                    "message_id": message_id,
+                    "chat_id": chat_id,
+                    "photo": content,
+                    "filename": photo.get("filename"),
+                    "text": params.get("caption") or "",
+                    "plain": caption,
+                    "entities": entities,
+                    "parse_mode": params.get("parse_mode"),
+                    "reply_markup": markup,
                     "message_thread_id": thread_id,
                     "reply_to": original["message_id"] if original else None,
                     "disable_notification": params.get("disable_notification"),

@@ -17,7 +17,7 @@ from bot.chat.slack.render import MAX_BLOCKS, render_messages
 from bot.chat.slack.send import decode_stories
 from bot.chat.slack.words import PLATFORM, Posted, message_stories, story_numbers
 from bot.delivery.pacing import Pacer
-from bot.reply import Reply
+from bot.reply import Image, Reply, para
 from bot.store import Store
 from bot.store.outbox import part_of_message
 
@@ -110,6 +110,8 @@ class SlackPoster:
         ids, numbers = story_numbers(reply)
         sent: list[str] = []
         async with self._locks.setdefault(channel, asyncio.Lock()):  # parts stay in order
+            for picture in (b for b in reply.blocks if isinstance(b, Image)):
+                await self._upload(channel, picture, thread_ts, quiet=quiet)
             for message in messages:
                 try:
                     async with self.pacer.turn(channel):
@@ -143,6 +145,29 @@ class SlackPoster:
                     self.remember(channel, ts, Posted(mine, mine_numbers or dict(numbers)))
         return sent
 
+    async def _upload(
+        self, channel: str, picture: Image, thread_ts: str | None, *, quiet: bool
+    ) -> None:
+        """Share a picture (a /trend chart) in the channel or thread: Slack's upload flow
+        (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
+        try:
+            async with self.pacer.turn(channel):
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    file=picture.png,
+                    filename=picture.filename,
+                    title=picture.alt,
+                    alt_txt=picture.alt,
+                )
+        except SlackApiError as exc:
+            log.warning(
+                "slack refused a picture",
+                extra={"channel": channel, "error": slack_error(exc) or None},
+            )
+            if not quiet:
+                raise
+
     async def ephemeral(
         self, channel: str, user: str, reply: Reply, *, thread_ts: str | None = None
     ) -> None:
@@ -171,6 +196,9 @@ class SlackPoster:
         from slack_sdk.webhook.async_client import AsyncWebhookClient
 
         hook = AsyncWebhookClient(response_url)
+        if any(isinstance(b, Image) for b in reply.blocks):  # a response_url takes no files
+            note = para("I can't share the chart here: /invite me to this channel to see it.")
+            reply = Reply([*reply.blocks, note], ok=reply.ok)
         messages = render_messages(reply)
         if len(messages) > RESPONSE_URL_USES:
             left = len(messages) - (RESPONSE_URL_USES - 1)

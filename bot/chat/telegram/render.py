@@ -42,6 +42,8 @@ class TelegramMessage:
     html: str
     plain: str
     keyboard: Keyboard = field(default_factory=list)
+    photo: bytes | None = None  # sent as a photo, the text its caption
+    filename: str = "picture.png"
 
 
 class _Packer:

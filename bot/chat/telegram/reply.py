@@ -6,13 +6,15 @@ a supergroup, pause a chat that blocked the bot."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 
 from telegram import Message
 
+from bot.chat.telegram.markup import clean
 from bot.chat.telegram.render import TelegramMessage, render
 from bot.chat.telegram.send import PLATFORM, TelegramSender
-from bot.reply import Reply
+from bot.reply import Image, Reply
 from bot.store.chats import ChatStore
 
 log = logging.getLogger("newsbot.telegram")
@@ -41,7 +43,7 @@ class Replier:
         sent: list[Message] = []
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:  # the parts of one reply stay together and in order
-            for part in render(reply):
+            for part in with_pictures(reply):
                 first = not sent  # one notification per reply: the other parts come silently
                 message = await self._send(
                     chat_id, part, thread_id, reply_to if first else None, silent=not first
@@ -93,3 +95,34 @@ class Replier:
                 return None
         log.error("telegram send gave up", extra={"chat": chat_id, "tries": MAX_RETRIES + 1})
         return None
+
+
+CAPTION_CHARS = 1024  # Telegram's limit on a photo's caption
+
+
+def with_pictures(reply: Reply) -> list[TelegramMessage]:
+    """The reply's messages; a picture (a /trend chart) goes as a photo whose caption is the
+    rest of the reply when it fits a caption, else the picture's own words, the rest after."""
+    pictures = [b for b in reply.blocks if isinstance(b, Image)]
+    if not pictures:
+        return render(reply)
+    rest = Reply([b for b in reply.blocks if not isinstance(b, Image)], ok=reply.ok)
+    text = render(rest, limit=CAPTION_CHARS) if rest.blocks else []
+    first, *others = pictures
+    if len(text) == 1:
+        caption = text[0]
+        photos = [
+            TelegramMessage(
+                caption.html, caption.plain, caption.keyboard, first.png, first.filename
+            )
+        ]
+        after: list[TelegramMessage] = []
+    else:
+        photos = [_alone(first)]
+        after = render(rest) if rest.blocks else []
+    return photos + [_alone(p) for p in others] + after
+
+
+def _alone(picture: Image) -> TelegramMessage:
+    alt = clean(picture.alt)[:CAPTION_CHARS]
+    return TelegramMessage(html.escape(alt, quote=False), alt, [], picture.png, picture.filename)

@@ -12,6 +12,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     ReplyParameters,
@@ -88,16 +89,25 @@ class TelegramSender:
         html = True
         while True:
             try:
-                message = await self.bot.send_message(
-                    chat_id,
-                    part.html if html else part.plain,
-                    parse_mode=ParseMode.HTML if html else None,
-                    reply_markup=keyboard_markup(part.keyboard),
-                    link_preview_options=_NO_PREVIEW,
-                    message_thread_id=thread_id,
-                    reply_parameters=_reply_parameters(reply_to),
-                    disable_notification=silent or None,
-                )
+                common: dict[str, Any] = {
+                    "parse_mode": ParseMode.HTML if html else None,
+                    "reply_markup": keyboard_markup(part.keyboard),
+                    "message_thread_id": thread_id,
+                    "reply_parameters": _reply_parameters(reply_to),
+                    "disable_notification": silent or None,
+                }
+                text = part.html if html else part.plain
+                if part.photo is not None:
+                    message = await self.bot.send_photo(
+                        chat_id,
+                        InputFile(part.photo, filename=part.filename),
+                        caption=text or None,
+                        **common,
+                    )
+                else:
+                    message = await self.bot.send_message(
+                        chat_id, text, link_preview_options=_NO_PREVIEW, **common
+                    )
                 return Outcome("sent", message_id=str(message.message_id)), message
             except RetryAfter as exc:
                 wait = retry_seconds(exc.retry_after)
