@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import procrastinate
 import psycopg
 import pytest
@@ -423,3 +424,25 @@ async def test_parts_a_dead_worker_claimed_go_at_once_not_after_its_lease(
     # the part under way at the kill is sent again (Telegram cannot be asked), once.
     assert got == {chat: [f"Digest {chat}"] for chat in chats}
     assert (await dead.counts()) == {"sent": 3}
+
+
+async def test_the_status_page_shows_the_queues(
+    pg: str, store: Store, queue: procrastinate.App
+) -> None:
+    from bot.web.server import web_server
+
+    await queue.configure_task("newsbot:poll").defer_async(feed_id=1)
+    await queue.configure_task("newsbot:poll").defer_async(feed_id="not-a-number")
+    await run_worker(settings_of(pg), queues=["poll"], concurrency=1, wait=False)
+    await queue.configure_task("newsbot:poll", queueing_lock="poll:7").defer_async(feed_id=7)
+    settings = settings_of(pg)
+    settings = Settings(
+        **{**settings.model_dump(mode="python"), "web": {"enabled": True, "port": 0}}
+    )
+    async with web_server(store, settings) as running:
+        assert running is not None
+        async with httpx.AsyncClient() as client:
+            page = (await client.get(f"http://127.0.0.1:{running.port}/")).text
+    jobs = page[page.index("<h2>Jobs</h2>") :]
+    # queue, queued, running, failed: the bad job failed, feed 7 waits
+    assert "<tr><td>poll</td><td>1</td><td>0</td><td>1</td></tr>" in jobs

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.store.chats import Chat, _chat
 from bot.store.schema import articles, chats, deliveries, stories
@@ -95,3 +95,20 @@ async def outbox_parts(store: Store, states: tuple[str, ...], limit: int = 20) -
     async with store.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [PartRow(*row) for row in rows]
+
+
+async def job_counts(store: Store) -> dict[str, dict[str, int]]:
+    """Jobs per queue and state (todo, doing, failed …) when workers run on this PostgreSQL
+    store (procrastinate's table); empty on SQLite or before the job tables exist."""
+    if store.dialect != "postgresql":
+        return {}
+    query = text("SELECT queue_name, status::text, count(*) FROM procrastinate_jobs GROUP BY 1, 2")
+    async with store.engine.connect() as conn:
+        exists = await conn.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
+        if not exists:
+            return {}
+        rows = (await conn.execute(query)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for queue, state, n in rows:
+        counts.setdefault(str(queue), {})[str(state)] = int(n)
+    return counts

@@ -11,7 +11,14 @@ from bot.models import Feed
 from bot.store import Store
 from bot.store.cache import SummaryCache
 from bot.store.outbox import Outbox
-from bot.store.status import PartRow, RecentStory, every_chat, outbox_parts, recent_stories
+from bot.store.status import (
+    PartRow,
+    RecentStory,
+    every_chat,
+    job_counts,
+    outbox_parts,
+    recent_stories,
+)
 
 SOURCE_BUCKETS = ("1", "2", "3", "4+")
 
@@ -89,4 +96,5 @@ async def gather(store: Store, settings: Settings, now: datetime) -> StatusView:
         tokens_used=await SummaryCache(store).tokens_used(now.date()),
         token_budget=settings.llm.daily_token_budget,
         llm_enabled=settings.summarizer.backend == "llm",
+        jobs=await job_counts(store) if settings.workers.enabled else {},
     )
