@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot import metrics
 from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
 from bot.chat.slack.mrkdwn import blocks_text, button_actions
 from bot.chat.slack.service import SlackService
@@ -372,10 +373,12 @@ async def test_429_retry_after_holds_up_that_channel_only(slack_server: SlackAPI
         await bot.send(channel, Reply.message(f"hello {channel}"))
         done[channel] = time.monotonic() - began
 
+    counted = metrics.RATE_LIMITED.labels("slack")._value.get()
     await asyncio.gather(send("C0SLOW"), send("C0FAST"))
     assert done["C0FAST"] < 0.8 <= 1.0 <= done["C0SLOW"]
     assert [m["text"] for m in slack_server.posted["C0SLOW"]] == ["hello C0SLOW"]
     assert slack_server.too_many_requests == 1
+    assert metrics.RATE_LIMITED.labels("slack")._value.get() == counted + 1  # on /metrics
 
 
 def test_news_subcommands_and_thread_numbers() -> None:

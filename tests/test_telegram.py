@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
+from bot import metrics
 from bot.chat.command import ChatContext
 from bot.chat.telegram.bot import MENU, TelegramBot
 from bot.chat.telegram.send import encode_parts
@@ -284,9 +285,11 @@ async def test_a_refused_reply_is_logged_and_the_rest_not_sent(
 
 async def test_retry_after_is_honoured(tgbot: TelegramBot, tg_server: BotAPIServer) -> None:
     tg_server.fail_next(44, "retry_after", retry_after=1, method="sendMessage")
+    counted = metrics.RATE_LIMITED.labels("telegram")._value.get()
     began = time.monotonic()
     sent = await tgbot.send_reply(44, Reply.message("hello"))
     assert len(sent) == 1 and time.monotonic() - began >= 1.0
+    assert metrics.RATE_LIMITED.labels("telegram")._value.get() == counted + 1  # on /metrics
     assert [m["plain"] for m in tg_server.sent[44]] == ["hello"]
 
 

@@ -154,7 +154,8 @@ class DeliveryWorker:
             await self.outbox.sent(delivery.id, outcome.message_id)
             self.sent += 1
         elif outcome.kind == "retry":
-            metrics.RATE_LIMITED.labels(delivery.platform).inc()
+            if delivery.platform != "slack":  # slack_sdk's retry handler counts Slack's 429s
+                metrics.RATE_LIMITED.labels(delivery.platform).inc()
             sender.pacer.hold(delivery.chat_key, outcome.retry_after)
             await self.outbox.retry(
                 delivery.id, hold_until(outcome.retry_after), f"retry after {outcome.retry_after}s"

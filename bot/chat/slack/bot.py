@@ -40,6 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
@@ -90,9 +91,19 @@ def web_client(settings: Settings, token: str, *, max_retries: int = 3) -> Async
         base_url=settings.slack.base_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            _CountedRateLimits(max_retry_count=max_retries),
         ],
     )
+
+
+class _CountedRateLimits(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (waits out Retry-After), each 429 counted in the metrics."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[no-untyped-def]
+        limited = response is not None and response.status_code == 429
+        if limited:
+            metrics.RATE_LIMITED.labels("slack").inc()
+        return limited
 
 
 class SlackBot:

@@ -11,6 +11,7 @@ import logging
 
 from telegram import Message
 
+from bot import metrics
 from bot.chat.telegram.markup import clean
 from bot.chat.telegram.render import TelegramMessage, render
 from bot.chat.telegram.send import PLATFORM, TelegramSender
@@ -75,6 +76,7 @@ class Replier:
             if outcome.kind == "sent":
                 return message
             if outcome.kind == "retry":
+                metrics.RATE_LIMITED.labels("telegram").inc()
                 log.warning(
                     "telegram asks to wait", extra={"chat": chat_id, "seconds": outcome.retry_after}
                 )
