@@ -26,7 +26,7 @@ from bot.config import Settings, redact_url
 from bot.delivery.planner import DigestPlanner, Encoder
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
-from bot.digest.chat import DigestBuilder
+from bot.digest.build import DigestBuilder
 from bot.ingest.feedlist import NotAdded, add_feeds
 from bot.ingest.http.addresses import Resolver
 from bot.ingest.http.clients import cli_guard, configured_fetcher

@@ -24,7 +24,7 @@ from bot.chat.console import for_command_line, render_reply
 from bot.chat.core import CommandCore
 from bot.config import LLMSettings, Settings, SummarizerSettings
 from bot.demo.server import feed_urls
-from bot.digest.chat import digest_reply
+from bot.digest.build import digest_reply
 from bot.digest.rank import DigestPlan, Ranked, Section
 from bot.digest.views import UTC_ZONE
 from bot.ingest.poll import PollReport

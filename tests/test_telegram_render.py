@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat.telegram.render import MAX_CHARS, render, size
-from bot.digest.chat import FOLLOW_UP, story_buttons
+from bot.digest.build import FOLLOW_UP, story_buttons
 from bot.reply import (
     Bold,
     BulletList,
@@ -132,7 +132,7 @@ def test_ten_thousand_characters_arrive_as_ordered_parts() -> None:
 
 
 def a_digest(sizes: list[int]) -> Reply:
-    """A digest as bot/digest/chat.py builds it: stories of about ``sizes`` characters each."""
+    """A digest as bot/digest/build.py builds it: stories of about ``sizes`` characters each."""
     reply = Reply([Heading(f"Your digest: {len(sizes)} stories")])
     for n, chars in enumerate(sizes, 1):
         said = (f"Story {n} sentence {i} says what happened." for i in range(chars // 40))

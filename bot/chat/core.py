@@ -26,7 +26,7 @@ from bot.chat.commands.registry import COMMANDS
 from bot.chat.limits import RateLimits
 from bot.chat.services import FetcherFactory
 from bot.config import Settings
-from bot.digest.chat import DigestBuilder
+from bot.digest.build import DigestBuilder
 from bot.nlp.companies import Gazetteer
 from bot.reply import Reply
 from bot.store import Store

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from bot.chat.access import AccessGate
 from bot.config import Settings
-from bot.digest.chat import DigestBuilder
+from bot.digest.build import DigestBuilder
 from bot.ingest.http.fetch import Fetcher
 from bot.nlp.companies import Gazetteer
 from bot.store import Store

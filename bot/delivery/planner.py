@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import metrics
 from bot.delivery.schedule import Schedule, due_slot
-from bot.digest.chat import DigestBuilder
+from bot.digest.build import DigestBuilder
 from bot.reply import Reply
 from bot.store import Store
 from bot.store.chats import Chat, ChatStore

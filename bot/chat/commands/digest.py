@@ -1,4 +1,4 @@
-"""/digest: this chat's digest now (built by bot/digest/chat.py, as the scheduled ones are)."""
+"""/digest: this chat's digest now (built by bot/digest/build.py, as the scheduled ones are)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from bot.chat.command import FOLLOW_UP_WORDS as FOLLOW_UP_ANY
 from bot.chat.command import Command, make_command, parse_follow_up, parse_plain, story_arg
 from bot.chat.core import COMMANDS
 from bot.chat.slack.render import render_messages
-from bot.digest.chat import FOLLOW_UP
+from bot.digest.build import FOLLOW_UP
 from bot.reply import (
     Block,
     Bold,

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.chat.telegram.markup import Fragment, block_fragments, clean, size
-from bot.digest.chat import FOLLOW_UP
+from bot.digest.build import FOLLOW_UP
 from bot.reply import Block, Bold, Buttons, Divider, Heading, Hint, Paragraph, Reply, para
 
 __all__ = ["MAX_CHARS", "Keyboard", "TelegramMessage", "render", "size"]
