@@ -21,6 +21,7 @@ from bot.demo.month import month_of_articles
 from bot.demo.server import LoopbackServer, feed_urls, sample_site_routes
 from bot.digest.chart import render_png
 from bot.digest.trend import build_trend
+from bot.models import Feed
 from bot.nlp.indexer import StoryIndexer
 from bot.reply import Reply, para
 from bot.store import Store, utcnow
@@ -33,8 +34,9 @@ from bot.web.server import web_server
 OUT = Path("docs")
 
 
-async def _month(store: Store, settings: Settings, now: datetime) -> None:
-    feed, _ = await store.add_feed("https://wire.test/feed.xml")
+async def _month(store: Store, settings: Settings, now: datetime, feed: Feed) -> None:
+    """The generated month, stored as entries of one of the sample site's feeds (on 127.0.0.1:
+    nothing here may reach beyond this machine)."""
     items = month_of_articles(now) + month_of_articles(now, "TSMC", seed=11, peak_day=6)
     for item in items:
         item.feed_id = feed.id
@@ -82,9 +84,11 @@ async def make(out: Path) -> None:
         store = await Store.open(settings.store.url)
         try:
             now = datetime.now(UTC)
-            await _month(store, settings, now)  # first: the month's stories, as they came
-            for url in [*feed_urls(site.base_url), f"{site.base_url}/gone/feed.xml"]:
-                await store.add_feed(url)
+            feeds = [
+                (await store.add_feed(url))[0]
+                for url in [*feed_urls(site.base_url), f"{site.base_url}/gone/feed.xml"]
+            ]
+            await _month(store, settings, now, feeds[0])  # before the poll: as the news came
             await poll_once(store, settings)
             await _waiting_digest(store)
             rows = await company_articles(store, "Huawei", now - timedelta(days=30), now)
