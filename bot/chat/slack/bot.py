@@ -34,16 +34,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import metrics
 from bot.chat.access import Access
 from bot.chat.command import ChatContext, Command, make_command
 from bot.chat.core import CommandCore
+from bot.chat.slack.client import web_client
 from bot.chat.slack.once import Answered
 from bot.chat.slack.post import SlackPoster
 from bot.chat.slack.render import ACTION_PREFIX
@@ -81,29 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("newsbot.slack")
-
-
-def web_client(settings: Settings, token: str, *, max_retries: int = 3) -> AsyncWebClient:
-    """The Web API client: the configured base URL, 429 Retry-After honoured, one retry of a
-    dropped connection."""
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack.base_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            _CountedRateLimits(max_retry_count=max_retries),
-        ],
-    )
-
-
-class _CountedRateLimits(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler (waits out Retry-After), each 429 counted in the metrics."""
-
-    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[no-untyped-def]
-        limited = response is not None and response.status_code == 429
-        if limited:
-            metrics.RATE_LIMITED.labels("slack").inc()
-        return limited
 
 
 class SlackBot:
