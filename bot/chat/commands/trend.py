@@ -26,6 +26,7 @@ from bot.digest.trend import (
     change_text,
     parse_period,
     period_bounds,
+    story_key,
 )
 from bot.digest.views import UTC_ZONE
 from bot.reply import Bold, Button, Buttons, Image, Link, Reply, para
@@ -108,16 +109,12 @@ async def find_trends(
         rows = await company_articles(core.store, company, since, now)
         previous = None
         if keeps_before:
-            earlier = {_key(r) for r in rows if r.published < start}
-            previous = len(earlier - {_key(r) for r in rows if r.published >= start})
+            earlier = {story_key(r) for r in rows if r.published < start}
+            previous = len(earlier - {story_key(r) for r in rows if r.published >= start})
         result.trends.append(
             build_trend(company, rows, days=days, zone=result.zone, now=now, previous=previous)
         )
     return result
-
-
-def _key(row: Any) -> int:
-    return row.story_id if row.story_id is not None else -row.article_id
 
 
 async def trend_reply(result: TrendResult, *, draw: bool = True) -> Reply:
