@@ -1094,9 +1094,62 @@ class BotAPIServer(AiohttpLoopback):
         return list(itertools.islice(self._updates, limit))
 
     def _send_message(self, token: str, params: JSONDict) -> JSONDict:
+        plain, entities = self._text(params)
+        content: JSONDict = {"text": plain, **({"entities": entities} if entities else {})}
+        preview = params.get("link_preview_options")
+        if preview is not None:
+            content["link_preview_options"] = preview
+        disable_preview = params.get("disable_web_page_preview")
+        if disable_preview is None and preview is not None:
+            disable_preview = preview.get("is_disabled")
+        record = {
+            "text": params["text"],
+            "plain": plain,
+            "entities": entities,
+            "disable_web_page_preview": disable_preview,
+            "link_preview_options": preview,
+        }
+        return self._deliver(token, params, content, record)
+
+    def _send_photo(self, token: str, params: JSONDict) -> JSONDict:
+        """sendPhoto with an uploaded file (multipart), as Telegram checks it: a picture file
+        under 10 MB, a caption of at most 1024 characters after entity parsing. Recorded in
+        ``sent[chat_id]`` like a message, with ``photo`` (the bytes) and the caption as text."""
+        photo = params.get("photo")
+        if not isinstance(photo, dict) or not photo.get("content"):
+            raise bad_request("there is no photo in the request")
+        data: bytes = photo["content"]
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        caption, entities = "", []
+        if params.get("caption"):
+            caption, entities = self._text({**params, "text": params["caption"]})
+            if len(caption) > MAX_CAPTION:
+                raise bad_request("message caption is too long")
+        size = {"file_unique_id": "p", "width": 1000, "height": 500, "file_size": len(data)}
+        content: JSONDict = {"photo": [size]}
+        if caption:
+            content["caption"] = caption
+            if entities:
+                content["caption_entities"] = entities
+        record = {
+            "photo": data,
+            "filename": photo.get("filename"),
+            "text": params.get("caption") or "",
+            "plain": caption,
+            "entities": entities,
+        }
+        return self._deliver(token, params, content, record)
+
+    def _deliver(
+        self, token: str, params: JSONDict, content: JSONDict, record: JSONDict
+    ) -> JSONDict:
+        """A message the bot sends (``content``: its text or photo), checked as Telegram checks
+        the chat, topic, reply and flood limits; kept in ``messages`` and ``sent[chat_id]``."""
         chat = self._chat(params)
         chat_id = chat["id"]
-        plain, entities = self._text(params)
         markup = self._markup(params)
         thread_id = params.get("message_thread_id")
         with self.lock:
@@ -1109,10 +1162,10 @@ class BotAPIServer(AiohttpLoopback):
                 "from": self._bot_user(token),
                 "chat": chat,
                 "date": int(time.time()),
-                "text": plain,
+                **content,
             }
-            if entities:
-                message["entities"] = entities
+            if "photo" in message:
+                message["photo"][0]["file_id"] = f"photo-{chat_id}-{message['message_id']}"
             if markup and "inline_keyboard" in markup:
                 message["reply_markup"] = markup
             if thread_id is not None:
@@ -1120,99 +1173,17 @@ class BotAPIServer(AiohttpLoopback):
                 message["is_topic_message"] = True
             if original is not None:
                 message["reply_to_message"] = _without_reply(original)
-            preview = params.get("link_preview_options")
-            if preview is not None:
-                message["link_preview_options"] = preview
             self.messages[(chat_id, message["message_id"])] = message
-            disable_preview = params.get("disable_web_page_preview")
-            if disable_preview is None and preview is not None:
-                disable_preview = preview.get("is_disabled")
             self.sent[chat_id].append(
                 {
                     "message_id": message["message_id"],
                     "chat_id": chat_id,
-                    "text": params["text"],
-                    "plain": plain,
-                    "entities": entities,
-                    "parse_mode": params.get("parse_mode"),
-                    "reply_markup": markup,
-                    "disable_web_page_preview": disable_preview,
-                    "link_preview_options": preview,
-                    "message_thread_id": thread_id,
-                    "reply_to": original["message_id"] if original else None,
-                    "disable_notification": params.get("disable_notification"),
-                }
-            )
-        return message
-
-    def _send_photo(self, token: str, params: JSONDict) -> JSONDict:
-        """sendPhoto with an uploaded file (multipart), as Telegram checks it: a picture file
-        under 10 MB, a caption of at most 1024 characters after entity parsing. Recorded in
-        ``sent[chat_id]`` like a message, with ``photo`` (the bytes) and the caption as text."""
-        chat = self._chat(params)
-        chat_id = chat["id"]
-        photo = params.get("photo")
-        if not isinstance(photo, dict) or not photo.get("content"):
-            raise bad_request("there is no photo in the request")
-        content: bytes = photo["content"]
-        if len(content) > MAX_PHOTO_BYTES:
-            raise ApiError(413, "Request Entity Too Large")
-        if not content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
-            raise bad_request("IMAGE_PROCESS_FAILED")
-        caption, entities = "", []
-        if params.get("caption"):
-            caption, entities = self._text({**params, "text": params["caption"]})
-            if len(caption) > MAX_CAPTION:
-                raise bad_request("message caption is too long")
-        markup = self._markup(params)
-        thread_id = params.get("message_thread_id")
-        with self.lock:
-            if not self._topic_open(chat, thread_id):
-                raise bad_request("message thread not found")
-            original = self._reply_to(chat_id, params)
-            self._check_rate(chat)
-            message_id = next(self._message_ids[chat_id])
-            message: JSONDict = {
-                "message_id": message_id,
-                "from": self._bot_user(token),
-                "chat": chat,
-                "date": int(time.time()),
-                "photo": [
-                    {
-                        "file_id": f"photo-{chat_id}-{message_id}",
-                        "file_unique_id": "p",
-                        "width": 1000,
-                        "height": 500,
-                        "file_size": len(content),
-                    }
-                ],
-            }
-            if caption:
-                message["caption"] = caption
-                if entities:
-                    message["caption_entities"] = entities
-            if markup and "inline_keyboard" in markup:
-                message["reply_markup"] = markup
-            if thread_id is not None:
-                message["message_thread_id"] = thread_id
-                message["is_topic_message"] = True
-            if original is not None:
-                message["reply_to_message"] = _without_reply(original)
-            self.messages[(chat_id, message_id)] = message
-            self.sent[chat_id].append(
-                {
-                    "message_id": message_id,
-                    "chat_id": chat_id,
-                    "photo": content,
-                    "filename": photo.get("filename"),
-                    "text": params.get("caption") or "",
-                    "plain": caption,
-                    "entities": entities,
                     "parse_mode": params.get("parse_mode"),
                     "reply_markup": markup,
                     "message_thread_id": thread_id,
                     "reply_to": original["message_id"] if original else None,
                     "disable_notification": params.get("disable_notification"),
+                    **record,
                 }
             )
         return message
