@@ -28,10 +28,10 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import poll_fetcher  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.demo.server import LoopbackServer, sample_site_routes, static  # noqa: E402
 from bot.ingest.poll import Poller  # noqa: E402
+from bot.polling import poll_fetcher  # noqa: E402
 from bot.store import Store, utcnow  # noqa: E402
 
 EVAL_PAGES = ROOT.parent / "shared" / "eval" / "extraction" / "html"

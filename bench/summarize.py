@@ -190,9 +190,10 @@ def serve(pages: dict[str, bytes], ready: Queue, stop: Event) -> None:  # type: 
 
 async def summaries(base_url: str, rounds: int) -> tuple[float, float, str, str]:
     """Median seconds of /summary for the 10 MB page and the ordinary one; their replies."""
-    from bot.app import configure_cpu, make_core
+    from bot.app import make_core
     from bot.chat.command import ChatContext, parse_command
     from bot.config import Settings
+    from bot.polling import configure_cpu
     from bot.store import Store
     from bot.summarize.embedded import ExtractiveSummarizer
 

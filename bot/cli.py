@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from bot import logs
 from bot.config import SECRETS, ConfigError, Settings, load_settings
+from bot.output import print_json
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -327,8 +327,3 @@ def _problem(exc: Exception) -> str:
         f"unexpected error ({type(exc).__name__}{': ' + detail if detail else ''}); "
         "run the command again with --debug to see where, and report it"
     )
-
-
-def print_json(data: object) -> None:
-    """Print one JSON object on standard output."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from bot.app import StoreUnavailable, make_fetcher, not_added_line, open_store, poll_once
+from bot.app import StoreUnavailable, open_store
 from bot.chat.console import clean_line
 from bot.config import SECRETS, Settings, redact_url
 from bot.ingest.feedlist import NotAdded, add_feed, add_feeds, remove_feed
@@ -22,6 +22,7 @@ from bot.ingest.http.guard import BlockedURL, UrlGuard
 from bot.ingest.opml import OPMLError, read_opml, write_opml
 from bot.ingest.poll import FeedReport, PollReport
 from bot.models import Feed
+from bot.polling import make_fetcher, not_added_line, poll_once
 from bot.store import Store
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)

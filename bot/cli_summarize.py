@@ -28,10 +28,10 @@ async def read_input(target: str, settings: Settings) -> Document:
         return document_from_bytes(_read_file(path), source=path.name, max_chars=max_chars)
     if parse_url(target) is None and "://" not in target:  # with "://", the guard says why
         raise InputError(f"{target} is neither an http(s) URL nor a readable file")
-    from bot.app import make_fetcher
     from bot.ingest.http.clients import cli_guard
     from bot.ingest.http.fetch import PAGE_ACCEPT, FetchError
     from bot.ingest.http.guard import BlockedURL
+    from bot.polling import make_fetcher
 
     async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
         try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from bot.config import Settings
+from bot.output import print_json
 
 
 async def trend_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -33,7 +33,7 @@ async def trend_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.png is not None and drawn:
         args.png.write_bytes(await cpu.pool().run(render_png, result.trends))
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        print_json(result.to_json())
     else:
         sys.stdout.write(render_reply(await trend_reply(result, draw=False)))
     if args.png is not None:

@@ -17,11 +17,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from bot import cpu
-from bot.app import console_digest, delivery_parts, import_feeds, open_app, poll_once
+from bot.app import console_digest, delivery_parts, open_app
 from bot.config import Settings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
+from bot.polling import import_feeds, poll_once
 from bot.store import Store
 from bot.summarize.base import Summarizer
 from bot.web.server import web_server

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import chat_fetcher_factory, poll_once
+from bot.app import chat_fetcher_factory
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import for_command_line, render_reply
 from bot.chat.core import CommandCore
@@ -30,6 +30,7 @@ from bot.digest.views import UTC_ZONE
 from bot.ingest.poll import PollReport
 from bot.models import Story, Summary
 from bot.nlp.companies import Gazetteer
+from bot.polling import poll_once
 from bot.reply import Reply
 from bot.store import Store, utcnow
 from bot.store.cache import SummaryCache

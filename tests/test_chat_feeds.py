@@ -10,12 +10,12 @@ from datetime import datetime
 
 import pytest
 
-from bot.app import poll_once
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.core import CommandCore
 from bot.config import BotSettings, Settings
 from bot.ingest.discover import feed_links
 from bot.ingest.http.guard import MESSAGES
+from bot.polling import poll_once
 from bot.reply import Reply
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core

@@ -8,11 +8,11 @@ import logging
 import pytest
 
 from bot import logs
-from bot.app import make_fetcher, poll_fetcher
 from bot.config import Settings
 from bot.ingest.feeds import parse_feed
 from bot.ingest.http.logsafe import log_host, scrub
 from bot.ingest.poll import Poller
+from bot.polling import make_fetcher, poll_fetcher
 from bot.store import Store
 from tests.fakes.loopback import Response, Route, static
 from tests.fakes.newssite import RSS, NewsSite, rss, trickling

@@ -209,9 +209,9 @@ def test_help_is_answered_within_a_second_while_a_10_mb_page_is_summarised(
 async def test_a_feed_page_past_the_time_limit_keeps_the_feed_s_text(
     store: Store, settings: Settings, site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.app import poll_fetcher
     from bot.ingest.poll import Poller
     from bot.models import TextSource
+    from bot.polling import poll_fetcher
     from tests.fakes.newssite import RSS, rss
 
     roomy = settings.ingest.model_copy(update={"max_article_chars": 500_000})

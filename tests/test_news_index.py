@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from bot.app import poll_once
 from bot.config import Settings
 from bot.demo.server import feed_urls
 from bot.ingest.poll import content_hash
@@ -20,6 +19,7 @@ from bot.models import Article, CompanyMention, TextSource
 from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.nlp.stories.cluster import StoryClusterer
+from bot.polling import poll_once
 from bot.store import Store
 from bot.store.news import NewsIndex, search_terms
 from bot.store.schema import article_companies, articles

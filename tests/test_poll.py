@@ -6,12 +6,12 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from bot.app import poll_fetcher
 from bot.config import IngestSettings, Settings
 from bot.demo.server import feed_urls
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, next_check_after_error, next_check_after_success
 from bot.models import TextSource
+from bot.polling import poll_fetcher
 from bot.store import Store, utcnow
 from tests.fakes.loopback import Response, static
 from tests.fakes.newssite import RSS, NewsSite, rss

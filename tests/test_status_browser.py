@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import ConsoleMessage, async_playwright
 
-from bot.app import poll_once
 from bot.chat.telegram.send import encode_parts as telegram_parts
 from bot.config import Settings
+from bot.polling import poll_once
 from bot.store import Store
 from bot.store.outbox import Outbox
 from bot.web.server import web_server

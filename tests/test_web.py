@@ -11,13 +11,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from telegram import Bot
 
-from bot.app import poll_once
 from bot.chat.telegram.send import TelegramSender
 from bot.chat.telegram.send import encode_parts as telegram_parts
 from bot.config import ConfigError, Settings
 from bot.delivery.pacing import Pacer
 from bot.delivery.worker import DeliveryWorker
 from bot.demo.server import feed_urls
+from bot.polling import poll_once
 from bot.store import Store
 from bot.store.outbox import Outbox
 from bot.web.server import WebServer, web_server

@@ -15,7 +15,6 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import poll_once
 from bot.config import Settings
 from bot.demo.month import month_of_articles
 from bot.demo.server import LoopbackServer, feed_urls, sample_site_routes
@@ -23,6 +22,7 @@ from bot.digest.chart import render_png
 from bot.digest.trend import build_trend
 from bot.models import Feed
 from bot.nlp.indexer import StoryIndexer
+from bot.polling import poll_once
 from bot.reply import Reply, para
 from bot.store import Store, utcnow
 from bot.store.news import NewsIndex

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.config import ConfigError, Settings
+from bot.output import print_json
 from bot.workers.queue import ensure_schema, libpq_url, queue_state
 from bot.workers.status import jobs_report
 
@@ -57,7 +58,7 @@ async def jobs_command(settings: Settings, as_json: bool) -> int:
         return 1
     report = await jobs_report(libpq_url(settings))
     if as_json:
-        _print_json(report.to_json())
+        print_json(report.to_json())
         return 0
     table = Table("queue", "queued", "running", "succeeded", "failed", "retried")
     for name, counts in sorted(report.queues.items()):
@@ -97,9 +98,3 @@ async def check_workers(settings: Settings) -> tuple[list[str], list[str]]:
             "(or they are made when `newsbot run` or `newsbot worker` starts)"
         ]
     return [], []
-
-
-def _print_json(data: object) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")

@@ -20,9 +20,10 @@ from contextlib import asynccontextmanager
 import procrastinate
 
 from bot import cpu
-from bot.app import App, delivery_parts, open_app, poll_fetcher
+from bot.app import App, delivery_parts, open_app
 from bot.config import Settings
 from bot.delivery.sender import Sender
+from bot.polling import poll_fetcher
 from bot.workers.queue import ensure_schema, make_queue
 from bot.workers.status import record_errors
 from bot.workers.tasks import WorkerContext

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import import_feeds, poll_fetcher
 from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
 from bot.config import BotSettings, Settings, load_settings
 from bot.ingest.http.guard import MESSAGES
 from bot.ingest.http.urls import canonicalize_url
 from bot.ingest.poll import Poller
+from bot.polling import import_feeds, poll_fetcher
 from bot.store import Store
 from tests.chatbot import BOT_NAME, make_core
 from tests.fakes.loopback import LoopbackServer, Response, Route, static

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import poll_fetcher
 from bot.chat.commands.feeds import health
 from bot.cli import main
 from bot.config import Settings
 from bot.ingest.poll import Poller
 from bot.logs import ConsoleFormatter, JsonFormatter
 from bot.models import TextSource
+from bot.polling import poll_fetcher
 from bot.store import Store
 from tests.chatbot import article_page
 from tests.fakes.loopback import LoopbackServer, Response, static
