@@ -31,13 +31,10 @@ Matching rules (tests/test_companies.py pins each one):
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,40 +42,27 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 
 from bot.models import CompanyMention
+from bot.nlp.company_forms import (
+    TICKERS,
+    Patterns,
+    ambiguous_forms,
+    case_ok,
+    form_key,
+    forms_pattern,
+    normalise,
+    phrases,
+)
+from bot.nlp.company_salience import known_mention, unknown_mentions
 from bot.nlp.orgs import (
     Passage,
     corporate_cue,
     find_orgs,
     in_compound,
-    org_mentions,
     strip_group_word,
     strip_legal,
 )
 
-_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
-_WORD = re.compile(r"\w+")
-_TICKER = r"[A-Z0-9]+(?:[.\-][A-Z0-9]+)*"
-_TICKERS = re.compile(
-    rf"\$(?P<dollar>{_TICKER})(?!\w)"
-    r"|\b(?:NYSE(?: American| Arca)?|NASDAQ|Nasdaq|AMEX|LSE|LON|HKEX|HKG|SEHK|TSE|TYO|TSX|ASX|SIX"
-    r"|ETR|XETRA|FRA|EPA|AMS|Euronext|KRX|KOSPI|TWSE|SSE|SZSE|SGX|OTC(?:QX|MKTS)?)"
-    rf"[^\S\r\n]*:[^\S\r\n]*(?P<exchange>{_TICKER})(?!\w)"
-    r"|(?<![\w.$])(?P<word>[A-Z][A-Z0-9]{2,}(?:\.[A-Z]{1,2})?)[^\S\r\n]+(?:shares|stock)\b"
-    r"|(?<![\w.$])(?P<suffixed>[A-Z0-9]+(?:-[A-Z])?\.[A-Z]{1,2})(?!\w|\.\w)"
-)
 _NO, _MAYBE, _OK = 0, 1, 2
-
-
-def salience(count: int, first_offset: int, in_title: bool, length: int) -> float:
-    """How much a story is about a company: title, mention count, then how early it appears.
-
-    A single passing mention scores at most 1.5, two mentions at least 2, a title at least 3.
-    """
-    position = 1.0 - first_offset / length if first_offset >= 0 and length else 0.0
-    return round((2.0 if in_title else 0.0) + 1.0 + math.log2(max(count, 1)) + 0.5 * position, 3)
-
-
-Patterns = tuple[re.Pattern[str] | None, re.Pattern[str] | None]  # (case rule, all-caps text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +99,7 @@ class Gazetteer:
         for entry in entries:
             self._add(entry)
         self._family = self._families()
-        trie: dict[str, Any] = {}
-        for key in self._forms:
-            node = trie
-            for piece in _pieces(key):
-                node = node.setdefault(piece, {})
-            node[""] = {}
-        self._pattern = re.compile(_emit(trie), re.IGNORECASE)
+        self._pattern = forms_pattern(self._forms)
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
@@ -151,24 +129,24 @@ class Gazetteer:
             lists[key] = [v for v in value if v.strip()]
         forms = [name, *lists["aliases"], *lists["native"]]
         for form in forms:
-            owners = {company for company, _ in self._forms[_key(form)]}
+            owners = {company for company, _ in self._forms[form_key(form)]}
             if owners - {name}:
                 raise ValueError(f"{form!r} names both {owners.pop()!r} and {name!r}")
-            self._forms[_key(form)].append((name, form))
-        ambiguous = _ambiguous_forms(name, lists["aliases"], lists["native"], entry)
+            self._forms[form_key(form)].append((name, form))
+        ambiguous = ambiguous_forms(name, lists["aliases"], lists["native"], entry)
         self_words = [re.compile(rf"(?<!\w){re.escape(f.lower())}(?!\w)") for f in ambiguous]
         covering = [p for p in lists["not_context"] if any(w.search(p.lower()) for w in self_words)]
         others = [p for p in lists["not_context"] if p not in covering]
-        context = _phrases([*lists["context"], *lists["people"]])
-        self._companies[name] = _Company(ambiguous, context, _phrases(covering), _phrases(others))
+        context = phrases([*lists["context"], *lists["people"]])
+        self._companies[name] = _Company(ambiguous, context, phrases(covering), phrases(others))
         for ticker in lists["tickers"]:
             self._tickers[ticker] = name
         for form in (*forms, *lists["tickers"]):
-            self._exact.setdefault(_normalise(form), name)
+            self._exact.setdefault(normalise(form), name)
             self._choices.append((form, name))
             # "V", "F", "MS": one- and two-letter tickers are words in lower case
             if len(form) > 2 or form not in lists["tickers"] or form in forms:
-                self._folded.setdefault(_normalise(form).casefold(), name)
+                self._folded.setdefault(normalise(form).casefold(), name)
 
     def _families(self) -> dict[str, frozenset[str]]:
         """Each company with its parents and units; raises ValueError on an unknown parent or a
@@ -213,7 +191,7 @@ class Gazetteer:
         Case-insensitive except for one- and two-letter tickers; a leading "$", a possessive and
         trailing legal forms are ignored ("apple inc", "Huawei Technologies Co., Ltd.").
         """
-        query = _normalise(name)
+        query = normalise(name)
         for candidate in (query, strip_legal(query), strip_group_word(strip_legal(query))):
             found = self._exact.get(candidate) or self._folded.get(candidate.casefold())
             if candidate and found:
@@ -222,7 +200,7 @@ class Gazetteer:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Canonical names closest to a misspelt one ("huawai" -> ["Huawei", ...]), best first."""
-        query = _normalise(name)
+        query = normalise(name)
         if not utils.default_process(query):
             return []
         exact = self.lookup(query)
@@ -250,14 +228,14 @@ class Gazetteer:
                 known[hit.key].append(hit)
             elif not hit.known:
                 strong[hit.key] = strong.get(hit.key, False) or hit.state == _OK
-        mentions = [_known_mention(key, group, len(text)) for key, group in known.items()]
+        mentions = [known_mention(key, group, len(text)) for key, group in known.items()]
         mentions += self._parent_mentions(mentions)
         # A title-case headline runs words into a name ("Investors Cheer Zephyr Robotics Inc.")
         body = {hit.key for hit in hits if not hit.known and not hit.in_title}
         names = [
             next((b for b in body if n.endswith(" " + b)), n) for n, ok in strong.items() if ok
         ]
-        mentions += _unknown_mentions(names, title, text, self.lookup)
+        mentions += unknown_mentions(names, title, text, self.lookup)
         mentions.sort(key=lambda m: (-m.score, self._depth(m), m.first_offset, m.name))
         return mentions
 
@@ -279,7 +257,7 @@ class Gazetteer:
     def _hits(self, part: Passage) -> list[_Hit]:
         """Ticker, gazetteer and organisation hits in one part, each with its verdict."""
         hits: list[_Hit] = []
-        for match in _TICKERS.finditer(part.text):
+        for match in TICKERS.finditer(part.text):
             company = self._tickers.get(match[match.lastgroup or ""])
             if company:
                 hits.append(_Hit(company, *match.span(match.lastgroup), part.in_title, True))
@@ -287,9 +265,9 @@ class Gazetteer:
         for match in self._pattern.finditer(part.text):
             if any(a <= match.start() < b for a, b in tickers):
                 continue
-            for company, form in self._forms.get(_key(match[0]), []):
+            for company, form in self._forms.get(form_key(match[0]), []):
                 ambiguous = form in self._companies[company].ambiguous
-                if _case_ok(match[0], form, ambiguous, part, *match.span()):
+                if case_ok(match[0], form, ambiguous, part, *match.span()):
                     state = _MAYBE if ambiguous else _OK
                     span = match.span()
                     hits.append(_Hit(company, *span, part.in_title, True, state, ambiguous))
@@ -343,96 +321,3 @@ class Gazetteer:
         if part.word_before(hit.start) in ("the", "The"):
             return _MAYBE
         return _OK if near or corporate_cue(part, hit.start, hit.end, lo, hi) else _MAYBE
-
-
-def _key(form: str) -> str:
-    return " ".join(form.lower().split())
-
-
-def _normalise(name: str) -> str:
-    text = unicodedata.normalize("NFKC", name).replace("’", "'").strip()
-    return " ".join(re.sub(r"^\$|'s$", "", text).split())
-
-
-def _ambiguous_forms(
-    name: str, aliases: list[str], native: list[str], entry: dict[str, Any]
-) -> frozenset[str]:
-    if not entry.get("ambiguous", False):
-        return frozenset()
-    words = name.split()
-    initials = "".join(word[0] for word in words).upper() if len(words) > 1 else None
-    latin = {f for f in (name, *aliases) if " " not in f and (f in words or f == initials)}
-    return frozenset(latin | {f for f in native if len(f) <= 2})
-
-
-def _case_ok(found: str, form: str, ambiguous: bool, part: Passage, start: int, end: int) -> bool:
-    found = " ".join(found.split())
-    if found == form or not any(c.isupper() for c in form):
-        return True
-    strict = ambiguous or sum(c.isalnum() for c in form) <= 4
-    if found.isupper():
-        return not strict or part.shouted(start, end)
-    return not strict and found[0].isupper() and form[0].isupper()
-
-
-def _phrases(phrases: Iterable[str]) -> Patterns:
-    """Regexes for context phrases with simple inflections ("launch" finds "launched"): one where
-    lower-case entries ignore case and others must match as written, one ignoring case."""
-    alternatives = []
-    for phrase in phrases:
-        core = r"\s+".join(map(re.escape, phrase.split()))
-        if not _CJK.search(phrase):
-            core = rf"(?<!\w){core}(?:s|es|ed|d|ing)?(?!\w)"
-        alternatives.append(f"(?i:{core})" if phrase == phrase.lower() else core)
-    if not alternatives:
-        return None, None
-    return re.compile("|".join(alternatives)), re.compile("|".join(alternatives), re.I)
-
-
-def _pieces(key: str) -> list[str]:
-    """Regex pieces for one lower-cased form; word boundaries except beside CJK characters."""
-    pieces = [r"\s+" if char == " " else re.escape(char) for char in key]
-    if _WORD.match(key[0]) and not _CJK.match(key[0]):
-        pieces.insert(0, r"(?<!\w)")
-    if _WORD.match(key[-1]) and not _CJK.match(key[-1]):
-        pieces.append(r"(?!\w)")
-    return pieces
-
-
-def _emit(node: dict[str, Any]) -> str:
-    """A regex for a trie of pieces; longer continuations are tried before a form ends."""
-    ordered = sorted((piece for piece in node if piece), key=lambda p: (p.startswith("(?"), p))
-    alternatives = [piece + _emit(node[piece]) for piece in ordered]
-    if not alternatives:
-        return ""
-    body = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
-    return f"(?:{body})?" if "" in node else body
-
-
-def _known_mention(key: str, hits: list[_Hit], length: int) -> CompanyMention:
-    in_title = any(hit.in_title for hit in hits)
-    offsets = [hit.start for hit in hits if not hit.in_title]
-    first = min(offsets) if offsets else -1
-    return CompanyMention(
-        key, len(hits), first, in_title, True, salience(len(hits), first, in_title, length)
-    )
-
-
-def _unknown_mentions(
-    names: list[str], title: str, text: str, known: Callable[[str], object]
-) -> list[CompanyMention]:
-    """Unknown organisations with all their mentions; a name that starts a longer one ("Acme",
-    "Acme Robotics") counts toward the longer. A known first word ("Apple Leisure Group") is not
-    a mention of the organisation on its own."""
-    kept: list[str] = []
-    for name in sorted(set(names), key=len, reverse=True):
-        if not any(longer.startswith(name + " ") for longer in kept):
-            kept.append(name)
-    mentions = []
-    for name in kept:
-        alone = not known(name.split()[0])
-        body, titled = org_mentions(name, text, alone), len(org_mentions(name, title, alone))
-        count, first = max(len(body) + titled, 1), body[0] if body else -1
-        score = salience(count, first, titled > 0, len(text))
-        mentions.append(CompanyMention(name, count, first, titled > 0, False, score))
-    return mentions
