@@ -16,13 +16,13 @@ from rich.text import Text
 from bot.app import StoreUnavailable, open_store
 from bot.chat.console import clean_line
 from bot.config import SECRETS, Settings, redact_url
-from bot.ingest.feedlist import NotAdded, add_feed, add_feeds, remove_feed
+from bot.ingest.feedlist import NotAdded, add_feed, remove_feed
 from bot.ingest.http.clients import cli_guard
 from bot.ingest.http.guard import BlockedURL, UrlGuard
 from bot.ingest.opml import OPMLError, read_opml, write_opml
 from bot.ingest.poll import FeedReport, PollReport
 from bot.models import Feed
-from bot.polling import make_fetcher, not_added_line, poll_once
+from bot.polling import import_outlines, make_fetcher, not_added_line, poll_once
 from bot.store import Store
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -165,32 +165,14 @@ async def _import(path: Path, settings: Settings) -> int:
     except OPMLError as exc:
         err.print(Text(f"Cannot import {path}: {exc}"))
         return 2
-    async with (
-        open_store(settings) as store,
-        make_fetcher(settings, cli_guard(settings.ingest)) as fetcher,
-    ):
-        outcomes = await add_feeds(
-            store,
-            fetcher,
-            [(o.url, o.title) for o in outlines],
-            max_entries=settings.ingest.max_entries_per_feed,
-            keep_unreachable=True,
-            concurrency=settings.ingest.concurrency,
-        )
-    added = known = 0
-    left_out: list[str] = []
-    for outline, outcome in zip(outlines, outcomes, strict=True):
-        if isinstance(outcome, NotAdded):
-            shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
-            left_out.append(f"  ✗ {shown}: {not_added_line(outcome)}")
-        else:
-            added, known = added + outcome.new, known + (not outcome.new)
-    out.print(f"Imported {added} new feeds ({known} already known).")
-    if left_out:
-        err.print(Text(f"Left out {_count(len(left_out), 'feed')}:"))
-        for line in left_out:
-            err.print(Text(line))
-    return 1 if left_out else 0
+    async with open_store(settings) as store:
+        result = await import_outlines(store, settings, outlines)
+    out.print(f"Imported {result.added} new feeds ({result.known} already known).")
+    if result.refused:
+        err.print(Text(f"Left out {_count(len(result.refused), 'feed')}:"))
+        for shown, why in result.refused:
+            err.print(Text(f"  ✗ {shown}: {why}"))
+    return 1 if result.refused else 0
 
 
 def _refused_feeds(feeds: list[Feed], allow: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from bot.ingest.http.addresses import Resolver
 from bot.ingest.http.clients import cli_guard, configured_fetcher
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.guard import UrlGuard
-from bot.ingest.opml import read_opml
+from bot.ingest.opml import Outline, read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
 from bot.nlp.indexer import LiveIndex
 from bot.store import Store
@@ -79,11 +79,10 @@ class FeedImport:
     refused: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def import_feeds(store: Store, settings: Settings, path: Path) -> FeedImport:
-    """Add the starter feeds of an OPML file as `newsbot feeds import` does (bot/ingest/
-    feedlist.py: the same guard, redirects included); each outline it refuses is logged and
-    left out. A feed that cannot be fetched now is added all the same (the poller retries)."""
-    outlines = read_opml(path.read_bytes())
+async def import_outlines(store: Store, settings: Settings, outlines: list[Outline]) -> FeedImport:
+    """Add OPML outlines as `newsbot feeds add` adds a feed (bot/ingest/feedlist.py: the same
+    guard, redirects included), as many fetched at once as a poll fetches. A feed that cannot
+    be fetched now is added all the same (the poller retries)."""
     async with make_fetcher(settings, cli_guard(settings.ingest)) as fetcher:
         outcomes = await add_feeds(
             store,
@@ -98,12 +97,18 @@ async def import_feeds(store: Store, settings: Settings, path: Path) -> FeedImpo
         if isinstance(outcome, NotAdded):
             shown = clean_line(outline.url.split("?", 1)[0])[:200]  # a query may hold a key
             result.refused.append((shown, not_added_line(outcome)))
-            log.warning(
-                "starter feed left out", extra={"feed": shown, "why": result.refused[-1][1]}
-            )
         else:
             result.added += outcome.new
             result.known += not outcome.new
+    return result
+
+
+async def import_feeds(store: Store, settings: Settings, path: Path) -> FeedImport:
+    """The starter feeds of an OPML file (`[ingest] starter_feeds`), each outline the guard
+    refuses logged and left out."""
+    result = await import_outlines(store, settings, read_opml(path.read_bytes()))
+    for shown, why in result.refused:
+        log.warning("starter feed left out", extra={"feed": shown, "why": why})
     return result
 
 
