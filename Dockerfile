@@ -8,6 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+# Chinese, Japanese and Korean letters for the trend charts (DejaVu Sans, matplotlib's, has none).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei=0.2.0-beta-3.1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin newsbot
 
 # The locked, hash-checked versions first (a layer that survives code changes), then newsbot.

@@ -35,10 +35,16 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y --no-install-recommends chromium \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
-test: $(STAMP) $(CHROMIUM)  ## the whole test suite (PostgreSQL too when NEWSBOT_TEST_POSTGRES_URL is set)
+# Chinese, Japanese and Korean letters for the trend charts (bot/digest/chart.py CJK_FONTS).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+$(CJK_FONT):
+	$(SUDO) apt-get install -y --no-install-recommends fonts-wqy-microhei \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends fonts-wqy-microhei; }
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## the whole test suite (PostgreSQL too when NEWSBOT_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -n 2
 
-pictures: $(STAMP) $(CHROMIUM)  ## docs/trend.png and docs/status.png, the README's pictures
+pictures: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## docs/trend.png and docs/status.png, the README's pictures
 	$(BIN)/python -m bot.demo.pictures docs
 
 run: $(STAMP)  ## the service: polling and daily digests (config/newsbot.toml)

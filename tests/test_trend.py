@@ -148,3 +148,18 @@ async def test_chat_trend_sends_a_chart_with_its_caption(testbot: ChatBot) -> No
     assert "I can chart 7, 30 or 90 days" in await testbot.exec("/trend huawei 45d")
     unknown = await testbot.exec("/trend huawai")
     assert "I don't know a company called “huawai”" in unknown and "Huawei" in unknown
+
+
+def test_chart_draws_chinese_and_japanese_titles(recwarn: pytest.WarningsRecorder) -> None:
+    """A company written in CJK script, and a peak labelled with a Japanese headline, are drawn
+    with their letters, not as empty boxes (matplotlib warns of each glyph it cannot draw)."""
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    day = timedelta(days=1)
+    title, outlet = "华为发布新款手机", "新华社"
+    rows = [CompanyArticle(h, 10 + h, title, outlet, None, now - day) for h in range(3)]
+    rows += [CompanyArticle(9, 19, "ファーウェイが新型スマホ", "NHK", None, now - 3 * day)]
+    trend = build_trend("华为", rows, days=7, zone=BERLIN, now=now)
+    png = render_png([trend])
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert missing == []
+    assert PILImage.open(io.BytesIO(png)).size == (1000, 500)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from bot.digest.trend import Trend
 
@@ -19,6 +21,15 @@ _STYLE = {
     "axes.titleweight": "bold",
     "text.parse_math": False,  # titles are outside text: "$5bn … $2bn" is not TeX math
 }
+# DejaVu Sans (matplotlib's own) has Latin, Greek, Cyrillic, Arabic and Hebrew letters but no
+# Chinese, Japanese or Korean: "华为" or a Japanese headline would be drawn as empty boxes. Glyphs
+# it lacks come from the first of these fonts installed (the image and `make test` install
+# fonts-wqy-microhei); they are registered by path, as matplotlib's font cache may predate them.
+CJK_FONTS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+)
 
 
 def render_png(trends: list[Trend]) -> bytes:
@@ -29,7 +40,7 @@ def render_png(trends: list[Trend]) -> bytes:
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot as plt
 
-    with plt.rc_context(_STYLE):
+    with plt.rc_context({**_STYLE, "font.family": font_families()}):
         fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
         try:
             days = [d.day for d in trends[0].days]
@@ -45,6 +56,22 @@ def render_png(trends: list[Trend]) -> bytes:
             return out.getvalue()
         finally:
             plt.close(fig)
+
+
+@cache
+def font_families() -> list[str]:
+    """DejaVu Sans, then the first CJK font installed (see CJK_FONTS) for what it lacks."""
+    import logging
+
+    from matplotlib import font_manager
+
+    # The CJK fonts have no bold face: matplotlib says so on every bold title, and uses regular.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    for path in CJK_FONTS:
+        if path.is_file():
+            font_manager.fontManager.addfont(str(path))
+            return ["DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name()]
+    return ["DejaVu Sans"]
 
 
 def _single(ax, trend: Trend, xs: list[int]) -> None:  # type: ignore[no-untyped-def]
