@@ -1,0 +1,340 @@
+"""Delivery with 2 `newsbot worker` processes on one bot, and a worker SIGKILLed mid-delivery.
+
+A loopback Bot API server in its own process enforces Telegram's flood limits with 429s (30
+messages/s overall, 1/s per chat, 20/minute per group) and stamps each message it accepts.
+Each run plans CHATS digests of 2 parts (every tenth chat a group) into the outbox of a fresh
+PostgreSQL database, starts `newsbot worker --queues deliver` processes and queues a `deliver`
+job. Runs:
+
+- steady: 2 workers, nothing killed: messages/s from the first message to the last, 429s;
+- kill, other up: 2 workers; when a third of the parts are sent, the worker delivering is
+  SIGKILLed and started again at once: how long until the next message, until every chat it
+  held got its next part, parts lost, parts sent twice (allowed only for parts that were
+  ``sending`` at the kill: Telegram cannot be asked whether it has them), 429s (the new
+  deliverer must pace on from what the dead one sent);
+- kill, restart only: 1 worker, killed and started again: time from the restart to the next
+  message;
+- baseline, same run: "kill, other up" with ``[workers] liveness_locks = false``, where a dead
+  worker is noticed only by procrastinate's heartbeat (``stalled_seconds`` 10).
+
+Fails (exit 1) when a part is lost, a part not under way at the kill is sent twice, a 429 is
+answered, the steady rate is under 28 msg/s, or work resumes later than 5 s after the kill (the
+other worker up) or after the restarted worker registered.
+
+Run: make bench-scale   (or .venv/bin/python bench/scale_delivery.py [--chats 400] [--pg URL])
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from multiprocessing import Event, Process, Queue
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+from bot.chat.telegram.send import encode_parts  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.reply import Heading, Reply, para  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.store.outbox import Outbox  # noqa: E402
+from bot.workers.queue import ensure_schema, make_queue  # noqa: E402
+
+TOKEN = "123456:BENCH-token_abcdefghijklmnopqrstuv"
+PARTS = 2
+MARK = re.compile(r"Part (\d+)/(\d+)")
+
+
+class Stamped(list):  # type: ignore[type-arg]
+    """A chat's messages as the server records them, each with the wall time it arrived."""
+
+    def append(self, item: Any) -> None:
+        super().append({"at": time.time(), "plain": item.get("plain", "")})
+
+
+def serve(ready: Queue, stop: Any, out: Queue) -> None:  # type: ignore[type-arg]
+    """The loopback Bot API with flood limits, until ``stop``; then what it received."""
+    from tests.fakes.telegram_api import BotAPIServer
+
+    with BotAPIServer() as server:
+        server.enforce_limits = True
+        server.sent = defaultdict(Stamped)  # type: ignore[assignment]
+        ready.put(f"{server.base_url}/bot")
+        stop.wait()
+        got = []
+        for chat, messages in list(server.sent.items()):
+            for m in messages:
+                found = MARK.search(m["plain"])
+                got.append((chat, int(found.group(1)) if found else -1, m["at"]))
+        out.put({"429": server.too_many_requests, "messages": got})
+
+
+def chat_ids(n: int) -> list[int]:
+    """Mostly people, every tenth a supergroup."""
+    return [-1001000000000 - i if i % 10 == 0 else 100000 + i for i in range(n)]
+
+
+def admin(url: str, sql: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def scalar(url: str, sql: str) -> Any:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
+    return row[0] if row else None
+
+
+async def prepare(url: str, chats: list[int]) -> None:
+    """The chats, their digests of PARTS parts planned into the outbox, the queue's tables."""
+    store = await Store.open(url)
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    try:
+        outbox = Outbox(store, "bench-planner", lease=timedelta(seconds=60))
+        for chat in chats:
+            chat_id = await store.ensure_chat(
+                "telegram", str(chat), timezone="UTC", digest_time="08:00"
+            )
+            parts = []
+            for n in range(PARTS):
+                reply = Reply([Heading(f"Evening digest for {chat}: Part {n}/{PARTS}")])
+                reply.add(para("The stories of the evening, " + "news " * 200))
+                parts += encode_parts(reply)
+            await outbox.plan(
+                chat_id=chat_id,
+                platform="telegram",
+                slot=slot,
+                window_start=None,
+                window_end=slot,
+                story_count=12,
+                parts=parts,
+            )
+        await ensure_schema(Settings(store={"url": url}, workers={"enabled": True}))
+    finally:
+        await store.close()
+
+
+async def queue_delivery(url: str) -> None:
+    settings = Settings(store={"url": url}, workers={"enabled": True})
+    queue = make_queue(settings)
+    async with queue.open_async():
+        await queue.configure_task(
+            "newsbot:deliver", queueing_lock="deliver", lock="deliver"
+        ).defer_async()
+
+
+@dataclass
+class Run:
+    """What one run measured."""
+
+    name: str
+    parts: int
+    messages: list[tuple[int, int, float]] = field(default_factory=list)
+    too_many: int = 0
+    killed_at: float | None = None
+    restarted_at: float | None = None
+    registered_at: float | None = None
+    sending_at_kill: int = 0
+    held_chats: set[int] = field(default_factory=set)
+    unsent: int = 0
+
+    def first_after(self, at: float, chats: set[int] | None = None) -> float | None:
+        times = [t for c, _, t in self.messages if t > at and (chats is None or c in chats)]
+        return min(times) - at if times else None
+
+    def chats_resumed(self) -> float | None:
+        """Seconds from the kill until every chat the dead worker held got a message."""
+        assert self.killed_at is not None
+        waits = [self.first_after(self.killed_at, {c}) for c in self.held_chats]
+        return max((w for w in waits if w is not None), default=None)
+
+    def rate(self) -> float:
+        times = sorted(t for _, _, t in self.messages)
+        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+    def lost(self, chats: list[int]) -> int:
+        seen = {(c, p) for c, p, _ in self.messages}
+        return sum((c, p) not in seen for c in chats for p in range(PARTS))
+
+    def twice(self) -> int:
+        return len(self.messages) - len({(c, p) for c, p, _ in self.messages})
+
+
+def run(
+    base: str, tmp: Path, name: str, chats: list[int], *, workers: int, kill: bool,
+    liveness: bool = True,
+) -> Run:
+    """One run in a fresh database; see the module docstring."""
+    db = f"newsbot_deliver_bench_{os.getpid()}"
+    admin(base, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    admin(base, f'CREATE DATABASE "{db}"')
+    url = base.rsplit("/", 1)[0] + f"/{db}"
+    asyncio.run(prepare(url, chats))
+    ready: Queue = Queue()  # type: ignore[type-arg]
+    out: Queue = Queue()  # type: ignore[type-arg]
+    stop = Event()
+    server = Process(target=serve, args=(ready, stop, out), daemon=True)
+    server.start()
+    env = {
+        **os.environ,
+        "NEWSBOT_STORE__URL": url,
+        "NEWSBOT_WORKERS__ENABLED": "true",
+        "NEWSBOT_WORKERS__LIVENESS_LOCKS": "true" if liveness else "false",
+        "NEWSBOT_TELEGRAM__TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM__BASE_URL": ready.get(timeout=30),
+        "NEWSBOT_CPU__WORKERS": "1",
+        "NEWSBOT_LOG__LEVEL": "WARNING",
+        "NEWSBOT_COMPANIES__FILE": str(ROOT / "config" / "companies.toml"),
+    }
+    procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start() -> None:
+        log = open(tmp / f"{name.replace(' ', '_')}-{len(procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker", "--queues", "deliver", "--concurrency", "1"],
+            cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )
+        procs[proc.pid] = proc
+
+    found = Run(name, len(chats) * PARTS)
+    try:
+        for _ in range(workers):
+            start()
+        while scalar(url, "SELECT count(*) FROM procrastinate_workers") < workers:
+            time.sleep(0.1)
+        asyncio.run(queue_delivery(url))
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            done = scalar(url, "SELECT count(*) FROM deliveries WHERE state IN ('sent', 'failed')")
+            if done >= found.parts:
+                break
+            if kill and found.killed_at is None and done >= found.parts // 3:
+                holder = scalar(
+                    url,
+                    "SELECT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL"
+                    " AND state IN ('pending', 'sending') LIMIT 1",
+                )
+                if holder is None:
+                    continue
+                doomed = procs[int(holder.split(":")[1])]
+                doomed.send_signal(signal.SIGKILL)
+                doomed.wait()
+                found.killed_at = time.time()
+                found.sending_at_kill = scalar(
+                    url, "SELECT count(*) FROM deliveries WHERE state = 'sending'"
+                )
+                with psycopg.connect(url) as conn:
+                    held = conn.execute(
+                        "SELECT DISTINCT c.chat_key FROM deliveries d JOIN chats c"
+                        " ON c.id = d.chat_id WHERE d.claimed_by = %s"
+                        " AND d.state IN ('pending', 'sending')",
+                        (holder,),
+                    ).fetchall()
+                found.held_chats = {int(k) for (k,) in held}
+                known = scalar(url, "SELECT max(id) FROM procrastinate_workers")
+                found.restarted_at = time.time()
+                start()
+                while scalar(url, "SELECT max(id) FROM procrastinate_workers") == known:
+                    time.sleep(0.05)
+                found.registered_at = time.time()
+            time.sleep(0.05)
+        found.unsent = scalar(
+            url, "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed')"
+        )
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            proc.wait(60)
+        time.sleep(0.5)
+        stop.set()
+        got = out.get(timeout=60)
+        server.join(10)
+        admin(base, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    found.messages = [tuple(m) for m in got["messages"]]  # type: ignore[misc]
+    found.too_many = got["429"]
+    return found
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=400)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    chats = chat_ids(args.chats)
+    print(
+        f"delivery with workers: {len(chats)} chats x {PARTS} parts, Telegram's flood limits"
+        " enforced with 429s; [workers] stalled_seconds 10, [delivery] lease_seconds 60"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        runs = [
+            run(args.pg, tmp, "steady, 2 workers", chats, workers=2, kill=False),
+            run(args.pg, tmp, "kill, other up", chats, workers=2, kill=True),
+            run(args.pg, tmp, "kill, restart only", chats, workers=1, kill=True),
+            run(
+                args.pg, tmp, "baseline: no liveness lock", chats, workers=2, kill=True,
+                liveness=False,
+            ),
+        ]
+    head = (
+        f"{'':28} {'msg/s':>6} {'429s':>5} {'lost':>5} {'twice':>6} {'sending':>8}"
+        f" {'next msg':>9} {'its chats':>10} {'from reg.':>10}"
+    )
+    print(head)
+    failures = []
+    for r in runs:
+        resumed = r.first_after(r.killed_at) if r.killed_at else None
+        from_registered = r.first_after(r.registered_at) if r.registered_at else None
+        print(
+            f"{r.name:28} {r.rate():>6.1f} {r.too_many:>5} {r.lost(chats):>5} {r.twice():>6}"
+            f" {r.sending_at_kill:>8} {seconds(resumed):>9}"
+            f" {seconds(r.chats_resumed() if r.killed_at else None):>10}"
+            f" {seconds(from_registered):>10}"
+        )
+        if r.lost(chats) or r.unsent:
+            failures.append(f"{r.name}: {r.lost(chats)} parts lost, {r.unsent} unsent")
+        if r.twice() > r.sending_at_kill:
+            failures.append(f"{r.name}: {r.twice()} sent twice, {r.sending_at_kill} under way")
+        if r.too_many:
+            failures.append(f"{r.name}: {r.too_many} x 429")
+        if r.name.startswith("baseline"):
+            continue
+        if r.killed_at is None and r.rate() < 28:
+            failures.append(f"{r.name}: {r.rate():.1f} msg/s < 28")
+        if r.name == "kill, other up" and (resumed is None or resumed > 5):
+            failures.append(f"{r.name}: resumed {seconds(resumed)} s after the kill (> 5)")
+        if r.name == "kill, restart only" and (from_registered is None or from_registered > 5):
+            failures.append(f"{r.name}: resumed {seconds(from_registered)} s after registering")
+    print(
+        "columns: next msg = seconds from the SIGKILL to the next message; its chats = until"
+        " every chat the dead worker held got its next part; from reg. = from the restarted"
+        " worker's registration to the next message; sending = parts under way at the kill"
+    )
+    for failure in failures:
+        print(f"NOT met: {failure}")
+    print("targets: " + ("met" if not failures else "NOT met"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
