@@ -175,7 +175,13 @@ class Run:
 
 
 def run(
-    base: str, tmp: Path, name: str, chats: list[int], *, workers: int, kill: bool,
+    base: str,
+    tmp: Path,
+    name: str,
+    chats: list[int],
+    *,
+    workers: int,
+    kill: bool,
     liveness: bool = True,
 ) -> Run:
     """One run in a fresh database; see the module docstring."""
@@ -206,7 +212,10 @@ def run(
         log = open(tmp / f"{name.replace(' ', '_')}-{len(procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "worker", "--queues", "deliver", "--concurrency", "1"],
-            cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         procs[proc.pid] = proc
 
@@ -292,7 +301,12 @@ def main() -> int:
             run(args.pg, tmp, "kill, other up", chats, workers=2, kill=True),
             run(args.pg, tmp, "kill, restart only", chats, workers=1, kill=True),
             run(
-                args.pg, tmp, "baseline: no liveness lock", chats, workers=2, kill=True,
+                args.pg,
+                tmp,
+                "baseline: no liveness lock",
+                chats,
+                workers=2,
+                kill=True,
                 liveness=False,
             ),
         ]
