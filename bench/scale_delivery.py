@@ -174,6 +174,69 @@ class Run:
         return len(self.messages) - len({(c, p) for c, p, _ in self.messages})
 
 
+class Cluster:
+    """A fresh database, the Bot API server process, and `newsbot worker` processes."""
+
+    def __init__(self, base: str, tmp: Path, name: str, *, liveness: bool = True) -> None:
+        self.base, self.tmp, self.name = base, tmp, name
+        self.db = f"newsbot_deliver_bench_{os.getpid()}"
+        admin(base, f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        admin(base, f'CREATE DATABASE "{self.db}"')
+        self.url = base.rsplit("/", 1)[0] + f"/{self.db}"
+        ready: Queue = Queue()  # type: ignore[type-arg]
+        self.out: Queue = Queue()  # type: ignore[type-arg]
+        self.stop = Event()
+        self.server = Process(target=serve, args=(ready, self.stop, self.out), daemon=True)
+        self.server.start()
+        self.env = {
+            **os.environ,
+            "NEWSBOT_STORE__URL": self.url,
+            "NEWSBOT_WORKERS__ENABLED": "true",
+            "NEWSBOT_WORKERS__LIVENESS_LOCKS": "true" if liveness else "false",
+            "NEWSBOT_TELEGRAM__TOKEN": TOKEN,
+            "NEWSBOT_TELEGRAM__BASE_URL": ready.get(timeout=30),
+            "NEWSBOT_DELIVERY__MISSED_GRACE_MINUTES": "30",
+            "NEWSBOT_CPU__WORKERS": "1",
+            "NEWSBOT_LOG__LEVEL": "WARNING",
+            "NEWSBOT_COMPANIES__FILE": str(ROOT / "config" / "companies.toml"),
+        }
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start(self, queues: str = "deliver") -> None:
+        log = open(self.tmp / f"{self.name.replace(' ', '_')}-{len(self.procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker", "--queues", queues, "--concurrency", "1"],
+            cwd=self.tmp,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        self.procs[proc.pid] = proc
+
+    def scalar(self, sql: str) -> Any:
+        return scalar(self.url, sql)
+
+    def wait_registered(self, workers: int) -> None:
+        while self.scalar("SELECT count(*) FROM procrastinate_workers") < workers:
+            time.sleep(0.1)
+
+    def close(self, found: Run) -> Run:
+        """Stop the workers and the server; ``found`` gets what the server received."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            proc.wait(60)
+        time.sleep(0.5)
+        self.stop.set()
+        got = self.out.get(timeout=60)
+        self.server.join(10)
+        admin(self.base, f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        found.messages = [tuple(m) for m in got["messages"]]  # type: ignore[misc]
+        found.too_many = got["429"]
+        return found
+
+
 def run(
     base: str,
     tmp: Path,
@@ -184,100 +247,109 @@ def run(
     kill: bool,
     liveness: bool = True,
 ) -> Run:
-    """One run in a fresh database; see the module docstring."""
-    db = f"newsbot_deliver_bench_{os.getpid()}"
-    admin(base, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    admin(base, f'CREATE DATABASE "{db}"')
-    url = base.rsplit("/", 1)[0] + f"/{db}"
-    asyncio.run(prepare(url, chats))
-    ready: Queue = Queue()  # type: ignore[type-arg]
-    out: Queue = Queue()  # type: ignore[type-arg]
-    stop = Event()
-    server = Process(target=serve, args=(ready, stop, out), daemon=True)
-    server.start()
-    env = {
-        **os.environ,
-        "NEWSBOT_STORE__URL": url,
-        "NEWSBOT_WORKERS__ENABLED": "true",
-        "NEWSBOT_WORKERS__LIVENESS_LOCKS": "true" if liveness else "false",
-        "NEWSBOT_TELEGRAM__TOKEN": TOKEN,
-        "NEWSBOT_TELEGRAM__BASE_URL": ready.get(timeout=30),
-        "NEWSBOT_CPU__WORKERS": "1",
-        "NEWSBOT_LOG__LEVEL": "WARNING",
-        "NEWSBOT_COMPANIES__FILE": str(ROOT / "config" / "companies.toml"),
-    }
-    procs: dict[int, subprocess.Popen[bytes]] = {}
-
-    def start() -> None:
-        log = open(tmp / f"{name.replace(' ', '_')}-{len(procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker", "--queues", "deliver", "--concurrency", "1"],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        procs[proc.pid] = proc
-
+    """One delivery run in a fresh database; see the module docstring."""
+    cluster = Cluster(base, tmp, name, liveness=liveness)
+    asyncio.run(prepare(cluster.url, chats))
     found = Run(name, len(chats) * PARTS)
     try:
         for _ in range(workers):
-            start()
-        while scalar(url, "SELECT count(*) FROM procrastinate_workers") < workers:
-            time.sleep(0.1)
-        asyncio.run(queue_delivery(url))
+            cluster.start()
+        cluster.wait_registered(workers)
+        asyncio.run(queue_delivery(cluster.url))
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
-            done = scalar(url, "SELECT count(*) FROM deliveries WHERE state IN ('sent', 'failed')")
+            done = cluster.scalar(
+                "SELECT count(*) FROM deliveries WHERE state IN ('sent', 'failed')"
+            )
             if done >= found.parts:
                 break
             if kill and found.killed_at is None and done >= found.parts // 3:
-                holder = scalar(
-                    url,
-                    "SELECT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL"
-                    " AND state IN ('pending', 'sending') LIMIT 1",
-                )
-                if holder is None:
-                    continue
-                doomed = procs[int(holder.split(":")[1])]
-                doomed.send_signal(signal.SIGKILL)
-                doomed.wait()
-                found.killed_at = time.time()
-                found.sending_at_kill = scalar(
-                    url, "SELECT count(*) FROM deliveries WHERE state = 'sending'"
-                )
-                with psycopg.connect(url) as conn:
-                    held = conn.execute(
-                        "SELECT DISTINCT c.chat_key FROM deliveries d JOIN chats c"
-                        " ON c.id = d.chat_id WHERE d.claimed_by = %s"
-                        " AND d.state IN ('pending', 'sending')",
-                        (holder,),
-                    ).fetchall()
-                found.held_chats = {int(k) for (k,) in held}
-                known = scalar(url, "SELECT max(id) FROM procrastinate_workers")
-                found.restarted_at = time.time()
-                start()
-                while scalar(url, "SELECT max(id) FROM procrastinate_workers") == known:
-                    time.sleep(0.05)
-                found.registered_at = time.time()
+                kill_deliverer(cluster, found)
             time.sleep(0.05)
-        found.unsent = scalar(
-            url, "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed')"
+        found.unsent = cluster.scalar(
+            "SELECT count(*) FROM deliveries WHERE state NOT IN ('sent', 'failed')"
         )
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            proc.wait(60)
-        time.sleep(0.5)
-        stop.set()
-        got = out.get(timeout=60)
-        server.join(10)
-        admin(base, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    found.messages = [tuple(m) for m in got["messages"]]  # type: ignore[misc]
-    found.too_many = got["429"]
+        cluster.close(found)
     return found
+
+
+def kill_deliverer(cluster: Cluster, found: Run) -> None:
+    """SIGKILL the worker delivering, note what it held, and start a worker again at once."""
+    holder = cluster.scalar(
+        "SELECT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL"
+        " AND state IN ('pending', 'sending') LIMIT 1"
+    )
+    if holder is None:
+        return  # between two claims: next time
+    doomed = cluster.procs[int(holder.split(":")[1])]
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    found.killed_at = time.time()
+    found.sending_at_kill = cluster.scalar(
+        "SELECT count(*) FROM deliveries WHERE state = 'sending'"
+    )
+    with psycopg.connect(cluster.url) as conn:
+        held = conn.execute(
+            "SELECT DISTINCT c.chat_key FROM deliveries d JOIN chats c ON c.id = d.chat_id"
+            " WHERE d.claimed_by = %s AND d.state IN ('pending', 'sending')",
+            (holder,),
+        ).fetchall()
+    found.held_chats = {int(k) for (k,) in held}
+    known = cluster.scalar("SELECT max(id) FROM procrastinate_workers")
+    found.restarted_at = time.time()
+    cluster.start()
+    while cluster.scalar("SELECT max(id) FROM procrastinate_workers") == known:
+        time.sleep(0.05)
+    found.registered_at = time.time()
+
+
+async def add_chats(url: str, chats: list[int], digest_time: str) -> None:
+    store = await Store.open(url)
+    try:
+        for chat in chats:
+            await store.ensure_chat("telegram", str(chat), timezone="UTC", digest_time=digest_time)
+        await ensure_schema(Settings(store={"url": url}, workers={"enabled": True}))
+    finally:
+        await store.close()
+
+
+def schedulers(base: str, tmp: Path, chats: list[int], n: int = 3) -> tuple[Run, dict[str, int]]:
+    """``n`` workers on `--queues plan,deliver`, each with procrastinate's periodic clock; the
+    chats' digests came due 2 minutes ago. Runs until every digest is delivered and a second
+    minute's plan job ran; returns the messages and the plan counts."""
+    cluster = Cluster(base, tmp, "schedulers")
+    due = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:%M")
+    asyncio.run(add_chats(cluster.url, chats, due))
+    found = Run(f"{n} schedulers", 0)
+    counts: dict[str, int] = {}
+    plans = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'newsbot:plan'"
+    try:
+        for _ in range(n):
+            cluster.start("plan,deliver")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            digests = cluster.scalar("SELECT count(*) FROM digests")
+            unsent = cluster.scalar("SELECT count(*) FROM deliveries WHERE state <> 'sent'")
+            ran = cluster.scalar(plans + " AND status = 'succeeded'")
+            if digests >= len(chats) and unsent == 0 and ran >= 2:
+                break
+            time.sleep(0.2)
+        with psycopg.connect(cluster.url) as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM digests),"
+                " (SELECT count(DISTINCT (chat_id, slot)) FROM digests),"
+                " (SELECT count(*) FROM deliveries),"
+                f" ({plans}),"
+                " (SELECT count(DISTINCT args->>'timestamp') FROM procrastinate_jobs"
+                "  WHERE task_name = 'newsbot:plan')"
+            ).fetchone()
+        assert row is not None
+        counts = dict(zip(("digests", "slots", "parts", "plan jobs", "minutes"), row, strict=True))
+        found.parts = counts["parts"]
+    finally:
+        cluster.close(found)
+    return found, counts
 
 
 def seconds(value: float | None) -> str:
@@ -310,6 +382,7 @@ def main() -> int:
                 liveness=False,
             ),
         ]
+        planned, plan_counts = schedulers(args.pg, tmp, chats[:100])
     head = (
         f"{'':28} {'msg/s':>6} {'429s':>5} {'lost':>5} {'twice':>6} {'sending':>8}"
         f" {'next msg':>9} {'its chats':>10} {'from reg.':>10}"
@@ -339,6 +412,19 @@ def main() -> int:
             failures.append(f"{r.name}: resumed {seconds(resumed)} s after the kill (> 5)")
         if r.name == "kill, restart only" and (from_registered is None or from_registered > 5):
             failures.append(f"{r.name}: resumed {seconds(from_registered)} s after registering")
+    print(
+        f"{planned.name}: {plan_counts['digests']} digests planned for {min(len(chats), 100)}"
+        f" chats ({plan_counts['slots']} distinct chat slots), {plan_counts['plan jobs']} plan"
+        f" jobs in {plan_counts['minutes']} minutes, {len(planned.messages)} messages for"
+        f" {plan_counts['parts']} parts, {planned.too_many} x 429"
+    )
+    if not (
+        plan_counts["digests"] == plan_counts["slots"] == min(len(chats), 100)
+        and plan_counts["plan jobs"] == plan_counts["minutes"]
+        and len(planned.messages) == plan_counts["parts"]
+        and planned.too_many == 0
+    ):
+        failures.append(f"{planned.name}: a digest planned or sent twice, or a 429")
     print(
         "columns: next msg = seconds from the SIGKILL to the next message; its chats = until"
         " every chat the dead worker held got its next part; from reg. = from the restarted"
