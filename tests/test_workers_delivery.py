@@ -18,7 +18,7 @@ from bot.store.outbox import Outbox
 from tests import test_workers as shared
 from tests.fakes.openai_server import ChatRequest, OpenAIServer, completion, slow
 from tests.fakes.telegram_api import BotAPIServer
-from tests.test_workers import PG_URL, TOKEN, Processes, query, wait_for
+from tests.test_workers import PG_URL, TOKEN, Processes, plan_digests, query, summarized, wait_for
 
 # The worker tests' fixtures: an emptied database, a config file, `newsbot` processes, a store
 # and the job queue on it.
@@ -46,21 +46,8 @@ async def test_a_worker_killed_mid_delivery_is_taken_over_within_5_seconds(
     procs: Processes, pg: str, store: Store, queue: procrastinate.App
 ) -> None:
     chats = [20_001 + n for n in range(90)]
-    slot = datetime.now(UTC) - timedelta(minutes=1)
     planner = Outbox(store, "planner", lease=timedelta(seconds=60))
-    for chat in chats:
-        chat_id = await store.ensure_chat(
-            "telegram", str(chat), timezone="UTC", digest_time="08:00"
-        )
-        await planner.plan(
-            chat_id=chat_id,
-            platform="telegram",
-            slot=slot,
-            window_start=None,
-            window_end=slot,
-            story_count=2,
-            parts=[json.dumps({"html": f"{chat}:{n}", "plain": f"{chat}:{n}"}) for n in range(2)],
-        )
+    await plan_digests(planner, chats, lambda chat: [f"{chat}:{n}" for n in range(2)])
     with BotAPIServer() as server:
         server.enforce_limits = True
         procs.env |= telegram_env(server) | DEFAULTS  # stalled_seconds 10, as shipped
@@ -160,17 +147,9 @@ def test_two_workers_spend_one_daily_token_budget(procs: Processes, pg: str) -> 
         procs.start("worker", "--concurrency", "4")
         procs.start("worker", "--concurrency", "4")
 
-        def summarized() -> bool:
-            [(stories, unindexed, jobs_left)] = query(
-                pg,
-                "SELECT (SELECT count(DISTINCT story_id) FROM articles),"
-                " (SELECT count(*) FROM articles WHERE story_id IS NULL),"
-                " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
-                "  AND queue_name IN ('poll', 'index', 'summarize'))",
-            )
-            return int(stories) > 0 and unindexed == 0 and jobs_left == 0  # type: ignore[call-overload]
-
-        assert wait_for(summarized, 120), "the workers did not get through the new stories"
+        assert wait_for(lambda: summarized(pg), 120), (
+            "the workers did not get through the new stories"
+        )
         [(stories,)] = query(pg, "SELECT count(DISTINCT story_id) FROM articles")
         [(used,)] = query(pg, "SELECT coalesce(sum(tokens), 0) FROM llm_usage")
         contents = [r.user_text for r in server.requests]
