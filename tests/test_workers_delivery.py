@@ -85,6 +85,32 @@ async def test_a_worker_killed_mid_delivery_is_taken_over_within_5_seconds(
     assert server.too_many_requests == 0  # the new deliverer paced on from the dead one's sends
 
 
+async def test_a_dead_deliver_job_gives_way_to_the_one_waiting(
+    procs: Processes, pg: str, store: Store, queue: procrastinate.App
+) -> None:
+    # A worker died running `deliver` while the next `deliver` waited (queued by a plan job).
+    # The dead one cannot be queued again beside it (one waits per queueing lock) and, left
+    # running, it would hold the `deliver` lock for ever: nothing would be delivered again.
+    chats = [40_001, 40_002, 40_003]
+    await plan_digests(
+        Outbox(store, "planner", lease=timedelta(seconds=60)), chats, lambda c: [f"{c}"]
+    )
+    deliver = queue.configure_task("newsbot:deliver", queueing_lock="deliver", lock="deliver")
+    await deliver.defer_async()
+    dead = await queue.job_manager.register_worker()  # it never took a liveness lock: gone
+    running = await queue.job_manager.fetch_job(queues=["deliver"], worker_id=dead)
+    assert running is not None
+    await deliver.defer_async()
+    with BotAPIServer() as server:
+        procs.env |= telegram_env(server) | DEFAULTS
+        procs.start("worker", "--queues", "deliver", "--concurrency", "1")
+        assert wait_for(lambda: sum(len(server.sent[c]) for c in chats) == 3, 60)
+        got = {chat: [m["plain"] for m in server.sent[chat]] for chat in chats}
+    assert got == {chat: [f"{chat}"] for chat in chats}
+    [(status,)] = query(pg, f"SELECT status::text FROM procrastinate_jobs WHERE id = {running.id}")
+    assert status == "aborted"  # the waiting job did its work
+
+
 async def test_three_schedulers_plan_each_digest_once(
     procs: Processes, pg: str, store: Store
 ) -> None:
