@@ -262,6 +262,7 @@ class WorkersSettings(Section):
     concurrency: int = Field(4, ge=1, le=100)
     heartbeat_seconds: float = Field(2.0, gt=0, le=60)
     stalled_seconds: float = Field(10.0, gt=0, le=3600)
+    liveness_locks: bool = True
 
 
 class WebSettings(Section):

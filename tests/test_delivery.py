@@ -162,6 +162,47 @@ async def test_two_workers_on_one_store_send_each_part_once(
     assert workers[0].sent > 0 and workers[1].sent > 0
 
 
+async def test_a_worker_taking_over_delivery_paces_on_from_the_last_ones_sends(
+    store: Store, tg_server: BotAPIServer
+) -> None:
+    # Two digests for each of 25 chats; one worker sends the first ones and stops, and a new
+    # one (another process: a pacer of its own) takes over at once. Telegram allows each chat
+    # one message a second and the bot 30: the new worker must wait out what the last one
+    # sent, as the outbox recorded it, not send 25 more at once.
+    tg_server.enforce_limits = True
+    chats = list(range(7001, 7026))
+    first = Outbox(store, "first", lease=timedelta(seconds=60))
+    for slot in (SLOT, SLOT + timedelta(hours=12)):
+        for chat in chats:
+            chat_id = await store.ensure_chat(
+                "telegram", str(chat), timezone="UTC", digest_time="08:00"
+            )
+            await first.plan(
+                chat_id=chat_id,
+                platform="telegram",
+                slot=slot,
+                window_start=None,
+                window_end=slot,
+                story_count=1,
+                parts=telegram_parts(Reply([Heading(f"Digest for {chat} at {slot:%H}")])),
+            )
+    async with telegram_bot(tg_server) as one, telegram_bot(tg_server) as two:
+        leaving = DeliveryWorker(first, {"telegram": TelegramSender(one, Pacer.telegram())})
+        leaving.concurrency = len(chats)  # one claim: the first digest of each chat
+        assert await leaving.tick() == len(chats)
+        async with asyncio.timeout(10):
+            while leaving.sent < len(chats):
+                await asyncio.sleep(0.01)
+        taking_over = DeliveryWorker(
+            Outbox(store, "second", lease=timedelta(seconds=60)),
+            {"telegram": TelegramSender(two, Pacer.telegram())},
+        )
+        assert await taking_over.take_over() == len(chats)
+        await taking_over.drain()
+    assert [len(texts(tg_server, chat)) for chat in chats] == [2] * len(chats)
+    assert tg_server.too_many_requests == 0
+
+
 async def test_a_part_cut_off_by_a_crash_is_sent_again_on_telegram(
     store: Store, tg_server: BotAPIServer
 ) -> None:

@@ -356,3 +356,21 @@ async def test_idle_chats_are_forgotten() -> None:
         vt.now += 2.0
     assert len(sender.log) == 5000
     assert len(pacer._chats) + len(pacer._holds) < 1000
+
+
+async def test_a_restored_pacer_waits_out_what_another_process_sent() -> None:
+    vt = VirtualTime()
+    vt.now = 100.0
+    pacer = telegram(vt)
+    # Another process filled a group's minute 30 s ago and wrote to a person 0.4 s ago; a
+    # chat it wrote to 5 s ago is free again.
+    earlier = [("-100", True, 30.0 - n * 0.01) for n in range(20)]
+    assert pacer.restore([*earlier, ("7", False, 0.4), ("8", False, 5.0)])
+    sender = Sender(vt, pacer, latency=0.0)
+    await vt.run(sender.send(-100), sender.send(7), sender.send(8))
+    assert sender.starts(8) == [100.0]
+    assert sender.starts(7)[0] == pytest.approx(100.61, abs=0.01)
+    assert sender.starts(-100)[0] >= 130.0
+    # Not while sends are under way or waiting: their slots would be lost.
+    async with pacer.turn("9"):
+        assert not pacer.restore([])

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from bot.demo.server import feed_urls
 from bot.ingest.opml import write_opml
 from bot.models import Feed
 from bot.store import Store
+from bot.store.outbox import Outbox
 from bot.workers.defer import defer_due_feeds
 from bot.workers.queue import ensure_schema, libpq_url, make_queue
 from bot.workers.runner import run_worker
@@ -293,6 +294,24 @@ def test_check_and_migrate_make_the_job_tables(procs: Processes, pg: str) -> Non
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 
 
+async def plan_digests(outbox: Outbox, chats: list[int], texts: Callable[[int], list[str]]) -> None:
+    """A digest due a minute ago for each Telegram chat, its parts the given plain texts."""
+    slot = datetime.now(UTC) - timedelta(minutes=1)
+    for chat in chats:
+        chat_id = await outbox.store.ensure_chat(
+            "telegram", str(chat), timezone="UTC", digest_time="08:00"
+        )
+        await outbox.plan(
+            chat_id=chat_id,
+            platform="telegram",
+            slot=slot,
+            window_start=None,
+            window_end=slot,
+            story_count=0,
+            parts=[json.dumps({"html": text, "plain": text}) for text in texts(chat)],
+        )
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_digests_are_planned_once_and_delivered_by_two_workers_within_limits(
     procs: Processes, pg: str, store: Store
@@ -338,6 +357,18 @@ async def test_digests_are_planned_once_and_delivered_by_two_workers_within_limi
     assert plans >= 1
 
 
+def summarized(pg: str) -> bool:
+    """Stories were made, every article is in one, and no poll, index or summary job is left."""
+    [(stories, unindexed, jobs_left)] = query(
+        pg,
+        "SELECT (SELECT count(DISTINCT story_id) FROM articles),"
+        " (SELECT count(*) FROM articles WHERE story_id IS NULL),"
+        " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        "  AND queue_name IN ('poll', 'index', 'summarize'))",
+    )
+    return int(stories) > 0 and unindexed == 0 and jobs_left == 0  # type: ignore[call-overload]
+
+
 def test_worker_summarizes_each_new_story_once_with_the_llm(procs: Processes, pg: str) -> None:
     from tests.fakes.openai_server import ChatRequest, OpenAIServer, json_answer
 
@@ -357,17 +388,9 @@ def test_worker_summarizes_each_new_story_once_with_the_llm(procs: Processes, pg
         procs.start("worker")
         procs.start("worker")
 
-        def summarized() -> bool:
-            [(stories, unindexed, jobs_left)] = query(
-                pg,
-                "SELECT (SELECT count(DISTINCT story_id) FROM articles),"
-                " (SELECT count(*) FROM articles WHERE story_id IS NULL),"
-                " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
-                "  AND queue_name IN ('poll', 'index', 'summarize'))",
-            )
-            return int(stories) > 0 and unindexed == 0 and jobs_left == 0  # type: ignore[call-overload]
-
-        assert wait_for(summarized, 120), "the workers did not summarize the new stories"
+        assert wait_for(lambda: summarized(pg), 120), (
+            "the workers did not summarize the new stories"
+        )
         [(stories,)] = query(pg, "SELECT count(DISTINCT story_id) FROM articles")
         [(jobs,)] = query(
             pg,
@@ -385,25 +408,11 @@ def test_worker_summarizes_each_new_story_once_with_the_llm(procs: Processes, pg
 async def test_parts_a_dead_worker_claimed_go_at_once_not_after_its_lease(
     pg: str, store: Store, queue: procrastinate.App
 ) -> None:
-    from bot.store.outbox import Outbox
     from tests.fakes.telegram_api import BotAPIServer
 
     chats = [9001, 9002, 9003]
-    slot = datetime.now(UTC) - timedelta(minutes=1)
     dead = Outbox(store, "dead-worker", lease=timedelta(seconds=60))
-    for chat in chats:
-        chat_id = await store.ensure_chat(
-            "telegram", str(chat), timezone="UTC", digest_time="08:00"
-        )
-        await dead.plan(
-            chat_id=chat_id,
-            platform="telegram",
-            slot=slot,
-            window_start=None,
-            window_end=slot,
-            story_count=0,
-            parts=[json.dumps({"html": f"Digest {chat}", "plain": f"Digest {chat}"})],
-        )
+    await plan_digests(dead, chats, lambda chat: [f"Digest {chat}"])
     claimed = await dead.claim(["telegram"], 10)  # then the worker was killed: 60 s leases
     sending = claimed[0]
     assert await dead.start_sending(sending)  # one part was under way at the kill

@@ -15,7 +15,7 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,27 @@ class Pacer:
         heapq.heappush(self._events, until)
         if self._waiters:
             self._arm(self._clock())
+
+    def restore(self, sends: Iterable[tuple[str, bool, float]]) -> bool:
+        """Start over from the sends another process made (``(chat, group, seconds since the
+        platform answered)``, from the outbox): each holds its slots for what is left of its
+        periods, so a pacer taking over a bot's delivery does not burst where the last one
+        stopped. Only when idle (nothing waiting or under way): returns whether it restored."""
+        if self._waiters or (self._overall and self._overall.busy):
+            return False
+        if any(slot.busy for slots in (self._chats, self._groups) for slot in slots.values()):
+            return False
+        now = self._clock()
+        if self._overall:
+            self._overall.releases = []
+        self._chats, self._groups, self._holds, self._events = {}, {}, {}, []
+        for chat, group, age in sends:
+            for slot in self._slots(chat, group):
+                release = now - max(age, 0.0) + slot.period + self._margin
+                if release > now:
+                    heapq.heappush(slot.releases, release)
+                    heapq.heappush(self._events, release)
+        return True
 
     def ready_in(self, chat: str, *, group: bool = False) -> float:
         """Seconds until a turn for ``chat`` could start: 0 if now, else a lower bound (a send

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from bot import metrics
 from bot.delivery.sender import Outcome, Sender
@@ -23,6 +24,7 @@ from bot.store.outbox import Delivery, Outbox, hold_until
 log = logging.getLogger("newsbot.delivery")
 
 MAX_ATTEMPTS = 6
+RECENT = timedelta(seconds=61)  # the longest flood-limit period (Telegram's groups), and a margin
 UNKNOWN_NOTE = "send outcome unknown (crash or lost connection): sent again"
 
 
@@ -83,6 +85,18 @@ class DeliveryWorker:
                 return self.sent - before
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+
+    async def take_over(self) -> int:
+        """Start pacing from what every process sent in the last minute (the outbox's record),
+        as the process that delivers for the cluster changes (a `deliver` job on another
+        worker, one that died): a new pacer would otherwise burst into chats and groups the
+        last one just filled. Returns how many recent sends it counted."""
+        sends = await self.outbox.recent_sends(list(self.senders), RECENT)
+        for platform, sender in self.senders.items():
+            sender.pacer.restore(
+                (chat, sender.is_group(chat), age) for p, chat, age in sends if p == platform
+            )
+        return len(sends)
 
     async def tick(self) -> int:
         """Claim what fits in the free slots and start sending it; returns how many."""

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from bot import metrics
 from bot.models import Quote, Story, Summary
@@ -86,6 +86,31 @@ class SummaryCache:
         async with self._store.engine.begin() as conn:
             await conn.execute(stmt)
         metrics.LLM_TOKENS.inc(n)
+
+    async def reserve_tokens(self, day: date, n: int, daily: int) -> bool:
+        """Count n tokens on this UTC day if the day stays within ``daily``; whether it did.
+        One statement, so processes reserving at once never pass the budget together."""
+        if n > daily:
+            return False
+        stmt = self._store._insert(llm_usage).values(day=day, tokens=n)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day"],
+            set_={"tokens": llm_usage.c.tokens + stmt.excluded.tokens},
+            where=llm_usage.c.tokens + stmt.excluded.tokens <= daily,
+        )
+        async with self._store.engine.begin() as conn:
+            return (await conn.execute(stmt.returning(llm_usage.c.tokens))).first() is not None
+
+    async def settle_tokens(self, day: date, reserved: int, used: int) -> None:
+        """Replace a reservation of ``reserved`` tokens on this day by the ``used`` ones."""
+        settled = llm_usage.c.tokens - reserved + used
+        async with self._store.engine.begin() as conn:
+            await conn.execute(
+                update(llm_usage)
+                .where(llm_usage.c.day == day)
+                .values(tokens=case((settled < 0, 0), else_=settled))
+            )
+        metrics.LLM_TOKENS.inc(max(used, 0))
 
 
 def summary_to_json(summary: Summary) -> str:

@@ -266,6 +266,34 @@ class Outbox:
             )
         return result.rowcount
 
+    async def recent_sends(
+        self, platforms: Sequence[str], within: timedelta
+    ) -> list[tuple[str, str, float]]:
+        """``(platform, chat key, seconds ago)`` of every part the platforms answered within
+        ``within`` (the time it was settled sent), and of parts still ``sending`` (0 seconds
+        ago: the platform may be taking them now): the flood limits' memory, for a process
+        that takes over delivery."""
+        now = utcnow()
+        query = (
+            select(
+                deliveries.c.platform, chats.c.chat_key, deliveries.c.state, deliveries.c.updated_at
+            )
+            .select_from(deliveries.join(chats, chats.c.id == deliveries.c.chat_id))
+            .where(
+                deliveries.c.platform.in_(list(platforms)),
+                or_(
+                    deliveries.c.state == SENDING,
+                    and_(deliveries.c.state == SENT, deliveries.c.updated_at >= now - within),
+                ),
+            )
+        )
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            (p, k, 0.0 if state == SENDING else (now - at).total_seconds())
+            for p, k, state, at in rows
+        ]
+
     async def counts(self) -> dict[str, int]:
         """How many parts are in each state."""
         query = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)

@@ -248,6 +248,7 @@ deliveries = Table(
     Column("created_at", UTCDateTime()),
     Index("ix_deliveries_state_available", "state", "available_at"),
     Index("ix_deliveries_digest_part", "digest_id", "part_index"),
+    Index("ix_deliveries_state_updated", "state", "updated_at"),
 )
 
 # The stories each chat was sent, and from which sources: a story is sent again only with news.

@@ -153,19 +153,25 @@ class Answerer:
         assert self._client is not None
         messages = build_messages(question, passages)
         estimate = sum(approx_tokens(m["content"]) for m in messages) + MAX_ANSWER_TOKENS
-        if self._budget is not None and not await self._budget.allows(estimate):
+        reservation = await self._budget.reserve(estimate) if self._budget is not None else None
+        if self._budget is not None and reservation is None:
             raise _Skip("budget spent")
-        async with asyncio.timeout(self._settings.llm.timeout_seconds):
-            completion = await self._client.chat.completions.create(
-                model=self._settings.llm.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=0,
-                max_tokens=MAX_ANSWER_TOKENS,
-            )
+        try:
+            async with asyncio.timeout(self._settings.llm.timeout_seconds):
+                completion = await self._client.chat.completions.create(
+                    model=self._settings.llm.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0,
+                    max_tokens=MAX_ANSWER_TOKENS,
+                )
+        except Exception:
+            if reservation is not None:
+                await reservation.settle(0)
+            raise
         content = completion.choices[0].message.content if completion.choices else None
-        if self._budget is not None:
+        if reservation is not None:
             usage = completion.usage
-            await self._budget.spend(usage.total_tokens if usage else estimate)
+            await reservation.settle(usage.total_tokens if usage else estimate)
         if not content or not content.strip():
             raise _Skip("empty answer")
         by_number = {p.source.n: p.source for p in passages}

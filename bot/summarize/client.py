@@ -1,9 +1,9 @@
 """The one OpenAI-compatible client of a process, shared by the LLM summarizer and /ask, and
 the daily token budget they both spend.
 
-The budget, ``[llm] daily_token_budget``, is counted in the store (``SummaryCache.tokens_used`` /
-``add_tokens``) per UTC day, so a process running Telegram, Slack and the scheduler (and every
-process on one store) spends one budget through one HTTP client.
+The budget, ``[llm] daily_token_budget``, is counted in the store (``SummaryCache``) per UTC
+day, so a process running Telegram, Slack and the scheduler, and every worker on one store,
+spend one budget: each call reserves its estimate first, atomically, and settles it after.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def utc_today() -> date:
 
 
 class TokenBudget:
-    """The tokens LLM calls may spend per UTC day; checked before a call, spent after it."""
+    """The tokens LLM calls may spend per UTC day: a call reserves its estimate before it goes
+    (in one statement in the store, so calls from every process together stay within the
+    budget), and settles the reservation with the server's count after."""
 
     def __init__(
         self, cache: SummaryCache, daily: int, today: Callable[[], date] = utc_today
@@ -36,21 +38,38 @@ class TokenBudget:
         self._cache = cache
         self._today = today
 
-    async def allows(self, estimate: int) -> bool:
-        """Whether a call estimated at ``estimate`` tokens fits in what is left today; logs
-        when it does not."""
-        used = await self._cache.tokens_used(self._today())
-        if used + estimate <= self.daily:
-            return True
+    async def reserve(self, estimate: int) -> Reservation | None:
+        """Reserve ``estimate`` tokens of what is left today; None (and a log line) when they
+        do not fit."""
+        day = self._today()
+        if await self._cache.reserve_tokens(day, estimate, self.daily):
+            return Reservation(self._cache, day, estimate)
         log.info(
             "llm daily token budget spent",
-            extra={"used": used, "estimate": estimate, "budget": self.daily},
+            extra={
+                "used": await self._cache.tokens_used(day),
+                "estimate": estimate,
+                "budget": self.daily,
+            },
         )
-        return False
+        return None
 
-    async def spend(self, tokens: int) -> None:
-        """Count the tokens a call used (the server's count, else an estimate)."""
-        await self._cache.add_tokens(self._today(), tokens)
+
+class Reservation:
+    """Tokens reserved for one call, on the day it was made."""
+
+    def __init__(self, cache: SummaryCache, day: date, tokens: int) -> None:
+        self._cache = cache
+        self.day = day
+        self.tokens = tokens
+        self._settled = False
+
+    async def settle(self, used: int) -> None:
+        """Count what the call used (the server's count; 0 when it failed) instead of the
+        estimate; once."""
+        if not self._settled:
+            self._settled = True
+            await self._cache.settle_tokens(self.day, self.tokens, used)
 
 
 def openai_client(settings: LLMSettings, api_key: str | None) -> openai.AsyncOpenAI:

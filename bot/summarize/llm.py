@@ -129,19 +129,24 @@ class LLMSummarizer:
             )
         # Without a max_tokens cap, guess the answer's size; the JSON asked for is short.
         estimate = request.prompt_tokens + (limits.max_output_tokens or 500)
-        if not await self._budget.allows(estimate):
+        reservation = await self._budget.reserve(estimate)
+        if reservation is None:
             return "budget spent"
         started = time.monotonic()
         try:
             completion = await self._call(request.messages)
         except _Failed as exc:
+            await reservation.settle(0)
             return str(exc)
+        except Exception:
+            await reservation.settle(0)
+            raise
         content = completion.choices[0].message.content if completion.choices else None
         usage = completion.usage
         tokens = (
             usage.total_tokens if usage else request.prompt_tokens + approx_tokens(content or "")
         )
-        await self._budget.spend(tokens)
+        await reservation.settle(tokens)
         try:
             out = parse_answer(content)
         except AnswerError as exc:

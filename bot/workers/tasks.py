@@ -181,6 +181,8 @@ async def deliver(context: procrastinate.JobContext) -> dict[str, int]:
     ended = await worker.outbox.end_other_leases()
     if ended:
         log.warning("a dead worker's delivery leases ended", extra={"parts": ended})
+    # The last job may have run elsewhere: pace on from what every process sent lately.
+    await worker.take_over()
     sent = await worker.drain_due()
     counts = await worker.outbox.counts()
     if counts.get("pending", 0):
