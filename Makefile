@@ -51,7 +51,7 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
 
-bench-scale: $(STAMP)  ## ingest with 1 and 2 `newsbot worker` processes (needs PostgreSQL)
+bench-scale: $(STAMP)  ## ingest, a 304 poll round and a SIGKILL with 1 and 2 `newsbot worker` processes (needs PostgreSQL)
 	$(BIN)/python bench/scale.py
 
 lint: $(STAMP)  ## ruff, the import contract (pyproject.toml [tool.importlinter]) and hadolint
