@@ -190,9 +190,11 @@ async def test_a_feed_is_never_queued_twice(
     settings = settings_of(pg)
     first = await defer_due_feeds(store, settings, queue)
     again = await defer_due_feeds(store, settings, queue)  # the next minute, or a second `run`
+    await store.add_feed(f"{site.base_url}/added/feed.xml")  # among feeds that have a job
+    added = await defer_due_feeds(store, settings, queue)
     report = await jobs_report(libpq_url(settings))
-    assert (first, again) == (3, 0)
-    assert report.queues["poll"].queued == 3
+    assert (first, again, added) == (3, 0, 1)
+    assert report.queues["poll"].queued == 4
 
 
 async def test_a_failed_job_shows_with_its_error(

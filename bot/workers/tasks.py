@@ -26,6 +26,7 @@ import procrastinate
 import psycopg
 import sqlalchemy.exc
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job
 from sqlalchemy import text
 
 from bot.app import App
@@ -73,15 +74,21 @@ def _ctx(context: procrastinate.JobContext) -> WorkerContext:
     return ctx
 
 
+def poll_job(queue: procrastinate.App, feed_id: int, url: str, per_host: int) -> Job:
+    """A poll job of one feed, not yet queued: its queueing lock ``poll:<feed>`` lets one wait
+    per feed, and its lock, one of the host's ``per_host`` slots, keeps the host's polls at
+    ``per_host`` at once across all workers."""
+    slot = feed_id % max(per_host, 1)
+    deferrer = queue.configure_task(
+        "newsbot:poll", queueing_lock=f"poll:{feed_id}", lock=f"host:{host_of(url)}:{slot}"
+    )
+    return deferrer.make_new_job(feed_id=feed_id)
+
+
 async def defer_poll(queue: procrastinate.App, feed_id: int, url: str, per_host: int) -> bool:
     """Queue a poll of one feed unless one is already waiting; returns whether it was queued."""
-    slot = feed_id % max(per_host, 1)
     try:
-        await queue.configure_task(
-            "newsbot:poll",
-            queueing_lock=f"poll:{feed_id}",
-            lock=f"host:{host_of(url)}:{slot}",
-        ).defer_async(feed_id=feed_id)
+        await queue.job_manager.defer_job_async(poll_job(queue, feed_id, url, per_host))
     except AlreadyEnqueued:
         return False
     return True
