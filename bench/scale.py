@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 import time
 from multiprocessing import Process
@@ -109,8 +108,7 @@ def fault(base: str, tmp: Path, feeds: int) -> Result:
         cluster.wait(lambda p: p.articles >= expected // 3, since)
         claimed = claimed_jobs(cluster.url, victim_id)
         known = set(cluster.worker_ids())
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
+        cluster.kill(victim)
         killed = time.perf_counter()
         killed_at = time.time()
         cluster.start("poll")

@@ -149,6 +149,7 @@ class Cluster:
             env=self.env(),
             stdout=subprocess.DEVNULL,
             stderr=open(self.tmp / f"{self.name}-{n}.log", "w"),  # noqa: SIM115
+            start_new_session=True,  # its own process group: kill() ends its children too
         )
         self.procs.append(proc)
         return proc
@@ -158,6 +159,12 @@ class Cluster:
         for n in range(count):
             self.start("poll,index" if n == 0 else "poll")
         self.wait_registered(count)
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL a worker with its CPU pool and indexer processes, as a machine or container
+        that dies takes them all (killed alone, its children would run on, orphaned)."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def wait_registered(self, count: int) -> None:
         """Until ``count`` workers announced themselves in the database."""

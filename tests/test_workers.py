@@ -197,6 +197,25 @@ async def test_a_feed_is_never_queued_twice(
     assert report.queues["poll"].queued == 4
 
 
+async def test_a_polls_articles_are_indexed_before_the_next_waiting_poll(
+    pg: str, store: Store, queue: procrastinate.App, site: NewsSite
+) -> None:
+    for url in feed_urls(site.base_url):
+        await store.add_feed(url)
+    settings = settings_of(pg)
+    assert await defer_due_feeds(store, settings, queue) == 3
+    # One job at a time: the index job the first poll queues goes before the 2 polls waiting,
+    # so stories appear while a long round is still polling, not after its last feed.
+    await run_worker(settings, queues=["poll", "index"], concurrency=1, wait=False)
+    started = query(
+        pg,
+        "SELECT j.task_name FROM procrastinate_events e JOIN procrastinate_jobs j"
+        " ON j.id = e.job_id WHERE e.type = 'started' ORDER BY e.at, e.id",
+    )
+    assert [task for (task,) in started][:2] == ["newsbot:poll", "newsbot:index"]
+    assert query(pg, "SELECT count(*) FROM articles WHERE story_id IS NULL") == [(0,)]
+
+
 async def test_a_failed_job_shows_with_its_error(
     pg: str, store: Store, queue: procrastinate.App
 ) -> None:
