@@ -57,7 +57,7 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
 
-bench-scale: $(STAMP)  ## ingest with 1 and 2 `newsbot worker` processes; delivery with 2, one killed (needs PostgreSQL)
+bench-scale: $(STAMP)  ## ingest, a 304 poll round and a SIGKILL with 1 and 2 workers; delivery with 2, one killed (needs PostgreSQL)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/scale_delivery.py
 

@@ -191,9 +191,30 @@ async def test_a_feed_is_never_queued_twice(
     settings = settings_of(pg)
     first = await defer_due_feeds(store, settings, queue)
     again = await defer_due_feeds(store, settings, queue)  # the next minute, or a second `run`
+    await store.add_feed(f"{site.base_url}/added/feed.xml")  # among feeds that have a job
+    added = await defer_due_feeds(store, settings, queue)
     report = await jobs_report(libpq_url(settings))
-    assert (first, again) == (3, 0)
-    assert report.queues["poll"].queued == 3
+    assert (first, again, added) == (3, 0, 1)
+    assert report.queues["poll"].queued == 4
+
+
+async def test_a_polls_articles_are_indexed_before_the_next_waiting_poll(
+    pg: str, store: Store, queue: procrastinate.App, site: NewsSite
+) -> None:
+    for url in feed_urls(site.base_url):
+        await store.add_feed(url)
+    settings = settings_of(pg)
+    assert await defer_due_feeds(store, settings, queue) == 3
+    # One job at a time: the index job the first poll queues goes before the 2 polls waiting,
+    # so stories appear while a long round is still polling, not after its last feed.
+    await run_worker(settings, queues=["poll", "index"], concurrency=1, wait=False)
+    started = query(
+        pg,
+        "SELECT j.task_name FROM procrastinate_events e JOIN procrastinate_jobs j"
+        " ON j.id = e.job_id WHERE e.type = 'started' ORDER BY e.at, e.id",
+    )
+    assert [task for (task,) in started][:2] == ["newsbot:poll", "newsbot:index"]
+    assert query(pg, "SELECT count(*) FROM articles WHERE story_id IS NULL") == [(0,)]
 
 
 async def test_a_failed_job_shows_with_its_error(

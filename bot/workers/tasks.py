@@ -4,9 +4,10 @@
   stores nothing twice; at most one waits per feed (queueing lock ``poll:<feed>``), and a
   host's feeds share ``per_host_concurrency`` locks, so a host sees no more feed polls at once
   across all workers than it would from one process.
-- ``index`` the articles no story holds yet, in one batch: one at a time cluster-wide (lock
-  ``index``), at most one waiting. The clusterer lives in the memory of the process that runs
-  the job; when another process indexed since, this one rebuilds it from the store first.
+- ``index`` the articles no story holds yet, in batches: one at a time cluster-wide (lock
+  ``index``), at most one waiting, taken ahead of waiting polls (its priority). The clusterer
+  lives in the memory of the process that runs the job; when another process indexed since,
+  this one rebuilds it from the store first.
 - ``summarize`` one story (LLM backend only): fills the summary cache before the digest asks.
 - ``plan`` digests: periodic, once per minute for the whole cluster (procrastinate defers one
   job per minute however many workers run), then ``deliver``.
@@ -26,6 +27,7 @@ import procrastinate
 import psycopg
 import sqlalchemy.exc
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job
 from sqlalchemy import text
 
 from bot.app import App
@@ -34,6 +36,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.urls import host_of
 from bot.ingest.poll import Poller
+from bot.models import Article
 from bot.store import utcnow
 from bot.store.news import NewsIndex
 
@@ -53,6 +56,11 @@ RETRY = procrastinate.RetryStrategy(
     },
 )
 WINDOW = timedelta(hours=72)  # the indexer's window: older unindexed articles stay as they are
+INDEX_BATCH = 2000  # articles one call of the indexer takes
+# The index job is fetched before any poll job (procrastinate takes the highest priority
+# first, then the oldest); at the default priority, 0, it waited behind every poll queued
+# before it, and a round of 10,000 feeds was indexed only once all were polled.
+INDEX_PRIORITY = 10
 
 
 @dataclass(slots=True)
@@ -73,15 +81,21 @@ def _ctx(context: procrastinate.JobContext) -> WorkerContext:
     return ctx
 
 
+def poll_job(queue: procrastinate.App, feed_id: int, url: str, per_host: int) -> Job:
+    """A poll job of one feed, not yet queued: its queueing lock ``poll:<feed>`` lets one wait
+    per feed, and its lock, one of the host's ``per_host`` slots, keeps the host's polls at
+    ``per_host`` at once across all workers."""
+    slot = feed_id % max(per_host, 1)
+    deferrer = queue.configure_task(
+        "newsbot:poll", queueing_lock=f"poll:{feed_id}", lock=f"host:{host_of(url)}:{slot}"
+    )
+    return deferrer.make_new_job(feed_id=feed_id)
+
+
 async def defer_poll(queue: procrastinate.App, feed_id: int, url: str, per_host: int) -> bool:
     """Queue a poll of one feed unless one is already waiting; returns whether it was queued."""
-    slot = feed_id % max(per_host, 1)
     try:
-        await queue.configure_task(
-            "newsbot:poll",
-            queueing_lock=f"poll:{feed_id}",
-            lock=f"host:{host_of(url)}:{slot}",
-        ).defer_async(feed_id=feed_id)
+        await queue.job_manager.defer_job_async(poll_job(queue, feed_id, url, per_host))
     except AlreadyEnqueued:
         return False
     return True
@@ -108,22 +122,36 @@ async def poll(context: procrastinate.JobContext, feed_id: int) -> dict[str, int
         return {"new": 0}  # polled since this job was queued: nothing to do
     report = await Poller(store, ctx.fetcher, settings.ingest).poll_feed(feed)
     if report.stored:
-        await defer_once(context.app, "index", lock="index")
+        # Ahead of the polls still waiting: indexing keeps pace with polling, not after it.
+        await defer_once(context.app, "index", lock="index", priority=INDEX_PRIORITY)
     return {"new": report.new}
 
 
 async def index(context: procrastinate.JobContext) -> dict[str, int]:
-    """Index every article no story holds yet (the last 72 hours), then queue their summaries."""
+    """Index every article no story holds yet (the last 72 hours), INDEX_BATCH at a time, and
+    queue the summaries of their stories after each batch."""
     ctx = _ctx(context)
-    store, settings = ctx.app.store, ctx.app.settings
     if ctx.last_index_job is not None and await _indexed_elsewhere(ctx, context.job.id):
         # Another worker indexed since: this process's clusterer is behind the store; closed,
         # it is rebuilt from what the store holds now on the next add.
         ctx.app.stories.close()
+    articles, stories = 0, 0
+    while True:
+        pending, touched = await _index_batch(context)
+        ctx.last_index_job = context.job.id
+        articles, stories = articles + len(pending), stories + len(touched)
+        # A full batch may have left more behind; a batch that touched no story failed (the
+        # indexer logged why), and the next index job tries again.
+        if len(pending) < INDEX_BATCH or not touched:
+            return {"articles": articles, "stories": stories}
+
+
+async def _index_batch(context: procrastinate.JobContext) -> tuple[list[Article], set[int]]:
+    ctx = _ctx(context)
+    store, settings = ctx.app.store, ctx.app.settings
     started = utcnow()
-    pending = await store.unindexed_articles(started - WINDOW)
+    pending = await store.unindexed_articles(started - WINDOW, limit=INDEX_BATCH)
     await ctx.app.stories.add(pending)
-    ctx.last_index_job = context.job.id
     # New articles' stories, and stories the clusterer changed (merged, split, new lead).
     stories = await store.stories_touched((a.id for a in pending if a.id is not None), started)
     if settings.summarizer.backend == "llm":
@@ -135,7 +163,7 @@ async def index(context: procrastinate.JobContext) -> dict[str, int]:
                 lock=f"summarize:{story_id}",
                 task_kwargs={"story_id": story_id},
             )
-    return {"articles": len(pending), "stories": len(stories)}
+    return pending, stories
 
 
 async def _indexed_elsewhere(ctx: WorkerContext, me: int | None) -> bool:
