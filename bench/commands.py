@@ -50,9 +50,10 @@ from bot.models import Article, TextSource
 from bot.nlp.companies import CompanyMention, Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.store import Store, utcnow
-from bot.store.news import NewsIndex, search_terms
+from bot.store.news import NewsIndex
 from bot.store.news import company_rows as index_rows
 from bot.store.schema import article_companies, articles, stories
+from bot.store.search import search_terms
 from bot.summarize.embedded import ExtractiveSummarizer
 
 ROOT = Path(__file__).resolve().parents[1]

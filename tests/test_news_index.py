@@ -21,8 +21,9 @@ from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.nlp.stories.cluster import StoryClusterer
 from bot.store import Store
-from bot.store.news import NewsIndex, search_terms
+from bot.store.news import NewsIndex
 from bot.store.schema import article_companies, articles
+from bot.store.search import search_terms
 from tests.fakes.newssite import NewsSite
 from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
 

@@ -78,9 +78,30 @@ _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
 
 
+# The irregular forms news writes and questions ask in another form ("Why did shares rise?" of
+# "shares rose"), and the forms of "lay off" and "layoffs": each meets its base.
+_IRREGULAR_FORMS = """rose:rise risen:rise fell:fall fallen:fall bought:buy paid:pay sold:sell
+    took:take taken:take led:lead grew:grow grown:grow won:win lost:lose spent:spend built:build
+    began:begin begun:begin gave:give given:give went:go gone:go held:hold brought:bring
+    sought:seek struck:strike chose:choose chosen:choose wrote:write written:write became:become
+    came:come fought:fight left:leave met:meet thought:think saw:see seen:see hid:hide
+    laid:lay laying:lay layoff:lay layoffs:lay"""
+_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_FORMS.split())
+# Abbreviations a question uses for words an article spells out ("CEO" of "chief executive").
+_SPELLED_OUT = {
+    "ceo": ("chief", "executive"),
+    "cfo": ("chief", "financial"),
+    "cto": ("chief", "technology"),
+    "ipo": ("public", "offering"),
+}
+
+
 def stem(word: str) -> str:
     """A word without the English endings that change its form, not its sense: "cutting" and
-    "cut", "announced" and "announce", "buying" and "buy" meet. (Plural -s is gone already.)"""
+    "cut", "announced" and "announce", "buying" and "buy", "rose" and "rise" meet. (Plural -s
+    is gone already.)"""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) > 5 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) > 4 and word.endswith("ed"):
@@ -101,6 +122,9 @@ class _Vocabulary:
         self.prefixes = {w[:k] for w in self.words for k in (4, 5) if len(w) >= k}
 
     def has(self, term: str) -> bool:
+        spelled = _SPELLED_OUT.get(term)
+        if spelled is not None and all(self.has(word) for word in spelled):
+            return True
         term = stem(term)
         if term in self.words:
             return True

@@ -1,0 +1,256 @@
+"""Full-text search over the stored articles (SQLite FTS5, PostgreSQL tsvector), for /ask.
+
+A question is reduced to its words. Each word weighs by how rare it is in the store (inverse
+document frequency), so a company's name or a place outweighs "jobs" or "shares". Articles are
+then looked for in levels: first those holding every word, then those holding at least three
+quarters of the question's weight, then half, then any word. Within a level, articles rank by
+text relevance (bm25 on SQLite, ts_rank_cd on PostgreSQL) with a mild prior for recent ones.
+A level that holds a rare word reads only that word's articles, so a question costs about as
+much as its rarest words, not as its commonest ones.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import Article
+from bot.store.schema import as_utc
+
+MAX_TERMS = 16
+MAX_TERM_CHARS = 64
+RANKED_TERMS = 8  # the rarest words of a question that the levels are built from
+LEVELS = (1.0, 0.75, 0.5, 0.0)  # the share of the question's weight an article must hold
+MAX_SETS = 40  # word sets per level (each an AND of words); the heaviest are kept
+# Each level ranks its newest matches only (by id, the order of storing): a level made of
+# common words alone must not cost a rank computation per article.
+POOL = 1000
+TITLE_WEIGHT = 4.0  # SQLite bm25 weight of the title against the text (PostgreSQL: A vs B)
+RECENCY_DAYS = 60.0  # the prior: relevance is halved for an article this many days old
+COMMON = 0.05  # a word in more than this share of the articles is counted no further
+MIN_COUNT = 2000  # ... unless the store is small: counting up to this many is cheap
+STATS_SECONDS = 300.0  # how long PostgreSQL's word statistics (pg_stats) are reused
+
+# Question words and glue: on SQLite they would match nearly every article (PostgreSQL's english
+# configuration drops its own list); dropping them on both keeps the two backends alike.
+_STOP_WORDS = """
+    a about after all also an and any are as at be been but by can could did do does for from had
+    has have he her his how i if in into is it its me my no not of on or our she so than that the
+    their them then there these they this those to was we were what when where which who whom why
+    will with would you your"""
+_STOP = frozenset(_STOP_WORDS.split())
+_TERM = re.compile(r"[^\W_]+")
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """An article found by search, with its relevance (higher is better)."""
+
+    article: Article
+    score: float
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a user's query, lower-cased, without operators, quotes or stop words."""
+    words = _TERM.findall(unicodedata.normalize("NFKC", query).casefold())
+    kept = [w for w in words if w not in _STOP and len(w) <= MAX_TERM_CHARS]
+    return list(dict.fromkeys(kept))[:MAX_TERMS]
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: every term a quoted string, any term may match."""
+    return " OR ".join(_fts5_term(term) for term in terms)
+
+
+def _fts5_term(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def term_weights(frequencies: dict[str, int], total: int) -> dict[str, float]:
+    """Each word's weight, log(1 + N / df), for the words found at all; the rarest words
+    first, at most RANKED_TERMS of them."""
+    found = sorted((df, term) for term, df in frequencies.items() if df > 0)
+    return {term: math.log(1.0 + max(total, df) / df) for df, term in found[:RANKED_TERMS]}
+
+
+def word_sets(weights: dict[str, float], share: float) -> list[tuple[str, ...]]:
+    """The smallest sets of words that hold `share` of the total weight (no word of a set can
+    go without it falling short), the heaviest first; at most MAX_SETS."""
+    total = sum(weights.values())
+    if share >= 1.0:
+        return [tuple(weights)] if weights else []
+    if share <= 0.0:
+        return [(word,) for word in weights]
+    need = share * total - 1e-9
+    words = list(weights)
+    found: list[tuple[str, ...]] = []
+    for size in range(1, len(words) + 1):
+        for group in combinations(words, size):
+            weight = sum(weights[w] for w in group)
+            if weight >= need and all(weight - weights[w] < need for w in group):
+                found.append(group)
+    found.sort(key=lambda group: -sum(weights[w] for w in group))
+    return found[:MAX_SETS]
+
+
+async def search(
+    conn: AsyncConnection, dialect: str, query: str, limit: int, now: datetime
+) -> list[tuple[int, float]]:
+    """(article id, relevance) of the best matches of a query, best first (see the module)."""
+    terms = search_terms(query)
+    if not terms or limit <= 0:
+        return []
+    if dialect == "postgresql":
+        # A prepared statement's generic plan would not know the words: plan each query.
+        await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    total, frequencies = await _frequencies(conn, dialect, terms)
+    weights = term_weights(frequencies, total)
+    found: dict[int, float] = {}
+    for share in LEVELS:
+        sets = word_sets(weights, share)
+        if not sets:
+            continue
+        build = _sqlite_level if dialect == "sqlite" else _postgres_level
+        sql, params = build(sets, list(weights), now, limit + len(found))
+        level = [(int(i), float(s)) for i, s in await conn.execute(text(sql), params)]
+        for article_id, score in level:
+            if article_id not in found and len(found) < limit:
+                found[article_id] = score
+        if len(found) >= limit:
+            break
+    return list(found.items())
+
+
+# -- how common each word is -----------------------------------------------------------------
+
+
+async def _frequencies(
+    conn: AsyncConnection, dialect: str, terms: list[str]
+) -> tuple[int, dict[str, int]]:
+    """(articles stored, {term: articles holding it}); past COMMON of the store a count stops."""
+    total = int((await conn.execute(text("SELECT coalesce(max(id), 0) FROM articles"))).scalar())
+    cap = max(MIN_COUNT, int(total * COMMON))
+    if dialect == "sqlite":
+        counts = ", ".join(
+            f"(SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :t{i} "
+            "LIMIT :cap))"
+            for i in range(len(terms))
+        )
+        params: dict[str, Any] = {f"t{i}": _fts5_term(t) for i, t in enumerate(terms)}
+        row = (await conn.execute(text(f"SELECT {counts}"), {**params, "cap": cap})).one()
+        return total, {t: int(n) for t, n in zip(terms, row, strict=True)}
+    return total, await _postgres_frequencies(conn, terms, total, cap)
+
+
+# PostgreSQL's ANALYZE keeps the most common lexemes of articles.search and the share of rows
+# that hold each: a common word is looked up there instead of counted.
+_stats: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+async def _postgres_frequencies(
+    conn: AsyncConnection, terms: list[str], total: int, cap: int
+) -> dict[str, int]:
+    common = await _common_lexemes(conn)
+    lexemes = ", ".join(f"plainto_tsquery('english', :t{i})::text" for i in range(len(terms)))
+    params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(terms)}
+    row = (await conn.execute(text(f"SELECT {lexemes}"), params)).one()
+    frequencies: dict[str, int] = {}
+    to_count: list[str] = []
+    for term, query in zip(terms, row, strict=True):
+        words = [w.replace("''", "'") for w in _LEXEME.findall(query or "")]
+        if not words:
+            frequencies[term] = 0  # a stop word of PostgreSQL's english configuration
+        elif all(w in common for w in words):
+            frequencies[term] = max(1, int(min(common[w] for w in words) * total))
+        else:
+            to_count.append(term)
+    if to_count:
+        counts = ", ".join(
+            "(SELECT count(*) FROM (SELECT 1 FROM articles "
+            f"WHERE search @@ plainto_tsquery('english', :t{i}) LIMIT :cap) s)"
+            for i in range(len(to_count))
+        )
+        params = {f"t{i}": t for i, t in enumerate(to_count)}
+        row = (await conn.execute(text(f"SELECT {counts}"), {**params, "cap": cap})).one()
+        frequencies.update({t: int(n) for t, n in zip(to_count, row, strict=True)})
+    return frequencies
+
+
+async def _common_lexemes(conn: AsyncConnection) -> dict[str, float]:
+    key = f"{conn.engine.url!r}"
+    cached = _stats.get(key)
+    if cached is not None and time.monotonic() - cached[0] < STATS_SECONDS:
+        return cached[1]
+    row = (
+        await conn.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = 'articles' "
+                "AND attname = 'search'"
+            )
+        )
+    ).first()
+    common: dict[str, float] = {}
+    if row is not None and row[0] is not None:
+        common = dict(zip(row[0], (float(f) for f in row[1]), strict=False))
+    _stats[key] = (time.monotonic(), common)
+    return common
+
+
+# -- one level -------------------------------------------------------------------------------
+
+
+def _sqlite_level(
+    sets: list[tuple[str, ...]], terms: list[str], now: datetime, limit: int
+) -> tuple[str, dict[str, Any]]:
+    # FTS5 walks the level's matches newest rowid first and stops at the pool; bm25 (lower is
+    # better) is computed for those only. julianday() reads the stored 'YYYY-MM-DD HH:MM:SS'.
+    match = " OR ".join("(" + " AND ".join(_fts5_term(w) for w in group) + ")" for group in sets)
+    sql = f"""
+        WITH hits AS (
+            SELECT rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS bm25
+            FROM articles_fts WHERE articles_fts MATCH :query ORDER BY rowid DESC LIMIT :pool
+        )
+        SELECT a.id, -hits.bm25 / (1.0 + max(0.0,
+            julianday(:now) - julianday(coalesce(a.published_at, a.fetched_at))) / :days) AS score
+        FROM hits JOIN articles a ON a.id = hits.id
+        ORDER BY score DESC, a.id DESC LIMIT :limit"""
+    when = as_utc(now).strftime("%Y-%m-%d %H:%M:%S")
+    params = {"now": when, "days": RECENCY_DAYS, "query": match, "pool": POOL, "limit": limit}
+    return sql, params
+
+
+def _postgres_level(
+    sets: list[tuple[str, ...]], terms: list[str], now: datetime, limit: int
+) -> tuple[str, dict[str, Any]]:
+    # The level's query is written inline (not in a CTE) so that the planner sees how common
+    # its words are: for common words it walks the newest articles by id and stops at the pool,
+    # for a rare one it reads the GIN index. Ranked by every word of the question.
+    number = {term: i for i, term in enumerate(terms)}
+
+    def word(term: str) -> str:
+        return f"plainto_tsquery('english', :t{number[term]})"
+
+    level = " || ".join("(" + " && ".join(word(w) for w in group) + ")" for group in sets)
+    every = " || ".join(word(t) for t in terms)
+    sql = f"""
+        WITH hits AS (
+            SELECT a.id, a.search, coalesce(a.published_at, a.fetched_at) AS at
+            FROM articles a WHERE a.search @@ ({level}) ORDER BY a.id DESC LIMIT :pool
+        )
+        SELECT hits.id, ts_rank_cd(hits.search, ({every})) / (1.0 + greatest(0.0,
+            extract(epoch FROM CAST(:now AS timestamptz) - hits.at) / 86400.0) / :days) AS score
+        FROM hits
+        ORDER BY score DESC, hits.id DESC LIMIT :limit"""
+    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms)}
+    return sql, {**params, "now": now, "days": RECENCY_DAYS, "pool": POOL, "limit": limit}
