@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ log = logging.getLogger("newsbot.store.news")
 ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
 RECENT = timedelta(days=30)  # /company lists stories of this period first
 MAX_NAME_CHARS = 200
+NAMES_SECONDS = 60.0  # company_names() is read again after this long at most
 
 
 def _clean_name(name: str) -> str:
@@ -64,6 +66,8 @@ class NewsIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._engine = store.engine
+        # company_names(): (the newest indexed article id, when read, the names)
+        self._names: tuple[Any, float, list[str]] | None = None
 
     # writing ---------------------------------------------------------------------------------
 
@@ -169,7 +173,26 @@ class NewsIndex:
         return [_article(r) for r in rows]
 
     async def company_names(self) -> list[str]:
-        """Every company name in the index, known or not, alphabetically (by the database)."""
+        """Every company name in the index, known or not, alphabetically (by the database).
+
+        Kept between calls while no article was indexed after them (the newest indexed
+        article, one seek on the mentions' key, tells) and for NAMES_SECONDS at most.
+        """
+        latest = select(func.max(article_companies.c.article_id))
+        async with self._engine.connect() as conn:
+            newest = (await conn.execute(latest)).scalar()
+            cached = self._names
+            if (
+                cached is not None
+                and cached[0] == newest
+                and time.monotonic() - cached[1] < NAMES_SECONDS
+            ):
+                return cached[2]
+            names = await self._read_company_names(conn)
+        self._names = (newest, time.monotonic(), names)
+        return names
+
+    async def _read_company_names(self, conn: AsyncConnection) -> list[str]:
         # A loose index scan: one index seek per name instead of reading every mention.
         query = text(
             """WITH RECURSIVE names(company) AS (
@@ -181,8 +204,7 @@ class NewsIndex:
             )
             SELECT company FROM names WHERE company IS NOT NULL"""
         )
-        async with self._engine.connect() as conn:
-            return [name for (name,) in await conn.execute(query)]
+        return [name for (name,) in await conn.execute(query)]
 
     async def company_stories(
         self, company: str, *, limit: int = 5, now: datetime | None = None
@@ -249,22 +271,30 @@ class NewsIndex:
         if not keys:
             return []
         ids = [k for k in keys if k > 0]
+        wanted = set(ids)
         lone = [-k for k in keys if k < 0]
         where = or_(articles.c.story_id.in_(ids), articles.c.id.in_(lone))
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(articles).where(where))).all()
-            leads = dict(
-                (
-                    await conn.execute(
-                        select(stories.c.id, stories.c.lead_article_id).where(stories.c.id.in_(ids))
-                    )
-                ).all()
+        # One query: each article with its story's lead (None for an article in no story).
+        query = (
+            select(
+                articles,
+                stories.c.id.label("story_found"),
+                stories.c.lead_article_id.label("story_lead"),
             )
+            .select_from(articles.outerjoin(stories, stories.c.id == articles.c.story_id))
+            .where(where)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
         grouped: dict[int, list[Article]] = {}
+        leads: dict[int, int | None] = {}
         for row in rows:
             article = _article(row)
             assert article.id is not None
-            key = article.story_id if article.story_id in leads else -article.id
+            in_story = row.story_found is not None and row.story_found in wanted
+            key = row.story_found if in_story else -article.id
+            if key > 0:
+                leads[key] = row.story_lead
             grouped.setdefault(key, []).append(article)
         found = []
         for k in keys:

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.chat.commands.common import chat_zone, last_digest_end
-from bot.digest.views import UTC_ZONE, StoryView, story_blocks
+from bot.chat.commands.common import chat_store
+from bot.digest.views import UTC_ZONE, StoryView, story_blocks, zone_named
 from bot.nlp.companies import Gazetteer
 from bot.reply import Button, Buttons, Divider, Heading, Reply, para
 from bot.store import utcnow
@@ -168,8 +168,10 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
         log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
         return CompanyResult(query, suggestions=suggestions, choices=choices)
     stories = await core.index.company_stories(company, limit=core.company_limit)
-    since = await last_digest_end(core, context)
-    zone = await chat_zone(core, context)
+    # One look at the chat for both: when its last digest ended, and its time zone.
+    chat = await chat_store(core).get(context.platform, context.chat_key)
+    since = await core.store.last_digest_end(chat.id) if chat is not None else None
+    zone = zone_named(chat.timezone if chat else core.settings.digest.default_timezone)
     sentences = core.settings.digest.summary_sentences
     summaries = await asyncio.gather(
         *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
