@@ -59,7 +59,7 @@ from bot.summarize.embedded import ExtractiveSummarizer
 ROOT = Path(__file__).resolve().parents[1]
 COMPANIES = ROOT / "config" / "companies.toml"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-SCRATCH_DB = "newsbot_bench"
+SCRATCH_DB = "newsbot_bench"  # --scratch-db: another name, so that two runs do not collide
 TARGETS = {"company": 50.0, "ask": 200.0}
 DAYS = 60
 BATCH = 1000
@@ -351,13 +351,27 @@ def company_queries(rng: random.Random, n: int) -> list[str]:
     return queries
 
 
-def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> list[str]:
-    questions = []
+def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> tuple[list[str], list[Event]]:
+    """Questions about generated events, and the event each one asks about."""
+    questions, events = [], []
     for _ in range(n):
         event = rng.choice(corpus.events)
         template = rng.choice(KINDS[event.kind][3])
         questions.append(template.format(**event.facts))
-    return questions
+        events.append(event)
+    return questions, events
+
+
+def about(reply: Any, event: Event) -> bool:
+    """Whether an /ask reply is about the event's company: its name (or an alias) is in it."""
+    shown = _text(reply)
+    return any(name in shown for name in (event.company.name, *event.company.aliases))
+
+
+def cites_event(reply: Any, event: Event, urls: dict[str, int]) -> bool:
+    """Whether an /ask reply cites an article of the very event the question was made from."""
+    shown = _text(reply)
+    return any(url in shown for url, e in urls.items() if e == id(event))
 
 
 def _baseline_company(dialect: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -387,11 +401,21 @@ class Timings:
     ours: list[float] = field(default_factory=list)
     base: list[float] = field(default_factory=list)
     answered: int = 0
+    own_event: int = 0  # /ask: answers citing the very event asked about
+    misses: list[str] = field(default_factory=list)  # queries without a real answer
 
 
 async def measure(
-    store: Store, core: CommandCore, name: str, queries: list[str], baseline_every: int
+    store: Store,
+    core: CommandCore,
+    name: str,
+    queries: list[str],
+    baseline_every: int,
+    events: list[Event] | None = None,
+    urls: dict[str, int] | None = None,
 ) -> Timings:
+    """Time each query through CommandCore.handle, and the naive baseline on every Nth. An /ask
+    answer counts as answered when it cites sources and names the company asked about."""
     timings = Timings()
     build = _baseline_company if name == "company" else _baseline_ask
     for i, query in enumerate(queries):
@@ -400,7 +424,15 @@ async def measure(
         started = time.perf_counter()
         reply = await core.handle(command, CONTEXT)
         timings.ours.append((time.perf_counter() - started) * 1000)
-        timings.answered += reply.ok and "Sources:" in _text(reply) if name == "ask" else reply.ok
+        if events is not None and urls is not None:
+            real = reply.ok and "Sources:" in _text(reply) and about(reply, events[i])
+            timings.answered += real
+            timings.own_event += real and cites_event(reply, events[i], urls)
+        else:
+            real = reply.ok
+            timings.answered += real
+        if not real:
+            timings.misses.append(query)
         if i % baseline_every:
             continue
         naive = build(store.dialect, query)
@@ -459,14 +491,17 @@ async def run_backend(
         try:
             rng = random.Random(args.seed + 1)
             companies = company_queries(rng, args.queries)
-            questions = ask_questions(rng, corpus, args.queries)
+            questions, asked = ask_questions(rng, corpus, args.queries)
+            urls = {a.url: id(corpus.events[e]) for a, _, e in corpus.items}
             for warm in companies[:5]:  # first connections, first plans
                 await core.handle(parse_command(f"/company {warm}"), CONTEXT)  # type: ignore[arg-type]
             for warm in questions[:5]:
                 await core.handle(parse_command(f"/ask {warm}"), CONTEXT)  # type: ignore[arg-type]
             results = {
                 "company": await measure(store, core, "company", companies, args.baseline_every),
-                "ask": await measure(store, core, "ask", questions, args.baseline_every),
+                "ask": await measure(
+                    store, core, "ask", questions, args.baseline_every, asked, urls
+                ),
             }
         finally:
             await core.aclose()
@@ -496,10 +531,18 @@ async def run_backend(
             f"  /{name}: {t.answered}/{len(t.ours)} answered with stories (every query has an"
             f" answer stored; fewer fails the bench); baseline timed on {len(t.base)} of them"
         )
+    for name, t in results.items():
+        for query in t.misses[:5]:
+            print(f"  /{name} not answered: {query}")
+    print(
+        f"  /ask: an answer counts when it cites sources and names the company asked about; "
+        f"{results['ask'].own_event} of them cite the very event the question was made from "
+        '(many questions fit several events: "What did X announce?")'
+    )
     return ok
 
 
-async def postgres_scratch(server: str) -> str | None:
+async def postgres_scratch(server: str, name: str) -> str | None:
     """The URL of a fresh scratch database on the server, or None when it is unreachable."""
     import asyncpg
 
@@ -512,19 +555,19 @@ async def postgres_scratch(server: str) -> str | None:
         )
         return None
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        await conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
     finally:
         await conn.close()
-    return make_url(server).set(database=SCRATCH_DB).render_as_string(hide_password=False)
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-async def drop_scratch(server: str) -> None:
+async def drop_scratch(server: str, name: str) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(server, timeout=5)
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
     finally:
         await conn.close()
 
@@ -545,12 +588,12 @@ async def main_async(args: argparse.Namespace) -> bool:
     if args.backend in ("postgresql", "both"):
         server = os.environ.get("NEWSBOT_BENCH_POSTGRES_URL", DEFAULT_PG)
         server = server.replace("postgresql+asyncpg://", "postgresql://")
-        url = await postgres_scratch(server)
+        url = await postgres_scratch(server, args.scratch_db)
         if url is not None:
             try:
                 ok = await run_backend("PostgreSQL", url, corpus, gazetteer, args) and ok
             finally:
-                await drop_scratch(server)
+                await drop_scratch(server, args.scratch_db)
     return ok
 
 
@@ -564,6 +607,9 @@ def main() -> None:
     )
     parser.add_argument("--indexer", choices=["bulk", "real"], default="bulk")
     parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument(
+        "--scratch-db", default=SCRATCH_DB, help="PostgreSQL scratch database (dropped after)"
+    )
     sys.exit(0 if asyncio.run(main_async(parser.parse_args())) else 1)
 
 
