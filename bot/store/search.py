@@ -3,10 +3,11 @@
 A question is reduced to its words. Each word weighs by how rare it is in the store (inverse
 document frequency), so a company's name or a place outweighs "jobs" or "shares". Articles are
 then looked for in levels: first those holding every word, then those holding at least three
-quarters of the question's weight, then half, then any word. Within a level, articles rank by
-text relevance (bm25 on SQLite, ts_rank_cd on PostgreSQL) with a mild prior for recent ones.
-A level that holds a rare word reads only that word's articles, so a question costs about as
-much as its rarest words, not as its commonest ones.
+quarters of the question's weight, then half, then any word. A level is the smallest sets of
+words that hold its share, each looked up on its own (all its words: AND), the heaviest set
+first; a set's articles rank by text relevance (bm25 on SQLite, ts_rank_cd on PostgreSQL)
+with a mild prior for recent ones. A set that holds a rare word reads only that word's
+articles, so a question costs about as much as its rarest words, not as its commonest ones.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ MAX_TERM_CHARS = 64
 RANKED_TERMS = 8  # the rarest words of a question that the levels are built from
 LEVELS = (1.0, 0.75, 0.5, 0.0)  # the share of the question's weight an article must hold
 MAX_SETS = 40  # word sets per level (each an AND of words); the heaviest are kept
+MAX_QUERIES = 24  # word sets looked up per search at most
 # Each level ranks its newest matches only (by id, the order of storing): a level made of
 # common words alone must not cost a rank computation per article.
 POOL = 1000
 TITLE_WEIGHT = 4.0  # SQLite bm25 weight of the title against the text (PostgreSQL: A vs B)
 RECENCY_DAYS = 60.0  # the prior: relevance is halved for an article this many days old
-COMMON = 0.05  # a word in more than this share of the articles is counted no further
-MIN_COUNT = 2000  # ... unless the store is small: counting up to this many is cheap
+NAME_WEIGHT = 2.0  # a word of a name (capitalised in the question) weighs double
+COUNTED = 1000  # articles counted per word at most; past that, estimated
 STATS_SECONDS = 300.0  # how long PostgreSQL's word statistics (pg_stats) are reused
 
 # Question words and glue: on SQLite they would match nearly every article (PostgreSQL's english
@@ -48,7 +50,10 @@ _STOP_WORDS = """
     their them then there these they this those to was we were what when where which who whom why
     will with would you your"""
 _STOP = frozenset(_STOP_WORDS.split())
-_TERM = re.compile(r"[^\W_]+")
+# A word, or words joined by . & ' or - ("jd.com", "at&t", "weight-loss"): a phrase on SQLite,
+# one lexeme (a host name) or several on PostgreSQL, as the articles' own text was indexed.
+_TERM = re.compile(r"[^\W_]+(?:[.&'’-][^\W_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
 _LEXEME = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -62,7 +67,8 @@ class SearchHit:
 
 def search_terms(query: str) -> list[str]:
     """The words of a user's query, lower-cased, without operators, quotes or stop words."""
-    words = _TERM.findall(unicodedata.normalize("NFKC", query).casefold())
+    text_ = unicodedata.normalize("NFKC", query).casefold()
+    words = [_POSSESSIVE.sub("", word) for word in _TERM.findall(text_)]
     kept = [w for w in words if w not in _STOP and len(w) <= MAX_TERM_CHARS]
     return list(dict.fromkeys(kept))[:MAX_TERMS]
 
@@ -76,11 +82,24 @@ def _fts5_term(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def term_weights(frequencies: dict[str, int], total: int) -> dict[str, float]:
-    """Each word's weight, log(1 + N / df), for the words found at all; the rarest words
-    first, at most RANKED_TERMS of them."""
+def named_words(query: str) -> set[str]:
+    """The words of the names a query gives: capitalised words after its first ("How much is
+    the Red Hat Arm deal worth?" → red, hat, arm), as search_terms writes them."""
+    words = _TERM.findall(unicodedata.normalize("NFKC", query))[1:]
+    return {_POSSESSIVE.sub("", w.casefold()) for w in words if w[:1].isupper()}
+
+
+def term_weights(
+    frequencies: dict[str, int], total: int, names: set[str] | frozenset[str] = frozenset()
+) -> dict[str, float]:
+    """Each word's weight, log(1 + N / df), doubled for a word of a name (the question is
+    about who or what it names), for the words found at all; the rarest words first, at most
+    RANKED_TERMS of them."""
     found = sorted((df, term) for term, df in frequencies.items() if df > 0)
-    return {term: math.log(1.0 + max(total, df) / df) for df, term in found[:RANKED_TERMS]}
+    return {
+        term: (NAME_WEIGHT if term in names else 1.0) * math.log(1.0 + max(total, df) / df)
+        for df, term in found[:RANKED_TERMS]
+    }
 
 
 def word_sets(weights: dict[str, float], share: float) -> list[tuple[str, ...]]:
@@ -114,19 +133,19 @@ async def search(
         # A prepared statement's generic plan would not know the words: plan each query.
         await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     total, frequencies = await _frequencies(conn, dialect, terms)
-    weights = term_weights(frequencies, total)
+    weights = term_weights(frequencies, total, named_words(query))
     found: dict[int, float] = {}
-    for share in LEVELS:
-        sets = word_sets(weights, share)
-        if not sets:
+    build = _sqlite_level if dialect == "sqlite" else _postgres_level
+    asked: set[tuple[str, ...]] = set()
+    for group in (group for share in LEVELS for group in word_sets(weights, share)):
+        if group in asked:
             continue
-        build = _sqlite_level if dialect == "sqlite" else _postgres_level
-        sql, params = build(sets, list(weights), now, limit + len(found))
-        level = [(int(i), float(s)) for i, s in await conn.execute(text(sql), params)]
-        for article_id, score in level:
-            if article_id not in found and len(found) < limit:
-                found[article_id] = score
-        if len(found) >= limit:
+        asked.add(group)
+        sql, params = build([group], list(weights), now, limit + len(found))
+        for article_id, score in await conn.execute(text(sql), params):
+            if int(article_id) not in found and len(found) < limit:
+                found[int(article_id)] = float(score)
+        if len(found) >= limit or len(asked) >= MAX_QUERIES:
             break
     return list(found.items())
 
@@ -137,19 +156,32 @@ async def search(
 async def _frequencies(
     conn: AsyncConnection, dialect: str, terms: list[str]
 ) -> tuple[int, dict[str, int]]:
-    """(articles stored, {term: articles holding it}); past COMMON of the store a count stops."""
+    """(articles stored, {term: articles holding it}). A count stops at COUNTED: past that,
+    the share of the newest articles that hold the word tells how common it is."""
     total = int((await conn.execute(text("SELECT coalesce(max(id), 0) FROM articles"))).scalar())
-    cap = max(MIN_COUNT, int(total * COMMON))
     if dialect == "sqlite":
-        counts = ", ".join(
-            f"(SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :t{i} "
-            "LIMIT :cap))"
-            for i in range(len(terms))
-        )
+        match = "SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :t{i}"
         params: dict[str, Any] = {f"t{i}": _fts5_term(t) for i, t in enumerate(terms)}
-        row = (await conn.execute(text(f"SELECT {counts}"), {**params, "cap": cap})).one()
-        return total, {t: int(n) for t, n in zip(terms, row, strict=True)}
-    return total, await _postgres_frequencies(conn, terms, total, cap)
+        return total, await _counted(conn, match, terms, params, total)
+    return total, await _postgres_frequencies(conn, terms, total)
+
+
+async def _counted(
+    conn: AsyncConnection, match: str, terms: list[str], params: dict[str, Any], total: int
+) -> dict[str, int]:
+    """Each term's article count, up to COUNTED exactly, estimated past it (see above)."""
+    counts = " UNION ALL ".join(
+        f"SELECT {i} AS term, count(*) AS n, min(id) AS first FROM "
+        f"({match.format(i=i)} ORDER BY id DESC LIMIT :counted) AS m{i}"
+        for i in range(len(terms))
+    )
+    rows = await conn.execute(text(counts), {**params, "counted": COUNTED})
+    frequencies = {}
+    for i, n, first in rows:
+        span = total - int(first) + 1 if first is not None else 0
+        estimate = n * total // span if n >= COUNTED and span > 0 else n
+        frequencies[terms[int(i)]] = int(estimate)
+    return frequencies
 
 
 # PostgreSQL's ANALYZE keeps the most common lexemes of articles.search and the share of rows
@@ -158,7 +190,7 @@ _stats: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 async def _postgres_frequencies(
-    conn: AsyncConnection, terms: list[str], total: int, cap: int
+    conn: AsyncConnection, terms: list[str], total: int
 ) -> dict[str, int]:
     common = await _common_lexemes(conn)
     lexemes = ", ".join(f"plainto_tsquery('english', :t{i})::text" for i in range(len(terms)))
@@ -175,14 +207,9 @@ async def _postgres_frequencies(
         else:
             to_count.append(term)
     if to_count:
-        counts = ", ".join(
-            "(SELECT count(*) FROM (SELECT 1 FROM articles "
-            f"WHERE search @@ plainto_tsquery('english', :t{i}) LIMIT :cap) s)"
-            for i in range(len(to_count))
-        )
+        match = "SELECT id FROM articles WHERE search @@ plainto_tsquery('english', :t{i})"
         params = {f"t{i}": t for i, t in enumerate(to_count)}
-        row = (await conn.execute(text(f"SELECT {counts}"), {**params, "cap": cap})).one()
-        frequencies.update({t: int(n) for t, n in zip(to_count, row, strict=True)})
+        frequencies.update(await _counted(conn, match, to_count, params, total))
     return frequencies
 
 
@@ -215,7 +242,10 @@ def _sqlite_level(
 ) -> tuple[str, dict[str, Any]]:
     # FTS5 walks the level's matches newest rowid first and stops at the pool; bm25 (lower is
     # better) is computed for those only. julianday() reads the stored 'YYYY-MM-DD HH:MM:SS'.
+    # "AND (any word)" matches nothing more, but bm25 then scores every word of the question:
+    # of the articles holding a set's words, those that also hold the others come first.
     match = " OR ".join("(" + " AND ".join(_fts5_term(w) for w in group) + ")" for group in sets)
+    match = f"({match}) AND ({fts5_query(terms)})"
     sql = f"""
         WITH hits AS (
             SELECT rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS bm25
