@@ -445,6 +445,10 @@ async def measure(
     return timings
 
 
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def _text(reply: Any) -> str:
     return repr(reply)
 
@@ -503,6 +507,11 @@ async def run_backend(
                     store, core, "ask", questions, args.baseline_every, asked, urls
                 ),
             }
+            # The same names again: their stories' summaries are made now (as they are for
+            # any story a digest showed), what is left is finding the stories.
+            results["company, again"] = await measure(
+                store, core, "company", companies, args.baseline_every
+            )
         finally:
             await core.aclose()
     finally:
@@ -513,19 +522,24 @@ async def run_backend(
         f"{', then ANALYZE' if label == 'PostgreSQL' else ''})"
     )
     print(
-        f"  {'command':<9} {'p50 ms':>8} {'p95 ms':>8} {'base p50':>9} {'base p95':>9} "
-        f"{'target':>12}  result"
+        f"  {'command':<16} {'p50 ms':>8} {'p95 ms':>8} {'base p50':>9} {'base p95':>9} "
+        f"{'target':>12}  result  beats the naive scan at p50 / p95"
     )
     ok = True
     for name, t in results.items():
-        p95 = _pct(t.ours, 95)
-        verdict = "pass" if p95 <= TARGETS[name] and t.answered == len(t.ours) else "FAIL"
+        p50, p95, target = _pct(t.ours, 50), _pct(t.ours, 95), TARGETS[name.split(",")[0]]
+        verdict = "pass" if p95 <= target and t.answered == len(t.ours) else "FAIL"
         ok = ok and verdict == "pass"
+        beats = f"{_yes(p50 < _pct(t.base, 50))} / {_yes(p95 < _pct(t.base, 95))}"
         print(
-            f"  /{name:<8} {_pct(t.ours, 50):8.1f} {p95:8.1f} {_pct(t.base, 50):9.1f} "
-            f"{_pct(t.base, 95):9.1f} {'p95 <= ' + format(TARGETS[name], '.0f'):>12}  "
-            f"{verdict}"
+            f"  /{name:<15} {p50:8.1f} {p95:8.1f} {_pct(t.base, 50):9.1f} "
+            f"{_pct(t.base, 95):9.1f} {'p95 <= ' + format(target, '.0f'):>12}  "
+            f"{verdict:<6}  {beats}"
         )
+    print(
+        "  /company makes each story's summary (extractive sentences, quotes, companies) the "
+        "first time it shows the story; 'again' asks the same names once more"
+    )
     for name, t in results.items():
         print(
             f"  /{name}: {t.answered}/{len(t.ours)} answered with stories (every query has an"

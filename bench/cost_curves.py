@@ -120,6 +120,7 @@ async def load(url: str, events: list[Event], items: list[tuple[Any, int]]) -> N
         stories = [(s, now, now, lead[s]) for s in sorted(lead)]
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
+            await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the GIN build
             await conn.execute("DROP INDEX ix_articles_search")
             await conn.copy_records_to_table(
                 "feeds",
