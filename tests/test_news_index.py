@@ -450,3 +450,17 @@ async def test_company_names_include_a_company_indexed_after_an_earlier_look(
     (second,) = await put(store, article("b", "Zephyr hires", "Zephyr hires 40.", "B", NOW))
     await index.save_index(second.id or 0, [mention("Zephyr", 4.0)], None)
     assert await index.company_names() == ["Acme", "Zephyr"]
+
+
+async def test_search_finds_a_company_whose_name_is_made_of_stop_words(store: Store) -> None:
+    # PostgreSQL's english configuration drops "AT&T" whole ('at' and 't' are stop words).
+    index = NewsIndex(store)
+    att, other = await put(
+        store,
+        article("att", "AT&T to cut 300 jobs", "AT&T will cut 300 jobs in Texas.", "A", NOW),
+        article("vz", "Verizon to cut 900 jobs", "Verizon will cut 900 jobs in Ohio.", "B", NOW),
+    )
+    await index.save_index(att.id or 0, [mention("AT&T", 4.0)], None)
+    await index.save_index(other.id or 0, [mention("Verizon", 4.0)], None)
+    hits = await index.search("How many jobs is AT&T cutting?", now=NOW)
+    assert hits and hits[0].article.title == "AT&T to cut 300 jobs"

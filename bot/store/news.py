@@ -315,8 +315,13 @@ class NewsIndex:
         ahead. The query is reduced to plain words, so operators, quotes and SQL in it are just
         text; a query without words returns [].
         """
+        companies: dict[str, str] = {}
+        if self._store.dialect == "postgresql":  # for names made of its stop words ("AT&T")
+            companies = {name.casefold(): name for name in await self.company_names()}
         async with self._engine.begin() as conn:
-            scored = await search_articles(conn, self._store.dialect, query, limit, now or utcnow())
+            scored = await search_articles(
+                conn, self._store.dialect, query, limit, now or utcnow(), companies
+            )
             if not scored:
                 return []
             rows = await conn.execute(

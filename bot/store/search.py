@@ -16,16 +16,17 @@ import math
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article
-from bot.store.schema import as_utc
+from bot.store.schema import article_companies, as_utc
 
 MAX_TERMS = 16
 MAX_TERM_CHARS = 64
@@ -123,25 +124,39 @@ def word_sets(weights: dict[str, float], share: float) -> list[tuple[str, ...]]:
 
 
 async def search(
-    conn: AsyncConnection, dialect: str, query: str, limit: int, now: datetime
+    conn: AsyncConnection,
+    dialect: str,
+    query: str,
+    limit: int,
+    now: datetime,
+    companies: Mapping[str, str] | None = None,
 ) -> list[tuple[int, float]]:
-    """(article id, relevance) of the best matches of a query, best first (see the module)."""
+    """(article id, relevance) of the best matches of a query, best first (see the module).
+
+    `companies` maps the case-folded names of indexed companies to their names: on PostgreSQL
+    a name made of its stop words ("AT&T": 'at', 't') is looked up among the mentions instead.
+    """
     terms = search_terms(query)
     if not terms or limit <= 0:
         return []
+    by_company: dict[str, str] = {}
     if dialect == "postgresql":
         # A prepared statement's generic plan would not know the words: plan each query.
         await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    total, frequencies = await _frequencies(conn, dialect, terms)
+        total, frequencies, by_company = await _postgres_frequencies(conn, terms, companies or {})
+    else:
+        total, frequencies = await _sqlite_frequencies(conn, terms)
     weights = term_weights(frequencies, total, named_words(query))
     found: dict[int, float] = {}
-    build = _sqlite_level if dialect == "sqlite" else _postgres_level
     asked: set[tuple[str, ...]] = set()
     for group in (group for share in LEVELS for group in word_sets(weights, share)):
         if group in asked:
             continue
         asked.add(group)
-        sql, params = build([group], list(weights), now, limit + len(found))
+        if dialect == "sqlite":
+            sql, params = _sqlite_level([group], list(weights), now, limit + len(found))
+        else:
+            sql, params = _postgres_level(group, list(weights), now, limit + len(found), by_company)
         for article_id, score in await conn.execute(text(sql), params):
             if int(article_id) not in found and len(found) < limit:
                 found[int(article_id)] = float(score)
@@ -153,17 +168,20 @@ async def search(
 # -- how common each word is -----------------------------------------------------------------
 
 
-async def _frequencies(
-    conn: AsyncConnection, dialect: str, terms: list[str]
+async def _stored(conn: AsyncConnection) -> int:
+    """About how many articles are stored (the highest id: one index seek)."""
+    return int((await conn.execute(text("SELECT coalesce(max(id), 0) FROM articles"))).scalar())
+
+
+async def _sqlite_frequencies(
+    conn: AsyncConnection, terms: list[str]
 ) -> tuple[int, dict[str, int]]:
     """(articles stored, {term: articles holding it}). A count stops at COUNTED: past that,
     the share of the newest articles that hold the word tells how common it is."""
-    total = int((await conn.execute(text("SELECT coalesce(max(id), 0) FROM articles"))).scalar())
-    if dialect == "sqlite":
-        match = "SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :t{i}"
-        params: dict[str, Any] = {f"t{i}": _fts5_term(t) for i, t in enumerate(terms)}
-        return total, await _counted(conn, match, terms, params, total)
-    return total, await _postgres_frequencies(conn, terms, total)
+    total = await _stored(conn)
+    match = "SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :t{i}"
+    params: dict[str, Any] = {f"t{i}": _fts5_term(t) for i, t in enumerate(terms)}
+    return total, await _counted(conn, match, terms, params, total)
 
 
 async def _counted(
@@ -190,18 +208,25 @@ _stats: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 async def _postgres_frequencies(
-    conn: AsyncConnection, terms: list[str], total: int
-) -> dict[str, int]:
+    conn: AsyncConnection, terms: list[str], companies: Mapping[str, str]
+) -> tuple[int, dict[str, int], dict[str, str]]:
+    """(articles stored, {term: articles holding it}, {term: the company it names, for a term
+    that the english configuration drops whole}). Common lexemes are read off pg_stats; the
+    others are counted as on SQLite."""
+    total = await _stored(conn)
     common = await _common_lexemes(conn)
     lexemes = ", ".join(f"plainto_tsquery('english', :t{i})::text" for i in range(len(terms)))
     params: dict[str, Any] = {f"t{i}": t for i, t in enumerate(terms)}
     row = (await conn.execute(text(f"SELECT {lexemes}"), params)).one()
     frequencies: dict[str, int] = {}
+    by_company: dict[str, str] = {}
     to_count: list[str] = []
     for term, query in zip(terms, row, strict=True):
         words = [w.replace("''", "'") for w in _LEXEME.findall(query or "")]
-        if not words:
-            frequencies[term] = 0  # a stop word of PostgreSQL's english configuration
+        if not words and term in companies:
+            by_company[term] = companies[term]
+        elif not words:
+            frequencies[term] = 0  # only stop words of PostgreSQL's english configuration
         elif all(w in common for w in words):
             frequencies[term] = max(1, int(min(common[w] for w in words) * total))
         else:
@@ -210,7 +235,10 @@ async def _postgres_frequencies(
         match = "SELECT id FROM articles WHERE search @@ plainto_tsquery('english', :t{i})"
         params = {f"t{i}": t for i, t in enumerate(to_count)}
         frequencies.update(await _counted(conn, match, to_count, params, total))
-    return frequencies
+    for term, company in by_company.items():
+        mentions = select(func.count()).where(article_companies.c.company == company)
+        frequencies[term] = int((await conn.execute(mentions)).scalar_one())
+    return total, frequencies, by_company
 
 
 async def _common_lexemes(conn: AsyncConnection) -> dict[str, float]:
@@ -261,26 +289,38 @@ def _sqlite_level(
 
 
 def _postgres_level(
-    sets: list[tuple[str, ...]], terms: list[str], now: datetime, limit: int
+    group: tuple[str, ...],
+    terms: list[str],
+    now: datetime,
+    limit: int,
+    by_company: dict[str, str],
 ) -> tuple[str, dict[str, Any]]:
-    # The level's query is written inline (not in a CTE) so that the planner sees how common
-    # its words are: for common words it walks the newest articles by id and stops at the pool,
+    # The set's query is written inline (not in a CTE) so that the planner sees how common its
+    # words are: for common words it walks the newest articles by id and stops at the pool,
     # for a rare one it reads the GIN index. Ranked by every word of the question.
     number = {term: i for i, term in enumerate(terms)}
 
     def word(term: str) -> str:
         return f"plainto_tsquery('english', :t{number[term]})"
 
-    level = " || ".join("(" + " && ".join(word(w) for w in group) + ")" for group in sets)
-    every = " || ".join(word(t) for t in terms)
+    conditions = [
+        f"a.id IN (SELECT article_id FROM article_companies WHERE company = :c{number[t]})"
+        for t in group
+        if t in by_company
+    ]
+    if words := [t for t in group if t not in by_company]:
+        conditions.append("a.search @@ (" + " && ".join(word(w) for w in words) + ")")
+    ranked = [t for t in terms if t not in by_company]
+    relevance = f"ts_rank_cd(hits.search, ({' || '.join(word(t) for t in ranked)}))"
     sql = f"""
         WITH hits AS (
             SELECT a.id, a.search, coalesce(a.published_at, a.fetched_at) AS at
-            FROM articles a WHERE a.search @@ ({level}) ORDER BY a.id DESC LIMIT :pool
+            FROM articles a WHERE {" AND ".join(conditions)} ORDER BY a.id DESC LIMIT :pool
         )
-        SELECT hits.id, ts_rank_cd(hits.search, ({every})) / (1.0 + greatest(0.0,
+        SELECT hits.id, {relevance if ranked else "1.0"} / (1.0 + greatest(0.0,
             extract(epoch FROM CAST(:now AS timestamptz) - hits.at) / 86400.0) / :days) AS score
         FROM hits
         ORDER BY score DESC, hits.id DESC LIMIT :limit"""
-    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms)}
+    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms) if term in ranked}
+    params |= {f"c{number[t]}": by_company[t] for t in group if t in by_company}
     return sql, {**params, "now": now, "days": RECENCY_DAYS, "pool": POOL, "limit": limit}
