@@ -30,6 +30,7 @@ import json
 import os
 import random
 import statistics
+import string
 import sys
 import tempfile
 import time
@@ -351,14 +352,27 @@ def company_queries(rng: random.Random, n: int) -> list[str]:
     return queries
 
 
+ASKED_IN = {"move_base", "verb_q"}
+
+
 def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> tuple[list[str], list[Event]]:
-    """Questions about generated events, and the event each one asks about."""
+    """Questions about generated events, and the event each one asks about. A question is
+    asked only when the event's stored reports tell every fact it names: a report tells a
+    sample of the event's sentences, and "Is SAP competing with Juniper Networks?" has no
+    answer when none of them names Juniper Networks."""
+    texts: dict[int, str] = {}
+    for article, _, e in corpus.items:
+        texts[e] = texts.get(e, "") + f"\n{article.title}\n{article.text}"
     questions, events = [], []
-    for _ in range(n):
-        event = rng.choice(corpus.events)
+    while len(questions) < n:
+        e = rng.randrange(len(corpus.events))
+        event = corpus.events[e]
         template = rng.choice(KINDS[event.kind][3])
-        questions.append(template.format(**event.facts))
-        events.append(event)
+        # The facts a question names, not the forms it asks in ("rise" of "rose").
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f and f not in ASKED_IN]
+        if all(event.facts[f] in texts.get(e, "") for f in fields):
+            questions.append(template.format(**event.facts))
+            events.append(event)
     return questions, events
 
 
