@@ -162,15 +162,19 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
             problem=f"That's too long for a company name ({MAX_NAME_CHARS} characters at most). "
             "For example: /company Huawei",
         )
-    indexed = await core.index.company_names()
+    # Independent reads run side by side: the names with the chat, the stories with the end
+    # of the chat's last digest (its time zone comes with the chat).
+    indexed, chat = await asyncio.gather(
+        core.index.company_names(), chat_store(core).get(context.platform, context.chat_key)
+    )
     company, suggestions, choices = resolve_choices(query, core.gazetteer, indexed)
     if company is None:
         log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
         return CompanyResult(query, suggestions=suggestions, choices=choices)
-    stories = await core.index.company_stories(company, limit=core.company_limit)
-    # One look at the chat for both: when its last digest ended, and its time zone.
-    chat = await chat_store(core).get(context.platform, context.chat_key)
-    since = await core.store.last_digest_end(chat.id) if chat is not None else None
+    stories, since = await asyncio.gather(
+        core.index.company_stories(company, limit=core.company_limit),
+        core.store.last_digest_end(chat.id) if chat is not None else _nothing(),
+    )
     zone = zone_named(chat.timezone if chat else core.settings.digest.default_timezone)
     sentences = core.settings.digest.summary_sentences
     summaries = await asyncio.gather(
@@ -182,6 +186,10 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
         new = since is not None and bool(fetched) and min(fetched) > since
         views.append(StoryView(story, summary, new))
     return CompanyResult(query, company, views, zone=zone, now=utcnow())
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _shown(query: str) -> str:
