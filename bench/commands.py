@@ -253,7 +253,9 @@ class Corpus:
     mentions: list[list[CompanyMention]]
 
 
-def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer) -> Corpus:
+def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer | None) -> Corpus:
+    """`count` articles of generated events, oldest first, with the companies the gazetteer
+    finds in each (none without one)."""
     rng = random.Random(seed)
     companies = load_companies()
     start = now - timedelta(days=DAYS)
@@ -267,7 +269,7 @@ def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer) -> Corp
             article, key = write_article(rng, event, len(items))
             items.append((article, key, len(events) - 1))
     items.sort(key=lambda item: item[0].published)  # type: ignore[arg-type,return-value]
-    mentions = [gazetteer.find(a.text, a.title) for a, _, _ in items]
+    mentions = [gazetteer.find(a.text, a.title) for a, _, _ in items] if gazetteer else []
     return Corpus(events, items, mentions)
 
 

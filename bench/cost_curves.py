@@ -32,7 +32,7 @@ import os
 import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +44,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.commands import (
     COMPANIES,
     CONTEXT,
-    DAYS,
     DEFAULT_PG,
     OUTLETS,
     TARGETS,
-    Event,
+    Corpus,
     _pct,
     ask_questions,
     company_queries,
-    load_companies,
-    make_event,
+    generate,
     measure,
-    write_article,
 )
-from bench.commands import Corpus as _Corpus
 from bot.app import chat_fetcher_factory
 from bot.chat.command import parse_command
 from bot.chat.core import CommandCore
@@ -69,26 +65,7 @@ from bot.summarize.embedded import ExtractiveSummarizer
 ABOUT_SCORE, PASSING_SCORE = 4.0, 1.0
 
 
-def generate(count: int, seed: int, now: datetime) -> tuple[list[Event], list[tuple[Any, int]]]:
-    """`count` articles of generated events (bench/commands.py's templates), oldest first,
-    each with the index of its event."""
-    rng = random.Random(seed)
-    companies = load_companies()
-    start = now - timedelta(days=DAYS)
-    events: list[Event] = []
-    items: list[tuple[Any, int]] = []
-    while len(items) < count:
-        at = start + timedelta(seconds=rng.uniform(0, (DAYS * 86400) - 12 * 3600))
-        event = make_event(rng, companies, at)
-        events.append(event)
-        for _ in range(min(event.reports, count - len(items))):
-            article, _ = write_article(rng, event, len(items))
-            items.append((article, len(events) - 1))
-    items.sort(key=lambda item: item[0].published)
-    return events, items
-
-
-async def load(url: str, events: list[Event], items: list[tuple[Any, int]]) -> None:
+async def load(url: str, corpus: Corpus) -> None:
     """The generated news, copied in bulk into a migrated store (see the module)."""
     store = await Store.open(url)  # runs the migrations: the store's own schema
     await store.close()
@@ -102,7 +79,8 @@ async def load(url: str, events: list[Event], items: list[tuple[Any, int]]) -> N
         story_of: dict[int, int] = {}
         lead: dict[int, int] = {}
         rows, mentions = [], []
-        for article_id, (a, e) in enumerate(items, start=1):
+        events = corpus.events
+        for article_id, (a, _, e) in enumerate(corpus.items, start=1):
             story = story_of.setdefault(e, len(story_of) + 1)
             lead.setdefault(story, article_id)
             rows.append(
@@ -157,7 +135,7 @@ async def load(url: str, events: list[Event], items: list[tuple[Any, int]]) -> N
 async def run_size(server: str, name: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Load `size` articles into a fresh scratch database and time both commands there."""
     started = time.perf_counter()
-    events, items = generate(size, args.seed, datetime.now(UTC))
+    corpus = generate(size, args.seed, datetime.now(UTC), None)
     generated = time.perf_counter() - started
     admin = await asyncpg.connect(server, timeout=5)
     try:
@@ -168,7 +146,7 @@ async def run_size(server: str, name: str, size: int, args: argparse.Namespace) 
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
         started = time.perf_counter()
-        await load(url, events, items)
+        await load(url, corpus)
         loaded = time.perf_counter() - started
         store = await Store.open(url)
         gazetteer = Gazetteer.load(COMPANIES)
@@ -180,9 +158,8 @@ async def run_size(server: str, name: str, size: int, args: argparse.Namespace) 
         try:
             rng = random.Random(args.seed + 1)
             companies = company_queries(rng, args.queries)
-            corpus = _Corpus(events, [(a, "", e) for a, e in items], [])
             questions, asked = ask_questions(rng, corpus, args.queries)
-            urls = {a.url: id(events[e]) for a, e in items}
+            urls = {a.url: id(corpus.events[e]) for a, _, e in corpus.items}
             for warm in [*companies[:3], "Huawei"]:
                 await core.handle(parse_command(f"/company {warm}"), CONTEXT)  # type: ignore[arg-type]
             company = await measure(store, core, "company", companies, 1)
