@@ -55,6 +55,16 @@ _STOP = frozenset(_STOP_WORDS.split())
 # one lexeme (a host name) or several on PostgreSQL, as the articles' own text was indexed.
 _TERM = re.compile(r"[^\W_]+(?:[.&'’-][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$")
+# Words a question uses for what articles write otherwise: an article that holds the other
+# form matches the word ("Who is the new CEO?" of "names ... chief executive").
+ALSO = {
+    "ceo": "chief executive",
+    "cfo": "chief financial officer",
+    "cto": "chief technology officer",
+    "ipo": "initial public offering",
+    "laying": "layoffs",
+    "laid": "layoffs",
+}
 _LEXEME = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -80,7 +90,18 @@ def fts5_query(terms: list[str]) -> str:
 
 
 def _fts5_term(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+    quoted = '"' + term.replace('"', '""') + '"'
+    return f'({quoted} OR "{ALSO[term]}")' if term in ALSO else quoted
+
+
+def _pg_word(term: str, key: str) -> str:
+    """The tsquery of a term (with its other form, see ALSO), its parameters named `key`."""
+    word = f"plainto_tsquery('english', :{key})"
+    return f"({word} || phraseto_tsquery('english', :{key}_also))" if term in ALSO else word
+
+
+def _pg_params(term: str, key: str) -> dict[str, str]:
+    return {key: term, f"{key}_also": ALSO[term]} if term in ALSO else {key: term}
 
 
 def named_words(query: str) -> set[str]:
@@ -179,19 +200,23 @@ async def _sqlite_frequencies(
     """(articles stored, {term: articles holding it}). A count stops at COUNTED: past that,
     the share of the newest articles that hold the word tells how common it is."""
     total = await _stored(conn)
-    match = "SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :t{i}"
+    matches = [
+        f"SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :t{i}"
+        for i in range(len(terms))
+    ]
     params: dict[str, Any] = {f"t{i}": _fts5_term(t) for i, t in enumerate(terms)}
-    return total, await _counted(conn, match, terms, params, total)
+    return total, await _counted(conn, matches, terms, params, total)
 
 
 async def _counted(
-    conn: AsyncConnection, match: str, terms: list[str], params: dict[str, Any], total: int
+    conn: AsyncConnection, matches: list[str], terms: list[str], params: dict[str, Any], total: int
 ) -> dict[str, int]:
-    """Each term's article count, up to COUNTED exactly, estimated past it (see above)."""
+    """Each term's article count (`matches`: the query of its articles' ids), up to COUNTED
+    exactly, estimated past it (see above)."""
     counts = " UNION ALL ".join(
         f"SELECT {i} AS term, count(*) AS n, min(id) AS first FROM "
-        f"({match.format(i=i)} ORDER BY id DESC LIMIT :counted) AS m{i}"
-        for i in range(len(terms))
+        f"({match} ORDER BY id DESC LIMIT :counted) AS m{i}"
+        for i, match in enumerate(matches)
     )
     rows = await conn.execute(text(counts), {**params, "counted": COUNTED})
     frequencies = {}
@@ -227,14 +252,17 @@ async def _postgres_frequencies(
             by_company[term] = companies[term]
         elif not words:
             frequencies[term] = 0  # only stop words of PostgreSQL's english configuration
-        elif all(w in common for w in words):
+        elif term not in ALSO and all(w in common for w in words):
             frequencies[term] = max(1, int(min(common[w] for w in words) * total))
         else:
             to_count.append(term)
     if to_count:
-        match = "SELECT id FROM articles WHERE search @@ plainto_tsquery('english', :t{i})"
-        params = {f"t{i}": t for i, t in enumerate(to_count)}
-        frequencies.update(await _counted(conn, match, to_count, params, total))
+        matches = [
+            f"SELECT id FROM articles WHERE search @@ {_pg_word(t, f't{i}')}"
+            for i, t in enumerate(to_count)
+        ]
+        params = {k: v for i, t in enumerate(to_count) for k, v in _pg_params(t, f"t{i}").items()}
+        frequencies.update(await _counted(conn, matches, to_count, params, total))
     for term, company in by_company.items():
         mentions = select(func.count()).where(article_companies.c.company == company)
         frequencies[term] = int((await conn.execute(mentions)).scalar_one())
@@ -301,7 +329,7 @@ def _postgres_level(
     number = {term: i for i, term in enumerate(terms)}
 
     def word(term: str) -> str:
-        return f"plainto_tsquery('english', :t{number[term]})"
+        return _pg_word(term, f"t{number[term]}")
 
     conditions = [
         f"a.id IN (SELECT article_id FROM article_companies WHERE company = :c{number[t]})"
@@ -321,6 +349,8 @@ def _postgres_level(
             extract(epoch FROM CAST(:now AS timestamptz) - hits.at) / 86400.0) / :days) AS score
         FROM hits
         ORDER BY score DESC, hits.id DESC LIMIT :limit"""
-    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms) if term in ranked}
+    params: dict[str, Any] = {
+        k: v for i, t in enumerate(terms) if t in ranked for k, v in _pg_params(t, f"t{i}").items()
+    }
     params |= {f"c{number[t]}": by_company[t] for t in group if t in by_company}
     return sql, {**params, "now": now, "days": RECENCY_DAYS, "pool": POOL, "limit": limit}

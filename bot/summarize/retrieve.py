@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
+from bot.store.search import ALSO
 
 log = logging.getLogger("newsbot.chat.ask")
 
@@ -89,13 +90,9 @@ _IRREGULAR_FORMS = """rose:rise risen:rise fell:fall fallen:fall bought:buy paid
     came:come fought:fight left:leave met:meet thought:think saw:see seen:see hid:hide
     laid:lay laying:lay layoff:lay layoffs:lay"""
 _IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_FORMS.split())
-# Abbreviations a question uses for words an article spells out ("CEO" of "chief executive").
-_SPELLED_OUT = {
-    "ceo": ("chief", "executive"),
-    "cfo": ("chief", "financial"),
-    "cto": ("chief", "technology"),
-    "ipo": ("public", "offering"),
-}
+# The other forms a question's word has in articles ("CEO" of "chief executive"): the
+# search's own list.
+_SPELLED_OUT = {word: tuple(other.split()) for word, other in ALSO.items()}
 
 
 def stem(word: str) -> str:
