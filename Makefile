@@ -13,7 +13,7 @@ RUNTIME_LOCK := requirements-runtime.lock
 UV_COMPILE := pip compile --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --no-header --quiet
 
-.PHONY: demo test run bench bench-scale lint lock clean pictures
+.PHONY: demo test run bench bench-scale bench-curves lint lock clean pictures
 
 # Installs exactly the locked versions (pip's hash-checking mode), then newsbot itself without
 # dependencies; works with the pip a fresh venv comes with (23.2 here).
@@ -60,6 +60,9 @@ bench: $(STAMP)  ## benchmarks with their baselines
 bench-scale: $(STAMP)  ## ingest, a 304 poll round and a SIGKILL with 1 and 2 workers; delivery with 2, one killed (needs PostgreSQL)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/scale_delivery.py
+
+bench-curves: $(STAMP)  ## /company and /ask at 10k, 100k and 1M articles on PostgreSQL (~20 min)
+	$(BIN)/python bench/cost_curves.py --sizes 10000,100000,1000000
 
 lint: $(STAMP)  ## ruff, the import contract (pyproject.toml [tool.importlinter]) and hadolint
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ import json
 import os
 import random
 import statistics
+import string
 import sys
 import tempfile
 import time
@@ -50,15 +51,16 @@ from bot.models import Article, TextSource
 from bot.nlp.companies import CompanyMention, Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.store import Store, utcnow
-from bot.store.news import NewsIndex, search_terms
+from bot.store.news import NewsIndex
 from bot.store.news import company_rows as index_rows
 from bot.store.schema import article_companies, articles, stories
+from bot.store.search import search_terms
 from bot.summarize.embedded import ExtractiveSummarizer
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPANIES = ROOT / "config" / "companies.toml"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-SCRATCH_DB = "newsbot_bench"
+SCRATCH_DB = "newsbot_bench"  # --scratch-db: another name, so that two runs do not collide
 TARGETS = {"company": 50.0, "ask": 200.0}
 DAYS = 60
 BATCH = 1000
@@ -251,7 +253,9 @@ class Corpus:
     mentions: list[list[CompanyMention]]
 
 
-def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer) -> Corpus:
+def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer | None) -> Corpus:
+    """`count` articles of generated events, oldest first, with the companies the gazetteer
+    finds in each (none without one)."""
     rng = random.Random(seed)
     companies = load_companies()
     start = now - timedelta(days=DAYS)
@@ -265,7 +269,7 @@ def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer) -> Corp
             article, key = write_article(rng, event, len(items))
             items.append((article, key, len(events) - 1))
     items.sort(key=lambda item: item[0].published)  # type: ignore[arg-type,return-value]
-    mentions = [gazetteer.find(a.text, a.title) for a, _, _ in items]
+    mentions = [gazetteer.find(a.text, a.title) for a, _, _ in items] if gazetteer else []
     return Corpus(events, items, mentions)
 
 
@@ -350,13 +354,40 @@ def company_queries(rng: random.Random, n: int) -> list[str]:
     return queries
 
 
-def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> list[str]:
-    questions = []
-    for _ in range(n):
-        event = rng.choice(corpus.events)
+ASKED_IN = {"move_base", "verb_q"}
+
+
+def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> tuple[list[str], list[Event]]:
+    """Questions about generated events, and the event each one asks about. A question is
+    asked only when the event's stored reports tell every fact it names: a report tells a
+    sample of the event's sentences, and "Is SAP competing with Juniper Networks?" has no
+    answer when none of them names Juniper Networks."""
+    texts: dict[int, str] = {}
+    for article, _, e in corpus.items:
+        texts[e] = texts.get(e, "") + f"\n{article.title}\n{article.text}"
+    questions, events = [], []
+    while len(questions) < n:
+        e = rng.randrange(len(corpus.events))
+        event = corpus.events[e]
         template = rng.choice(KINDS[event.kind][3])
-        questions.append(template.format(**event.facts))
-    return questions
+        # The facts a question names, not the forms it asks in ("rise" of "rose").
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f and f not in ASKED_IN]
+        if all(event.facts[f] in texts.get(e, "") for f in fields):
+            questions.append(template.format(**event.facts))
+            events.append(event)
+    return questions, events
+
+
+def about(reply: Any, event: Event) -> bool:
+    """Whether an /ask reply is about the event's company: its name (or an alias) is in it."""
+    shown = _text(reply)
+    return any(name in shown for name in (event.company.name, *event.company.aliases))
+
+
+def cites_event(reply: Any, event: Event, urls: dict[str, int]) -> bool:
+    """Whether an /ask reply cites an article of the very event the question was made from."""
+    shown = _text(reply)
+    return any(url in shown for url, e in urls.items() if e == id(event))
 
 
 def _baseline_company(dialect: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -386,11 +417,21 @@ class Timings:
     ours: list[float] = field(default_factory=list)
     base: list[float] = field(default_factory=list)
     answered: int = 0
+    own_event: int = 0  # /ask: answers citing the very event asked about
+    misses: list[str] = field(default_factory=list)  # queries without a real answer
 
 
 async def measure(
-    store: Store, core: CommandCore, name: str, queries: list[str], baseline_every: int
+    store: Store,
+    core: CommandCore,
+    name: str,
+    queries: list[str],
+    baseline_every: int,
+    events: list[Event] | None = None,
+    urls: dict[str, int] | None = None,
 ) -> Timings:
+    """Time each query through CommandCore.handle, and the naive baseline on every Nth. An /ask
+    answer counts as answered when it cites sources and names the company asked about."""
     timings = Timings()
     build = _baseline_company if name == "company" else _baseline_ask
     for i, query in enumerate(queries):
@@ -399,7 +440,15 @@ async def measure(
         started = time.perf_counter()
         reply = await core.handle(command, CONTEXT)
         timings.ours.append((time.perf_counter() - started) * 1000)
-        timings.answered += reply.ok and "Sources:" in _text(reply) if name == "ask" else reply.ok
+        if events is not None and urls is not None:
+            real = reply.ok and "Sources:" in _text(reply) and about(reply, events[i])
+            timings.answered += real
+            timings.own_event += real and cites_event(reply, events[i], urls)
+        else:
+            real = reply.ok
+            timings.answered += real
+        if not real:
+            timings.misses.append(query)
         if i % baseline_every:
             continue
         naive = build(store.dialect, query)
@@ -410,6 +459,10 @@ async def measure(
             (await conn.execute(text(naive[0]), naive[1])).all()
         timings.base.append((time.perf_counter() - started) * 1000)
     return timings
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _text(reply: Any) -> str:
@@ -458,15 +511,23 @@ async def run_backend(
         try:
             rng = random.Random(args.seed + 1)
             companies = company_queries(rng, args.queries)
-            questions = ask_questions(rng, corpus, args.queries)
+            questions, asked = ask_questions(rng, corpus, args.queries)
+            urls = {a.url: id(corpus.events[e]) for a, _, e in corpus.items}
             for warm in companies[:5]:  # first connections, first plans
                 await core.handle(parse_command(f"/company {warm}"), CONTEXT)  # type: ignore[arg-type]
             for warm in questions[:5]:
                 await core.handle(parse_command(f"/ask {warm}"), CONTEXT)  # type: ignore[arg-type]
             results = {
                 "company": await measure(store, core, "company", companies, args.baseline_every),
-                "ask": await measure(store, core, "ask", questions, args.baseline_every),
+                "ask": await measure(
+                    store, core, "ask", questions, args.baseline_every, asked, urls
+                ),
             }
+            # The same names again: their stories' summaries are made now (as they are for
+            # any story a digest showed), what is left is finding the stories.
+            results["company, again"] = await measure(
+                store, core, "company", companies, args.baseline_every
+            )
         finally:
             await core.aclose()
     finally:
@@ -477,28 +538,41 @@ async def run_backend(
         f"{', then ANALYZE' if label == 'PostgreSQL' else ''})"
     )
     print(
-        f"  {'command':<9} {'p50 ms':>8} {'p95 ms':>8} {'base p50':>9} {'base p95':>9} "
-        f"{'target':>12}  result"
+        f"  {'command':<16} {'p50 ms':>8} {'p95 ms':>8} {'base p50':>9} {'base p95':>9} "
+        f"{'target':>12}  result  beats the naive scan at p50 / p95"
     )
     ok = True
     for name, t in results.items():
-        p95 = _pct(t.ours, 95)
-        verdict = "pass" if p95 <= TARGETS[name] and t.answered == len(t.ours) else "FAIL"
+        p50, p95, target = _pct(t.ours, 50), _pct(t.ours, 95), TARGETS[name.split(",")[0]]
+        verdict = "pass" if p95 <= target and t.answered == len(t.ours) else "FAIL"
         ok = ok and verdict == "pass"
+        beats = f"{_yes(p50 < _pct(t.base, 50))} / {_yes(p95 < _pct(t.base, 95))}"
         print(
-            f"  /{name:<8} {_pct(t.ours, 50):8.1f} {p95:8.1f} {_pct(t.base, 50):9.1f} "
-            f"{_pct(t.base, 95):9.1f} {'p95 <= ' + format(TARGETS[name], '.0f'):>12}  "
-            f"{verdict}"
+            f"  /{name:<15} {p50:8.1f} {p95:8.1f} {_pct(t.base, 50):9.1f} "
+            f"{_pct(t.base, 95):9.1f} {'p95 <= ' + format(target, '.0f'):>12}  "
+            f"{verdict:<6}  {beats}"
         )
+    print(
+        "  /company makes each story's summary (extractive sentences, quotes, companies) the "
+        "first time it shows the story; 'again' asks the same names once more"
+    )
     for name, t in results.items():
         print(
             f"  /{name}: {t.answered}/{len(t.ours)} answered with stories (every query has an"
             f" answer stored; fewer fails the bench); baseline timed on {len(t.base)} of them"
         )
+    for name, t in results.items():
+        for query in t.misses[:5]:
+            print(f"  /{name} not answered: {query}")
+    print(
+        f"  /ask: an answer counts when it cites sources and names the company asked about; "
+        f"{results['ask'].own_event} of them cite the very event the question was made from "
+        '(many questions fit several events: "What did X announce?")'
+    )
     return ok
 
 
-async def postgres_scratch(server: str) -> str | None:
+async def postgres_scratch(server: str, name: str) -> str | None:
     """The URL of a fresh scratch database on the server, or None when it is unreachable."""
     import asyncpg
 
@@ -511,19 +585,19 @@ async def postgres_scratch(server: str) -> str | None:
         )
         return None
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        await conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
     finally:
         await conn.close()
-    return make_url(server).set(database=SCRATCH_DB).render_as_string(hide_password=False)
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-async def drop_scratch(server: str) -> None:
+async def drop_scratch(server: str, name: str) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(server, timeout=5)
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
     finally:
         await conn.close()
 
@@ -544,12 +618,12 @@ async def main_async(args: argparse.Namespace) -> bool:
     if args.backend in ("postgresql", "both"):
         server = os.environ.get("NEWSBOT_BENCH_POSTGRES_URL", DEFAULT_PG)
         server = server.replace("postgresql+asyncpg://", "postgresql://")
-        url = await postgres_scratch(server)
+        url = await postgres_scratch(server, args.scratch_db)
         if url is not None:
             try:
                 ok = await run_backend("PostgreSQL", url, corpus, gazetteer, args) and ok
             finally:
-                await drop_scratch(server)
+                await drop_scratch(server, args.scratch_db)
     return ok
 
 
@@ -563,6 +637,9 @@ def main() -> None:
     )
     parser.add_argument("--indexer", choices=["bulk", "real"], default="bulk")
     parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument(
+        "--scratch-db", default=SCRATCH_DB, help="PostgreSQL scratch database (dropped after)"
+    )
     sys.exit(0 if asyncio.run(main_async(parser.parse_args())) else 1)
 
 

@@ -138,6 +138,28 @@ async def test_ask_cites_only_what_answers_and_prefers_the_quote(testbot: ChatBo
     assert all("Tesla" in title for title in _cited(recall)) and _cited(recall), recall
 
 
+ZEPHYR_CEO = [
+    "Zephyr Robotics named Ana Lima chief executive on Monday, replacing its founder.",
+    "Lima ran the company's warehouse business for six years.",
+]
+ZEPHYR_SHARES = [
+    "Zephyr Robotics shares rose 12% after orders for its warehouse robots doubled.",
+    "The company raised its forecast for the year.",
+]
+
+
+async def test_ask_meets_a_question_in_other_words_than_the_story(testbot: ChatBot) -> None:
+    # "CEO" of "chief executive", "rise" of "rose": the stored story answers, in its words.
+    await testbot.publish("zephyr-ceo", "Zephyr Robotics names Ana Lima to lead it", ZEPHYR_CEO)
+    await testbot.publish("zephyr-up", "Zephyr Robotics orders double", ZEPHYR_SHARES)
+    await testbot.publish("harvest", "Normandy apple harvest is the best in a decade", HARVEST)
+    out = await testbot.exec("/ask Who is the new CEO of Zephyr Robotics?")
+    assert _cited(out) and _cited(out)[0].startswith("Zephyr Robotics names Ana Lima"), out
+    out = await testbot.exec("/ask Why did Zephyr Robotics shares rise?")
+    assert _cited(out) and _cited(out)[0].startswith("Zephyr Robotics orders double"), out
+    assert all("Normandy" not in title for title in _cited(out)), out
+
+
 async def test_ask_says_when_nothing_stored_answers(testbot: ChatBot) -> None:
     await testbot.publish("harvest", "Normandy apple harvest is the best in a decade", HARVEST)
     for question in (

@@ -21,8 +21,9 @@ from bot.nlp.indexer import StoryIndexer
 from bot.nlp.stories.cluster import StoryClusterer
 from bot.polling import poll_once
 from bot.store import Store
-from bot.store.news import NewsIndex, search_terms
+from bot.store.news import NewsIndex
 from bot.store.schema import article_companies, articles
+from bot.store.search import search_terms
 from tests.fakes.newssite import NewsSite
 from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
 
@@ -410,3 +411,56 @@ async def test_rebuild_over_a_whole_window_keeps_every_story(
     await restarted.index(index, [copy])
     after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
     assert {i: after[i] for i in before} == before and after[copy.id] == before[stored[0].id]
+
+
+async def test_search_finds_the_article_with_the_rare_words_among_many_newer_common_ones(
+    store: Store,
+) -> None:
+    # Issue #16: the answer to a question was not among the first 20 hits, crowded out by
+    # the many newer articles that share only its common words ("jobs", "cutting").
+    common = [
+        article(
+            f"c{i}",
+            f"Carmaker {i} is cutting jobs",
+            "The company is cutting jobs as demand slows. Shares fell.",
+            "Wire",
+            NOW - timedelta(minutes=i),
+        )
+        for i in range(1200)
+    ]
+    answer = article(
+        "zephyr",
+        "Zephyr Robotics to cut 300 jobs",
+        "Zephyr Robotics said it would cut 300 jobs in Ohio as orders slowed.",
+        "Ledger",
+        NOW - timedelta(days=40),
+    )
+    await put(store, answer, *common)
+    hits = await NewsIndex(store).search("How many jobs is Zephyr cutting?", limit=20, now=NOW)
+    assert hits[0].article.title == "Zephyr Robotics to cut 300 jobs"
+
+
+async def test_company_names_include_a_company_indexed_after_an_earlier_look(
+    store: Store,
+) -> None:
+    index = NewsIndex(store)
+    (first,) = await put(store, article("a", "Acme opens", "Acme opens a plant.", "A", NOW))
+    await index.save_index(first.id or 0, [mention("Acme", 4.0)], None)
+    assert await index.company_names() == ["Acme"]
+    (second,) = await put(store, article("b", "Zephyr hires", "Zephyr hires 40.", "B", NOW))
+    await index.save_index(second.id or 0, [mention("Zephyr", 4.0)], None)
+    assert await index.company_names() == ["Acme", "Zephyr"]
+
+
+async def test_search_finds_a_company_whose_name_is_made_of_stop_words(store: Store) -> None:
+    # PostgreSQL's english configuration drops "AT&T" whole ('at' and 't' are stop words).
+    index = NewsIndex(store)
+    att, other = await put(
+        store,
+        article("att", "AT&T to cut 300 jobs", "AT&T will cut 300 jobs in Texas.", "A", NOW),
+        article("vz", "Verizon to cut 900 jobs", "Verizon will cut 900 jobs in Ohio.", "B", NOW),
+    )
+    await index.save_index(att.id or 0, [mention("AT&T", 4.0)], None)
+    await index.save_index(other.id or 0, [mention("Verizon", 4.0)], None)
+    hits = await index.search("How many jobs is AT&T cutting?", now=NOW)
+    assert hits and hits[0].article.title == "AT&T to cut 300 jobs"

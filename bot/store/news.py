@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
-from dataclasses import dataclass
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import metrics
 from bot.models import Article, CompanyMention, Story
-from bot.store.schema import article_companies, articles, as_utc, stories
+from bot.store.schema import article_companies, articles, stories
+from bot.store.search import SearchHit
+from bot.store.search import search as search_articles
 from bot.store.store import Store, _article, utcnow
 from bot.store.story_state import (
     Features,
@@ -29,44 +29,8 @@ log = logging.getLogger("newsbot.store.news")
 
 ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
 RECENT = timedelta(days=30)  # /company lists stories of this period first
-RECENCY_DAYS = 7.0  # search: relevance is halved for an article this many days old
-TITLE_WEIGHT = 4.0  # SQLite bm25 weight of the title against the text (PostgreSQL: A vs B)
-# Search ranks the newest matches only (by id, the order of storing): a word in every article
-# must not cost a rank computation per article.
-POOL = 1000
-MAX_TERMS = 16
-MAX_TERM_CHARS = 64
 MAX_NAME_CHARS = 200
-
-# Question words and glue: on SQLite they would match nearly every article (PostgreSQL's english
-# configuration drops its own list); dropping them on both keeps the two backends alike.
-_STOP_WORDS = """
-    a about after all also an and any are as at be been but by can could did do does for from had
-    has have he her his how i if in into is it its me my no not of on or our she so than that the
-    their them then there these they this those to was we were what when where which who whom why
-    will with would you your"""
-_STOP = frozenset(_STOP_WORDS.split())
-_TERM = re.compile(r"[^\W_]+")
-
-
-@dataclass(slots=True)
-class SearchHit:
-    """An article found by search, with its relevance weighted by recency (higher is better)."""
-
-    article: Article
-    score: float
-
-
-def search_terms(query: str) -> list[str]:
-    """The words of a user's query, lower-cased, without operators, quotes or stop words."""
-    words = _TERM.findall(unicodedata.normalize("NFKC", query).casefold())
-    kept = [w for w in words if w not in _STOP and len(w) <= MAX_TERM_CHARS]
-    return list(dict.fromkeys(kept))[:MAX_TERMS]
-
-
-def fts5_query(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: every term a quoted string, any term may match."""
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+NAMES_SECONDS = 60.0  # company_names() is read again after this long at most
 
 
 def _clean_name(name: str) -> str:
@@ -102,6 +66,8 @@ class NewsIndex:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._engine = store.engine
+        # company_names(): (the newest indexed article id, when read, the names)
+        self._names: tuple[Any, float, list[str]] | None = None
 
     # writing ---------------------------------------------------------------------------------
 
@@ -207,7 +173,26 @@ class NewsIndex:
         return [_article(r) for r in rows]
 
     async def company_names(self) -> list[str]:
-        """Every company name in the index, known or not, alphabetically (by the database)."""
+        """Every company name in the index, known or not, alphabetically (by the database).
+
+        Kept between calls while no article was indexed after them (the newest indexed
+        article, one seek on the mentions' key, tells) and for NAMES_SECONDS at most.
+        """
+        latest = select(func.max(article_companies.c.article_id))
+        async with self._engine.connect() as conn:
+            newest = (await conn.execute(latest)).scalar()
+            cached = self._names
+            if (
+                cached is not None
+                and cached[0] == newest
+                and time.monotonic() - cached[1] < NAMES_SECONDS
+            ):
+                return cached[2]
+            names = await self._read_company_names(conn)
+        self._names = (newest, time.monotonic(), names)
+        return names
+
+    async def _read_company_names(self, conn: AsyncConnection) -> list[str]:
         # A loose index scan: one index seek per name instead of reading every mention.
         query = text(
             """WITH RECURSIVE names(company) AS (
@@ -219,8 +204,7 @@ class NewsIndex:
             )
             SELECT company FROM names WHERE company IS NOT NULL"""
         )
-        async with self._engine.connect() as conn:
-            return [name for (name,) in await conn.execute(query)]
+        return [name for (name,) in await conn.execute(query)]
 
     async def company_stories(
         self, company: str, *, limit: int = 5, now: datetime | None = None
@@ -287,22 +271,30 @@ class NewsIndex:
         if not keys:
             return []
         ids = [k for k in keys if k > 0]
+        wanted = set(ids)
         lone = [-k for k in keys if k < 0]
         where = or_(articles.c.story_id.in_(ids), articles.c.id.in_(lone))
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(articles).where(where))).all()
-            leads = dict(
-                (
-                    await conn.execute(
-                        select(stories.c.id, stories.c.lead_article_id).where(stories.c.id.in_(ids))
-                    )
-                ).all()
+        # One query: each article with its story's lead (None for an article in no story).
+        query = (
+            select(
+                articles,
+                stories.c.id.label("story_found"),
+                stories.c.lead_article_id.label("story_lead"),
             )
+            .select_from(articles.outerjoin(stories, stories.c.id == articles.c.story_id))
+            .where(where)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
         grouped: dict[int, list[Article]] = {}
+        leads: dict[int, int | None] = {}
         for row in rows:
             article = _article(row)
             assert article.id is not None
-            key = article.story_id if article.story_id in leads else -article.id
+            in_story = row.story_found is not None and row.story_found in wanted
+            key = row.story_found if in_story else -article.id
+            if key > 0:
+                leads[key] = row.story_lead
             grouped.setdefault(key, []).append(article)
         found = []
         for k in keys:
@@ -318,62 +310,22 @@ class NewsIndex:
     async def search(
         self, query: str, *, limit: int = 10, now: datetime | None = None
     ) -> list[SearchHit]:
-        """Articles matching any word of a user's query, by relevance weighted by recency.
-
-        The query is reduced to plain words, so operators, quotes and SQL in it are just text;
-        a query without words returns [].
+        """The articles that best match a user's query, best first (`bot.store.search`): those
+        holding more of its (rarity-weighted) words, then by relevance, recent ones a little
+        ahead. The query is reduced to plain words, so operators, quotes and SQL in it are just
+        text; a query without words returns [].
         """
-        terms = search_terms(query)
-        if not terms or limit <= 0:
-            return []
-        now = now or utcnow()
-        if self._store.dialect == "sqlite":
-            sql, params = _sqlite_search(terms, now, limit)
-        else:
-            sql, params = _postgres_search(terms, now, limit)
+        companies: dict[str, str] = {}
+        if self._store.dialect == "postgresql":  # for names made of its stop words ("AT&T")
+            companies = {name.casefold(): name for name in await self.company_names()}
         async with self._engine.begin() as conn:
-            if self._store.dialect == "postgresql":
-                # A prepared statement's generic plan would not know the words: plan each query.
-                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            scored = [(int(i), float(s)) for i, s in await conn.execute(text(sql), params)]
+            scored = await search_articles(
+                conn, self._store.dialect, query, limit, now or utcnow(), companies
+            )
+            if not scored:
+                return []
             rows = await conn.execute(
                 select(articles).where(articles.c.id.in_(i for i, _ in scored))
             )
             by_id = {r.id: _article(r) for r in rows}
         return [SearchHit(by_id[i], s) for i, s in scored if i in by_id]
-
-
-def _sqlite_search(terms: list[str], now: datetime, limit: int) -> tuple[str, dict[str, Any]]:
-    # FTS5 walks the matches newest rowid first and stops at the pool: bm25 (lower is better) is
-    # computed for those only. julianday() reads the stored 'YYYY-MM-DD HH:MM:SS' text.
-    sql = f"""
-        WITH hits AS (
-            SELECT rowid AS id, bm25(articles_fts, {TITLE_WEIGHT}, 1.0) AS bm25
-            FROM articles_fts WHERE articles_fts MATCH :query ORDER BY rowid DESC LIMIT :pool
-        )
-        SELECT a.id, -hits.bm25 / (1.0 + max(0.0,
-            julianday(:now) - julianday(coalesce(a.published_at, a.fetched_at))) / :days) AS score
-        FROM hits JOIN articles a ON a.id = hits.id
-        ORDER BY score DESC, a.id DESC LIMIT :limit"""
-    when = as_utc(now).strftime("%Y-%m-%d %H:%M:%S")
-    query = fts5_query(terms)
-    return sql, {"now": when, "days": RECENCY_DAYS, "query": query, "pool": POOL, "limit": limit}
-
-
-def _postgres_search(terms: list[str], now: datetime, limit: int) -> tuple[str, dict[str, Any]]:
-    # plainto_tsquery takes any text without a syntax error; || makes any term enough. The query
-    # is written inline (not in a CTE) so that the planner sees how common its words are: for a
-    # common word it walks the newest articles by id and stops at the pool, for a rare one it
-    # reads the GIN index.
-    tsquery = " || ".join(f"plainto_tsquery('english', :t{i})" for i in range(len(terms)))
-    sql = f"""
-        WITH hits AS (
-            SELECT a.id, a.search, coalesce(a.published_at, a.fetched_at) AS at
-            FROM articles a WHERE a.search @@ ({tsquery}) ORDER BY a.id DESC LIMIT :pool
-        )
-        SELECT hits.id, ts_rank(hits.search, ({tsquery})) / (1.0 + greatest(0.0,
-            extract(epoch FROM CAST(:now AS timestamptz) - hits.at) / 86400.0) / :days) AS score
-        FROM hits
-        ORDER BY score DESC, hits.id DESC LIMIT :limit"""
-    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms)}
-    return sql, {**params, "now": now, "days": RECENCY_DAYS, "pool": POOL, "limit": limit}

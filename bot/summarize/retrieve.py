@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
+from bot.store.search import ALSO
 
 log = logging.getLogger("newsbot.chat.ask")
 
@@ -67,10 +68,12 @@ _SPEECH_WORDS = """say says said tell told think thinks thought comment commente
     claim claimed warn warned respond responded react reacted reply replied promise promised"""
 _SPEECH = frozenset(_SPEECH_WORDS.split())
 # Words that frame a question about the news rather than say what it is about ("What did
-# Huawei announce?"): an answer rarely repeats them, so they weigh little.
+# Huawei announce?", "When does Lima take over at Zephyr?"), or name the kind of amount it
+# asks for ("How much did Tesla pay for Rossi Energy?" of "agreed to buy Rossi Energy for $87
+# billion"): an answer rarely repeats them, so they weigh little.
 _FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
     plan planned happen happened latest recent recently update detail news think mean going
-    many much"""
+    many much pay paid cost costs worth price take"""
 _FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
 FRAME_WEIGHT = 0.25
 _WORD = re.compile(r"[^\W_]+")
@@ -78,9 +81,26 @@ _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
 
 
+# The irregular forms news writes and questions ask in another form ("Why did shares rise?" of
+# "shares rose"), and the forms of "lay off" and "layoffs": each meets its base.
+_IRREGULAR_FORMS = """rose:rise risen:rise fell:fall fallen:fall bought:buy paid:pay sold:sell
+    took:take taken:take led:lead grew:grow grown:grow won:win lost:lose spent:spend built:build
+    began:begin begun:begin gave:give given:give went:go gone:go held:hold brought:bring
+    sought:seek struck:strike chose:choose chosen:choose wrote:write written:write became:become
+    came:come fought:fight left:leave met:meet thought:think saw:see seen:see hid:hide
+    laid:lay laying:lay layoff:lay layoffs:lay"""
+_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_FORMS.split())
+# The other forms a question's word has in articles ("CEO" of "chief executive"): the
+# search's own list.
+_SPELLED_OUT = {word: tuple(other.split()) for word, other in ALSO.items()}
+
+
 def stem(word: str) -> str:
     """A word without the English endings that change its form, not its sense: "cutting" and
-    "cut", "announced" and "announce", "buying" and "buy" meet. (Plural -s is gone already.)"""
+    "cut", "announced" and "announce", "buying" and "buy", "rose" and "rise" meet. (Plural -s
+    is gone already.)"""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) > 5 and word.endswith("ing"):
         word = word[:-3]
     elif len(word) > 4 and word.endswith("ed"):
@@ -101,6 +121,9 @@ class _Vocabulary:
         self.prefixes = {w[:k] for w in self.words for k in (4, 5) if len(w) >= k}
 
     def has(self, term: str) -> bool:
+        spelled = _SPELLED_OUT.get(term)
+        if spelled is not None and all(self.has(word) for word in spelled):
+            return True
         term = stem(term)
         if term in self.words:
             return True

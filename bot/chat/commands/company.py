@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.chat.commands.common import chat_zone, last_digest_end
-from bot.digest.views import UTC_ZONE, StoryView, story_blocks
+from bot.chat.commands.common import chat_store
+from bot.digest.views import UTC_ZONE, StoryView, story_blocks, zone_named
 from bot.nlp.companies import Gazetteer
 from bot.reply import Button, Buttons, Divider, Heading, Reply, para
 from bot.store import utcnow
@@ -162,14 +162,20 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
             problem=f"That's too long for a company name ({MAX_NAME_CHARS} characters at most). "
             "For example: /company Huawei",
         )
-    indexed = await core.index.company_names()
+    # Independent reads run side by side: the names with the chat, the stories with the end
+    # of the chat's last digest (its time zone comes with the chat).
+    indexed, chat = await asyncio.gather(
+        core.index.company_names(), chat_store(core).get(context.platform, context.chat_key)
+    )
     company, suggestions, choices = resolve_choices(query, core.gazetteer, indexed)
     if company is None:
         log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
         return CompanyResult(query, suggestions=suggestions, choices=choices)
-    stories = await core.index.company_stories(company, limit=core.company_limit)
-    since = await last_digest_end(core, context)
-    zone = await chat_zone(core, context)
+    stories, since = await asyncio.gather(
+        core.index.company_stories(company, limit=core.company_limit),
+        core.store.last_digest_end(chat.id) if chat is not None else _nothing(),
+    )
+    zone = zone_named(chat.timezone if chat else core.settings.digest.default_timezone)
     sentences = core.settings.digest.summary_sentences
     summaries = await asyncio.gather(
         *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
@@ -180,6 +186,10 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
         new = since is not None and bool(fetched) and min(fetched) > since
         views.append(StoryView(story, summary, new))
     return CompanyResult(query, company, views, zone=zone, now=utcnow())
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _shown(query: str) -> str:
