@@ -51,8 +51,9 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
 
-bench-scale: $(STAMP)  ## ingest with 1 and 2 `newsbot worker` processes (needs PostgreSQL)
+bench-scale: $(STAMP)  ## ingest with 1 and 2 `newsbot worker` processes, indexing at 100k stored (needs PostgreSQL)
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/index_stored.py
 
 lint: $(STAMP)  ## ruff, the import contract (pyproject.toml [tool.importlinter]) and hadolint
 	$(BIN)/ruff check .

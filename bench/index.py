@@ -102,12 +102,15 @@ class Corpus:
     batch: list[tuple[Article, int]]
 
 
-def generate(size: int, batch: int, seed: int, pool: list[str]) -> Corpus:
-    """`size` articles over the 72 hours before the batch, then `batch` articles after them."""
+def generate(
+    size: int, batch: int, seed: int, pool: list[str], period: timedelta = WINDOW
+) -> Corpus:
+    """`size` articles over the `period` (72 hours) before the batch, then `batch` articles
+    after them."""
     rng = random.Random(seed)
     companies = corpus_companies()
     total = size + batch
-    span = WINDOW * total / size
+    span = period * total / size
     start = END - span
     items: list[tuple[Article, int]] = []
     event_no = 0
