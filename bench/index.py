@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -49,7 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -82,8 +83,8 @@ def real_sentences() -> tuple[str, list[str]]:
     for folder in (EVAL / "quotes-train" / "dev" / "text", EVAL / "quotes" / "dev" / "text"):
         texts += [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
     sentences = []
-    for text in texts:
-        for part in _SENTENCE.split(" ".join(text.split())):
+    for body in texts:
+        for part in _SENTENCE.split(" ".join(body.split())):
             if 6 <= len(part.split()) <= 60:
                 sentences.append(part)
     return f"{len(sentences)} sentences of {len(texts)} real articles in {EVAL}", sentences
@@ -102,12 +103,15 @@ class Corpus:
     batch: list[tuple[Article, int]]
 
 
-def generate(size: int, batch: int, seed: int, pool: list[str]) -> Corpus:
-    """`size` articles over the 72 hours before the batch, then `batch` articles after them."""
+def generate(
+    size: int, batch: int, seed: int, pool: list[str], period: timedelta = WINDOW
+) -> Corpus:
+    """`size` articles over the `period` (72 hours) before the batch, then `batch` articles
+    after them."""
     rng = random.Random(seed)
     companies = corpus_companies()
     total = size + batch
-    span = WINDOW * total / size
+    span = period * total / size
     start = END - span
     items: list[tuple[Article, int]] = []
     event_no = 0
@@ -185,6 +189,18 @@ async def store_window(store: Store, corpus: Corpus) -> None:
             await conn.execute(story_features.insert(), rows[begin : begin + 5000])
 
 
+async def settle(store: Store) -> None:
+    """Put what was written in bulk on disk before timing anything (a running store's history
+    was written long ago): SQLite's write-ahead log checkpointed, PostgreSQL checkpointed."""
+    async with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        else:
+            await conn.execute(text("CHECKPOINT"))
+        await conn.commit()
+    await asyncio.to_thread(os.sync)
+
+
 class Heartbeat:
     """A task that sleeps 10 ms at a time and records how late it wakes: the loop's stalls."""
 
@@ -257,6 +273,7 @@ async def run(label: str, corpus: Corpus, gazetteer: Gazetteer, options: dict[st
         store = await Store.open(f"sqlite:///{tmp}/bench.db")
         try:
             await store_window(store, corpus)
+            await settle(store)
             index = NewsIndex(store)
             newest = corpus.window[-1][0].published
             idle = IdleLoop()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from bot.config import Settings
 from bot.demo.server import feed_urls
@@ -192,6 +192,35 @@ async def test_copies_and_reports_of_one_event_make_one_stored_story(
     about_huawei = await index.company_stories("Huawei", now=NOW)
     assert {s.id for s in about_huawei} == {launch, stored[other.id].story_id}
     assert await index.story(10_000) is None
+
+
+async def test_reports_indexed_one_poll_at_a_time_join_the_story_the_first_one_opened(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    # The store's id of a story opened by one call reaches the indexer's process with the next.
+    index = NewsIndex(store)
+    wire, copy, rewrite = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable in Europe", WIRE, "Reuters", NOW),
+        article("c", "Huawei's cheaper foldable", COPY, "Yahoo", NOW + timedelta(hours=1)),
+        article("r", "Mate X7 costs 1,999 euros", REWRITE, "The Verge", NOW + timedelta(hours=2)),
+    )
+    indexer = StoryIndexer(gazetteer)
+    try:
+        for item in (wire, copy, rewrite):
+            await indexer.index(index, [item])
+    finally:
+        indexer.close()
+    held = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert held[wire.id] is not None and held[wire.id] == held[copy.id] == held[rewrite.id]
+    story = await index.story(held[wire.id] or 0)
+    assert story is not None and story.lead.id == wire.id
+    assert story.sources == ["Reuters", "Yahoo", "The Verge"]
+    async with store.engine.connect() as conn:
+        huawei = await conn.scalar(
+            select(func.count()).where(article_companies.c.company == "Huawei")
+        )
+    assert huawei == 3
 
 
 async def test_rebuild_after_a_restart_keeps_story_ids(store: Store, gazetteer: Gazetteer) -> None:

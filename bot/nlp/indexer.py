@@ -45,6 +45,7 @@ class StoryIndexer:
         clusterer = clusterer if clusterer is not None else StoryClusterer()
         self._start = (gazetteer, clusterer)
         self._process: ProcessPoolExecutor | None = None
+        self._opened: dict[int, int] = {}  # stories opened by the last call, for the process
 
     @classmethod
     async def rebuild(
@@ -94,21 +95,12 @@ class StoryIndexer:
             await self.index(index, await index.articles(pending))
 
     async def index(self, index: NewsIndex, articles: list[Article]) -> None:
-        """Index newly stored articles (with ids), in order of publication."""
-        ops = await self._call("index", articles)
-        ids: dict[int, int] = {}
-        for op in ops:
-            if op[0] == "new":
-                _, ref, lead = op
-                ids[ref] = await index.new_story(lead)
-            elif op[0] == "save":
-                _, article_id, mentions, ref, features = op
-                await index.save_index(article_id, mentions, ids.get(ref, ref), features)
-            else:
-                _, movers, ref, lead = op
-                await index.set_story(movers, ids.get(ref, ref), lead_article_id=lead)
-        if ids:
-            await self._call("confirm", ids)
+        """Index newly stored articles (with ids), in order of publication: one round trip to
+        the indexer's process, one transaction in the store. The store's ids of the stories
+        opened go to the process with the next call."""
+        opened, self._opened = self._opened, {}
+        ops = await self._call("index", articles, opened)
+        self._opened = await index.record_index(ops)
         log.info("articles indexed", extra={"articles": len(articles)})
 
     async def stories(self) -> int:
@@ -119,9 +111,14 @@ class StoryIndexer:
         """The CPU time the indexer's process has used (benchmarks add it to their own)."""
         return float(await self._call("cpu"))
 
+    async def resident_bytes(self) -> int:
+        """The indexer's process's resident memory (benchmarks report it)."""
+        return int(await self._call("rss"))
+
     def close(self) -> None:
         """Stop the indexer's process (it starts again on the next call, empty)."""
         process, self._process = self._process, None
+        self._opened = {}
         if process is not None:
             process.shutdown(wait=False, cancel_futures=True)
 
@@ -168,9 +165,9 @@ class LiveIndex:
                 log.error("indexing failed", extra={"articles": len(stored), **crash_fields(exc)})
                 self.close()  # its clusterer may be out of step with the store
 
-    async def cpu_seconds(self) -> float:
-        """The CPU time the indexer's process has used (benchmarks add it to their own)."""
-        return float(await self._call("cpu"))
+    async def resident_bytes(self) -> int:
+        """The indexer's process's resident memory (0 before the first `add`)."""
+        return await self._indexer.resident_bytes() if self._indexer is not None else 0
 
     def close(self) -> None:
         """Stop the indexer's process; the next `add` rebuilds it from the store."""

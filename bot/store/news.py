@@ -8,10 +8,9 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import metrics
 from bot.models import Article, CompanyMention, Story
 from bot.store.schema import article_companies, articles, stories
 from bot.store.search import SearchHit
@@ -21,7 +20,10 @@ from bot.store.story_state import (
     Features,
     WindowArticle,
     articles_by_id,
+    move_to_story,
+    open_story,
     save_features,
+    set_article_story,
     window_articles,
 )
 
@@ -73,42 +75,15 @@ class NewsIndex:
 
     async def new_story(self, lead_article_id: int) -> int:
         """Open a story led by an article (which is moved into it); returns its id."""
-        now = utcnow()
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                stories.insert()
-                .values(created_at=now, updated_at=now, lead_article_id=lead_article_id)
-                .returning(stories.c.id)
-            )
-            story_id = int(result.scalar_one())
-            metrics.STORIES_OPENED.inc()
-            await conn.execute(
-                update(articles).where(articles.c.id == lead_article_id).values(story_id=story_id)
-            )
-        return story_id
+            return await open_story(conn, lead_article_id)
 
     async def set_story(
         self, article_ids: list[int], story_id: int, *, lead_article_id: int | None = None
     ) -> None:
         """Move articles into a story (and set its lead); stories left empty are deleted."""
         async with self._engine.begin() as conn:
-            before = await conn.execute(
-                select(articles.c.story_id)
-                .where(articles.c.id.in_(article_ids), articles.c.story_id.is_not(None))
-                .distinct()
-            )
-            old = {s for (s,) in before} - {story_id}
-            if article_ids:
-                await conn.execute(
-                    update(articles).where(articles.c.id.in_(article_ids)).values(story_id=story_id)
-                )
-            values: dict[str, Any] = {"updated_at": utcnow()}
-            if lead_article_id is not None:
-                values["lead_article_id"] = lead_article_id
-            await conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
-            if old:
-                still = select(articles.c.id).where(articles.c.story_id == stories.c.id).exists()
-                await conn.execute(delete(stories).where(stories.c.id.in_(old), ~still))
+            await move_to_story(conn, article_ids, story_id, lead_article_id)
 
     async def save_index(
         self,
@@ -120,24 +95,46 @@ class NewsIndex:
         """Record an article's story and the companies it mentions (replacing earlier ones),
         and what the story clusterer derived from it (`bot.store.story_state`)."""
         async with self._engine.begin() as conn:
-            when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
-            row = (
-                await conn.execute(select(when.label("at")).where(articles.c.id == article_id))
-            ).first()
-            if row is None:
-                log.warning("index of an unknown article skipped", extra={"article": article_id})
-                return
-            await conn.execute(
-                update(articles).where(articles.c.id == article_id).values(story_id=story_id)
-            )
-            await conn.execute(
-                delete(article_companies).where(article_companies.c.article_id == article_id)
-            )
-            rows = company_rows(article_id, mentions, row.at)
-            if rows:
-                await conn.execute(article_companies.insert(), rows)
-            if features is not None:
-                await save_features(conn, article_id, features)
+            await self._save_index(conn, article_id, mentions, story_id, features)
+
+    async def record_index(self, ops: list[tuple[Any, ...]]) -> dict[int, int]:
+        """Apply the story indexer's operations (`bot.nlp.stories.plan`) in one transaction;
+        returns the ids of the stories it opened, by their provisional (negative) ids."""
+        ids: dict[int, int] = {}
+        async with self._engine.begin() as conn:
+            for op in ops:
+                if op[0] == "new":
+                    _, ref, lead = op
+                    ids[ref] = await open_story(conn, lead)
+                elif op[0] == "save":
+                    _, article_id, mentions, ref, features = op
+                    story_id = ids.get(ref, ref)
+                    await self._save_index(conn, article_id, mentions, story_id, features)
+                else:
+                    _, movers, ref, lead = op
+                    await move_to_story(conn, movers, ids.get(ref, ref), lead)
+        return ids
+
+    async def _save_index(
+        self,
+        conn: AsyncConnection,
+        article_id: int,
+        mentions: list[CompanyMention],
+        story_id: int | None,
+        features: Features | None,
+    ) -> None:
+        at = await set_article_story(conn, article_id, story_id)
+        if at is None:
+            log.warning("index of an unknown article skipped", extra={"article": article_id})
+            return
+        await conn.execute(
+            delete(article_companies).where(article_companies.c.article_id == article_id)
+        )
+        rows = company_rows(article_id, mentions, at)
+        if rows:
+            await conn.execute(article_companies.insert(), rows)
+        if features is not None:
+            await save_features(conn, article_id, features)
 
     # reading ---------------------------------------------------------------------------------
 

@@ -1,17 +1,21 @@
-"""The story clusterer's state kept beside the articles: what it derived from each indexed
-article (term counts, shingle hashes, word count), and the window read back at a restart."""
+"""The story index in the store: the writes that record stories (each in the caller's
+transaction, so the indexer records one call's work in one), what the story clusterer derived
+from each indexed article (term counts, shingle hashes, word count), and the window read back at
+a restart."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, delete, literal, or_, select
+from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import metrics
 from bot.models import Article
-from bot.store.schema import articles, story_features
-from bot.store.store import _article
+from bot.store.schema import articles, stories, story_features
+from bot.store.store import _article, utcnow
 
 # An article's features as the clusterer stores them: terms (JSON), shingles, word count.
 Features = tuple[str, str, int]
@@ -29,6 +33,62 @@ class WindowArticle:
     source: str
     story_id: int | None
     features: Features | None
+
+
+async def open_story(conn: AsyncConnection, lead_article_id: int) -> int:
+    """Open a story led by an article (which is moved into it); returns its id."""
+    now = utcnow()
+    result = await conn.execute(
+        stories.insert()
+        .values(created_at=now, updated_at=now, lead_article_id=lead_article_id)
+        .returning(stories.c.id)
+    )
+    story_id = int(result.scalar_one())
+    metrics.STORIES_OPENED.inc()
+    await conn.execute(
+        update(articles).where(articles.c.id == lead_article_id).values(story_id=story_id)
+    )
+    return story_id
+
+
+async def move_to_story(
+    conn: AsyncConnection, article_ids: list[int], story_id: int, lead_article_id: int | None
+) -> None:
+    """Move articles into a story (and set its lead); stories left empty are deleted."""
+    old: set[int] = set()
+    if article_ids:
+        before = await conn.execute(
+            select(articles.c.story_id)
+            .where(articles.c.id.in_(article_ids), articles.c.story_id.is_not(None))
+            .distinct()
+        )
+        old = {s for (s,) in before} - {story_id}
+        await conn.execute(
+            update(articles).where(articles.c.id.in_(article_ids)).values(story_id=story_id)
+        )
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if lead_article_id is not None:
+        values["lead_article_id"] = lead_article_id
+    await conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+    if old:
+        still = select(articles.c.id).where(articles.c.story_id == stories.c.id).exists()
+        await conn.execute(delete(stories).where(stories.c.id.in_(old), ~still))
+
+
+async def set_article_story(
+    conn: AsyncConnection, article_id: int, story_id: int | None
+) -> datetime | None:
+    """Put an article in a story; returns its time (published, else fetched), None when the
+    article is not stored (deleted since)."""
+    when = func.coalesce(articles.c.published_at, articles.c.fetched_at)
+    result = await conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(story_id=story_id)
+        .returning(when.label("at"))
+    )
+    row = result.first()
+    return None if row is None else row.at
 
 
 async def save_features(conn: AsyncConnection, article_id: int, features: Features) -> None:

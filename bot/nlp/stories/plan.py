@@ -4,7 +4,7 @@
 turns new articles into store operations (`Op`s) instead of doing I/O: the indexer
 (`bot.nlp.indexer`) runs it in a process of its own and applies the operations to the store
 on the event loop. A story it opens has a provisional id (negative) until the store has given
-it a real one (`confirm`).
+it a real one (`confirm`, or with the next `index`).
 
 Operations, applied in order:
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -86,9 +87,12 @@ class StoryPlan:
         """The rebuild is over: forget its map of stored stories to clusters."""
         self._restored = {}
 
-    def index(self, articles: list[Article]) -> list[Op]:
+    def index(self, articles: list[Article], opened: dict[int, int] | None = None) -> list[Op]:
         """Index newly stored articles (with ids), in order of publication; the store
-        operations that record it."""
+        operations that record it. `opened`: the store's ids of the stories the last call
+        opened (`confirm`)."""
+        if opened:
+            self.confirm(opened)
         for article in sorted(articles, key=published_order):
             if article.id is None or str(article.id) in self._in:
                 continue  # not stored, or indexed already
@@ -232,6 +236,15 @@ def _order(when: datetime | None) -> tuple[bool, datetime]:
     return False, when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
 # -- the indexer's process ----------------------------------------------------------------------
 
 _plan: StoryPlan | None = None
@@ -251,4 +264,6 @@ def call(method: str, *args: Any) -> Any:
         return len(_plan)
     if method == "cpu":  # what this process has used, for benchmarks
         return time.process_time()
+    if method == "rss":  # this process's resident memory in bytes, for benchmarks
+        return resident_bytes()
     return getattr(_plan, method)(*args)

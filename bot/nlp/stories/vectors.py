@@ -22,7 +22,7 @@ import heapq
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import islice
 from operator import itemgetter
 
@@ -76,12 +76,6 @@ def top_terms(vector: Vector, count: int) -> list[tuple[str, float]]:
     return heapq.nlargest(count, vector.items(), key=itemgetter(1))
 
 
-def _recent(postings: dict[str, dict], term: str, per_term: int) -> Iterator:  # type: ignore[type-arg]
-    """The keys of a term's postings, newest first, at most `per_term` of them."""
-    found = postings.get(term)
-    return islice(reversed(found), per_term) if found else iter(())
-
-
 def add_into(total: Vector, vector: Vector, sign: float = 1.0) -> None:
     """`total += sign * vector`, in place."""
     for t, w in vector.items():
@@ -127,7 +121,8 @@ class Centroids:
         self.sums: dict[int, Vector] = {}
         self.norm2: dict[int, float] = {}
         self.count: dict[int, int] = {}
-        self._postings: dict[str, dict[int, None]] = defaultdict(dict)  # in order of arrival
+        # term -> {story: the story's sum}, stories in order of arrival
+        self._postings: dict[str, dict[int, Vector]] = defaultdict(dict)
 
     def open(self, story: int) -> None:
         self.sums[story], self.norm2[story], self.count[story] = {}, 0.0, 0
@@ -151,13 +146,13 @@ class Centroids:
                     total[t] += w
                 else:
                     total[t] = w
-                    postings[t][story] = None
+                    postings[t][story] = total
             return
         for t, w in vector.items():
             value = total.get(t, 0.0) + sign * w
             if self.count[story] > 0 and abs(value) >= 1e-9:
                 if t not in total:
-                    self._postings[t][story] = None
+                    self._postings[t][story] = total
                 total[t] = value
             elif t in total:
                 del total[t]
@@ -173,19 +168,21 @@ class Centroids:
         """Cosine of a unit vector to every story centroid it shares a term with."""
         dots: dict[int, float] = defaultdict(float)
         for t, w in vector.items():
-            for story in self._postings.get(t, ()):
-                dots[story] += w * self.sums[story][t]
+            for story, total in self._postings.get(t, {}).items():
+                dots[story] += w * total[t]
         return {s: d / math.sqrt(self.norm2[s]) for s, d in dots.items() if d > 0}
 
     def candidates(self, query: list[tuple[str, float]], per_term: int) -> dict[int, float]:
         """Partial cosines (over the query terms only) of the stories found through each query
         term's `per_term` most recent postings."""
         dots: dict[int, float] = defaultdict(float)
-        sums = self.sums
         for t, w in query:
-            for story in _recent(self._postings, t, per_term):
-                dots[story] += w * sums[story][t]
-        return {s: d / math.sqrt(self.norm2[s]) for s, d in dots.items() if d > 0}
+            found = self._postings.get(t)
+            if found:
+                for story, total in islice(reversed(found.items()), per_term):
+                    dots[story] += w * total[t]
+        norm2 = self.norm2
+        return {s: d / math.sqrt(norm2[s]) for s, d in dots.items() if d > 0}
 
     def cosines(self, vector: Vector, stories: Iterable[int]) -> dict[int, float]:
         """Exact cosine of a unit vector to the centroids of some stories (positive ones)."""
@@ -262,8 +259,8 @@ class Members:
         for t, w in query:
             found = self._postings.get(t)
             if found:
-                for doc_id in islice(reversed(found), per_term):
-                    partial[doc_id] += w * found[doc_id]
+                for doc_id, x in islice(reversed(found.items()), per_term):
+                    partial[doc_id] += w * x
         by_story: dict[int, list[tuple[float, str]]] = defaultdict(list)
         for doc_id, value in partial.items():
             by_story[story_of(doc_id)].append((value, doc_id))
