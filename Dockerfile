@@ -16,7 +16,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin newsbot
 
 # The locked, hash-checked versions first (a layer that survives code changes), then newsbot.
 COPY requirements-runtime.lock ./
-RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install --no-cache-dir --no-deps . && rm -rf bot

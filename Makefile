@@ -15,12 +15,15 @@ UV_COMPILE := pip compile --generate-hashes --python-version 3.11 \
 
 .PHONY: demo test run bench bench-scale bench-curves lint lock clean pictures
 
-# Installs exactly the locked versions (pip's hash-checking mode), then newsbot itself without
-# dependencies; works with the pip a fresh venv comes with (23.2 here).
+# Installs exactly the locked versions (pip's hash-checking mode) and nothing else: --no-deps, as
+# the lock lists every dependency, so pip resolves nothing against the index (it once fetched a
+# newer lxml for justext's `lxml[html_clean]` and refused it, unpinned); `pip check` then says
+# if the lock misses one. Then newsbot itself; works with the pip a fresh venv comes with.
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsbot needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip check
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
