@@ -144,12 +144,33 @@ def _paused(fn: Callable[..., T], *args: Any) -> T:
 
 
 def _init_worker(log_to: tuple[str, str] | None, preload: tuple[str, ...]) -> None:
+    start_child(log_to)
+    for module in preload:
+        importlib.import_module(module)
+
+
+def start_child(log_to: tuple[str, str] | None) -> None:
+    """In a helper process (the CPU pool's, the story indexer's) as it starts: log as the parent
+    process does, and exit when the parent dies. A SIGKILLed worker gives its helpers no word,
+    and they wait on a queue whose writing end they hold themselves: without this they would
+    live on as orphans, with their memory."""
     if log_to is not None:
         from bot import logs
 
         logs.configure(*log_to)
-    for module in preload:
-        importlib.import_module(module)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="parent", daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent's sentinel closes: it has exited
+    os._exit(0)
+
+
+def log_settings() -> tuple[str, str] | None:
+    """How this process's helpers log: [log] level and format, as ``configure`` was given them."""
+    return _shared.log
 
 
 _shared = CpuPool()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -99,3 +100,62 @@ async def test_the_event_loop_runs_while_a_task_does(pool: CpuPool) -> None:
     await pool.run(spin, 0.5)
     ticker.cancel()
     assert ticks >= 10  # a task run on the loop itself would have allowed none
+
+
+HOLDER = """
+import asyncio, sys
+from bot import cpu
+from bot.nlp.indexer import StoryIndexer
+
+async def main():
+    cpu.configure(1, log=("INFO", "json"))
+    cpu.pool().start()
+    indexer = StoryIndexer(None)
+    await indexer.stories()  # its process runs from now on
+    await cpu.pool().run(abs, -1)  # so does the CPU pool's worker
+    print("ready", flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_process_leaves_no_helper_process_behind() -> None:
+    """A worker SIGKILLed (the OOM killer, `docker kill`) gets no chance to stop its story
+    indexer's process or its CPU pool's workers: they notice and exit, rather than live on as
+    orphans holding their memory."""
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[1]
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], stdout=subprocess.PIPE, cwd=root)
+    helpers: set[int] = set()
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"ready"
+        helpers = children(holder.pid)
+        assert len(helpers) >= 2  # the indexer's process and the pool's worker (and its manager)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for pid in helpers if alive(pid)] == []
+    finally:
+        holder.kill()
+        for pid in helpers:  # what the test found alive: not left to run on the machine
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

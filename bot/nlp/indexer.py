@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import cpu
 from bot.ingest.http.logsafe import crash_fields
 from bot.models import Article
 from bot.nlp.companies import Gazetteer
@@ -136,7 +137,7 @@ class StoryIndexer:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=plan.start,
-            initargs=self._start,
+            initargs=(*self._start, cpu.log_settings()),
         )
         process.submit(plan.call, "size").result()
         return process

@@ -29,6 +29,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import cpu
 from bot.models import Article
 from bot.nlp.companies import CompanyMention, Gazetteer
 from bot.nlp.stories.cluster import StoryClusterer
@@ -250,9 +251,15 @@ def resident_bytes() -> int:
 _plan: StoryPlan | None = None
 
 
-def start(gazetteer: Gazetteer | None, clusterer: StoryClusterer) -> None:
-    """Run in the indexer's process as it starts: the plan it keeps."""
+def start(
+    gazetteer: Gazetteer | None,
+    clusterer: StoryClusterer,
+    log_to: tuple[str, str] | None = None,
+) -> None:
+    """Run in the indexer's process as it starts: the plan it keeps; it logs as ``log_to``
+    (the parent's [log] level and format) says, and exits when the parent dies."""
     global _plan
+    cpu.start_child(log_to)
     _plan = StoryPlan(gazetteer, clusterer)
 
 
