@@ -47,6 +47,7 @@ from bench.index import (  # noqa: E402
     COMPANIES,
     Corpus,
     generate,
+    index_one_by_one,
     real_sentences,
     settle,
     store_articles,
@@ -90,15 +91,7 @@ async def work(url: str, batch_file: Path) -> dict[str, Any]:
         rebuild = time.perf_counter() - started
         window = await indexer.stories()
         batch = await store_articles(store, items)
-        times, cpu_times = [], []
-        child = await indexer.cpu_seconds()
-        for article in batch:
-            started, cpu = time.perf_counter(), time.process_time()
-            await indexer.index(index, [article])
-            times.append((time.perf_counter() - started) * 1000)
-            cpu_used = time.process_time() - cpu
-            child, before = await indexer.cpu_seconds(), child
-            cpu_times.append((cpu_used + child - before) * 1000)
+        times, cpu_times = await index_one_by_one(indexer, index, batch)
         rss, indexer_rss = resident_bytes(), await indexer.resident_bytes()
         indexer.close()
         async with store.engine.connect() as conn:
