@@ -52,14 +52,16 @@ def digest(chat: int, parts: int) -> Reply:
     return reply
 
 
-async def plan(outbox: Outbox, store: Store, chat_key: str, parts: list[str]) -> int:
+async def plan(
+    outbox: Outbox, store: Store, chat_key: str, parts: list[str], slot: datetime = SLOT
+) -> int:
     chat_id = await store.ensure_chat("telegram", chat_key, timezone="UTC", digest_time="08:00")
     digest_id = await outbox.plan(
         chat_id=chat_id,
         platform="telegram",
-        slot=SLOT,
+        slot=slot,
         window_start=None,
-        window_end=SLOT,
+        window_end=slot,
         story_count=1,
         parts=parts,
     )
@@ -174,18 +176,8 @@ async def test_a_worker_taking_over_delivery_paces_on_from_the_last_ones_sends(
     first = Outbox(store, "first", lease=timedelta(seconds=60))
     for slot in (SLOT, SLOT + timedelta(hours=12)):
         for chat in chats:
-            chat_id = await store.ensure_chat(
-                "telegram", str(chat), timezone="UTC", digest_time="08:00"
-            )
-            await first.plan(
-                chat_id=chat_id,
-                platform="telegram",
-                slot=slot,
-                window_start=None,
-                window_end=slot,
-                story_count=1,
-                parts=telegram_parts(Reply([Heading(f"Digest for {chat} at {slot:%H}")])),
-            )
+            digest = Reply([Heading(f"Digest for {chat} at {slot:%H}")])
+            await plan(first, store, str(chat), telegram_parts(digest), slot)
     async with telegram_bot(tg_server) as one, telegram_bot(tg_server) as two:
         leaving = DeliveryWorker(first, {"telegram": TelegramSender(one, Pacer.telegram())})
         leaving.concurrency = len(chats)  # one claim: the first digest of each chat
