@@ -68,12 +68,12 @@ _SPEECH_WORDS = """say says said tell told think thinks thought comment commente
     claim claimed warn warned respond responded react reacted reply replied promise promised"""
 _SPEECH = frozenset(_SPEECH_WORDS.split())
 # Words that frame a question about the news rather than say what it is about ("What did
-# Huawei announce?", "When does Lima take over at Zephyr?"), or name the kind of amount it
-# asks for ("How much did Tesla pay for Rossi Energy?" of "agreed to buy Rossi Energy for $87
-# billion"): an answer rarely repeats them, so they weigh little.
+# Huawei announce?"), or name the kind of amount it asks for ("How much did Tesla pay for Rossi
+# Energy?" of "agreed to buy Rossi Energy for $87 billion"): an answer rarely repeats them, so
+# they weigh little.
 _FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
     plan planned happen happened latest recent recently update detail news think mean going
-    many much pay paid cost costs worth price take"""
+    many much pay paid cost costs worth price"""
 _FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
 FRAME_WEIGHT = 0.25
 _WORD = re.compile(r"[^\W_]+")
