@@ -31,6 +31,15 @@ def admin(url: str, sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy since boot (every process: the workers,
+    PostgreSQL, the farm, anything else running), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def load() -> str:
     """The machine's load averages (1, 5, 15 min), as printed beside each figure."""
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
