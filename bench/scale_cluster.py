@@ -40,6 +40,45 @@ def machine_cpu() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def bench_cpu(database: str, farm: int, workers: list[int]) -> dict[int, tuple[bool, float]]:
+    """CPU seconds so far of the bench's processes, each marked whether it is a worker's: the
+    workers with their CPU pool and indexer processes (each worker leads a session of its
+    own), the farm's (pid ``farm``), PostgreSQL's serving ``database`` (its backends name it
+    on their command line) and the server's own background processes (WAL writer ...)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, tuple[bool, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        worker = int(fields[3]) in workers  # its session
+        backend = command.startswith("postgres: ") and (
+            f" {database} " in command or command.count(" ") <= 5  # a background process
+        )
+        if worker or backend or int(entry) == farm:
+            seconds[int(entry)] = (worker, (int(fields[11]) + int(fields[12])) / tick)
+    return seconds
+
+
+def cpu_since(
+    before: dict[int, tuple[bool, float]], after: dict[int, tuple[bool, float]]
+) -> tuple[float, float]:
+    """The workers' and all the bench's CPU seconds between two ``bench_cpu`` readings
+    (processes started since count whole; one that ended meanwhile is missed: this errs low)."""
+    workers = total = 0.0
+    for pid, (worker, cpu) in after.items():
+        used = cpu - before.get(pid, (worker, 0.0))[1]
+        total += used
+        workers += used if worker else 0.0
+    return workers, total
+
+
 def load() -> str:
     """The machine's load averages (1, 5, 15 min), as printed beside each figure."""
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
@@ -168,6 +207,10 @@ class Cluster:
         for n in range(count):
             self.start("poll,index" if n == 0 else "poll")
         self.wait_registered(count)
+
+    def cpu(self, farm: int) -> dict[int, tuple[bool, float]]:
+        """A ``bench_cpu`` reading of this cluster's processes."""
+        return bench_cpu(self.name, farm, [p.pid for p in self.procs])
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL a worker with its CPU pool and indexer processes, as a machine or container
