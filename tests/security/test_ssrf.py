@@ -349,6 +349,8 @@ def tls_site(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext, list[str]]]:
     server_ctx.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore
 
     class Hello(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections alive
+
         def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "5")
@@ -376,13 +378,18 @@ async def test_tls_verifies_the_host_name_while_connecting_to_the_address(
     port, client_ctx, names = tls_site
     dns = FakeDNS({"news.example": [["127.0.0.1"]], "other.example": [["127.0.0.1"]]})
     guard = UrlGuard(["127.0.0.1/32"], resolver=dns)
-    inner = httpx.AsyncHTTPTransport(verify=client_ctx)
-    async with guarded_fetcher(guard, transport=inner, user_agent="t", timeout=3) as fetcher:
-        result = await fetcher.fetch(f"https://news.example:{port}/")
-        assert result.body == b"hello"
+    async with guarded_fetcher(guard, ssl_context=client_ctx, user_agent="t", timeout=3) as fetcher:
+        for _ in range(3):
+            result = await fetcher.fetch(f"https://news.example:{port}/")
+            assert result.body == b"hello"
+        # Same address, another name: the kept-alive connection, checked for news.example,
+        # must not carry it; a new handshake checks the certificate for other.example.
         with pytest.raises(FetchError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
             await fetcher.fetch(f"https://other.example:{port}/")
-    assert names[:2] == ["news.example", "other.example"]
+        assert (await fetcher.fetch(f"https://news.example:{port}/")).body == b"hello"
+    # One handshake served news.example's four requests (kept alive), one other.example's.
+    assert names == ["news.example", "other.example"]
+    assert dns.calls.count("news.example") == 4  # each request vetted anew all the same
 
 
 # --- the log line ------------------------------------------------------------------------------
