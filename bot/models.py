@@ -73,6 +73,19 @@ class Extracted:
     site_name: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class Analysis:
+    """What the story index derives from an article's title and text, worked out before the
+    article is stored (`bot.nlp.analysis`, in parallel, wherever it is polled) so that the one
+    index writer does not: the companies it mentions and the story clusterer's features as
+    the store keeps them (term counts as JSON, shingle hashes, word count)."""
+
+    mentions: list[CompanyMention]
+    terms: str
+    shingles: str
+    words: int
+
+
 @dataclass(slots=True)
 class Article:
     """A stored news article."""
@@ -90,6 +103,8 @@ class Article:
     language: str | None = None
     fetched_at: datetime | None = None
     story_id: int | None = None
+    # Stored with the article when known; the index then uses it instead of the text.
+    analysis: Analysis | None = None
 
 
 @dataclass(slots=True)

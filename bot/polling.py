@@ -17,6 +17,7 @@ from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.guard import UrlGuard
 from bot.ingest.opml import Outline, read_opml
 from bot.ingest.poll import Poller, PollReport, Progress
+from bot.nlp.analysis import Analyser
 from bot.nlp.indexer import LiveIndex
 from bot.store import Store
 from bot.store.news import NewsIndex
@@ -57,7 +58,8 @@ async def poll_once(
     process's story index (:class:`App`), or, without one, an index rebuilt for this poll."""
     configure_cpu(settings)
     async with poll_fetcher(settings) as fetcher:
-        report = await Poller(store, fetcher, settings.ingest).poll_due(progress)
+        analyse = Analyser(settings.companies.file)
+        report = await Poller(store, fetcher, settings.ingest, analyse=analyse).poll_due(progress)
     if stories is not None:
         await stories.add(report.stored)
     elif report.stored:

@@ -91,10 +91,16 @@ class EntryReader:
             return None
         return await self._extract(feed, result.body, result.url)
 
+    def cpu_slots(self) -> asyncio.Semaphore:
+        """The CPU pool's workers polling may use at once: all but one when there are two or
+        more (the poller's other CPU work takes its turn here too)."""
+        if self._extracting is None:
+            pool = self._pool or cpu.pool()
+            self._extracting = asyncio.Semaphore(max(1, pool.workers - 1))
+        return self._extracting
+
     async def _extract(self, feed: Feed, body: bytes, url: str) -> Extracted | None:
         pool = self._pool or cpu.pool()
-        if self._extracting is None:
-            self._extracting = asyncio.Semaphore(max(1, pool.workers - 1))
         limit = parse_limit(self.max_article_chars)
         if len(body) > limit:
             log.info(
@@ -107,7 +113,7 @@ class EntryReader:
                 },
             )
             body = body[:limit]
-        async with self._extracting:
+        async with self.cpu_slots():
             try:
                 return await pool.run(extract, body, url)
             except cpu.WorkerFailed as exc:

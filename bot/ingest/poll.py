@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot import metrics
@@ -25,7 +25,7 @@ from bot.ingest.http.guard import BlockedURL
 from bot.ingest.http.logsafe import crash_fields, feed_fields, refusal_fields, scrub
 from bot.ingest.http.urls import host_of
 from bot.ingest.reports import FeedReport, PollReport, Progress
-from bot.models import Feed, TextSource
+from bot.models import Article, Feed, TextSource
 from bot.store import Store, utcnow
 
 __all__ = [
@@ -67,8 +67,12 @@ class Poller:
         settings: IngestSettings,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        analyse: Callable[[list[Article]], Awaitable[list[Article]]] | None = None,
     ) -> None:
+        """``analyse``: a step that adds each built article's analysis (`bot.models.Analysis`)
+        before it is stored, e.g. `bot.nlp.analysis.Analyser`."""
         self.store = store
+        self.analyse = analyse
         self.fetcher = fetcher
         self.settings = settings
         self.clock = clock
@@ -192,6 +196,10 @@ class Poller:
             fresh = [e for e in parsed.entries if e.key not in seen]
             report.known = len(parsed.entries) - len(fresh)
             built, cut = await self.entries.read(feed, fresh, budget)
+            if self.analyse is not None and built:
+                async with self.entries.cpu_slots():
+                    analysed = await self.analyse([article for article, _ in built])
+                built = [(a, key) for a, (_, key) in zip(analysed, built, strict=True)]
             report.from_feed_text = sum(a.text_source is TextSource.FEED for a, _ in built)
             report.stored = await self.store.store_articles(built)
             report.new = len(report.stored)

@@ -12,6 +12,8 @@ from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, CompanyMention, Story
+from bot.store.mentions import MAX_NAME_CHARS, company_rows
+from bot.store.mentions import clean_name as _clean_name
 from bot.store.schema import article_companies, articles, stories
 from bot.store.search import SearchHit
 from bot.store.search import search as search_articles
@@ -31,35 +33,7 @@ log = logging.getLogger("newsbot.store.news")
 
 ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
 RECENT = timedelta(days=30)  # /company lists stories of this period first
-MAX_NAME_CHARS = 200
 NAMES_SECONDS = 60.0  # company_names() is read again after this long at most
-
-
-def _clean_name(name: str) -> str:
-    # NUL and lone surrogates cannot be sent to PostgreSQL (or encoded at all).
-    name = name.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
-    return " ".join(name.split())
-
-
-def company_rows(
-    article_id: int, mentions: list[CompanyMention], published_at: datetime | None
-) -> list[dict[str, Any]]:
-    """The article_companies rows of one article: one per cleaned name, the best mention."""
-    rows: dict[str, dict[str, Any]] = {}
-    for m in mentions:
-        name = _clean_name(m.name)[:MAX_NAME_CHARS]
-        if name and (name not in rows or rows[name]["score"] < m.score):
-            rows[name] = {
-                "article_id": article_id,
-                "company": name,
-                "known": m.known,
-                "mentions": m.count,
-                "first_offset": m.first_offset,
-                "in_title": m.in_title,
-                "score": m.score,
-                "published_at": published_at,
-            }
-    return list(rows.values())
 
 
 class NewsIndex:
@@ -119,7 +93,7 @@ class NewsIndex:
         self,
         conn: AsyncConnection,
         article_id: int,
-        mentions: list[CompanyMention],
+        mentions: list[CompanyMention] | None,
         story_id: int | None,
         features: Features | None,
     ) -> None:
@@ -127,12 +101,13 @@ class NewsIndex:
         if at is None:
             log.warning("index of an unknown article skipped", extra={"article": article_id})
             return
-        await conn.execute(
-            delete(article_companies).where(article_companies.c.article_id == article_id)
-        )
-        rows = company_rows(article_id, mentions, at)
-        if rows:
-            await conn.execute(article_companies.insert(), rows)
+        if mentions is not None:  # None: stored with the article
+            await conn.execute(
+                delete(article_companies).where(article_companies.c.article_id == article_id)
+            )
+            rows = company_rows(article_id, mentions, at)
+            if rows:
+                await conn.execute(article_companies.insert(), rows)
         if features is not None:
             await save_features(conn, article_id, features)
 

@@ -11,10 +11,22 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.models import Article, Feed, TextSource
+from bot.models import Analysis, Article, Feed, TextSource
 from bot.store.db import create_engine, migrate
 from bot.store.digests import insert_digest
-from bot.store.schema import UTCDateTime, articles, as_utc, chats, digests, entries, feeds, stories
+from bot.store.mentions import company_rows
+from bot.store.schema import (
+    UTCDateTime,
+    article_companies,
+    articles,
+    as_utc,
+    chats,
+    digests,
+    entries,
+    feeds,
+    stories,
+    story_features,
+)
 
 
 def utcnow() -> datetime:
@@ -200,6 +212,7 @@ class Store:
                 index_elements=["feed_id", "entry_key"]
             )
             await conn.execute(stmt, seen)
+            await _store_analyses(conn, new)
         return new
 
     async def _ids_by_url(self, conn: AsyncConnection, urls: list[str]) -> dict[str, int]:
@@ -228,15 +241,24 @@ class Store:
 
     async def unindexed_articles(self, since: datetime, limit: int = 5000) -> list[Article]:
         """Articles fetched after ``since`` that no story holds yet, oldest first."""
+        f = story_features.c
         query = (
-            select(articles)
+            select(articles, f.terms, f.shingles, f.words)
+            .select_from(articles.outerjoin(story_features, f.article_id == articles.c.id))
             .where(articles.c.story_id.is_(None), articles.c.fetched_at > since)
             .order_by(articles.c.id)
             .limit(limit)
         )
         async with self.engine.connect() as conn:
             rows = await conn.execute(query)
-        return [_article(r) for r in rows]
+        # Features stored with an unindexed article came with it, its mentions too (which the
+        # index then leaves as they are: they are not read back).
+        return [
+            _article(r)
+            if r.terms is None
+            else replace(_article(r), analysis=Analysis([], r.terms, r.shingles, r.words))
+            for r in rows
+        ]
 
     async def stories_touched(self, article_ids: Iterable[int], since: datetime) -> set[int]:
         """The stories that hold these articles, and those whose articles changed since."""
@@ -325,6 +347,23 @@ def _feed(row: Any) -> Feed:
         next_check_at=m["next_check_at"],
         active=m["active"],
     )
+
+
+async def _store_analyses(conn: AsyncConnection, stored: list[Article]) -> None:
+    """The analyses new articles came with (`Article.analysis`): their features and the
+    companies they mention, as the index would record them."""
+    features, mentions = [], []
+    for a in stored:
+        if a.analysis is not None and a.id is not None:
+            x = a.analysis
+            features.append(
+                {"article_id": a.id, "terms": x.terms, "shingles": x.shingles, "words": x.words}
+            )
+            mentions += company_rows(a.id, x.mentions, a.published or a.fetched_at)
+    if features:
+        await conn.execute(story_features.insert(), features)
+    if mentions:
+        await conn.execute(article_companies.insert(), mentions)
 
 
 def _stored(article: Article, id_: int, fetched_at: datetime) -> Article:

@@ -37,6 +37,7 @@ from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.urls import host_of
 from bot.ingest.poll import Poller
 from bot.models import Article
+from bot.nlp.analysis import Analyser
 from bot.store import utcnow
 from bot.store.news import NewsIndex
 
@@ -120,7 +121,8 @@ async def poll(context: procrastinate.JobContext, feed_id: int) -> dict[str, int
         return {"new": 0}
     if feed.next_check_at is not None and feed.next_check_at > utcnow():
         return {"new": 0}  # polled since this job was queued: nothing to do
-    report = await Poller(store, ctx.fetcher, settings.ingest).poll_feed(feed)
+    analyse = Analyser(settings.companies.file)
+    report = await Poller(store, ctx.fetcher, settings.ingest, analyse=analyse).poll_feed(feed)
     if report.stored:
         # Ahead of the polls still waiting: indexing keeps pace with polling, not after it.
         await defer_once(context.app, "index", lock="index", priority=INDEX_PRIORITY)

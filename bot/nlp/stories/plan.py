@@ -10,7 +10,8 @@ Operations, applied in order:
 
 - ``("new", ref, lead)``: open a story led by article `lead` (moved into it);
 - ``("save", article, mentions, ref, features)``: record an article's story and companies,
-  and what the clusterer derived from it (a rebuild reads that instead of its text);
+  and what the clusterer derived from it (a rebuild reads that instead of its text); mentions
+  and features are None when the article was stored with them (`Article.analysis`);
 - ``("move", articles, ref, lead)``: move articles into a story and set its lead.
 
 A cluster maps to one stored story; when clusters merge, the stored stories follow, and when
@@ -97,8 +98,12 @@ class StoryPlan:
         for article in sorted(articles, key=published_order):
             if article.id is None or str(article.id) in self._in:
                 continue  # not stored, or indexed already
-            mentions = self._mentions(article)
-            features = self.clusterer.features(article.title, article.text)
+            done = article.analysis  # stored with the article: only its place is left to record
+            if done is not None:
+                mentions, features = None, decode((done.terms, done.shingles, done.words))
+            else:
+                mentions = self._mentions(article)
+                features = self.clusterer.features(article.title, article.text)
             cluster = self.clusterer.add(
                 str(article.id),
                 article.title,
@@ -111,7 +116,8 @@ class StoryPlan:
             if story_id is None:
                 story_id = self._new(article.id)
                 self._story[cluster] = story_id
-            self._ops.append(("save", article.id, mentions, story_id, encode(features)))
+            kept = encode(features) if done is None else None
+            self._ops.append(("save", article.id, mentions, story_id, kept))
             self._assign(str(article.id), story_id)
             self._settle(cluster, story_id)
             self._follow_moves()
