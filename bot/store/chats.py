@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 
 from bot.models import Article, Mention, Story, Subscription
+from bot.store.article_store import _article
 from bot.store.schema import article_companies, articles, chats, stories, subscriptions
-from bot.store.store import Store, _article, utcnow
+from bot.store.store import Store, utcnow
 
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EMPTY_DIGEST = ("notice", "silent")

@@ -12,12 +12,13 @@ from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, CompanyMention, Story
+from bot.store.article_store import _article
 from bot.store.mentions import MAX_NAME_CHARS, company_rows
 from bot.store.mentions import clean_name as _clean_name
 from bot.store.schema import article_companies, articles, stories
 from bot.store.search import SearchHit
 from bot.store.search import search as search_articles
-from bot.store.store import Store, _article, utcnow
+from bot.store.store import Store, utcnow
 from bot.store.story_state import (
     Features,
     WindowArticle,

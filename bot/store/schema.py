@@ -27,6 +27,11 @@ from sqlalchemy.types import TypeDecorator
 metadata = MetaData()
 
 
+def utcnow() -> datetime:
+    """The current time, UTC, time-zone aware."""
+    return datetime.now(UTC)
+
+
 @overload
 def as_utc(value: datetime) -> datetime: ...
 @overload

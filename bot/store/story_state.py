@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import metrics
 from bot.models import Article
+from bot.store.article_store import _article
 from bot.store.schema import articles, stories, story_features
-from bot.store.store import _article, utcnow
+from bot.store.store import utcnow
 
 # An article's features as the clusterer stores them: terms (JSON), shingles, word count.
 Features = tuple[str, str, int]
