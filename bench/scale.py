@@ -32,6 +32,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing import Process
 from pathlib import Path
 
@@ -62,23 +63,31 @@ def ingest(base: str, tmp: Path, farm: int, feeds: int, workers: int) -> Result:
     expected = feeds * ARTICLES
     try:
         cluster.start_workers(workers)
-        before, since, started, busy = load(), time.time(), time.perf_counter(), machine_cpu()
-        used = cluster.cpu(farm)
-        queued = asyncio.run(queue_polls(cluster.url))
-        end = cluster.wait(lambda p: ingested(p, expected), since)
-        wall, busy = time.perf_counter() - started, machine_cpu() - busy
-        workers_cpu, bench_cpu = cpu_since(used, cluster.cpu(farm))
+        result = clocked(cluster, farm, lambda p: ingested(p, expected))
     finally:
         cluster.stop()
-    errors = check(end, expected, feeds, queued, feeds)
+    result["errors"] = check(result["end"], expected, feeds, result.pop("queued"), feeds)  # type: ignore[arg-type]
+    return result
+
+
+def clocked(cluster: Cluster, farm: int, done: Callable[[Progress], bool]) -> Result:
+    """Start the clock, queue the due polls as `newsbot run` does, wait until ``done``: the
+    wall time, the workers' and all the bench's CPU meanwhile (see ``bench_cpu``), the whole
+    machine's, the end state, the polls queued and the load average before and after."""
+    before, since, started, busy = load(), time.time(), time.perf_counter(), machine_cpu()
+    used = cluster.cpu(farm)
+    queued = asyncio.run(queue_polls(cluster.url))
+    end = cluster.wait(done, since)
+    wall, busy = time.perf_counter() - started, machine_cpu() - busy
+    workers_cpu, bench_cpu = cpu_since(used, cluster.cpu(farm))
     return {
         "wall": wall,
         "cpu": workers_cpu,
         "all": bench_cpu,
         "machine": busy,
         "end": end,
+        "queued": queued,
         "load": f"{before} -> {load()}",
-        "errors": errors,
     }
 
 
@@ -90,30 +99,16 @@ def poll_round(base: str, tmp: Path, farm: Farm, pid: int, feeds: int, workers: 
         cluster.start_workers(workers)
         farm.reset()
         farm.changed.set()
-        before, since, started, busy = load(), time.time(), time.perf_counter(), machine_cpu()
-        used = cluster.cpu(pid)
-        queued = asyncio.run(queue_polls(cluster.url))
-        end = cluster.wait(lambda p: p.polled >= feeds and ingested(p, changed), since)
-        wall, busy = time.perf_counter() - started, machine_cpu() - busy
-        workers_cpu, bench_cpu = cpu_since(used, cluster.cpu(pid))
+        result = clocked(cluster, pid, lambda p: p.polled >= feeds and ingested(p, changed))
     finally:
         cluster.stop()
-    errors = check(end, changed, feeds, queued, feeds)
+    errors = check(result["end"], changed, feeds, result.pop("queued"), feeds)  # type: ignore[arg-type]
     answers = (farm.count("round 304"), farm.count("round 200"), farm.count("page 200"))
     if answers != (feeds - changed, changed, changed):
         errors.append(
             f"farm answered 304/200/pages {answers}, want {(feeds - changed, changed, changed)}"
         )
-    return {
-        "wall": wall,
-        "cpu": workers_cpu,
-        "all": bench_cpu,
-        "machine": busy,
-        "end": end,
-        "load": f"{before} -> {load()}",
-        "errors": errors,
-        "answers": answers,
-    }
+    return {**result, "errors": errors, "answers": answers}
 
 
 def fault(base: str, tmp: Path, feeds: int) -> Result:
