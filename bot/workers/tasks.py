@@ -39,6 +39,7 @@ from bot.ingest.poll import Poller
 from bot.models import Article
 from bot.store import utcnow
 from bot.store.news import NewsIndex
+from bot.store.pace import PaceSlots
 
 log = logging.getLogger("newsbot.workers")
 # A job that failed for a passing reason (the database or the network away for a moment) runs
@@ -226,11 +227,13 @@ async def deliver(context: procrastinate.JobContext) -> dict[str, int]:
 
 async def cleanup(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
     """Forget finished jobs: succeeded ones after a day, failed and cancelled after a week
-    (a poll job per feed every half hour adds up)."""
+    (a poll job per feed every half hour adds up), and idle chats' pacing rows."""
     manager = context.app.job_manager
     await manager.delete_old_jobs(nb_hours=24)
     await manager.delete_old_jobs(nb_hours=24 * 7, include_failed=True, include_cancelled=True)
-    return {}
+    # The shared pacing's rows of chats nothing was sent to for two minutes.
+    forgotten = await PaceSlots(_ctx(context).app.store).forget_idle()
+    return {"pace_rows_forgotten": forgotten}
 
 
 def blueprint() -> procrastinate.Blueprint:
