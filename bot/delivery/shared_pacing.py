@@ -17,6 +17,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
@@ -39,28 +40,35 @@ SLACK = 0.01  # seconds a chat's wait may delay the bot's next slot
 
 
 class _DatabaseClock:
-    """The database's clock as this process sees it: the offset measured by the quickest round
-    trip of the last few seconds (a slow one, the event loop busy, says little)."""
+    """The database's clock as this process sees it, from the quickest of the last round trips
+    (a slow one, the event loop busy, says little). Within ``error`` seconds either way: a
+    slot is met that much late and an answer counted that much late, never early."""
 
     def __init__(self) -> None:
-        self._rtt = math.inf
-        self._offset = 0.0
-        self._measured = -math.inf
+        self._samples: deque[tuple[float, float]] = deque(maxlen=64)  # (round trip, offset)
+        self._best = (math.inf, 0.0)
 
     def sample(self, asked: float, answered: float, database_now: float) -> None:
         """A round trip from ``asked`` to ``answered`` (monotonic) read ``database_now``."""
+        if len(self._samples) == self._samples.maxlen and self._samples[0] == self._best:
+            self._best = (math.inf, 0.0)  # the best is leaving: find the next one
+            self._samples.popleft()
+            self._best = min(self._samples, default=self._best)
         rtt = answered - asked
-        if rtt <= self._rtt or answered - self._measured > 10.0:
-            self._rtt, self._measured = rtt, answered
-            self._offset = database_now - (asked + answered) / 2
+        self._samples.append((rtt, database_now - (asked + answered) / 2))
+        self._best = min(self._best, self._samples[-1])
+
+    @property
+    def error(self) -> float:
+        return self._best[0] / 2 if self._best[0] < math.inf else 0.0
 
     def local(self, database_time: float) -> float:
-        """A database time on this process's monotonic clock."""
-        return database_time - self._offset
+        """When a database time comes on this process's monotonic clock, at the latest."""
+        return database_time - self._best[1] + self.error
 
     def database(self, local_time: float) -> float:
-        """A monotonic time of this process on the database's clock."""
-        return local_time + self._offset
+        """A monotonic time of this process on the database's clock, at the latest."""
+        return local_time + self._best[1] + self.error
 
 
 class SharedPacer:
