@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -34,7 +35,7 @@ from bot.store import Store
 from bot.store.chats import ChatStore
 from bot.store.db import create_engine
 from bot.store.outbox import Outbox
-from bot.store.pace import PaceSlots
+from bot.store.pace import PaceSlots, SlotLimit
 from tests.conftest import PG_URL, _reset_postgres
 from tests.fakes.slack_api import SlackAPIServer
 from tests.fakes.telegram_api import BotAPIServer
@@ -254,3 +255,38 @@ async def test_without_the_database_a_sender_paces_alone_and_says_so(
     assert [r.message for r in caplog.records] == [
         "shared pacing unavailable: pacing this process alone"
     ]
+
+
+async def test_a_429_in_one_process_holds_the_chat_in_the_other(
+    worker_store: Store, run_store: Store
+) -> None:
+    answering = SharedPacer.telegram(PaceSlots(run_store), "telegram:4")
+    delivering = SharedPacer.telegram(PaceSlots(worker_store), "telegram:4")
+    answering.hold("75000", 1.5)  # Telegram said "retry after 1.5 s" to a reply
+    await asyncio.sleep(0.1)  # the hold is written in the background
+    started = time.monotonic()
+    async with delivering.turn("75001"):  # another chat goes at once
+        other = time.monotonic() - started
+    async with delivering.turn("75000"):
+        held = time.monotonic() - started
+    for pacer in (answering, delivering):
+        await pacer.close()
+    assert other < 0.2
+    assert held >= 1.3
+
+
+async def test_rows_of_chats_idle_for_two_minutes_are_forgotten(worker_store: Store) -> None:
+    slots = PaceSlots(worker_store)
+    await slots.take(None, SlotLimit("slack:C0NOW", 1, 1.0), ahead=None, slack=0.01)
+    async with worker_store.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO pace_slots (key, times) VALUES"
+                " ('slack:C0OLD', ARRAY[extract(epoch FROM now()) - 600])"
+            )
+        )
+    assert await slots.forget_idle() == 1
+    async with worker_store.engine.connect() as conn:
+        keys = (await conn.execute(text("SELECT key FROM pace_slots"))).scalars().all()
+    await slots.close()
+    assert keys == ["slack:C0NOW"]

@@ -55,6 +55,8 @@ class _Slots:
 
 
 _Waiter = tuple[str, bool, "asyncio.Future[list[_Slots]]"]
+# Work for the turn's own time, before the send (marking a part as under way): False, not sent.
+Prepare = Callable[[], Awaitable[bool]]
 
 
 class Pacing(Protocol):
@@ -62,9 +64,15 @@ class Pacing(Protocol):
     (bot/delivery/shared_pacing.py) that every process of the bot shares."""
 
     def turn(
-        self, chat: str, *, group: bool = False, urgent: bool = False
+        self,
+        chat: str,
+        *,
+        group: bool = False,
+        urgent: bool = False,
+        prepare: Prepare | None = None,
     ) -> AbstractAsyncContextManager[None]:
-        """Wait for ``chat``'s turn and send inside the block (``urgent``: a reply)."""
+        """Wait for ``chat``'s turn and send inside the block (``urgent``: a reply);
+        ``prepare`` runs once the turn is given, before the block."""
         ...
 
     def hold(self, chat: str, seconds: float) -> None:
@@ -126,17 +134,24 @@ class Pacer:
 
     @asynccontextmanager
     async def turn(
-        self, chat: str, *, group: bool = False, urgent: bool = False
+        self,
+        chat: str,
+        *,
+        group: bool = False,
+        urgent: bool = False,
+        prepare: Prepare | None = None,
     ) -> AsyncIterator[None]:
         """Wait for a free slot of every limit on ``chat`` and hold them for the block.
 
         They are released a period after the block ends, however it ends. A hold placed on the
         chat while waiting is honoured; a waiter cancelled before its turn takes nothing.
         Replies to users (``urgent``) take their turns like digest parts, in the order they
-        came: Telegram counts every message.
+        came: Telegram counts every message. ``prepare`` runs first thing in the turn.
         """
         slots = await self._acquire(chat, group)
         try:
+            if prepare is not None:
+                await prepare()
             yield
         finally:
             now = self._clock()

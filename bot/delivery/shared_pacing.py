@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.delivery.pacing import Limit, Pacer, Pacing
+from bot.delivery.pacing import Limit, Pacer, Pacing, Prepare
 from bot.store import Store
 from bot.store.pace import PaceSlots, PacingUnavailable, SlotLimit, Taken
 
@@ -130,25 +130,35 @@ class SharedPacer:
 
     @asynccontextmanager
     async def turn(
-        self, chat: str, *, group: bool = False, urgent: bool = False
+        self,
+        chat: str,
+        *,
+        group: bool = False,
+        urgent: bool = False,
+        prepare: Prepare | None = None,
     ) -> AsyncIterator[None]:
         """Wait for a slot of the bot's and the chat's limits and send in the block.
 
         ``urgent``: a reply someone waits for: it takes the bot's next slot, ahead of digest
-        parts not yet given one."""
+        parts not yet given one. ``prepare`` runs once the slot is taken, while it comes (its
+        time is not the send's): when it returns False the block runs at once, to send
+        nothing."""
         own = self._own(chat, group)
         try:
-            slot = await self._take(chat, own, urgent)
+            slot, at = await self._take(chat, own, urgent)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             self._fell_back(exc)
-            async with self._local.turn(chat, group=group):
+            async with self._local.turn(chat, group=group, prepare=prepare):
                 yield
             return
+        going = prepare is None or await prepare()
+        if going:
+            await asyncio.sleep(max(at - time.monotonic(), 0.0))
         try:
             yield
         finally:
             answered = self.clock.database(time.monotonic())
-            if answered - slot > self.margin / 2:  # it may have arrived that late: count it so
+            if going and answered - slot > self.margin / 2:  # it may have arrived that late
                 self._background(self.slots.done(self._key(), own.key, slot, answered))
 
     def hold(self, chat: str, seconds: float) -> None:
@@ -171,9 +181,9 @@ class SharedPacer:
     def _key(self) -> str | None:
         return self._shared.key if self._shared else None
 
-    async def _take(self, chat: str, own: SlotLimit, urgent: bool) -> float:
-        """Wait for a slot (digest parts at the gate, in turn) and return it (the database's
-        clock) when it comes."""
+    async def _take(self, chat: str, own: SlotLimit, urgent: bool) -> tuple[float, float]:
+        """Take a slot (digest parts at the gate, in turn): the slot on the database's clock,
+        and when it comes on this process's."""
         while True:
             held = self._holds.get(chat, 0.0) - time.monotonic()
             if held > 0:
@@ -192,9 +202,9 @@ class SharedPacer:
                         if taken.slot is not None or taken.busy:
                             break
                         await asyncio.sleep(max(at - time.monotonic(), 0.0))  # queue at the gate
-            await asyncio.sleep(max(at - time.monotonic(), 0.0))
             if taken.slot is not None:
-                return taken.slot
+                return taken.slot, at
+            await asyncio.sleep(max(at - time.monotonic(), 0.0))  # until the chat is ready
 
     async def _ask(self, own: SlotLimit, ahead: float | None) -> tuple[Taken, float]:
         asked = time.monotonic()

@@ -11,8 +11,9 @@
 - ``summarize`` one story (LLM backend only): fills the summary cache before the digest asks.
 - ``plan`` digests: periodic, once per minute for the whole cluster (procrastinate defers one
   job per minute however many workers run), then ``deliver``.
-- ``deliver`` outbox parts: one at a time cluster-wide (lock ``deliver``), so one process
-  paces each bot at a time and the platforms' flood limits hold across workers.
+- ``deliver`` outbox parts: one at a time cluster-wide (lock ``deliver``); its sends and the
+  replies of `newsbot run` take their slots of the bot's flood limits from the store
+  (bot/delivery/shared_pacing.py), so the limits hold across all processes together.
 """
 
 from __future__ import annotations
