@@ -3,12 +3,12 @@
 counts both against one bot's flood limits.
 
 A send takes its slot in the store's PostgreSQL (bot/store/pace.py: one round trip) and sleeps
-until it. Slots of the bot's overall limit go one after another ``(period + margin) / count``
-apart, so at most ``count`` start in any ``period + margin``; ``margin`` is what a message may
-arrive later than its slot, and a send answered later than half of it counts from its answer
-(one more statement, after the answer). A reply, someone waiting, takes the bot's next slot;
-digest parts take slots at most ``ahead`` seconds away, so a reply never waits behind more
-than that of them. In one process (SQLite, no workers) bot/delivery/pacing.py paces alone.
+until it. At most ``count`` of the bot's slots start in any ``period + margin``, no two closer
+than ``period / count``; ``margin`` is what a message may arrive later than its slot, and a
+send answered later than half of it counts from its answer (one more statement, after it).
+A reply, someone waiting, takes the bot's next slot; digest parts take slots at most ``ahead``
+seconds away, so a reply never waits behind more than that of them. In one process (SQLite,
+no workers) bot/delivery/pacing.py paces alone.
 """
 
 from __future__ import annotations
@@ -108,7 +108,9 @@ class SharedPacer:
         self._per_chat = per_chat
         self._per_group = per_group
         self._local = Pacer(overall, per_chat, per_group)
-        self._gate = asyncio.Lock()  # digest parts ask one at a time, in the order they came
+        # Digest parts ask one at a time, in the order they came (two at once only wait for
+        # each other on the bot's row, and are refused more often).
+        self._gate = asyncio.Lock()
         self._holds: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._failed_at = -1e9
