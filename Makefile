@@ -60,9 +60,10 @@ bench: $(STAMP)  ## benchmarks with their baselines
 	$(BIN)/python bench/index.py
 	$(BIN)/python bench/summarize.py
 
-bench-scale: $(STAMP)  ## ingest, a 304 poll round and a SIGKILL with 1 and 2 workers; delivery with 2, one killed; indexing at 1k-100k stored (needs PostgreSQL)
+bench-scale: $(STAMP)  ## ingest, a 304 poll round and a SIGKILL with 1 and 2 workers; delivery with 2, one killed, and replies meanwhile; indexing at 1k-100k stored (needs PostgreSQL)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/scale_delivery.py
+	$(BIN)/python bench/scale_replies.py
 	$(BIN)/python bench/index_stored.py
 
 bench-curves: $(STAMP)  ## /company and /ask at 10k, 100k and 1M articles on PostgreSQL (~20 min)

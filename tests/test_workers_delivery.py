@@ -5,20 +5,36 @@ within one daily token budget."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import procrastinate
 import pytest
 
+from bot.app import open_app
+from bot.chat.telegram.bot import TelegramBot
+from bot.delivery.shared_pacing import SharedPacer
+from bot.reply import Reply
 from bot.store import Store
 from bot.store.outbox import Outbox
 from tests import test_workers as shared
 from tests.fakes.openai_server import ChatRequest, OpenAIServer, completion, slow
 from tests.fakes.telegram_api import BotAPIServer
-from tests.test_workers import PG_URL, TOKEN, Processes, plan_digests, query, summarized, wait_for
+from tests.test_shared_pacing import Stamped, gaps
+from tests.test_workers import (
+    PG_URL,
+    TOKEN,
+    Processes,
+    plan_digests,
+    query,
+    settings_of,
+    summarized,
+    wait_for,
+)
 
 # The worker tests' fixtures: an emptied database, a config file, `newsbot` processes, a store
 # and the job queue on it.
@@ -109,6 +125,56 @@ async def test_a_dead_deliver_job_gives_way_to_the_one_waiting(
     assert got == {chat: [f"{chat}"] for chat in chats}
     [(status,)] = query(pg, f"SELECT status::text FROM procrastinate_jobs WHERE id = {running.id}")
     assert status == "aborted"  # the waiting job did its work
+
+
+async def test_replies_from_run_and_digest_parts_from_a_worker_keep_one_bots_limits(
+    procs: Processes, pg: str, store: Store, queue: procrastinate.App
+) -> None:
+    # A worker process delivers 2-part digests to 40 people and 4 groups while this process,
+    # as `newsbot run` does, answers a command in each of them: the bot's limits (30/s, 1/s
+    # per chat) hold for the two processes together.
+    chats = [60_001 + n for n in range(40)] + [-1_006_000_000 - n for n in range(4)]
+    await plan_digests(
+        Outbox(store, "planner", lease=timedelta(seconds=60)),
+        chats,
+        lambda chat: [f"{chat}:{n}" for n in range(2)],
+    )
+    with BotAPIServer() as server:
+        server.enforce_limits = True
+        server.sent = defaultdict(Stamped)  # type: ignore[assignment]
+        procs.env |= telegram_env(server) | DEFAULTS
+        procs.start("worker", "--queues", "deliver", "--concurrency", "1")
+        assert wait_for(lambda: workers_up(pg, 1), 60)
+        settings = settings_of(pg).model_copy(
+            update={
+                "telegram": settings_of(pg).telegram.model_copy(
+                    update={"base_url": f"{server.base_url}/bot"}
+                )
+            }
+        )
+        async with open_app(settings) as app:
+            run = TelegramBot(app.core, settings, TOKEN)
+            assert isinstance(run.pacer, SharedPacer)
+            await run.app.initialize()
+            try:
+                await queue.configure_task(
+                    "newsbot:deliver", queueing_lock="deliver", lock="deliver"
+                ).defer_async()
+                async with asyncio.timeout(60):
+                    while sum(map(len, server.sent.values())) < 10:  # delivery is under way
+                        await asyncio.sleep(0.01)
+                answered = await asyncio.gather(
+                    *(run.send_reply(chat, Reply.message(f"Answer for {chat}")) for chat in chats)
+                )
+            finally:
+                await run.stop()
+        assert all(len(messages) == 1 for messages in answered)
+        assert wait_for(lambda: sum(map(len, server.sent.values())) == 3 * len(chats), 60)
+        got = {chat: sorted(m["plain"] for m in server.sent[chat]) for chat in chats}
+    assert got == {chat: sorted([f"{chat}:0", f"{chat}:1", f"Answer for {chat}"]) for chat in chats}
+    assert server.too_many_requests == 0
+    for chat in chats:
+        assert min(gaps(server.sent[chat])) >= 1.0, (chat, gaps(server.sent[chat]))
 
 
 async def test_three_schedulers_plan_each_digest_once(

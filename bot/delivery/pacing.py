@@ -16,9 +16,9 @@ import itertools
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,37 @@ class _Slots:
 
 
 _Waiter = tuple[str, bool, "asyncio.Future[list[_Slots]]"]
+# Work for the turn's own time, before the send (marking a part as under way): False, not sent.
+Prepare = Callable[[], Awaitable[bool]]
+
+
+class Pacing(Protocol):
+    """How a sender paces its messages: this in-process Pacer, or with workers the SharedPacer
+    (bot/delivery/shared_pacing.py) that every process of the bot shares."""
+
+    def turn(
+        self,
+        chat: str,
+        *,
+        group: bool = False,
+        urgent: bool = False,
+        prepare: Prepare | None = None,
+    ) -> AbstractAsyncContextManager[None]:
+        """Wait for ``chat``'s turn and send inside the block (``urgent``: a reply);
+        ``prepare`` runs once the turn is given, before the block."""
+        ...
+
+    def hold(self, chat: str, seconds: float) -> None:
+        """Send nothing to ``chat`` for ``seconds`` (a 429's retry_after)."""
+        ...
+
+    def restore(self, sends: Iterable[tuple[str, bool, float]]) -> bool:
+        """Pace on from the sends other processes made lately; returns whether it did."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the pacing holds."""
+        ...
 
 
 class Pacer:
@@ -102,15 +133,25 @@ class Pacer:
         return cls(None, Limit(1, 1.0), **options)
 
     @asynccontextmanager
-    async def turn(self, chat: str, *, group: bool = False) -> AsyncIterator[None]:
+    async def turn(
+        self,
+        chat: str,
+        *,
+        group: bool = False,
+        urgent: bool = False,
+        prepare: Prepare | None = None,
+    ) -> AsyncIterator[None]:
         """Wait for a free slot of every limit on ``chat`` and hold them for the block.
 
         They are released a period after the block ends, however it ends. A hold placed on the
         chat while waiting is honoured; a waiter cancelled before its turn takes nothing.
-        Replies to users take their turns like digest parts: Telegram counts every message.
+        Replies to users (``urgent``) take their turns like digest parts, in the order they
+        came: Telegram counts every message. ``prepare`` runs first thing in the turn.
         """
         slots = await self._acquire(chat, group)
         try:
+            if prepare is not None:
+                await prepare()
             yield
         finally:
             now = self._clock()
@@ -149,6 +190,9 @@ class Pacer:
                     heapq.heappush(slot.releases, release)
                     heapq.heappush(self._events, release)
         return True
+
+    async def close(self) -> None:
+        """Nothing to release: the pacer lives in this process's memory."""
 
     def ready_in(self, chat: str, *, group: bool = False) -> float:
         """Seconds until a turn for ``chat`` could start: 0 if now, else a lower bound (a send

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacing
 from bot.store.outbox import Delivery
 
 Kind = Literal["sent", "retry", "gone", "moved", "failed"]
@@ -35,7 +35,7 @@ class Sender(Protocol):
     """
 
     platform: str
-    pacer: Pacer
+    pacer: Pacing
 
     def is_group(self, chat_key: str) -> bool:
         """Whether the chat is a group (Telegram paces groups at 20 messages a minute)."""

@@ -135,14 +135,24 @@ class DeliveryWorker:
 
     async def _deliver(self, delivery: Delivery) -> None:
         sender = self.senders[delivery.platform]
-        async with sender.pacer.turn(delivery.chat_key, group=sender.is_group(delivery.chat_key)):
+        going = False
+
+        async def start() -> bool:
+            nonlocal going
             if self._stopping:
                 await self.outbox.release([delivery.id])
-                return
+                return False
             # Only a part whose request may be under way is marked: after a crash, "sending"
-            # means the platform may have it.
-            if not await self.outbox.start_sending(delivery):
-                return  # our lease ran out and another worker has it
+            # means the platform may have it. Marked as its turn is given (shared pacing: as
+            # its slot is taken, at most a quarter second before it), so the commit does not
+            # delay the send. False: our lease ran out and another worker has it.
+            going = await self.outbox.start_sending(delivery)
+            return going
+
+        group = sender.is_group(delivery.chat_key)
+        async with sender.pacer.turn(delivery.chat_key, group=group, prepare=start):
+            if not going:
+                return
             try:
                 outcome = await sender.send_part(delivery)
             except Exception as exc:  # the request may or may not have reached the platform

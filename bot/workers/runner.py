@@ -163,3 +163,5 @@ async def _senders(app: App) -> AsyncIterator[dict[str, Sender]]:
     finally:
         if telegram is not None:
             await telegram.app.shutdown()
+        for sender in senders.values():
+            await sender.pacer.close()

@@ -11,8 +11,9 @@
 - ``summarize`` one story (LLM backend only): fills the summary cache before the digest asks.
 - ``plan`` digests: periodic, once per minute for the whole cluster (procrastinate defers one
   job per minute however many workers run), then ``deliver``.
-- ``deliver`` outbox parts: one at a time cluster-wide (lock ``deliver``), so one process
-  paces each bot at a time and the platforms' flood limits hold across workers.
+- ``deliver`` outbox parts: one at a time cluster-wide (lock ``deliver``); its sends and the
+  replies of `newsbot run` take their slots of the bot's flood limits from the store
+  (bot/delivery/shared_pacing.py), so the limits hold across all processes together.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.models import Article
 from bot.nlp.analysis import Analyser
 from bot.store import utcnow
 from bot.store.news import NewsIndex
+from bot.store.pace import PaceSlots
 
 log = logging.getLogger("newsbot.workers")
 # A job that failed for a passing reason (the database or the network away for a moment) runs
@@ -228,11 +230,13 @@ async def deliver(context: procrastinate.JobContext) -> dict[str, int]:
 
 async def cleanup(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
     """Forget finished jobs: succeeded ones after a day, failed and cancelled after a week
-    (a poll job per feed every half hour adds up)."""
+    (a poll job per feed every half hour adds up), and idle chats' pacing rows."""
     manager = context.app.job_manager
     await manager.delete_old_jobs(nb_hours=24)
     await manager.delete_old_jobs(nb_hours=24 * 7, include_failed=True, include_cancelled=True)
-    return {}
+    # The shared pacing's rows of chats nothing was sent to for two minutes.
+    forgotten = await PaceSlots(_ctx(context).app.store).forget_idle()
+    return {"pace_rows_forgotten": forgotten}
 
 
 def blueprint() -> procrastinate.Blueprint:

@@ -60,7 +60,7 @@ from bot.chat.slack.words import (
     thread_command,
 )
 from bot.config import Settings
-from bot.delivery.pacing import Limit, Pacer
+from bot.delivery.shared_pacing import slack_pacing
 from bot.reply import Reply
 
 __all__ = [
@@ -102,7 +102,9 @@ class SlackBot:
         # Who may change a channel: the core's one admin policy ([slack] admins, DMs).
         self.access = Access.from_settings(settings)
         # One pacer for replies and digest parts: about one message per second per channel.
-        self.pacer = Pacer(None, Limit(1, pace_seconds))
+        # With workers, shared through the store with every process of the app.
+        store = core.store if core is not None else None
+        self.pacer = slack_pacing(settings, store, pace_seconds)
         self.poster = SlackPoster(client, self.pacer, core.store if core is not None else None)
         self.posted = self.poster.posted
         self.sender = SlackSender(

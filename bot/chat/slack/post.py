@@ -16,7 +16,7 @@ from bot.chat.slack.mrkdwn import Message
 from bot.chat.slack.render import MAX_BLOCKS, render_messages
 from bot.chat.slack.send import decode_stories
 from bot.chat.slack.words import PLATFORM, Posted, message_stories, story_numbers
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacing
 from bot.reply import Image, Reply, para
 from bot.store import Store
 from bot.store.outbox import part_of_message
@@ -51,7 +51,7 @@ def slack_error(exc: SlackApiError) -> str:
 class SlackPoster:
     """Posts replies to Slack and remembers the digest messages it posted."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer, store: Store | None) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacing, store: Store | None) -> None:
         self.client = client
         self.pacer = pacer
         self.store = store
@@ -114,7 +114,7 @@ class SlackPoster:
                 await self._upload(channel, picture, thread_ts, quiet=quiet)
             for message in messages:
                 try:
-                    async with self.pacer.turn(channel):
+                    async with self.pacer.turn(channel, urgent=True):
                         response = await self.client.chat_postMessage(
                             channel=channel,
                             text=message["text"],
@@ -151,7 +151,7 @@ class SlackPoster:
         """Share a picture (a /trend chart) in the channel or thread: Slack's upload flow
         (files.getUploadURLExternal, the upload, files.completeUploadExternal)."""
         try:
-            async with self.pacer.turn(channel):
+            async with self.pacer.turn(channel, urgent=True):
                 await self.client.files_upload_v2(
                     channel=channel,
                     thread_ts=thread_ts,

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.slack.render import render_messages
 from bot.chat.slack.words import for_slack, message_stories, story_numbers
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacing
 from bot.delivery.sender import Outcome
 from bot.reply import Reply
 from bot.store.outbox import Delivery
@@ -71,7 +71,7 @@ class SlackSender:
 
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacing) -> None:
         self.client = client
         self.pacer = pacer
 

@@ -117,6 +117,7 @@ class SlackService:
             await self._runner.cleanup()
             self._runner = None
         await self.bot.idle(timeout=5.0)
+        await self.bot.pacer.close()
 
     # -- Socket Mode ------------------------------------------------------------------------------
 

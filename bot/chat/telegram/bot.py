@@ -29,7 +29,7 @@ from bot.chat.telegram.send import PLATFORM, TelegramSender
 from bot.chat.telegram.updates import UpdateHandlers, story_of_message
 from bot.chat.telegram.webhook import ALLOWED_UPDATES, start_webhook
 from bot.config import ConfigError, Settings
-from bot.delivery.pacing import Pacer
+from bot.delivery.shared_pacing import telegram_pacing
 from bot.reply import Reply
 from bot.store.chats import ChatStore
 
@@ -75,8 +75,9 @@ class TelegramBot:
             .concurrent_updates(True)  # one chat waiting out a RetryAfter holds up no other
             .build()
         )
-        # One pacer for replies and digest parts: Telegram's flood limits are per bot.
-        self.pacer = Pacer.telegram()
+        # One pacer for replies and digest parts: Telegram's flood limits are per bot (with
+        # workers, shared through the store with every process of this bot: its id).
+        self.pacer = telegram_pacing(settings, core.store, token.split(":", 1)[0])
         self.sender = TelegramSender(self.app.bot, self.pacer, on_topic_gone=self._topic_gone)
         self.replier = Replier(self.sender, self.chats)
         UpdateHandlers(core, self.app, self.replier, settings).register()
@@ -128,6 +129,7 @@ class TelegramBot:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        await self.pacer.close()
 
     async def __aenter__(self) -> TelegramBot:
         await self.start()

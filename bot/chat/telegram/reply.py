@@ -68,7 +68,7 @@ class Replier:
     ) -> Message | None:
         for _ in range(MAX_RETRIES + 1):
             # Paced like digest parts (1/s a chat, 20/min a group): Telegram counts them all.
-            async with self.sender.pacer.turn(str(chat_id), group=chat_id < 0):
+            async with self.sender.pacer.turn(str(chat_id), group=chat_id < 0, urgent=True):
                 outcome, message = await self.sender.send(
                     chat_id, part, thread_id=thread_id, reply_to=reply_to, silent=silent
                 )

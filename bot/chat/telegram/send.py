@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.chat.telegram.render import Keyboard, TelegramMessage, render
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacing
 from bot.delivery.sender import Outcome
 from bot.reply import Reply
 from bot.store.outbox import Delivery
@@ -63,7 +63,7 @@ class TelegramSender:
 
     platform = PLATFORM
 
-    def __init__(self, bot: Bot, pacer: Pacer, *, on_topic_gone: TopicGone | None = None) -> None:
+    def __init__(self, bot: Bot, pacer: Pacing, *, on_topic_gone: TopicGone | None = None) -> None:
         self.bot = bot
         self.pacer = pacer
         self.on_topic_gone = on_topic_gone  # e.g. forget the chat's digest topic
