@@ -13,7 +13,7 @@ from bot.store.chats import ChatStore
 from bot.store.news import NewsIndex
 from bot.store.schema import stories, story_summaries
 from bot.summarize.embedded import ExtractiveSummarizer
-from bot.summarize.stored import prepare_summaries
+from bot.summarize.stored import prepare_summaries, prepare_touched, summary_key
 from tests.chatbot import ChatBot, make_core, reply_to, testbot_fixture  # noqa: F401
 
 MEMBER_CONTEXT = ChatBot.context()
@@ -133,3 +133,30 @@ async def test_the_asking_chat_reads_its_zone_and_new_marks_with_the_stories(
     newer = (await testbot.reply("/company Acme Robotics")).plain()
     assert "1 new since your last digest" in newer, newer
     assert "Acme Robotics story 9  [new]" in newer and newer.count("  [new]") == 1, newer
+
+
+async def test_a_poll_makes_the_summary_of_the_story_its_article_joined(testbot: ChatBot) -> None:
+    since = utcnow()
+    title = "Huawei opens its largest European flagship store on the Champs-Élysées"
+    await testbot.publish(
+        "huawei-paris-store",
+        title,
+        [
+            "Huawei Technologies opened its largest flagship store outside China on the "
+            "Champs-Élysées in Paris on Saturday, a bet that shoppers will queue for its "
+            "foldable phones and HarmonyOS laptops.",
+            "“Paris is where European customers decide what is premium,” said Camille Roux, "
+            "Huawei's head of retail for France.",
+        ],
+    )
+    index = NewsIndex(testbot.store)
+    recent = await index.recent_articles(since - timedelta(days=60))  # the feed dates it Nov 23
+    [stored] = [a for a in recent if a.title == title]
+    gazetteer = testbot.core.summarizer.gazetteer  # type: ignore[attr-defined]
+    sentences = testbot.settings.digest.summary_sentences
+    summarizer = ExtractiveSummarizer(gazetteer)
+    assert await prepare_touched(testbot.store, summarizer, [stored], since, sentences) >= 1
+    [(story, kept)] = await index.stories_summarized([stored.story_id or 0])
+    assert kept is not None and kept.key == summary_key(summarizer, story, sentences)
+    said = {(q.speaker, q.text[:40]) for q in kept.summary().all_quotes}
+    assert ("Camille Roux", "Paris is where European customers decide") in said, said

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,6 +95,7 @@ _WORD = re.compile(r"[^\W_]+")
 _QUOTE_SHARE = 0.5  # a sentence whose words are at least half a quote's is that quote, told
 
 
+@lru_cache(maxsize=8192)  # the sentences and quotes of the stories shown most, shown again
 def _words(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
@@ -104,11 +106,10 @@ def _quote_parts(quote: Quote) -> list[tuple[str, int]]:
     return [(f" {words} ", len(words.split())) for words in parts if words]
 
 
-def _quoted_share(said: str, parts: list[tuple[str, int]]) -> float:
-    """How much of a sentence (its words, spaced: :func:`_quote_parts`) is a quote's words (0
-    when it does not contain them)."""
-    told = sum(count for words, count in parts if words in said)
-    return told / max(1, len(said.split()))
+def _quoted_share(said: str, size: int, parts: list[tuple[str, int]]) -> float:
+    """How much of a sentence (its words, spaced: :func:`_quote_parts`; ``size`` of them) is a
+    quote's words (0 when it does not contain them)."""
+    return sum(count for words, count in parts if words in said) / max(1, size)
 
 
 def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], list[Quote]]:
@@ -124,7 +125,8 @@ def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], l
     told: list[Quote] = []
     for sentence in summary.sentences:
         said = f" {_words(sentence)} "
-        inside = [(q, _quoted_share(said, p)) for q, p in zip(pool, parts, strict=True)]
+        size = len(said.split())
+        inside = [(q, _quoted_share(said, size, p)) for q, p in zip(pool, parts, strict=True)]
         inside = [(q, share) for q, share in inside if share > 0]
         if any(share >= _QUOTE_SHARE for _, share in inside):
             quote = max(inside, key=lambda pair: pair[1])[0]

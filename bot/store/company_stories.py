@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, null, select, text, true, union_all
+from sqlalchemy import Integer, and_, bindparam, func, null, select, text, union_all
 
 from bot.models import Article, Story
 from bot.store.article_store import _article
@@ -38,10 +38,10 @@ class CompanyPage:
 def first_page_stories(about: float) -> Any:
     """The articles of the first ``:limit`` stories (a story id, or minus the id of an article
     in no story) among the newest ``:page`` mentions of ``:company`` since ``:since`` by articles
-    about it (score >= ``about``): each row an article with ``story_key``, ``story_at`` and
-    ``story_aid`` (where the story first appears, newest first), ``story_found``, ``story_lead``,
-    ``summary_key`` and ``summary_body``; and on every row the chat ``:platform``, ``:chat_key``
-    (bot.store.chats.ASKING_CHAT). Built once: its compiled form is reused."""
+    about it (score >= ``about``): each row an article with ``story_key``, ``story_rank`` (1 for
+    the story that appears first, newest first), ``story_found``, ``story_lead``, ``summary_key``
+    and ``summary_body``; on one row, the chat ``:platform``, ``:chat_key`` when it registered
+    (bot.store.chats.ASKING_CHAT), NULLs elsewhere. Built once: its compiled form is reused."""
     mention = article_companies.c
     where = and_(
         mention.company == bindparam("company"),
@@ -67,18 +67,24 @@ def first_page_stories(about: float) -> Any:
         hits.c.aid,
         func.row_number().over(partition_by=hits.c.story_key, order_by=newest).label("nth"),
     ).subquery("ranked")
+    first = (ranked.c.at.desc(), ranked.c.aid.desc())
     top = (
-        select(ranked.c.story_key, ranked.c.at, ranked.c.aid)
+        select(
+            ranked.c.story_key,
+            ranked.c.aid,
+            func.row_number().over(order_by=first).label("story_rank"),
+        )
         .where(ranked.c.nth == 1)
-        .order_by(ranked.c.at.desc(), ranked.c.aid.desc())
+        .order_by(*first)
         .limit(bindparam("limit", type_=Integer()))
         .cte("top")
     )
+    # The asking chat joins one row only: the first story's article that named the company.
+    once = and_(top.c.story_rank == 1, articles.c.id == top.c.aid)
     summary = story_summaries.c
     in_story = select(
-        top.c.story_key.label("story_key"),
-        top.c.at.label("story_at"),
-        top.c.aid.label("story_aid"),
+        top.c.story_key,
+        top.c.story_rank,
         articles,
         stories.c.id.label("story_found"),
         stories.c.lead_article_id.label("story_lead"),
@@ -92,12 +98,11 @@ def first_page_stories(about: float) -> Any:
             story_summaries,
             and_(summary.story_id == stories.c.id, stories.c.lead_article_id == articles.c.id),
         )
-        .outerjoin(ASKING_CHAT, true())
+        .outerjoin(ASKING_CHAT, once)
     )
     lone = select(
         top.c.story_key,
-        top.c.at,
-        top.c.aid,
+        top.c.story_rank,
         articles,
         null().label("story_found"),
         null().label("story_lead"),
@@ -105,7 +110,7 @@ def first_page_stories(about: float) -> Any:
         null().label("summary_body"),
         *ASKING_CHAT.c,
     ).select_from(
-        top.join(articles, articles.c.id == -top.c.story_key).outerjoin(ASKING_CHAT, true())
+        top.join(articles, articles.c.id == -top.c.story_key).outerjoin(ASKING_CHAT, once)
     )
     return union_all(in_story, lone)
 
@@ -141,5 +146,10 @@ def stories_from_rows(
 
 def first_appearance_keys(rows: list[Any]) -> list[int]:
     """The story keys of :func:`first_page_stories` rows, newest first appearance first."""
-    first = {row.story_key: (row.story_at, row.story_aid) for row in rows}
-    return sorted(first, key=lambda k: first[k], reverse=True)
+    rank = {row.story_key: row.story_rank for row in rows}
+    return sorted(rank, key=rank.__getitem__)
+
+
+def chat_row(rows: list[Any]) -> Any | None:
+    """The :func:`first_page_stories` row that holds the asking chat, if it registered."""
+    return next((row for row in rows if row._mapping["chat_id"] is not None), None)

@@ -16,6 +16,7 @@ from bot.store.article_store import _article
 from bot.store.chats import CHAT_WITH_LAST_DIGEST, asking_chat
 from bot.store.company_stories import (
     CompanyPage,
+    chat_row,
     first_appearance_keys,
     first_page_stories,
     stories_from_rows,
@@ -230,7 +231,8 @@ class NewsIndex:
             keys = first_appearance_keys(rows)
             if len(keys) >= limit:
                 found = stories_from_rows(rows, keys, {k for k in keys if k > 0})
-                return CompanyPage(found, *asking_chat(rows[0]))
+                row = chat_row(rows)
+                return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
             # Else tier by tier, a page of mentions at a time.
             mention = article_companies.c
             about = text(f"article_companies.score >= {ABOUT}")  # the partial index's predicate
@@ -244,9 +246,11 @@ class NewsIndex:
             found = await self._stories(conn, keys)
             if not found:
                 return CompanyPage([])
+            # The first page joined the chat to one of its rows, when it had rows.
+            row = chat_row(rows)
             if not rows:
-                rows = (await conn.execute(CHAT_WITH_LAST_DIGEST, asking)).all()
-            return CompanyPage(found, *asking_chat(rows[0])) if rows else CompanyPage(found)
+                row = (await conn.execute(CHAT_WITH_LAST_DIGEST, asking)).first()
+            return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
 
     async def _scan(self, conn: AsyncConnection, where: Any, keys: list[int], limit: int) -> None:
         """Add to `keys` the stories of matching mentions, newest first, until there are `limit`.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -25,6 +26,9 @@ from bot.summarize.base import Summarizer
 log = logging.getLogger("newsbot.summarize")
 
 BATCH = 200  # stories summarized, then stored, at a time by prepare_summaries
+PARSED = 4096  # stored summaries kept parsed, by key: a key names one summary forever
+
+_parsed: OrderedDict[str, Summary] = OrderedDict()
 
 
 def summary_key(summarizer: Summarizer, story: Story, sentences: int) -> str:
@@ -48,7 +52,7 @@ async def summaries_for(
     one made now (and stored for the next time)."""
     keys = [summary_key(summarizer, story, sentences) for story, _ in found]
     summaries: list[Summary | None] = [
-        stored.summary() if stored is not None and stored.key == key else None
+        _read(stored) if stored is not None and stored.key == key else None
         for (_, stored), key in zip(found, keys, strict=True)
     ]
     missing = [i for i, summary in enumerate(summaries) if summary is None]
@@ -68,6 +72,18 @@ async def summaries_for(
         ),
     )
     return summaries  # type: ignore[return-value]
+
+
+def _read(stored: StoredSummary) -> Summary:
+    """The stored summary, parsed once per key."""
+    summary = _parsed.get(stored.key)
+    if summary is None:
+        summary = _parsed[stored.key] = stored.summary()
+        if len(_parsed) > PARSED:
+            _parsed.popitem(last=False)
+    else:
+        _parsed.move_to_end(stored.key)
+    return summary
 
 
 async def prepare_summaries(
