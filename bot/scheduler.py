@@ -25,6 +25,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.polling import import_feeds, poll_once
 from bot.store import Store
 from bot.summarize.base import Summarizer
+from bot.summarize.stored import prepare_touched
 from bot.web.server import web_server
 
 if TYPE_CHECKING:
@@ -176,7 +177,14 @@ def _scheduler(
             if queued:
                 log.info("poll jobs queued", extra={"feeds": queued})
             return
+        started = _now()
         report = await poll_once(store, settings, stories=stories)
+        if report.stored and settings.summarizer.backend != "llm":
+            # The stories' summaries are made now, so /company reads them. (An LLM's would
+            # spend the daily budget on stories no one may ask about: made when shown.)
+            await prepare_touched(
+                store, summarizer, report.stored, started, settings.digest.summary_sentences
+            )
         if report.feeds:
             log.info(
                 "poll round done",

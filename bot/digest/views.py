@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,18 +95,21 @@ _WORD = re.compile(r"[^\W_]+")
 _QUOTE_SHARE = 0.5  # a sentence whose words are at least half a quote's is that quote, told
 
 
+@lru_cache(maxsize=8192)  # the sentences and quotes of the stories shown most, shown again
 def _words(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
-def _quoted_share(sentence: str, quote: Quote) -> float:
-    """How much of the sentence is the quote's words (0 when it does not contain them)."""
-    said, told = _words(sentence), 0
-    for part in quote.text.split(" … "):
-        words = _words(part)
-        if words and f" {words} " in f" {said} ":
-            told += len(words.split())
-    return told / max(1, len(said.split()))
+def _quote_parts(quote: Quote) -> list[tuple[str, int]]:
+    """Each part of a quote as " words " (spaced, to find whole words) and its word count."""
+    parts = (_words(part) for part in quote.text.split(" … "))
+    return [(f" {words} ", len(words.split())) for words in parts if words]
+
+
+def _quoted_share(said: str, size: int, parts: list[tuple[str, int]]) -> float:
+    """How much of a sentence (its words, spaced: :func:`_quote_parts`; ``size`` of them) is a
+    quote's words (0 when it does not contain them)."""
+    return sum(count for words, count in parts if words in said) / max(1, size)
 
 
 def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], list[Quote]]:
@@ -117,9 +121,12 @@ def sentences_and_quotes(summary: Summary, *, quotes: int) -> tuple[list[str], l
     sentences: list[str] = []
     shown: list[Quote] = []
     pool = summary.quotes + [q for q in summary.all_quotes if q not in summary.quotes]
+    parts = [_quote_parts(q) for q in pool]
     told: list[Quote] = []
     for sentence in summary.sentences:
-        inside = [(q, _quoted_share(sentence, q)) for q in pool]
+        said = f" {_words(sentence)} "
+        size = len(said.split())
+        inside = [(q, _quoted_share(said, size, p)) for q, p in zip(pool, parts, strict=True)]
         inside = [(q, share) for q, share in inside if share > 0]
         if any(share >= _QUOTE_SHARE for _, share in inside):
             quote = max(inside, key=lambda pair: pair[1])[0]

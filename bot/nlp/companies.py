@@ -31,6 +31,8 @@ Matching rules (tests/test_companies.py pins each one):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from bisect import bisect_left, bisect_right
@@ -96,6 +98,10 @@ class Gazetteer:
         self._folded: dict[str, str] = {}
         self._choices: list[tuple[str, str]] = []  # (form, company) for fuzzy suggestions
         self._parent: dict[str, str] = {}
+        # What the gazetteer was built from: a stored summary names the companies of this one.
+        self.fingerprint = hashlib.sha256(
+            json.dumps(entries, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()[:16]
         for entry in entries:
             self._add(entry)
         self._family = self._families()

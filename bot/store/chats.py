@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from bot.models import Article, Mention, Story, Subscription
 from bot.store.article_store import _article
-from bot.store.schema import article_companies, articles, chats, stories, subscriptions
+from bot.store.schema import (
+    UTCDateTime,
+    article_companies,
+    articles,
+    chats,
+    digests,
+    stories,
+    subscriptions,
+)
 from bot.store.store import Store, utcnow
 
 ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,6 +58,16 @@ class ChatStore:
         async with self.store.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _chat(row) if row is not None else None
+
+    async def get_with_last_digest(
+        self, platform: str, chat_key: str
+    ) -> tuple[Chat | None, datetime | None]:
+        """The chat (None when it never registered) and where its last digest window ended
+        (None when it never had one), in one query."""
+        params = {"platform": platform, "chat_key": chat_key}
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(CHAT_WITH_LAST_DIGEST, params)).first()
+        return (None, None) if row is None else asking_chat(row)
 
     async def ensure(
         self, platform: str, chat_key: str, *, timezone: str, digest_time: str
@@ -256,8 +274,36 @@ class ChatStore:
         return found
 
 
-def _chat(row: Any) -> Chat:
+# The chat a command came from (``:platform``, ``:chat_key``), its columns named chat_*, with the
+# end of its last digest window (chat_last_digest_end): at most one row, for a query to join.
+# Built once: its compiled form is cached.
+ASKING_CHAT = (
+    select(
+        *(column.label(f"chat_{column.name}") for column in chats.c),
+        select(func.max(digests.c.window_end, type_=UTCDateTime()))
+        .where(digests.c.chat_id == chats.c.id)
+        .scalar_subquery()
+        .label("chat_last_digest_end"),
+    )
+    .where(chats.c.platform == bindparam("platform"), chats.c.chat_key == bindparam("chat_key"))
+    .subquery("asking_chat")
+)
+CHAT_WITH_LAST_DIGEST = select(ASKING_CHAT)
+
+
+def asking_chat(row: Any) -> tuple[Chat | None, datetime | None]:
+    """The chat and the end of its last digest from a row that joined :data:`ASKING_CHAT`."""
+    if row._mapping["chat_id"] is None:
+        return None, None
+    return _chat(row, "chat_"), row._mapping["chat_last_digest_end"]
+
+
+def _chat(row: Any, prefix: str = "") -> Chat:
     m = row._mapping
+    if prefix:
+        m = {
+            k[len(prefix) :]: v for k, v in m.items() if isinstance(k, str) and k.startswith(prefix)
+        }
     return Chat(
         id=m["id"],
         platform=m["platform"],

@@ -13,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, CompanyMention, Story
 from bot.store.article_store import _article
+from bot.store.chats import CHAT_WITH_LAST_DIGEST, asking_chat
+from bot.store.company_stories import (
+    CompanyPage,
+    chat_row,
+    first_appearance_keys,
+    first_page_stories,
+    stories_from_rows,
+)
 from bot.store.mentions import MAX_NAME_CHARS, company_rows
 from bot.store.mentions import clean_name as _clean_name
-from bot.store.schema import article_companies, articles, stories
+from bot.store.schema import article_companies, articles, stories, story_summaries
 from bot.store.search import SearchHit
 from bot.store.search import search as search_articles
 from bot.store.store import Store, utcnow
@@ -29,11 +37,13 @@ from bot.store.story_state import (
     set_article_story,
     window_articles,
 )
+from bot.store.story_summaries import StoredSummary
 
 log = logging.getLogger("newsbot.store.news")
 
 ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
 RECENT = timedelta(days=30)  # /company lists stories of this period first
+PAGE = 8  # mentions read at a time per story wanted
 NAMES_SECONDS = 60.0  # company_names() is read again after this long at most
 
 
@@ -116,8 +126,15 @@ class NewsIndex:
 
     async def story(self, story_id: int) -> Story | None:
         """A story with its articles, the lead first, then by publication."""
-        found = await self._stories([story_id])
-        return found[0] if found else None
+        found = await self.stories_summarized([story_id])
+        return found[0][0] if found else None
+
+    async def stories_summarized(
+        self, story_ids: list[int]
+    ) -> list[tuple[Story, StoredSummary | None]]:
+        """Stories by id (those that exist, in that order), each with its stored summary."""
+        async with self._engine.connect() as conn:
+            return await self._stories(conn, story_ids)
 
     async def window_articles(
         self, since: datetime, until: datetime | None = None
@@ -188,21 +205,52 @@ class NewsIndex:
         that names it in the title or more than once) beats a passing mention, then newer beats
         older. Older stories follow in the same order.
         """
+        page = await self.company_page(company, limit=limit, now=now)
+        return [story for story, _ in page.stories]
+
+    async def company_page(
+        self,
+        company: str,
+        chat: tuple[str, str] = ("", ""),
+        *,
+        limit: int = 5,
+        now: datetime | None = None,
+    ) -> CompanyPage:
+        """:meth:`company_stories`, each with its stored summary (None when it has none), and
+        the asking chat, by (platform, chat key), with the end of its last digest (read only
+        when there are stories to show in its time zone)."""
         name = _clean_name(company)
         if not name or len(name) > MAX_NAME_CHARS or limit <= 0:
-            return []
+            return CompanyPage([])
         since = (now or utcnow()) - RECENT
-        mention = article_companies.c
-        about = text(f"article_companies.score >= {ABOUT}")  # the partial index's very predicate
-        passing = mention.score < ABOUT
-        recent, older = mention.published_at >= since, mention.published_at < since
-        keys: list[int] = []
         async with self._engine.connect() as conn:
+            # Usually the newest page about the company holds enough stories: one statement.
+            asking = {"platform": chat[0], "chat_key": chat[1]}
+            params = {"company": name, "since": since, "limit": limit, "page": PAGE * limit}
+            rows = (await conn.execute(first_page_stories(ABOUT), params | asking)).all()
+            keys = first_appearance_keys(rows)
+            if len(keys) >= limit:
+                found = stories_from_rows(rows, keys, {k for k in keys if k > 0})
+                row = chat_row(rows)
+                return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
+            # Else tier by tier, a page of mentions at a time.
+            mention = article_companies.c
+            about = text(f"article_companies.score >= {ABOUT}")  # the partial index's predicate
+            passing = mention.score < ABOUT
+            recent, older = mention.published_at >= since, mention.published_at < since
+            keys = []
             for tier in ((about, recent), (passing, recent), (about, older), (passing, older)):
                 await self._scan(conn, and_(mention.company == name, *tier), keys, limit)
                 if len(keys) >= limit:
                     break
-        return await self._stories(keys)
+            found = await self._stories(conn, keys)
+            if not found:
+                return CompanyPage([])
+            # The first page joined the chat to one of its rows, when it had rows.
+            row = chat_row(rows)
+            if not rows:
+                row = (await conn.execute(CHAT_WITH_LAST_DIGEST, asking)).first()
+            return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
 
     async def _scan(self, conn: AsyncConnection, where: Any, keys: list[int], limit: int) -> None:
         """Add to `keys` the stories of matching mentions, newest first, until there are `limit`.
@@ -212,7 +260,7 @@ class NewsIndex:
         """
         mention = article_companies.c
         key = func.coalesce(articles.c.story_id, -mention.article_id)
-        page = 8 * limit
+        page = PAGE * limit
         query = (
             select(key, mention.published_at, mention.article_id)
             .select_from(article_companies.join(articles, articles.c.id == mention.article_id))
@@ -239,44 +287,38 @@ class NewsIndex:
                 return
             after = rows[-1][1], rows[-1][2]
 
-    async def _stories(self, keys: list[int]) -> list[Story]:
-        """Stories by key (story id, or minus an article id), in the order of the keys."""
+    async def _stories(
+        self, conn: AsyncConnection, keys: list[int]
+    ) -> list[tuple[Story, StoredSummary | None]]:
+        """Stories by key (story id, or minus an article id), in the order of the keys, each
+        with its stored summary."""
         if not keys:
             return []
         ids = [k for k in keys if k > 0]
         wanted = set(ids)
         lone = [-k for k in keys if k < 0]
         where = or_(articles.c.story_id.in_(ids), articles.c.id.in_(lone))
-        # One query: each article with its story's lead (None for an article in no story).
+        # One query: each article with its story's lead (None for an article in no story), and
+        # on the lead's row only, the story's stored summary.
+        summary = story_summaries.c
+        on_lead = and_(summary.story_id == stories.c.id, stories.c.lead_article_id == articles.c.id)
         query = (
             select(
                 articles,
                 stories.c.id.label("story_found"),
                 stories.c.lead_article_id.label("story_lead"),
+                summary.key.label("summary_key"),
+                summary.body.label("summary_body"),
             )
-            .select_from(articles.outerjoin(stories, stories.c.id == articles.c.story_id))
+            .select_from(
+                articles.outerjoin(stories, stories.c.id == articles.c.story_id).outerjoin(
+                    story_summaries, on_lead
+                )
+            )
             .where(where)
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        grouped: dict[int, list[Article]] = {}
-        leads: dict[int, int | None] = {}
-        for row in rows:
-            article = _article(row)
-            assert article.id is not None
-            in_story = row.story_found is not None and row.story_found in wanted
-            key = row.story_found if in_story else -article.id
-            if key > 0:
-                leads[key] = row.story_lead
-            grouped.setdefault(key, []).append(article)
-        found = []
-        for k in keys:
-            if k not in grouped:
-                continue
-            lead = leads.get(k)
-            grouped[k].sort(key=lambda a: (a.id != lead, a.published is None, a.published, a.id))
-            found.append(Story(grouped[k], id=k if k > 0 else None))
-        return found
+        rows = (await conn.execute(query)).all()
+        return stories_from_rows(rows, keys, wanted)
 
     # search ----------------------------------------------------------------------------------
 

@@ -282,6 +282,18 @@ summaries = Table(
     UniqueConstraint("content_hash", "model", "prompt_version", name="uq_summaries_key"),
 )
 
+# Each story's summary as the deployment's summarizer made it (ahead of /company), with the key
+# of what it was made from: the summarizer, its settings, the story's articles in order
+# (bot/summarize/stored.py). A story whose articles changed no longer matches its key.
+story_summaries = Table(
+    "story_summaries",
+    metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the Summary as JSON
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 # Tokens the LLM used per UTC day, for the daily budget.
 llm_usage = Table(
     "llm_usage",

@@ -11,6 +11,9 @@ class Summarizer(Protocol):
     """Turns a story (one or more articles about one event) into a Summary."""
 
     name: str  # "extractive" or "llm"
+    # What its summaries depend on besides the story and the sentences asked for (its settings,
+    # model, prompt, code version): summaries made under another variant are not reused.
+    variant: str
 
     async def summarize(self, story: Story, *, sentences: int = 3) -> Summary:
         """A summary of about ``sentences`` sentences, key quotes with speakers, companies."""

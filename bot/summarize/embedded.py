@@ -20,6 +20,10 @@ from bot.summarize.extractive import summarize_text
 
 log = logging.getLogger("newsbot.summarize")
 
+# Raise when a change here, in the sentence choice or in quote finding makes other summaries of
+# the same articles: summaries stored under an older version are then made again.
+VERSION = 1
+
 
 def load_gazetteer(path: Path) -> Gazetteer | None:
     """The companies gazetteer, or None (with a warning) when the file is missing."""
@@ -52,6 +56,8 @@ class ExtractiveSummarizer:
         # A story is summarized once however many chats and commands show it.
         self._cache: OrderedDict[tuple[tuple[str, ...], int], Summary] = OrderedDict()
         self._cache_size = cache_size
+        companies = gazetteer.fingerprint if gazetteer is not None else "none"
+        self.variant = f"{self.name}:{VERSION}:{max_chars}:{companies}"
 
     async def summarize(self, story: Story, *, sentences: int = 3) -> Summary:
         """Summarize the lead article; quotes and companies come from every article.

@@ -82,6 +82,7 @@ class LLMSummarizer:
         self._client = client or openai_client(settings, api_key)
         self._json_mode = True  # until the server rejects response_format
         self._inflight: dict[CacheKey, asyncio.Task[Summary | str]] = {}
+        self.variant = f"{self.name}:{settings.model}:{prompt.version}:{self._limits!r}"
 
     async def aclose(self) -> None:
         """Close the HTTP client this summarizer made."""

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
+from bot.store.company_stories import CompanyPage
 from bot.store.search import ALSO
 
 log = logging.getLogger("newsbot.chat.ask")
@@ -22,6 +23,9 @@ class Index(Protocol):
 
     async def story(self, story_id: int) -> Story | None: ...
     async def company_stories(self, company: str, *, limit: int = 5) -> list[Story]: ...
+    async def company_page(
+        self, company: str, chat: tuple[str, str] = ..., *, limit: int = 5
+    ) -> CompanyPage: ...
     async def company_names(self) -> list[str]: ...
     async def search(self, query: str, *, limit: int = 10) -> list[Any]: ...
 

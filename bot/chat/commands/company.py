@@ -8,7 +8,6 @@ contains "apple", and the gazetteer itself says that phrase is not Apple.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.chat.commands.common import chat_store
 from bot.digest.views import UTC_ZONE, StoryView, story_blocks, zone_named
 from bot.nlp.companies import Gazetteer
 from bot.reply import Button, Buttons, Divider, Heading, Reply, para
 from bot.store import utcnow
+from bot.summarize.stored import summaries_for
 
 if TYPE_CHECKING:
     from bot.chat.command import ChatContext
@@ -162,34 +161,30 @@ async def find_company(core: Core, query: str, context: ChatContext) -> CompanyR
             problem=f"That's too long for a company name ({MAX_NAME_CHARS} characters at most). "
             "For example: /company Huawei",
         )
-    # Independent reads run side by side: the names with the chat, the stories with the end
-    # of the chat's last digest (its time zone comes with the chat).
-    indexed, chat = await asyncio.gather(
-        core.index.company_names(), chat_store(core).get(context.platform, context.chat_key)
+    # A name the gazetteer knows needs no read of the indexed names. The stories, their stored
+    # summaries and the chat (its time zone, the end of its last digest) are read together.
+    known = core.gazetteer.lookup(query) if core.gazetteer is not None else None
+    if known is None:
+        indexed = await core.index.company_names()
+        company, suggestions, choices = resolve_choices(query, core.gazetteer, indexed)
+        if company is None:
+            log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
+            return CompanyResult(query, suggestions=suggestions, choices=choices)
+    else:
+        company = known
+    page = await core.index.company_page(
+        company, (context.platform, context.chat_key), limit=core.company_limit
     )
-    company, suggestions, choices = resolve_choices(query, core.gazetteer, indexed)
-    if company is None:
-        log.info("company not found", extra={"query": query[:100], "suggestions": suggestions})
-        return CompanyResult(query, suggestions=suggestions, choices=choices)
-    stories, since = await asyncio.gather(
-        core.index.company_stories(company, limit=core.company_limit),
-        core.store.last_digest_end(chat.id) if chat is not None else _nothing(),
-    )
+    chat, since = page.chat, page.last_digest_end
     zone = zone_named(chat.timezone if chat else core.settings.digest.default_timezone)
     sentences = core.settings.digest.summary_sentences
-    summaries = await asyncio.gather(
-        *(core.summarizer.summarize(story, sentences=sentences) for story in stories)
-    )
+    summaries = await summaries_for(core.store, core.summarizer, page.stories, sentences)
     views = []
-    for story, summary in zip(stories, summaries, strict=True):
+    for (story, _), summary in zip(page.stories, summaries, strict=True):
         fetched = [a.fetched_at for a in story.articles if a.fetched_at is not None]
         new = since is not None and bool(fetched) and min(fetched) > since
         views.append(StoryView(story, summary, new))
     return CompanyResult(query, company, views, zone=zone, now=utcnow())
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _shown(query: str) -> str:
