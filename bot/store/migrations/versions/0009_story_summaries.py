@@ -1,7 +1,7 @@
 """Each story's summary, made ahead of /company: story_summaries.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 
 * story_summaries: one row per story, the summary the deployment's summarizer made of it and
   the key of what it was made from (the summarizer, its settings, the story's articles in
@@ -12,8 +12,8 @@ Revises: 0007
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
