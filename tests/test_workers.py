@@ -179,6 +179,16 @@ def test_run_queues_polls_and_a_worker_process_stores_and_indexes(
     assert report["failed"] == []
     urls = query(pg, "SELECT count(*), count(DISTINCT url) FROM articles")
     assert urls[0][0] == urls[0][1]  # every article stored once
+
+    def summarized_ahead() -> bool:  # /company reads them instead of summarizing at the ask
+        [(stories, ready)] = query(
+            pg,
+            "SELECT count(DISTINCT a.story_id), count(DISTINCT s.story_id) FROM articles a"
+            " LEFT JOIN story_summaries s ON s.story_id = a.story_id",
+        )
+        return stories == ready > 0
+
+    assert wait_for(summarized_ahead, 60), "the stories' summaries were not made ahead"
     procs.stop()
     assert run.returncode == 0 and worker.returncode == 0
 

@@ -8,7 +8,9 @@
   ``index``), at most one waiting, taken ahead of waiting polls (its priority). The clusterer
   lives in the memory of the process that runs the job; when another process indexed since,
   this one rebuilds it from the store first.
-- ``summarize`` one story (LLM backend only): fills the summary cache before the digest asks.
+- ``summarize`` one story (LLM backend only): fills the summary cache before the digest asks;
+  with the built-in summarizer, ``prepare`` (same queue) makes and stores the summaries of a
+  batch of stories an index job touched, for /company.
 - ``plan`` digests: periodic, once per minute for the whole cluster (procrastinate defers one
   job per minute however many workers run), then ``deliver``.
 - ``deliver`` outbox parts: one at a time cluster-wide (lock ``deliver``); its sends and the
@@ -42,6 +44,7 @@ from bot.nlp.analysis import Analyser
 from bot.store import utcnow
 from bot.store.news import NewsIndex
 from bot.store.pace import PaceSlots
+from bot.summarize.stored import prepare_summaries
 
 log = logging.getLogger("newsbot.workers")
 # A job that failed for a passing reason (the database or the network away for a moment) runs
@@ -64,6 +67,7 @@ INDEX_BATCH = 2000  # articles one call of the indexer takes
 # first, then the oldest); at the default priority, 0, it waited behind every poll queued
 # before it, and a round of 10,000 feeds was indexed only once all were polled.
 INDEX_PRIORITY = 10
+PREPARE_BATCH = 200  # stories whose summaries one prepare job makes
 
 
 @dataclass(slots=True)
@@ -158,6 +162,12 @@ async def _index_batch(context: procrastinate.JobContext) -> tuple[list[Article]
     await ctx.app.stories.add(pending)
     # New articles' stories, and stories the clusterer changed (merged, split, new lead).
     stories = await store.stories_touched((a.id for a in pending if a.id is not None), started)
+    if settings.summarizer.backend != "llm" and stories:
+        # The stories' summaries, made ahead for /company, by any worker (not this one job).
+        ids = sorted(stories)
+        for start in range(0, len(ids), PREPARE_BATCH):
+            chunk = ids[start : start + PREPARE_BATCH]
+            await context.app.configure_task("newsbot:prepare").defer_async(story_ids=chunk)
     if settings.summarizer.backend == "llm":
         for story_id in sorted(stories):
             await defer_once(
@@ -191,6 +201,17 @@ async def summarize(context: procrastinate.JobContext, story_id: int) -> dict[st
         return {"summarized": 0}
     await ctx.app.summarizer.summarize(story, sentences=ctx.app.settings.digest.summary_sentences)
     return {"summarized": 1}
+
+
+async def prepare(context: procrastinate.JobContext, story_ids: list[int]) -> dict[str, int]:
+    """Make and store the summaries of these stories (built-in summarizer), so /company reads
+    them; a story summarized meanwhile for what it holds now is skipped."""
+    ctx = _ctx(context)
+    settings = ctx.app.settings
+    made = await prepare_summaries(
+        ctx.app.store, ctx.app.summarizer, story_ids, settings.digest.summary_sentences
+    )
+    return {"summarized": made}
 
 
 async def plan(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
@@ -246,6 +267,7 @@ def blueprint() -> procrastinate.Blueprint:
     for func in (poll, index, summarize, deliver):
         name = func.__name__
         jobs.task(name=name, queue=name, pass_context=True, retry=RETRY)(func)
+    jobs.task(name="prepare", queue="summarize", pass_context=True, retry=RETRY)(prepare)
     planner = jobs.task(name="plan", queue="plan", pass_context=True, lock="plan")(plan)
     # Every minute at second 2; procrastinate defers one job per minute for the whole cluster.
     jobs.periodic(cron="* * * * * 2", periodic_id="minute")(planner)
