@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, redact_url
 from bot.workers import schema as queue_schema
+from bot.workers.liveness import LOCKS_TABLE
 from bot.workers.schema import SchemaChange
 
 
@@ -85,6 +86,7 @@ async def ensure_schema(settings: Settings) -> SchemaChange:
         async with conn.transaction():  # under the lock too: two CREATE IF NOT EXISTS can clash
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (queue_schema.SCHEMA_LOCK,))
             await conn.execute(ERRORS_TABLE)
+            await conn.execute(LOCKS_TABLE)
     return change
 
 
