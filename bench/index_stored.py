@@ -20,6 +20,12 @@ days; stories over-merge in such a sparse window, B-cubed about 0.73 with candid
 exhaustive search alike, against 0.59 for every article alone.)
 
 Run: make bench-scale   (or .venv/bin/python bench/index_stored.py [--stored 1000,10000,100000])
+
+`--real-fill N` measures instead what the bulk fill stands in for: N articles (the same corpus)
+stored and indexed with the real indexer, `--chunk` at a time as the index job takes what the
+polls stored, in a fresh process on a fresh store, beside the bulk fill of the same N; it prints
+the time, ms per article overall and in the first and last tenth of the fill (the store
+grown), and fails when the stories are no better than every article alone.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from bench.index import (  # noqa: E402
     store_articles,
     store_window,
 )
+from bench.index_fill import real_fill  # noqa: E402
 from bot.eval.clusters import bcubed  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
@@ -121,6 +128,47 @@ async def work(url: str, batch_file: Path) -> dict[str, Any]:
     }
 
 
+def real_fills(args: argparse.Namespace, backends: list[str]) -> list[str]:
+    """--real-fill: the bulk fill and the real one of the same N, per backend; the failures."""
+    size, failures = args.real_fill, []
+    print(
+        f"fill benchmark: {size:,} articles over {args.retention_days:g} days, bulk (stories"
+        f" written as generated) and real (stored and indexed {args.chunk} at a time); seed"
+        f" {args.seed}"
+    )
+    print(
+        "  backend     bulk fill s  real fill s  of which index s  index ms/article"
+        "  first 10% / last 10%  CPU s  stories / events  widest story, days  B-cubed / alone"
+    )
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            if backend != "sqlite":
+                url = scratch_url(args.postgres, create=True)
+            try:
+                started = time.perf_counter()
+                child(args, "--fill", url, str(size), str(Path(tmp) / "batch.pickle"))
+                bulk = time.perf_counter() - started
+                url = f"sqlite:///{tmp}/real.db"
+                if backend != "sqlite":
+                    url = scratch_url(args.postgres, create=True)
+                r = json.loads(child(args, "--real", url, str(size), "--chunk", str(args.chunk)))
+            finally:
+                if backend != "sqlite":
+                    scratch_url(args.postgres, create=False)
+        real = r["store_s"] + r["index_s"]
+        print(
+            f"  {backend:<10} {bulk:11.1f} {real:12.1f} {r['index_s']:17.1f}"
+            f" {r['index_s'] * 1000 / size:17.1f}  {r['first_ms']:9.1f} / {r['last_ms']:<9.1f}"
+            f" {r['cpu_s']:6.1f} {r['stories']:8,} / {r['events']:<6,} {r['widest_days']:19.1f}"
+            f"  {r['bcubed']:.3f} / {r['alone']:.3f}",
+            flush=True,
+        )
+        if r["bcubed"] <= r["alone"]:
+            failures.append(f"{backend} real fill B-cubed {r['bcubed']:.3f}, no better than alone")
+    return failures
+
+
 def scratch_url(server: str, create: bool) -> str:
     """A fresh scratch database on the PostgreSQL server (dropped when `create` is false)."""
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -185,7 +233,16 @@ def main() -> None:
     )
     parser.add_argument("--fill", nargs=3, help=argparse.SUPPRESS)  # URL SIZE BATCHFILE
     parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)  # URL BATCHFILE
+    parser.add_argument("--real", nargs=2, help=argparse.SUPPRESS)  # URL SIZE
+    parser.add_argument("--real-fill", type=int, help="fill N articles with the real indexer")
+    parser.add_argument(
+        "--chunk", type=int, default=100, help="articles a real fill indexes at once"
+    )
     args = parser.parse_args()
+    if args.real:
+        url, size = args.real
+        print(json.dumps(asyncio.run(real_fill(url, int(size), args))))  # bench/index_fill.py
+        return
     if args.fill:
         url, size, batch_file = args.fill
         asyncio.run(fill(url, int(size), args, Path(batch_file)))
@@ -196,6 +253,10 @@ def main() -> None:
         return
     sizes = sorted(int(s) for s in args.stored.split(",") if s.strip())
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    if args.real_fill:
+        for failure in (failures := real_fills(args, backends)):
+            print(f"  WRONG: {failure}")
+        sys.exit(1 if failures else 0)
     print(
         f"index benchmark, stored articles: {args.retention_days:g} days kept, the last 72 hours"
         f" indexed; {args.batch} new articles indexed one at a time; seed {args.seed}"
