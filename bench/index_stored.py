@@ -20,6 +20,12 @@ days; stories over-merge in such a sparse window, B-cubed about 0.73 with candid
 exhaustive search alike, against 0.59 for every article alone.)
 
 Run: make bench-scale   (or .venv/bin/python bench/index_stored.py [--stored 1000,10000,100000])
+
+`--real-fill N` measures instead what the bulk fill stands in for: N articles (the same corpus)
+stored and indexed with the real indexer, `--chunk` at a time as the index job takes what the
+polls stored, in a fresh process on a fresh store, beside the bulk fill of the same N; it prints
+the time, ms per article overall and in the first and last tenth of the fill (the store
+grown), and fails when the stories are no better than every article alone.
 """
 
 from __future__ import annotations
@@ -53,8 +59,8 @@ from bench.index import (  # noqa: E402
     store_articles,
     store_window,
 )
+from bench.index_fill import real_fill  # noqa: E402
 from bot.eval.clusters import bcubed  # noqa: E402
-from bot.models import Article  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
 from bot.nlp.stories.plan import resident_bytes  # noqa: E402
@@ -63,7 +69,6 @@ from bot.store.news import NewsIndex  # noqa: E402
 from bot.store.schema import articles  # noqa: E402
 
 SCRATCH = "newsbot_index_stored"
-FILL_CHUNK = 500  # --real-fill: articles stored, then indexed, at a time (a poll round's worth)
 
 
 async def fill(url: str, size: int, args: argparse.Namespace, batch_file: Path) -> None:
@@ -73,38 +78,12 @@ async def fill(url: str, size: int, args: argparse.Namespace, batch_file: Path) 
     corpus = generate(size, args.batch, args.seed, pool, timedelta(days=args.retention_days))
     store = await Store.open(url)
     try:
-        if args.real_fill:
-            indexed = await fill_real(store, corpus.window)
-        else:
-            await store_window(store, Corpus(corpus.window, []))
-            indexed = None
+        await store_window(store, Corpus(corpus.window, []))
         await settle(store)
     finally:
         await store.close()
     newest = corpus.window[-1][0].published
     batch_file.write_bytes(pickle.dumps((newest, corpus.batch)))
-    print(json.dumps({"real_fill_s": indexed}))
-
-
-async def fill_real(store: Store, window: list[tuple[Article, int]]) -> float:
-    """Store the articles as a live store gets them, FILL_CHUNK at a time in order of
-    publication, each chunk indexed by the real indexer (which analyses each article itself:
-    they come without the poll's analysis); returns the seconds spent indexing."""
-    index = NewsIndex(store)
-    ordered = sorted(window, key=lambda item: item[0].published)
-    indexer = await StoryIndexer.rebuild(
-        index, Gazetteer.load(COMPANIES), now=ordered[0][0].published
-    )
-    spent = 0.0
-    try:
-        for begin in range(0, len(ordered), FILL_CHUNK):
-            stored = await store_articles(store, ordered[begin : begin + FILL_CHUNK])
-            started = time.perf_counter()
-            await indexer.index(index, stored)
-            spent += time.perf_counter() - started
-    finally:
-        indexer.close()
-    return spent
 
 
 async def work(url: str, batch_file: Path) -> dict[str, Any]:
@@ -149,6 +128,47 @@ async def work(url: str, batch_file: Path) -> dict[str, Any]:
     }
 
 
+def real_fills(args: argparse.Namespace, backends: list[str]) -> list[str]:
+    """--real-fill: the bulk fill and the real one of the same N, per backend; the failures."""
+    size, failures = args.real_fill, []
+    print(
+        f"fill benchmark: {size:,} articles over {args.retention_days:g} days, bulk (stories"
+        f" written as generated) and real (stored and indexed {args.chunk} at a time); seed"
+        f" {args.seed}"
+    )
+    print(
+        "  backend     bulk fill s  real fill s  of which index s  index ms/article"
+        "  first 10% / last 10%  CPU s  stories / events  widest story, days  B-cubed / alone"
+    )
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            if backend != "sqlite":
+                url = scratch_url(args.postgres, create=True)
+            try:
+                started = time.perf_counter()
+                child(args, "--fill", url, str(size), str(Path(tmp) / "batch.pickle"))
+                bulk = time.perf_counter() - started
+                url = f"sqlite:///{tmp}/real.db"
+                if backend != "sqlite":
+                    url = scratch_url(args.postgres, create=True)
+                r = json.loads(child(args, "--real", url, str(size), "--chunk", str(args.chunk)))
+            finally:
+                if backend != "sqlite":
+                    scratch_url(args.postgres, create=False)
+        real = r["store_s"] + r["index_s"]
+        print(
+            f"  {backend:<10} {bulk:11.1f} {real:12.1f} {r['index_s']:17.1f}"
+            f" {r['index_s'] * 1000 / size:17.1f}  {r['first_ms']:9.1f} / {r['last_ms']:<9.1f}"
+            f" {r['cpu_s']:6.1f} {r['stories']:8,} / {r['events']:<6,} {r['widest_days']:19.1f}"
+            f"  {r['bcubed']:.3f} / {r['alone']:.3f}",
+            flush=True,
+        )
+        if r["bcubed"] <= r["alone"]:
+            failures.append(f"{backend} real fill B-cubed {r['bcubed']:.3f}, no better than alone")
+    return failures
+
+
 def scratch_url(server: str, create: bool) -> str:
     """A fresh scratch database on the PostgreSQL server (dropped when `create` is false)."""
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -161,7 +181,6 @@ def scratch_url(server: str, create: bool) -> str:
 def child(args: argparse.Namespace, *mode: str) -> str:
     command = [sys.executable, __file__, *mode, "--batch", str(args.batch)]
     command += ["--seed", str(args.seed), "--retention-days", str(args.retention_days)]
-    command += ["--real-fill"] if args.real_fill else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench: {' '.join(mode[:2])} failed:\n{done.stderr[-3000:]}")
@@ -178,14 +197,13 @@ def measure(args: argparse.Namespace, backend: str, size: int) -> dict[str, Any]
             url = scratch_url(args.postgres, create=True)
         try:
             started = time.perf_counter()
-            real = json.loads(child(args, "--fill", url, str(size), str(batch_file)))
+            child(args, "--fill", url, str(size), str(batch_file))
             filled = time.perf_counter() - started
             result = json.loads(child(args, "--work", url, str(batch_file)))
         finally:
             if backend != "sqlite":
                 scratch_url(args.postgres, create=False)
     result["fill_s"] = filled
-    result["real_fill_s"] = real["real_fill_s"]
     return result
 
 
@@ -200,12 +218,6 @@ def show(backend: str, size: int, r: dict[str, Any]) -> None:
         f"  {r['fill_s']:6.0f}",
         flush=True,
     )
-    if r["real_fill_s"] is not None:
-        print(
-            f"    filled by the real indexer, {FILL_CHUNK} at a time: {r['real_fill_s']:.0f} s"
-            f" indexing ({r['real_fill_s'] / size * 1000:.1f} ms an article)",
-            flush=True,
-        )
 
 
 def main() -> None:
@@ -219,14 +231,18 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432",
         help="PostgreSQL server for the scratch database ('' for SQLite only)",
     )
-    parser.add_argument(
-        "--real-fill",
-        action="store_true",
-        help="fill the store through the real indexer (timed) instead of in bulk",
-    )
     parser.add_argument("--fill", nargs=3, help=argparse.SUPPRESS)  # URL SIZE BATCHFILE
     parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)  # URL BATCHFILE
+    parser.add_argument("--real", nargs=2, help=argparse.SUPPRESS)  # URL SIZE
+    parser.add_argument("--real-fill", type=int, help="fill N articles with the real indexer")
+    parser.add_argument(
+        "--chunk", type=int, default=100, help="articles a real fill indexes at once"
+    )
     args = parser.parse_args()
+    if args.real:
+        url, size = args.real
+        print(json.dumps(asyncio.run(real_fill(url, int(size), args))))  # bench/index_fill.py
+        return
     if args.fill:
         url, size, batch_file = args.fill
         asyncio.run(fill(url, int(size), args, Path(batch_file)))
@@ -237,6 +253,10 @@ def main() -> None:
         return
     sizes = sorted(int(s) for s in args.stored.split(",") if s.strip())
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    if args.real_fill:
+        for failure in (failures := real_fills(args, backends)):
+            print(f"  WRONG: {failure}")
+        sys.exit(1 if failures else 0)
     print(
         f"index benchmark, stored articles: {args.retention_days:g} days kept, the last 72 hours"
         f" indexed; {args.batch} new articles indexed one at a time; seed {args.seed}"

@@ -15,13 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.chat.command import ChatContext
 from bot.chat.console import for_command_line, render_reply
 from bot.config import Settings, redact_url
 from bot.delivery.planner import DigestPlanner, Encoder
+from bot.delivery.schedule import WEEKDAYS, Schedule, latest_slot
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.digest.build import DigestBuilder
@@ -32,6 +33,8 @@ from bot.nlp.indexer import LiveIndex
 from bot.polling import configure_cpu
 from bot.store import Store
 from bot.store.chats import ChatStore
+from bot.store.digests import slot_recorded
+from bot.store.exclusive import exclusive
 from bot.store.news import NewsIndex
 from bot.store.outbox import Outbox
 from bot.summarize.base import Summarizer
@@ -128,23 +131,50 @@ class DigestRun:
 
 
 async def console_digest(
-    store: Store, settings: Settings, summarizer: Summarizer, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    summarizer: Summarizer,
+    now: datetime | None = None,
+    *,
+    slot: datetime | None = None,
 ) -> DigestRun:
     """The console's digest of what is new since its previous one, recorded, as the terminal
     prints it. The console is one more chat: the same builder as every chat's /digest ranks
     the window's stories by its subscriptions (none: everything) and leaves out what it was
-    sent before unless a new source reported it."""
+    sent before unless a new source reported it. ``slot``: the scheduled instant it is for."""
     digest = settings.digest
     chat, _ = await ChatStore(store).ensure(
         *CONSOLE_CHAT, timezone=digest.default_timezone, digest_time=digest.default_time
     )
-    built = await DigestBuilder(store, summarizer, digest).digest_now(chat, now, title="Digest")
+    builder = DigestBuilder(store, summarizer, digest)
+    built = await builder.digest_now(chat, now, title="Digest", slot=slot)
     if built.left_out:
         shown = {"shown": built.story_count, "left_out": built.left_out}
         log.info("digest left stories out", extra=shown)
     assert built.reply is not None
     text = render_reply(for_command_line(built.reply))
     return DigestRun(text, built.story_count, built.left_out)
+
+
+async def scheduled_console_digest(
+    store: Store, settings: Settings, summarizer: Summarizer, now: datetime | None = None
+) -> DigestRun | None:
+    """The console digest of ``[digest] default_time``'s latest slot, once however many
+    `newsbot run` processes share the store: the first one builds, records and returns it;
+    the others (waiting on a store-wide lock meanwhile) find the slot recorded and get None."""
+    digest = settings.digest
+    now = now or datetime.now(UTC)
+    schedule = Schedule(digest.default_timezone, digest.default_time, WEEKDAYS)
+    slot = latest_slot(schedule, now)
+    async with exclusive(store, "console digest"):
+        chat, _ = await ChatStore(store).ensure(
+            *CONSOLE_CHAT, timezone=digest.default_timezone, digest_time=digest.default_time
+        )
+        if slot is not None:
+            async with store.engine.connect() as conn:
+                if await slot_recorded(conn, chat.id, slot):
+                    return None
+        return await console_digest(store, settings, summarizer, now, slot=slot)
 
 
 # -- the chat side: one core for every adapter ----------------------------------------------------

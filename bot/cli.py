@@ -222,8 +222,10 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     async with open_store(settings):  # opening migrates
         pass
-    queue = await migrate_queue(settings)
-    print("Store migrated" + (f"; {queue}." if queue else "."))
+    queue = (await migrate_queue(settings) or "").splitlines()
+    print("Store migrated" + (f"; {queue[0]}." if queue else "."))
+    for line in queue[1:]:  # the migrations applied, a warning
+        print(line)
     return 0
 
 

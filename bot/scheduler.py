@@ -17,13 +17,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from bot import cpu
-from bot.app import console_digest, delivery_parts, open_app
+from bot.app import delivery_parts, open_app, scheduled_console_digest
 from bot.config import Settings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.sender import Sender
 from bot.delivery.worker import DeliveryWorker
 from bot.polling import import_feeds, poll_once
 from bot.store import Store
+from bot.store.exclusive import exclusive
 from bot.summarize.base import Summarizer
 from bot.summarize.stored import prepare_touched
 from bot.web.server import web_server
@@ -68,12 +69,7 @@ async def run_service(settings: Settings) -> None:
     ):
         store, summarizer = app.store, app.summarizer
         cpu.pool().start()  # workers boot now, not on the first /summary
-        if not await store.list_feeds() and settings.ingest.feeds_file.exists():
-            imported = await import_feeds(store, settings, settings.ingest.feeds_file)
-            log.info(
-                "imported starter feeds",
-                extra={"feeds": imported.added, "file": str(settings.ingest.feeds_file)},
-            )
+        await _starter_feeds(store, settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -115,6 +111,21 @@ async def run_service(settings: Settings) -> None:
         finally:
             if queue is not None:
                 await queue.close_async()
+
+
+async def _starter_feeds(store: Store, settings: Settings) -> None:
+    """Import the starter feeds into an empty store: once, however many `newsbot run`
+    processes start together on it (each would fetch every feed to add it)."""
+    if not settings.ingest.feeds_file.exists():
+        return
+    async with exclusive(store, "starter feeds"):
+        if await store.list_feeds():
+            return
+        imported = await import_feeds(store, settings, settings.ingest.feeds_file)
+    log.info(
+        "imported starter feeds",
+        extra={"feeds": imported.added, "file": str(settings.ingest.feeds_file)},
+    )
 
 
 async def _open_queue(settings: Settings) -> procrastinate.App | None:
@@ -192,7 +203,10 @@ def _scheduler(
             )
 
     async def digest() -> None:
-        run = await console_digest(store, settings, summarizer)
+        run = await scheduled_console_digest(store, settings, summarizer)
+        if run is None:
+            log.info("the console digest of this slot was printed by another `newsbot run`")
+            return
         print(run.text, flush=True)
 
     def heartbeat() -> None:

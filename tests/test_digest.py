@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import console_digest
+from bot.app import console_digest, scheduled_console_digest
 from bot.config import Settings
 from bot.models import Article, Quote, Story, Summary, TextSource
 from bot.nlp.companies import Gazetteer
@@ -133,3 +133,20 @@ async def test_console_digest_shows_what_is_new_since_the_last_one(
     await store.add_article(late, "k9")
     third = await console_digest(store, settings, summarizer, now=T0 + timedelta(hours=3))
     assert third.stories == 1 and "Title 9" in third.text
+
+
+async def test_the_scheduled_console_digest_is_made_once_per_slot(
+    store: Store, settings: Settings
+) -> None:
+    # Several `newsbot run` on one store each fire the daily job: the first prints the slot's
+    # digest, the others (or a late start within the misfire grace) get nothing to print.
+    summarizer = ExtractiveSummarizer()
+    await store_all(store, [art(1), art(2)])
+    digest = settings.digest.model_copy(update={"default_time": "08:00", "default_timezone": "UTC"})
+    daily = settings.model_copy(update={"digest": digest})
+    first = await scheduled_console_digest(store, daily, summarizer, now=T0 + timedelta(seconds=3))
+    again = await scheduled_console_digest(store, daily, summarizer, now=T0 + timedelta(minutes=9))
+    tomorrow = await scheduled_console_digest(store, daily, summarizer, now=T0 + timedelta(days=1))
+    assert first is not None and first.stories == 2 and "Title 1" in first.text
+    assert again is None
+    assert tomorrow is not None and tomorrow.stories == 0

@@ -113,7 +113,8 @@ async def test_a_dead_deliver_job_gives_way_to_the_one_waiting(
     )
     deliver = queue.configure_task("newsbot:deliver", queueing_lock="deliver", lock="deliver")
     await deliver.defer_async()
-    dead = await queue.job_manager.register_worker()  # it never took a liveness lock: gone
+    dead = await queue.job_manager.register_worker()  # it took a liveness lock, and died
+    query(pg, f"INSERT INTO newsbot_worker_locks VALUES ({dead}) RETURNING worker_id")
     running = await queue.job_manager.fetch_job(queues=["deliver"], worker_id=dead)
     assert running is not None
     await deliver.defer_async()
@@ -175,6 +176,33 @@ async def test_replies_from_run_and_digest_parts_from_a_worker_keep_one_bots_lim
     assert server.too_many_requests == 0
     for chat in chats:
         assert min(gaps(server.sent[chat])) >= 1.0, (chat, gaps(server.sent[chat]))
+
+
+async def test_a_running_worker_without_a_liveness_lock_keeps_its_job(
+    procs: Processes, pg: str, store: Store, queue: procrastinate.App
+) -> None:
+    # A worker of an older newsbot (a rolling upgrade) or one with liveness_locks = false
+    # holds no lock: alive and beating, its running job is not queued again beside it by the
+    # workers that take locks; once it falls silent, the heartbeat hands the job on.
+    deliver = queue.configure_task("newsbot:deliver", queueing_lock="deliver", lock="deliver")
+    await deliver.defer_async()
+    old = await queue.job_manager.register_worker()
+    running = await queue.job_manager.fetch_job(queues=["deliver"], worker_id=old)
+    assert running is not None
+    with BotAPIServer() as server:
+        procs.env |= telegram_env(server) | DEFAULTS  # stalled_seconds 10
+        procs.start("worker", "--queues", "deliver", "--concurrency", "1")
+        assert wait_for(lambda: workers_up(pg, 2), 60)
+        beating_until = time.monotonic() + 6  # six of the new worker's liveness rounds
+        while time.monotonic() < beating_until:
+            await queue.job_manager.update_heartbeat(old)
+            time.sleep(0.5)
+        job = "SELECT status::text, worker_id, attempts FROM procrastinate_jobs WHERE id = "
+        job += str(running.id)
+        assert query(pg, job) == [("doing", old, 0)]  # still the old worker's, run once
+        silent = time.monotonic()
+        assert wait_for(lambda: query(pg, job)[0][0] == "succeeded", 60)
+    print(f"the silent worker's job ran elsewhere {time.monotonic() - silent:.1f}s after")
 
 
 async def test_three_schedulers_plan_each_digest_once(

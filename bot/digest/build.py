@@ -105,14 +105,20 @@ class DigestBuilder:
         )
 
     async def digest_now(
-        self, chat: Chat, now: datetime | None = None, *, title: str = "Your digest"
+        self,
+        chat: Chat,
+        now: datetime | None = None,
+        *,
+        title: str = "Your digest",
+        slot: datetime | None = None,
     ) -> ChatDigest:
-        """The digest a chat asked for (/digest, `newsbot digest`): the stories since its last
-        digest up to ``now``, built and recorded. Asked for, an empty digest always says so."""
+        """The digest a chat asked for (/digest, `newsbot digest`), or the console's scheduled
+        one (``slot``: recorded once per slot): the stories since its last digest up to
+        ``now``, built and recorded. Asked for, an empty digest always says so."""
         now = now or utcnow()
         since = await self.store.last_digest_end(chat.id)
         built = await self.build(replace(chat, empty_digest="notice"), since, now, title=title)
-        await self.record(chat, built)
+        await self.record(chat, built, slot=slot)
         return built
 
     async def record(self, chat: Chat, digest: ChatDigest, *, slot: datetime | None = None) -> int:

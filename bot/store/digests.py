@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import digests
@@ -46,3 +46,11 @@ def story_order(story_ids: Sequence[int | None] | None) -> str | None:
     if story_ids is None:
         return None
     return ",".join(str(story_id or 0) for story_id in story_ids)
+
+
+async def slot_recorded(conn: AsyncConnection, chat_id: int, slot: datetime) -> bool:
+    """Whether the chat has a digest recorded for this scheduled slot."""
+    found = await conn.execute(
+        select(digests.c.id).where(digests.c.chat_id == chat_id, digests.c.slot == slot).limit(1)
+    )
+    return found.first() is not None

@@ -80,8 +80,24 @@ async def migrate_queue(settings: Settings) -> str | None:
     """Apply the job queue's schema when workers are enabled; returns what was done."""
     if not settings.workers.enabled:
         return None
-    created = await ensure_schema(settings)
-    return "job queue tables created" if created else "job queue tables present"
+    change = await ensure_schema(settings)
+    if change.created:
+        return "job queue tables created"
+    done = "job queue tables present"
+    if change.applied:
+        n = len(change.applied)
+        done = f"job queue brought up to date: {n} procrastinate migration{'s'[: n != 1]} applied"
+        done += "".join(f"\n  {name}" for name in change.applied)
+    if change.ahead:
+        done += f"\nwarning: {_ahead(change.ahead)}"
+    return done
+
+
+def _ahead(names: tuple[str, ...]) -> str:
+    return (
+        f"the job queue's schema is newer than this newsbot's procrastinate ({names[-1]}): "
+        "run the newsbot release that made it"
+    )
 
 
 async def check_workers(settings: Settings) -> tuple[list[str], list[str]]:
@@ -92,9 +108,18 @@ async def check_workers(settings: Settings) -> tuple[list[str], list[str]]:
     if state.problem:
         problem = state.problem
         return [problem if problem.startswith("[workers]") else f"[workers] {problem}"], []
+    if state.behind:
+        n = len(state.behind)
+        return [], [
+            f"[workers] the job queue's schema lacks {n} migration{'s'[: n != 1]} of the "
+            f"installed procrastinate (up to {state.behind[-1]}): run `newsbot migrate` "
+            "(or they are applied when `newsbot run` or `newsbot worker` starts)"
+        ]
     if not state.schema:
         return [], [
             "[workers] the job queue tables are absent: run `newsbot migrate` "
             "(or they are made when `newsbot run` or `newsbot worker` starts)"
         ]
+    if state.ahead:
+        return [f"[workers] {_ahead(state.ahead)}"], []
     return [], []

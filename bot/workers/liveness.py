@@ -7,6 +7,11 @@ at once: every other worker looks each second (``pg_locks``) and queues again th
 of workers that hold no lock. A frozen worker whose connection lives on keeps its lock: for
 that case procrastinate's heartbeat (``[workers] stalled_seconds``) still applies.
 
+Only workers that took a lock are judged by it: each records its id in ``newsbot_worker_locks``
+once its lock is held. A worker that holds none (``[workers] liveness_locks = false`` behind a
+pooler, or an older newsbot during a rolling upgrade) is alive for all the others can tell; its
+jobs wait for the heartbeat (``stalled_seconds``) as before, never queued again while it runs.
+
 A job that cannot be queued again because one of the same kind already waits (the same
 queueing lock: the same feed's poll, the next ``deliver``) is marked aborted instead: the
 waiting job does its work, and the dead one no longer holds its lock (``deliver``) for ever.
@@ -28,18 +33,27 @@ from procrastinate.manager import JobManager
 log = logging.getLogger("newsbot.workers")
 
 # The first key of every worker's lock (the second is its worker id); any constant that differs
-# from the other advisory locks newsbot takes (bot/store/db.py, bot/workers/queue.py).
+# from the other advisory locks newsbot takes (bot/store/db.py, bot/workers/schema.py,
+# bot/store/exclusive.py).
 NAMESPACE = 7_140_216
 _KEY_MASK = 0x7FFFFFFF  # the second key is an int4
 
-# Running jobs whose worker holds no lock in this database: its process is gone.
+# The workers that took a liveness lock (made with the queue's tables, bot/workers/queue.py).
+LOCKS_TABLE = """
+CREATE TABLE IF NOT EXISTS newsbot_worker_locks (
+    worker_id bigint PRIMARY KEY REFERENCES procrastinate_workers ON DELETE CASCADE
+)
+"""
+# Running jobs whose worker took a lock and holds it no more in this database: its process is
+# gone. (A job whose worker row is gone, NULL, has no one to wait for either.)
 _ORPHANS = """
 SELECT j.id, j.task_name, j.attempts FROM procrastinate_jobs j
-WHERE j.status = 'doing' AND (j.worker_id IS NULL OR NOT EXISTS (
+WHERE j.status = 'doing' AND (j.worker_id IS NULL OR (
+  j.worker_id IN (SELECT worker_id FROM newsbot_worker_locks) AND NOT EXISTS (
     SELECT 1 FROM pg_locks l
     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND l.classid = %(ns)s AND l.objid::bigint = (j.worker_id & %(mask)s)))
+      AND l.classid = %(ns)s AND l.objid::bigint = (j.worker_id & %(mask)s))))
 """
 
 
@@ -63,10 +77,14 @@ class Liveness:
             self.conn = None
 
     async def hold(self, worker_id: int) -> None:
-        """Take this worker's lock (before it fetches a job)."""
+        """Take this worker's lock (before it fetches a job), then say it holds one."""
         assert self.conn is not None
         await self.conn.execute(
             "SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, worker_id & _KEY_MASK)
+        )
+        await self.conn.execute(
+            "INSERT INTO newsbot_worker_locks (worker_id) VALUES (%s) ON CONFLICT DO NOTHING",
+            (worker_id,),
         )
         self.worker_id = worker_id
 

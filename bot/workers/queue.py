@@ -2,8 +2,9 @@
 
 The store talks to PostgreSQL through SQLAlchemy and asyncpg; procrastinate needs psycopg 3,
 so the queue opens its own small pool on the same database (the same URL, another driver).
-Its tables (``procrastinate_*``) sit beside newsbot's and are created once, under an advisory
-lock, by whichever process starts first (`newsbot migrate`, `run` or `worker`).
+Its tables (``procrastinate_*``) sit beside newsbot's; whichever process starts first
+(`newsbot migrate`, `run` or `worker`) makes them, or applies the migrations a newer
+procrastinate ships, once (bot/workers/schema.py).
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from dataclasses import dataclass
 
 import procrastinate
 import psycopg
-from procrastinate.schema import SchemaManager
 from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, redact_url
-
-# Any constant works; it only has to be the same for every newsbot process (and differ from
-# the store's own migration lock in bot/store/db.py).
-_PG_QUEUE_SCHEMA_LOCK = 7_140_215
+from bot.workers import schema as queue_schema
+from bot.workers.liveness import LOCKS_TABLE
+from bot.workers.schema import SchemaChange
 
 
 def libpq_url(settings: Settings) -> str:
@@ -53,6 +52,8 @@ class QueueState:
     reachable: bool
     schema: bool  # procrastinate's tables exist
     problem: str = ""
+    behind: tuple[str, ...] = ()  # procrastinate migrations the database lacks
+    ahead: tuple[str, ...] = ()  # migrations the database has that this release does not ship
 
 
 async def queue_state(settings: Settings) -> QueueState:
@@ -64,31 +65,29 @@ async def queue_state(settings: Settings) -> QueueState:
     try:
         async with await psycopg.AsyncConnection.connect(url, connect_timeout=10) as conn:
             row = await (
-                await conn.execute(
-                    "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
-                    " AND to_regclass('newsbot_job_errors') IS NOT NULL"
-                )
+                await conn.execute("SELECT to_regclass('newsbot_job_errors') IS NOT NULL")
             ).fetchone()
+            now = await queue_schema.state(conn)
     except psycopg.Error as exc:
         why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return QueueState(False, False, f"cannot reach {redact_url(url)} with psycopg ({why})")
-    return QueueState(True, bool(row and row[0]))
+    return QueueState(True, bool(now.tables and row and row[0]), "", now.behind, now.ahead)
 
 
-async def ensure_schema(settings: Settings) -> bool:
-    """Create procrastinate's tables when they are absent; returns whether it created them.
+async def ensure_schema(settings: Settings) -> SchemaChange:
+    """Make procrastinate's tables when they are absent, or apply the migrations of a newer
+    procrastinate that the database lacks; returns what was done.
 
     Idempotent, and safe when several processes start at once (an advisory lock).
     """
     conn = await psycopg.AsyncConnection.connect(libpq_url(settings))
-    async with conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_QUEUE_SCHEMA_LOCK,))
-        row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
-        created = not (row and row[0])
-        if created:
-            await conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
-        await conn.execute(ERRORS_TABLE)
-    return created
+    async with conn:
+        change = await queue_schema.ensure(conn)
+        async with conn.transaction():  # under the lock too: two CREATE IF NOT EXISTS can clash
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (queue_schema.SCHEMA_LOCK,))
+            await conn.execute(ERRORS_TABLE)
+            await conn.execute(LOCKS_TABLE)
+    return change
 
 
 # procrastinate keeps no error text: a worker middleware (bot/workers/status.py) writes each
