@@ -96,6 +96,18 @@ def telegram_bot(server: BotAPIServer) -> Bot:
     )
 
 
+def two_senders(
+    outbox: Outbox, delivering: tuple[Bot, Store], answering: tuple[Bot, Store], bot: str
+) -> tuple[DeliveryWorker, Replier]:
+    """A worker's delivery and `newsbot run`'s replies for one bot, each through its own client,
+    store and shared pacer: they share only the database."""
+    (deliverer, worker_store), (answerer, run_store) = delivering, answering
+    pacer = SharedPacer.telegram(PaceSlots(worker_store), bot)
+    worker = DeliveryWorker(outbox, {"telegram": TelegramSender(deliverer, pacer)})
+    replier = TelegramSender(answerer, SharedPacer.telegram(PaceSlots(run_store), bot))
+    return worker, Replier(replier, ChatStore(run_store))
+
+
 def part(chat: object, n: int) -> Reply:
     return Reply([Heading(f"Digest part {n} for {chat}"), para("The news of the morning.")])
 
@@ -117,17 +129,8 @@ async def test_replies_and_digest_parts_from_two_senders_keep_telegrams_limits_t
         server.enforce_limits = True
         stamped(server, "sent")
         async with telegram_bot(server) as deliverer, telegram_bot(server) as answerer:
-            worker = DeliveryWorker(
-                outbox,
-                {
-                    "telegram": TelegramSender(
-                        deliverer, SharedPacer.telegram(PaceSlots(worker_store), "telegram:1")
-                    )
-                },
-            )
-            replies = Replier(
-                TelegramSender(answerer, SharedPacer.telegram(PaceSlots(run_store), "telegram:1")),
-                ChatStore(run_store),
+            worker, replies = two_senders(
+                outbox, (deliverer, worker_store), (answerer, run_store), "telegram:1"
             )
             answer = Reply([Heading("Your answer"), para("Found it.")])
             answer.add(para("word " * 900))  # a second message
@@ -159,17 +162,8 @@ async def test_a_reply_goes_ahead_of_a_digest_backlog(
         server.enforce_limits = True
         stamped(server, "sent")
         async with telegram_bot(server) as deliverer, telegram_bot(server) as answerer:
-            worker = DeliveryWorker(
-                outbox,
-                {
-                    "telegram": TelegramSender(
-                        deliverer, SharedPacer.telegram(PaceSlots(worker_store), "telegram:2")
-                    )
-                },
-            )
-            replies = Replier(
-                TelegramSender(answerer, SharedPacer.telegram(PaceSlots(run_store), "telegram:2")),
-                ChatStore(run_store),
+            worker, replies = two_senders(
+                outbox, (deliverer, worker_store), (answerer, run_store), "telegram:2"
             )
             delivering = asyncio.create_task(worker.drain())
             while sum(map(len, server.sent.values())) < 30:
