@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Analysis, Article, TextSource
@@ -30,7 +31,9 @@ class ArticleStore:
     engine: AsyncEngine
 
     def _insert(self, table: Any) -> Any:
-        raise NotImplementedError
+        """An INSERT in the store's dialect (for ON CONFLICT clauses)."""
+        dialect = self.engine.dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
     async def seen_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """The keys of this feed's entries that were stored before."""

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Feed
@@ -45,9 +44,6 @@ class Store(ArticleStore):
     def dialect(self) -> str:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
-
-    def _insert(self, table: Any) -> Any:
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     # feeds ---------------------------------------------------------------------------------
 
