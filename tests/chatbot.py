@@ -22,7 +22,8 @@ from bot.app import chat_fetcher_factory
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.console import for_command_line, render_reply
 from bot.chat.core import CommandCore
-from bot.config import LLMSettings, Settings, SummarizerSettings
+from bot.config import Settings
+from bot.config_sections import LLMSettings, SummarizerSettings
 from bot.demo.server import feed_urls
 from bot.digest.build import digest_reply
 from bot.digest.rank import DigestPlan, Ranked, Section

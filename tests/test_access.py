@@ -19,7 +19,8 @@ from bot.chat.core import COMMANDS, CommandCore
 from bot.chat.slack.bot import SlackBot
 from bot.chat.slack.service import SlackService
 from bot.chat.telegram.bot import TelegramBot
-from bot.config import BotSettings, ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
+from bot.config_sections import BotSettings
 from bot.reply import Button, Buttons, Reply, para
 from bot.store.chats import ChatStore
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401

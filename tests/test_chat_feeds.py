@@ -12,7 +12,8 @@ import pytest
 
 from bot.chat.command import ChatContext, parse_command
 from bot.chat.core import CommandCore
-from bot.config import BotSettings, Settings
+from bot.config import Settings
+from bot.config_sections import BotSettings
 from bot.ingest.discover import feed_links
 from bot.ingest.http.guard import MESSAGES
 from bot.polling import poll_once

@@ -12,7 +12,7 @@ import pytest
 from bot.chat.limits import RateLimits
 from bot.chat.slack.mrkdwn import button_actions
 from bot.chat.telegram.bot import TelegramBot
-from bot.config import BotSettings, LimitsSettings
+from bot.config_sections import BotSettings, LimitsSettings
 from tests.chatbot import ChatBot, make_core, testbot_fixture  # noqa: F401
 from tests.fakes.openai_server import OpenAIServer, completion
 from tests.fakes.slack_api import SlackAPIServer

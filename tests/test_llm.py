@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import LLMSettings
+from bot.config_sections import LLMSettings
 from bot.models import Article, Story, Summary, TextSource
 from bot.store import Store
 from bot.store.cache import CacheKey, SummaryCache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.config import LLMSettings
+from bot.config_sections import LLMSettings
 from bot.models import Article, Story, Summary, TextSource
 from bot.store import Store
 from bot.store.cache import SummaryCache

@@ -18,7 +18,8 @@ from bot.app import open_app
 from bot.chat import core as core_module
 from bot.chat.slack.service import slack_service
 from bot.chat.telegram.bot import telegram_service
-from bot.config import Settings, SlackSettings, SummarizerSettings, TelegramSettings
+from bot.config import Settings
+from bot.config_sections import SlackSettings, SummarizerSettings, TelegramSettings
 from bot.summarize import client as client_module
 from tests.fakes.slack_api import SlackAPIServer
 from tests.fakes.telegram_api import BotAPIServer

@@ -6,7 +6,8 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from bot.config import IngestSettings, Settings
+from bot.config import Settings
+from bot.config_sections import IngestSettings
 from bot.demo.server import feed_urls
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, next_check_after_error, next_check_after_success

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.config import IngestSettings
+from bot.config_sections import IngestSettings
 from bot.ingest.http.fetch import Fetcher, FetchError
 from bot.ingest.poll import FeedReport, Poller
 from bot.models import TextSource

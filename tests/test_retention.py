@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, text
 
-from bot.config import ConfigError, Settings, StoreSettings, load_settings
+from bot.config import ConfigError, Settings, load_settings
+from bot.config_sections import StoreSettings
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.poll import Poller, content_hash
 from bot.models import Article, CompanyMention, TextSource

@@ -27,7 +27,8 @@ from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
 from bot.chat.slack.mrkdwn import blocks_text, button_actions
 from bot.chat.slack.service import SlackService
 from bot.chat.slack.words import is_private
-from bot.config import Settings, SlackSettings
+from bot.config import Settings
+from bot.config_sections import SlackSettings
 from bot.reply import Bold, Button, Buttons, Heading, Link, QuoteBlock, Reply, para
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.fakes.slack_api import BOT_USER_ID, SlackAPIServer, signed_headers, validate_blocks

@@ -24,7 +24,8 @@ from bot.chat.slack.bot import SlackBot, parse_news, story_numbers
 from bot.chat.slack.mrkdwn import button_actions
 from bot.chat.slack.render import render_messages
 from bot.chat.slack.service import SlackService
-from bot.config import ConfigError, Settings, SlackSettings
+from bot.config import ConfigError, Settings
+from bot.config_sections import SlackSettings
 from tests.chatbot import ChatBot, testbot_fixture  # noqa: F401
 from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, validate_blocks
 from tests.fakes.slack_socket import SlackSocketServer

@@ -16,7 +16,8 @@ from bot import metrics
 from bot.chat.command import ChatContext
 from bot.chat.telegram.bot import MENU, TelegramBot
 from bot.chat.telegram.send import encode_parts
-from bot.config import BotSettings, Settings, TelegramSettings
+from bot.config import Settings
+from bot.config_sections import BotSettings, TelegramSettings
 from bot.delivery.planner import DigestPlanner
 from bot.delivery.schedule import Schedule, next_slot
 from bot.delivery.worker import DeliveryWorker

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.reply import Reply
 
 if TYPE_CHECKING:
-    from bot.config import LimitsSettings
+    from bot.config_sections import LimitsSettings
 
 log = logging.getLogger("newsbot.limits")
 

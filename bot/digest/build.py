@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import DigestSettings
+from bot.config_sections import DigestSettings
 from bot.digest.rank import DigestPlan, plan_digest, sent_records
 from bot.digest.views import StoryView, story_blocks, zone_named
 from bot.models import SentStory, Subscription, Summary

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot import metrics
-from bot.config import IngestSettings
+from bot.config_sections import IngestSettings
 from bot.ingest.articles import build_article, content_hash
 from bot.ingest.entries import EntryReader
 from bot.ingest.feeds import FeedError, parse_feed

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import openai
 
-from bot.config import LLMSettings
+from bot.config_sections import LLMSettings
 from bot.logs import register_secret
 from bot.store.cache import SummaryCache
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import openai
 
-from bot.config import LLMSettings
+from bot.config_sections import LLMSettings
 from bot.ingest.http.fetch import parse_retry_after
 from bot.logs import register_secret
 from bot.models import Story, Summary

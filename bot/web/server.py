@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.config import ConfigError, Settings, WebSettings
+from bot.config import ConfigError, Settings
+from bot.config_sections import WebSettings
 from bot.metrics import exposition
 from bot.store import Store, utcnow
 from bot.web.page import render_status

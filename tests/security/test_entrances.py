@@ -24,7 +24,8 @@ import pytest
 
 from bot.chat.command import ChatContext, parse_command
 from bot.cli import main
-from bot.config import BotSettings, Settings, load_settings
+from bot.config import Settings, load_settings
+from bot.config_sections import BotSettings
 from bot.ingest.http.guard import MESSAGES
 from bot.ingest.http.urls import canonicalize_url
 from bot.ingest.poll import Poller

@@ -15,7 +15,8 @@ import pytest
 
 from bot.app import console_digest
 from bot.chat.console import render_reply
-from bot.config import DigestSettings, Settings
+from bot.config import Settings
+from bot.config_sections import DigestSettings
 from bot.models import Article, Quote, Story, Summary, TextSource
 from bot.reply import Button, Buttons, Heading, Link, QuoteBlock, Reply, bullets, para
 from bot.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from bot.config import IngestSettings
+from bot.config_sections import IngestSettings
 
 JITTER = 0.1  # next checks move by up to this share of the wait, so feeds do not bunch up
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import IngestSettings
+from bot.config_sections import IngestSettings
 from bot.ingest.http.fetch import Fetcher
 from bot.ingest.http.guard import UrlGuard
 from bot.ingest.http.transport import guarded_fetcher

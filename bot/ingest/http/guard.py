@@ -26,7 +26,7 @@ from ipaddress import ip_address
 
 from ada_url import HostType
 
-from bot.config import parse_allowlist
+from bot.allowlist import parse_allowlist
 from bot.ingest.http.addresses import IPAddress, Resolver, is_public, system_resolver
 from bot.ingest.http.fetch import FetchError
 from bot.ingest.http.urls import parse_url
