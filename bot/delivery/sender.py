@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.delivery.pacing import Pacing
-from bot.store.outbox import Delivery
+from bot.store.deliveries import Delivery
 
 Kind = Literal["sent", "retry", "gone", "moved", "failed"]
 

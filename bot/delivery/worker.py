@@ -19,7 +19,8 @@ from datetime import timedelta
 from bot import metrics
 from bot.delivery.sender import Outcome, Sender
 from bot.store.chats import ChatStore
-from bot.store.outbox import Delivery, Outbox, hold_until
+from bot.store.deliveries import Delivery
+from bot.store.outbox import Outbox, hold_until
 
 log = logging.getLogger("newsbot.delivery")
 

@@ -8,40 +8,22 @@ them or none.
 
 A part found in ``sending`` after its lease ran out was being sent when its process died: the
 platform may or may not have it. :meth:`Outbox.unknown` lists those parts; the worker decides.
+bot/store/outbox_takeover.py has what dead processes left; bot/store/deliveries.py, the parts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.deliveries import FAILED, PENDING, SENDING, SENT, Delivery, load_deliveries
 from bot.store.digests import story_order
+from bot.store.outbox_takeover import OutboxTakeover
 from bot.store.schema import chats, deliveries, digests
 from bot.store.store import Store, utcnow
-
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One claimed part, with where it goes."""
-
-    id: int
-    digest_id: int
-    chat_id: int
-    platform: str
-    chat_key: str
-    thread_id: str | None
-    part_index: int
-    parts: int
-    body: str
-    attempts: int
-    idempotency_key: str
 
 
 def part_key(chat_id: int, slot: datetime | None, digest_id: int, index: int) -> str:
@@ -50,7 +32,7 @@ def part_key(chat_id: int, slot: datetime | None, digest_id: int, index: int) ->
     return f"chat{chat_id}:{window}:part{index}"
 
 
-class Outbox:
+class Outbox(OutboxTakeover):
     """Planning, claiming and settling digest parts over a Store's engine."""
 
     def __init__(self, store: Store, worker: str, *, lease: timedelta) -> None:
@@ -155,7 +137,7 @@ class Outbox:
             ids = [int(r[0]) for r in await conn.execute(claim)]
             if not ids:
                 return []
-            return await _deliveries(conn, ids)
+            return await load_deliveries(conn, ids)
 
     async def start_sending(self, delivery: Delivery) -> bool:
         """Mark a claimed part as being sent, just before the platform call; False when the claim
@@ -215,85 +197,6 @@ class Outbox:
             )
         return result.rowcount
 
-    async def unknown(self, platforms: Sequence[str]) -> list[Delivery]:
-        """Parts left in ``sending`` past their lease: their process died during the call."""
-        query = select(deliveries.c.id).where(
-            deliveries.c.state == SENDING,
-            deliveries.c.platform.in_(list(platforms)),
-            deliveries.c.lease_until < utcnow(),
-        )
-        async with self.store.engine.connect() as conn:
-            ids = [int(r[0]) for r in await conn.execute(query)]
-            return await _deliveries(conn, ids) if ids else []
-
-    async def reopen(self, delivery_id: int, note: str) -> bool:
-        """Put an unknown part back to pending (to be sent again); False if another process
-        settled it first."""
-        now = utcnow()
-        async with self.store.engine.begin() as conn:
-            result = await conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.id == delivery_id,
-                    deliveries.c.state == SENDING,
-                    deliveries.c.lease_until < now,
-                )
-                .values(
-                    state=PENDING,
-                    claimed_by=None,
-                    lease_until=None,
-                    last_error=note,
-                    updated_at=now,
-                )
-            )
-        return result.rowcount == 1
-
-    async def end_other_leases(self) -> int:
-        """End every other worker's lease now; returns how many. Only for a caller that knows
-        no one else is delivering (a `deliver` job, one at a time in the whole cluster): the
-        leases it finds are a dead worker's, and their parts go (or are looked for) at once
-        instead of after ``lease_seconds``."""
-        now = utcnow()
-        async with self.store.engine.begin() as conn:
-            result = await conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.state.in_((PENDING, SENDING)),
-                    deliveries.c.claimed_by != self.worker,
-                    deliveries.c.lease_until >= now,
-                )
-                .values(lease_until=now - timedelta(seconds=1), updated_at=now)
-            )
-        return result.rowcount
-
-    async def recent_sends(
-        self, platforms: Sequence[str], within: timedelta
-    ) -> list[tuple[str, str, float]]:
-        """``(platform, chat key, seconds ago)`` of every part the platforms answered within
-        ``within`` (the time it was settled sent), and of parts still ``sending`` (0 seconds
-        ago: the platform may be taking them now): the flood limits' memory, for a process
-        that takes over delivery."""
-        now = utcnow()
-        query = (
-            select(
-                deliveries.c.platform, chats.c.chat_key, deliveries.c.state, deliveries.c.updated_at
-            )
-            .select_from(deliveries.join(chats, chats.c.id == deliveries.c.chat_id))
-            .where(
-                deliveries.c.platform.in_(list(platforms)),
-                or_(
-                    deliveries.c.state == SENDING,
-                    and_(deliveries.c.state == SENT, deliveries.c.updated_at >= now - within),
-                ),
-            )
-        )
-        async with self.store.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            (p, k, 0.0 if state == SENDING else (now - at).total_seconds())
-            for p, k, state, at in rows
-        ]
-
     async def counts(self) -> dict[str, int]:
         """How many parts are in each state."""
         query = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
@@ -325,41 +228,6 @@ async def part_of_message(
     )
     async with store.engine.connect() as conn:
         return (await conn.execute(query)).scalar()
-
-
-async def _deliveries(conn: AsyncConnection, ids: list[int]) -> list[Delivery]:
-    siblings = deliveries.alias("siblings")
-    parts = (
-        select(func.count())
-        .select_from(siblings)
-        .where(siblings.c.digest_id == deliveries.c.digest_id)
-        .scalar_subquery()
-    )
-    query = (
-        select(deliveries, chats.c.chat_key, chats.c.thread_id, parts.label("parts"))
-        .select_from(deliveries.join(chats, chats.c.id == deliveries.c.chat_id))
-        .where(deliveries.c.id.in_(ids))
-        .order_by(deliveries.c.available_at, deliveries.c.id)
-    )
-    found = []
-    for row in await conn.execute(query):
-        m = row._mapping
-        found.append(
-            Delivery(
-                id=m["id"],
-                digest_id=m["digest_id"],
-                chat_id=m["chat_id"],
-                platform=m["platform"],
-                chat_key=m["chat_key"],
-                thread_id=m["thread_id"],
-                part_index=m["part_index"],
-                parts=int(m["parts"]),
-                body=m["body"],
-                attempts=m["attempts"],
-                idempotency_key=m["idempotency_key"],
-            )
-        )
-    return found
 
 
 def hold_until(seconds: float) -> datetime:

@@ -20,7 +20,7 @@ from bot.chat.slack.words import for_slack, message_stories, story_numbers
 from bot.delivery.pacing import Pacing
 from bot.delivery.sender import Outcome
 from bot.reply import Reply
-from bot.store.outbox import Delivery
+from bot.store.deliveries import Delivery
 
 log = logging.getLogger("newsbot.slack")
 

@@ -24,7 +24,7 @@ from bot.chat.telegram.render import Keyboard, TelegramMessage, render
 from bot.delivery.pacing import Pacing
 from bot.delivery.sender import Outcome
 from bot.reply import Reply
-from bot.store.outbox import Delivery
+from bot.store.deliveries import Delivery
 
 log = logging.getLogger("newsbot.telegram")
 
