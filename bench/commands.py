@@ -56,7 +56,7 @@ from bot.store import Store, utcnow
 from bot.store.news import NewsIndex
 from bot.store.news import company_rows as index_rows
 from bot.store.schema import article_companies, articles, stories
-from bot.store.search import search_terms
+from bot.store.search_words import search_terms
 from bot.summarize.embedded import ExtractiveSummarizer
 from bot.summarize.stored import prepare_summaries
 

@@ -23,7 +23,7 @@ from bot.polling import poll_once
 from bot.store import Store
 from bot.store.news import NewsIndex
 from bot.store.schema import article_companies, articles
-from bot.store.search import search_terms
+from bot.store.search_words import search_terms
 from tests.fakes.newssite import NewsSite
 from tests.test_cluster import COPY, OTHER_EVENT, REWRITE, UNRELATED, WIRE
 

@@ -13,7 +13,7 @@ from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
 from bot.store.company_stories import CompanyPage
-from bot.store.search import ALSO
+from bot.store.search_words import ALSO
 
 log = logging.getLogger("newsbot.chat.ask")
 
