@@ -3,8 +3,9 @@
 The usual case, a company with enough recent news about it, is answered by one statement: the
 newest page of its mentions (read off the partial index of articles about a company), each
 story's first appearance in that page, the first ``limit`` of them, and their articles with each
-story's lead and stored summary. `NewsIndex.company_stories_summarized` falls back to reading tier
-by tier when that page holds fewer stories.
+story's lead and stored summary. :func:`read_company_page` falls back to reading tier by tier when
+that page holds fewer stories. These are read functions of a sync connection, run in one hop by
+`Store.read` (`bot.store.reader`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,27 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, null, select, text, union_all
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from bot.models import Article, Story
 from bot.store.article_store import _article
-from bot.store.chats import ASKING_CHAT, Chat
+from bot.store.chats import ASKING_CHAT, CHAT_WITH_LAST_DIGEST, Chat, asking_chat
 from bot.store.schema import UTCDateTime, article_companies, articles, stories, story_summaries
 from bot.store.story_summaries import StoredSummary
+
+ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
+PAGE = 8  # mentions read at a time per story wanted
 
 
 @dataclass(slots=True)
@@ -153,3 +168,102 @@ def first_appearance_keys(rows: list[Any]) -> list[int]:
 def chat_row(rows: list[Any]) -> Any | None:
     """The :func:`first_page_stories` row that holds the asking chat, if it registered."""
     return next((row for row in rows if row._mapping["chat_id"] is not None), None)
+
+
+def read_company_page(
+    name: str, chat: tuple[str, str], limit: int, since: datetime, conn: Connection
+) -> CompanyPage:
+    """The latest ``limit`` stories about the company ``name`` (clean, canonical), those since
+    ``since`` first, articles about it before passing mentions, then newer first; and the chat
+    (platform, chat key) that asks."""
+    # Usually the newest page about the company holds enough stories: one statement.
+    asking = {"platform": chat[0], "chat_key": chat[1]}
+    params = {"company": name, "since": since, "limit": limit, "page": PAGE * limit}
+    rows = conn.execute(first_page_stories(ABOUT), params | asking).all()
+    keys = first_appearance_keys(rows)
+    if len(keys) >= limit:
+        found = stories_from_rows(rows, keys, {k for k in keys if k > 0})
+        row = chat_row(rows)
+        return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
+    # Else tier by tier, a page of mentions at a time.
+    mention = article_companies.c
+    about = text(f"article_companies.score >= {ABOUT}")  # the partial index's predicate
+    passing = mention.score < ABOUT
+    recent, older = mention.published_at >= since, mention.published_at < since
+    keys = []
+    for tier in ((about, recent), (passing, recent), (about, older), (passing, older)):
+        _scan(conn, and_(mention.company == name, *tier), keys, limit)
+        if len(keys) >= limit:
+            break
+    found = stories_by_keys(conn, keys)
+    if not found:
+        return CompanyPage([])
+    # The first page joined the chat to one of its rows, when it had rows.
+    row = chat_row(rows) if rows else conn.execute(CHAT_WITH_LAST_DIGEST, asking).first()
+    return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
+
+
+def _scan(conn: Connection, where: Any, keys: list[int], limit: int) -> None:
+    """Add to `keys` the stories of matching mentions, newest first, until there are `limit`.
+
+    A key is a story id, or minus the article id for an article in no story. Reads the
+    mentions off an index in pages, so a company named in thousands of articles costs a few.
+    """
+    mention = article_companies.c
+    key = func.coalesce(articles.c.story_id, -mention.article_id)
+    page = PAGE * limit
+    query = (
+        select(key, mention.published_at, mention.article_id)
+        .select_from(article_companies.join(articles, articles.c.id == mention.article_id))
+        .where(where)
+        .order_by(mention.published_at.desc(), mention.article_id.desc())
+        .limit(page)
+    )
+    after: Any = None
+    while len(keys) < limit:
+        pending = query
+        if after is not None:
+            at, article_id = after
+            pending = query.where(
+                or_(
+                    mention.published_at < at,
+                    and_(mention.published_at == at, mention.article_id < article_id),
+                )
+            )
+        rows = conn.execute(pending).all()
+        for story_key, _, _ in rows:
+            if story_key not in keys and len(keys) < limit:
+                keys.append(int(story_key))
+        if len(rows) < page:
+            return
+        after = rows[-1][1], rows[-1][2]
+
+
+def stories_by_keys(conn: Connection, keys: list[int]) -> list[tuple[Story, StoredSummary | None]]:
+    """Stories by key (story id, or minus an article id), in the order of the keys (those that
+    exist), each with its stored summary."""
+    if not keys:
+        return []
+    ids = [k for k in keys if k > 0]
+    lone = [-k for k in keys if k < 0]
+    where = or_(articles.c.story_id.in_(ids), articles.c.id.in_(lone))
+    # One query: each article with its story's lead (None for an article in no story), and
+    # on the lead's row only, the story's stored summary.
+    summary = story_summaries.c
+    on_lead = and_(summary.story_id == stories.c.id, stories.c.lead_article_id == articles.c.id)
+    query = (
+        select(
+            articles,
+            stories.c.id.label("story_found"),
+            stories.c.lead_article_id.label("story_lead"),
+            summary.key.label("summary_key"),
+            summary.body.label("summary_body"),
+        )
+        .select_from(
+            articles.outerjoin(stories, stories.c.id == articles.c.story_id).outerjoin(
+                story_summaries, on_lead
+            )
+        )
+        .where(where)
+    )
+    return stories_from_rows(conn.execute(query).all(), keys, set(ids))

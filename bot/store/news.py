@@ -6,24 +6,18 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, CompanyMention, Story
 from bot.store.article_store import _article
-from bot.store.chats import CHAT_WITH_LAST_DIGEST, asking_chat
-from bot.store.company_stories import (
-    CompanyPage,
-    chat_row,
-    first_appearance_keys,
-    first_page_stories,
-    stories_from_rows,
-)
+from bot.store.company_stories import CompanyPage, read_company_page, stories_by_keys
 from bot.store.mentions import MAX_NAME_CHARS, company_rows
 from bot.store.mentions import clean_name as _clean_name
-from bot.store.schema import article_companies, articles, stories, story_summaries
+from bot.store.schema import article_companies, articles
 from bot.store.search import SearchHit
 from bot.store.search import search as search_articles
 from bot.store.store import Store, utcnow
@@ -41,9 +35,7 @@ from bot.store.story_summaries import StoredSummary
 
 log = logging.getLogger("newsbot.store.news")
 
-ABOUT = 2.0  # salience from which an article is about a company (one passing mention is <= 1.5)
 RECENT = timedelta(days=30)  # /company lists stories of this period first
-PAGE = 8  # mentions read at a time per story wanted
 NAMES_SECONDS = 60.0  # company_names() is read again after this long at most
 
 
@@ -133,8 +125,7 @@ class NewsIndex:
         self, story_ids: list[int]
     ) -> list[tuple[Story, StoredSummary | None]]:
         """Stories by id (those that exist, in that order), each with its stored summary."""
-        async with self._engine.connect() as conn:
-            return await self._stories(conn, story_ids)
+        return await self._store.read(partial(stories_by_keys, keys=story_ids))
 
     async def window_articles(
         self, since: datetime, until: datetime | None = None
@@ -223,102 +214,7 @@ class NewsIndex:
         if not name or len(name) > MAX_NAME_CHARS or limit <= 0:
             return CompanyPage([])
         since = (now or utcnow()) - RECENT
-        async with self._engine.connect() as conn:
-            # Usually the newest page about the company holds enough stories: one statement.
-            asking = {"platform": chat[0], "chat_key": chat[1]}
-            params = {"company": name, "since": since, "limit": limit, "page": PAGE * limit}
-            rows = (await conn.execute(first_page_stories(ABOUT), params | asking)).all()
-            keys = first_appearance_keys(rows)
-            if len(keys) >= limit:
-                found = stories_from_rows(rows, keys, {k for k in keys if k > 0})
-                row = chat_row(rows)
-                return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
-            # Else tier by tier, a page of mentions at a time.
-            mention = article_companies.c
-            about = text(f"article_companies.score >= {ABOUT}")  # the partial index's predicate
-            passing = mention.score < ABOUT
-            recent, older = mention.published_at >= since, mention.published_at < since
-            keys = []
-            for tier in ((about, recent), (passing, recent), (about, older), (passing, older)):
-                await self._scan(conn, and_(mention.company == name, *tier), keys, limit)
-                if len(keys) >= limit:
-                    break
-            found = await self._stories(conn, keys)
-            if not found:
-                return CompanyPage([])
-            # The first page joined the chat to one of its rows, when it had rows.
-            row = chat_row(rows)
-            if not rows:
-                row = (await conn.execute(CHAT_WITH_LAST_DIGEST, asking)).first()
-            return CompanyPage(found, *asking_chat(row)) if row else CompanyPage(found)
-
-    async def _scan(self, conn: AsyncConnection, where: Any, keys: list[int], limit: int) -> None:
-        """Add to `keys` the stories of matching mentions, newest first, until there are `limit`.
-
-        A key is a story id, or minus the article id for an article in no story. Reads the
-        mentions off an index in pages, so a company named in thousands of articles costs a few.
-        """
-        mention = article_companies.c
-        key = func.coalesce(articles.c.story_id, -mention.article_id)
-        page = PAGE * limit
-        query = (
-            select(key, mention.published_at, mention.article_id)
-            .select_from(article_companies.join(articles, articles.c.id == mention.article_id))
-            .where(where)
-            .order_by(mention.published_at.desc(), mention.article_id.desc())
-            .limit(page)
-        )
-        after: Any = None
-        while len(keys) < limit:
-            pending = query
-            if after is not None:
-                at, article_id = after
-                pending = query.where(
-                    or_(
-                        mention.published_at < at,
-                        and_(mention.published_at == at, mention.article_id < article_id),
-                    )
-                )
-            rows = (await conn.execute(pending)).all()
-            for story_key, _, _ in rows:
-                if story_key not in keys and len(keys) < limit:
-                    keys.append(int(story_key))
-            if len(rows) < page:
-                return
-            after = rows[-1][1], rows[-1][2]
-
-    async def _stories(
-        self, conn: AsyncConnection, keys: list[int]
-    ) -> list[tuple[Story, StoredSummary | None]]:
-        """Stories by key (story id, or minus an article id), in the order of the keys, each
-        with its stored summary."""
-        if not keys:
-            return []
-        ids = [k for k in keys if k > 0]
-        wanted = set(ids)
-        lone = [-k for k in keys if k < 0]
-        where = or_(articles.c.story_id.in_(ids), articles.c.id.in_(lone))
-        # One query: each article with its story's lead (None for an article in no story), and
-        # on the lead's row only, the story's stored summary.
-        summary = story_summaries.c
-        on_lead = and_(summary.story_id == stories.c.id, stories.c.lead_article_id == articles.c.id)
-        query = (
-            select(
-                articles,
-                stories.c.id.label("story_found"),
-                stories.c.lead_article_id.label("story_lead"),
-                summary.key.label("summary_key"),
-                summary.body.label("summary_body"),
-            )
-            .select_from(
-                articles.outerjoin(stories, stories.c.id == articles.c.story_id).outerjoin(
-                    story_summaries, on_lead
-                )
-            )
-            .where(where)
-        )
-        rows = (await conn.execute(query)).all()
-        return stories_from_rows(rows, keys, wanted)
+        return await self._store.read(partial(read_company_page, name, chat, limit, since))
 
     # search ----------------------------------------------------------------------------------
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import Feed
 from bot.store.article_store import ArticleStore
 from bot.store.db import create_engine, migrate
 from bot.store.digests import insert_digest
+from bot.store.reader import Reader
 from bot.store.schema import (
     UTCDateTime,
     articles,
@@ -22,12 +24,15 @@ from bot.store.schema import (
     utcnow,
 )
 
+T = TypeVar("T")
+
 
 class Store(ArticleStore):
     """Async access to newsbot's database. Use ``await Store.open(url)``."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.reader = Reader(engine)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -38,7 +43,13 @@ class Store(ArticleStore):
 
     async def close(self) -> None:
         """Release every connection."""
+        self.reader.close()
         await self.engine.dispose()
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """The result of a read-only function of a sync connection, run in one hop
+        (`bot.store.reader`): for reads of several statements, or many rows to turn into models."""
+        return await self.reader.read(fn)
 
     @property
     def dialect(self) -> str:
