@@ -31,256 +31,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import json
 import os
 import random
-import statistics
-import string
 import sys
 import tempfile
 import time
-import tomllib
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, bindparam, text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import make_url
 
 from bot.app import chat_fetcher_factory
-from bot.chat.command import ChatContext, parse_command
+from bot.chat.command import parse_command
 from bot.chat.core import CommandCore
 from bot.config import Settings
-from bot.models import Article, TextSource
-from bot.nlp.companies import CompanyMention, Gazetteer
+from bot.models import Article
+from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer
 from bot.store import Store, utcnow
-from bot.store.company_stories import ABOUT, PAGE, first_page_stories
-from bot.store.news import RECENT, NewsIndex
+from bot.store.news import NewsIndex
 from bot.store.news import company_rows as index_rows
 from bot.store.schema import article_companies, articles, stories
-from bot.store.search_words import search_terms
 from bot.summarize.embedded import ExtractiveSummarizer
 from bot.summarize.stored import prepare_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPANIES = ROOT / "config" / "companies.toml"
+sys.path.insert(0, str(ROOT))
+
+from bench.command_timing import CONTEXT, TARGETS, measure, pct, yes  # noqa: E402
+from bench.news_corpus import (  # noqa: E402
+    COMPANIES,
+    DAYS,
+    OUTLETS,
+    Corpus,
+    ask_questions,
+    company_queries,
+    generate,
+)
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SCRATCH_DB = "newsbot_bench"  # --scratch-db: another name, so that two runs do not collide
-TARGETS = {"company": 50.0, "ask": 200.0}
-DAYS = 60
 BATCH = 1000
-CONTEXT = ChatContext("bench", "bench-chat", "bench-user")
-
-# -- generated news ----------------------------------------------------------------------------
-
-CORPUS = ROOT / "bench" / "commands_corpus.json"
-
-
-def _load_corpus_data(path: Path) -> dict[str, Any]:
-    """The generator's word lists and per-kind templates (bench/commands_corpus.json)."""
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-_DATA = _load_corpus_data(CORPUS)
-OUTLETS: list[tuple[str, str]] = [(o["name"], o["domain"]) for o in _DATA["outlets"]]
-PLACES: list[str] = _DATA["places"]
-REGIONS: list[str] = _DATA["regions"]
-FIRST: list[str] = _DATA["first_names"]
-LAST: list[str] = _DATA["last_names"]
-FIRMS: list[str] = _DATA["firms"]
-PRODUCTS: list[str] = _DATA["products"]
-SUFFIXES: list[str] = _DATA["suffixes"]
-QUARTERS: list[str] = _DATA["quarters"]
-AGENCIES: list[str] = _DATA["agencies"]
-# Per event kind: (headlines, lead sentences, body sentences, questions). The fields a template
-# uses are the event's, so every report of an event tells the same facts in other words.
-KINDS: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
-    kind: (t["headlines"], t["leads"], t["body"], t["questions"])
-    for kind, t in _DATA["kinds"].items()
-}
-GENERIC: list[str] = _DATA["generic"]
-VERB_Q: dict[str, str] = _DATA["verb_q"]
-
-
-@dataclass(slots=True)
-class Company:
-    name: str
-    aliases: list[str]
-    people: list[str]
-
-
-@dataclass(slots=True)
-class Event:
-    kind: str
-    company: Company
-    at: datetime
-    facts: dict[str, str]
-    reports: int
-    ids: list[int] = field(default_factory=list)
-
-
-def load_companies() -> list[Company]:
-    with COMPANIES.open("rb") as handle:
-        entries = tomllib.load(handle)["company"]
-    return [Company(e["name"], list(e["aliases"]), list(e["people"])) for e in entries]
-
-
-def _person(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-
-
-def make_event(rng: random.Random, companies: list[Company], at: datetime) -> Event:
-    company = rng.choice(companies)
-    other = rng.choice([c for c in companies if c is not company])
-    kind = rng.choice(list(KINDS))
-    up = rng.random() < 0.55
-    move = "rose" if up else "fell"
-    person = rng.choice(company.people) if company.people else _person(rng)
-    agency = rng.choice(AGENCIES)
-    place = rng.choice(PLACES)
-    facts = {
-        "co": company.name,
-        "co2": other.name,
-        "person": person,
-        "person2": _person(rng),
-        "analyst": _person(rng),
-        "newboss": _person(rng),
-        "place": place,
-        "place2": rng.choice(PLACES),
-        "hq": rng.choice(PLACES),
-        "region": rng.choice(REGIONS),
-        "country": rng.choice(
-            [
-                "Germany",
-                "Hungary",
-                "Mexico",
-                "India",
-                "Vietnam",
-                "Poland",
-                "Spain",
-                "Japan",
-                "the United States",
-                "Malaysia",
-            ]
-        ),
-        "product": rng.choice(PRODUCTS),
-        "firm": rng.choice(FIRMS),
-        "quarter": rng.choice(QUARTERS),
-        "next": rng.choice(QUARTERS),
-        "move": move,
-        "move_s": move,
-        "move_base": "rise" if up else "fall",
-        "dir": "up from" if up else "down from",
-        "verb_q": VERB_Q[move],
-        "move_ytd": rng.choice(["gained", "lost"]),
-        "tone": rng.choice(
-            ["cautiously optimistic", "challenging", "a bold bet", "overdue", "encouraging"]
-        ),
-        "pct": str(rng.randint(2, 40)),
-        "pct2": str(rng.randint(2, 30)),
-        "pct3": f"{rng.uniform(0.5, 12):.1f}",
-        "pct4": str(rng.randint(3, 60)),
-        "bn": f"{rng.uniform(0.4, 95):.1f}",
-        "bn2": f"{rng.uniform(0.4, 95):.1f}",
-        "m": str(rng.randint(20, 4000)),
-        "m2": str(rng.randint(20, 4000)),
-        "price": str(rng.randint(199, 2499)),
-        "n": str(rng.randint(2, 12)),
-        "k": str(rng.randint(2, 90)),
-        "staff": f"{rng.randint(3, 150) * 100:,}",
-        "staff2": f"{rng.randint(5, 600) * 1000:,}",
-        "year": str(rng.randint(2012, 2023)),
-        "year2": str(rng.randint(2025, 2028)),
-        "month": rng.choice(
-            ["January", "March", "April", "June", "September", "October", "December"]
-        ),
-        "agency": agency,
-        "agency_u": agency[0].upper() + agency[1:],
-        "agency_t": agency.removeprefix("the ").split("'s ")[0].title()
-        if "'s " in agency
-        else agency.removeprefix("the "),
-        "issue": rng.choice(
-            [
-                "data privacy",
-                "app store rules",
-                "misleading advertising",
-                "competition law",
-                "a software fault",
-                "cloud licensing",
-                "late payments to suppliers",
-                "emissions reporting",
-            ]
-        ),
-        "target": f"{other.name}'s {rng.choice(PRODUCTS)} business"
-        if rng.random() < 0.5
-        else f"{rng.choice(LAST)} {rng.choice(SUFFIXES)}",
-        "day": at.strftime("%A"),
-    }
-    reports = min(6, max(1, int(rng.expovariate(0.45)) + 1))
-    return Event(kind, company, at, facts, reports)
-
-
-def write_article(rng: random.Random, event: Event, serial: int) -> tuple[Article, str]:
-    headlines, leads, body, _ = KINDS[event.kind]
-    facts = dict(event.facts)
-    title = rng.choice(headlines).format(**facts)
-    sentences = [rng.choice(leads).format(**facts)]
-    count = rng.randint(3, 7)
-    pool = body + GENERIC
-    for template in rng.sample(pool, min(count, len(pool))):
-        line = template.format(**facts)
-        aliases = event.company.aliases
-        if aliases and rng.random() < 0.3 and len(sentences) > 1:
-            line = line.replace(event.company.name, rng.choice(aliases), 1)
-        sentences.append(line)
-    text_ = " ".join(sentences)
-    outlet, domain = OUTLETS[rng.randrange(len(OUTLETS))]
-    published = event.at + timedelta(minutes=rng.randint(0, 600))
-    slug = "-".join(title.lower().split()[:6]).replace("'", "").replace("$", "")
-    article = Article(
-        url=f"https://{domain}/news/{serial}-{slug}",
-        title=title,
-        text=text_,
-        source=outlet,
-        text_source=TextSource.PAGE,
-        content_hash=hashlib.sha256(text_.encode()).hexdigest(),
-        language="en",
-        published=published,
-        fetched_at=published + timedelta(minutes=rng.randint(1, 30)),
-    )
-    return article, f"entry-{serial}"
-
-
-@dataclass(slots=True)
-class Corpus:
-    events: list[Event]
-    items: list[tuple[Article, str, int]]  # article, entry key, event index
-    mentions: list[list[CompanyMention]]
-
-
-def generate(count: int, seed: int, now: datetime, gazetteer: Gazetteer | None) -> Corpus:
-    """`count` articles of generated events, oldest first, with the companies the gazetteer
-    finds in each (none without one)."""
-    rng = random.Random(seed)
-    companies = load_companies()
-    start = now - timedelta(days=DAYS)
-    events: list[Event] = []
-    items: list[tuple[Article, str, int]] = []
-    while len(items) < count:
-        at = start + timedelta(seconds=rng.uniform(0, (DAYS * 86400) - 12 * 3600))
-        event = make_event(rng, companies, at)
-        events.append(event)
-        for _ in range(min(event.reports, count - len(items))):
-            article, key = write_article(rng, event, len(items))
-            items.append((article, key, len(events) - 1))
-    items.sort(key=lambda item: item[0].published)  # type: ignore[arg-type,return-value]
-    mentions = [gazetteer.find(a.text, a.title) for a, _, _ in items] if gazetteer else []
-    return Corpus(events, items, mentions)
-
 
 # -- filling a store ----------------------------------------------------------------------------
 
@@ -352,171 +144,6 @@ async def summarize_ahead(store: Store, summarizer: ExtractiveSummarizer, senten
     await prepare_summaries(store, summarizer, ids, sentences)
     async with store.engine.connect() as conn:
         return int((await conn.execute(text("SELECT count(*) FROM story_summaries"))).scalar_one())
-
-
-# -- queries ------------------------------------------------------------------------------------
-
-
-def company_queries(rng: random.Random, n: int) -> list[str]:
-    companies = load_companies()
-    queries = []
-    for i in range(n):
-        company = rng.choice(companies)
-        kind = i % 4
-        if kind == 1:
-            queries.append(company.name.lower())
-        elif kind == 2 and company.aliases:
-            alias = rng.choice(company.aliases)
-            queries.append(alias if rng.random() < 0.5 else alias.lower())
-        else:
-            queries.append(company.name)
-    return queries
-
-
-ASKED_IN = {"move_base", "verb_q"}
-
-
-def ask_questions(rng: random.Random, corpus: Corpus, n: int) -> tuple[list[str], list[Event]]:
-    """Questions about generated events, and the event each one asks about. A question is
-    asked only when the event's stored reports tell every fact it names: a report tells a
-    sample of the event's sentences, and "Is SAP competing with Juniper Networks?" has no
-    answer when none of them names Juniper Networks."""
-    texts: dict[int, str] = {}
-    for article, _, e in corpus.items:
-        texts[e] = texts.get(e, "") + f"\n{article.title}\n{article.text}"
-    questions, events = [], []
-    while len(questions) < n:
-        e = rng.randrange(len(corpus.events))
-        event = corpus.events[e]
-        template = rng.choice(KINDS[event.kind][3])
-        # The facts a question names, not the forms it asks in ("rise" of "rose").
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f and f not in ASKED_IN]
-        if all(event.facts[f] in texts.get(e, "") for f in fields):
-            questions.append(template.format(**event.facts))
-            events.append(event)
-    return questions, events
-
-
-def about(reply: Any, event: Event) -> bool:
-    """Whether an /ask reply is about the event's company: its name (or an alias) is in it."""
-    shown = _text(reply)
-    return any(name in shown for name in (event.company.name, *event.company.aliases))
-
-
-def cites_event(reply: Any, event: Event, urls: dict[str, int]) -> bool:
-    """Whether an /ask reply cites an article of the very event the question was made from."""
-    shown = _text(reply)
-    return any(url in shown for url, e in urls.items() if e == id(event))
-
-
-def _baseline_company(dialect: str, name: str) -> tuple[str, dict[str, Any]]:
-    like = "ILIKE" if dialect == "postgresql" else "LIKE"
-    sql = (
-        f"SELECT id, title, published_at FROM articles WHERE text {like} :p "
-        "ORDER BY published_at DESC LIMIT 5"
-    )
-    return sql, {"p": f"%{name}%"}
-
-
-def _baseline_ask(dialect: str, question: str) -> tuple[str, dict[str, Any]] | None:
-    words = search_terms(question)  # the words ours searches for: same question, naive engine
-    if not words:
-        return None
-    like = "ILIKE" if dialect == "postgresql" else "LIKE"
-    where = " OR ".join(f"text {like} :w{i}" for i in range(len(words)))
-    sql = (
-        f"SELECT id, title, published_at FROM articles WHERE {where} "
-        "ORDER BY published_at DESC LIMIT 10"
-    )
-    return sql, {f"w{i}": f"%{w}%" for i, w in enumerate(words)}
-
-
-@dataclass(slots=True)
-class Timings:
-    ours: list[float] = field(default_factory=list)
-    base: list[float] = field(default_factory=list)
-    sql_ours: list[float] = field(default_factory=list)  # /company's statement alone
-    sql_base: list[float] = field(default_factory=list)  # the naive one, the same way
-    answered: int = 0
-    own_event: int = 0  # /ask: answers citing the very event asked about
-    misses: list[str] = field(default_factory=list)  # queries without a real answer
-
-
-async def measure(
-    store: Store,
-    core: CommandCore,
-    name: str,
-    queries: list[str],
-    baseline_every: int,
-    events: list[Event] | None = None,
-    urls: dict[str, int] | None = None,
-) -> Timings:
-    """Time each query through CommandCore.handle, and the naive baseline on every Nth. An /ask
-    answer counts as answered when it cites sources and names the company asked about."""
-    timings = Timings()
-    build = _baseline_company if name == "company" else _baseline_ask
-    for i, query in enumerate(queries):
-        command = parse_command(f"/{name} {query}")
-        assert command is not None
-        started = time.perf_counter()
-        reply = await core.handle(command, CONTEXT)
-        timings.ours.append((time.perf_counter() - started) * 1000)
-        if events is not None and urls is not None:
-            real = reply.ok and "Sources:" in _text(reply) and about(reply, events[i])
-            timings.answered += real
-            timings.own_event += real and cites_event(reply, events[i], urls)
-        else:
-            real = reply.ok
-            timings.answered += real
-        if not real:
-            timings.misses.append(query)
-        if i % baseline_every:
-            continue
-        naive = build(store.dialect, query)
-        if naive is None:
-            continue
-        started = time.perf_counter()
-        async with store.engine.connect() as conn:
-            (await conn.execute(text(naive[0]), naive[1])).all()
-        timings.base.append((time.perf_counter() - started) * 1000)
-        if name == "company":
-            await _time_statements(store, core, query, naive, timings)
-    return timings
-
-
-def _rows(statement: Any, params: dict[str, Any], conn: Connection) -> list[Any]:
-    return list(conn.execute(statement, params).all())
-
-
-async def _time_statements(
-    store: Store, core: CommandCore, query: str, naive: tuple[str, dict[str, Any]], t: Timings
-) -> None:
-    """/company's one statement and the naive scan, each alone, the same way (in one hop of
-    the store's reader): the index against the scan, without the access path or the answer."""
-    name = (core.gazetteer.lookup(query) if core.gazetteer else None) or query
-    params = {"company": name, "since": utcnow() - RECENT, "limit": 5, "page": PAGE * 5}
-    params |= {"platform": CONTEXT.platform, "chat_key": CONTEXT.chat_key}
-    for statement, bound, into in (
-        (first_page_stories(ABOUT), params, t.sql_ours),
-        (text(naive[0]), naive[1], t.sql_base),
-    ):
-        started = time.perf_counter()
-        await store.read(partial(_rows, statement, bound))
-        into.append((time.perf_counter() - started) * 1000)
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _text(reply: Any) -> str:
-    return repr(reply)
-
-
-def _pct(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 # -- backends -----------------------------------------------------------------------------------
@@ -597,13 +224,13 @@ async def run_backend(
     )
     ok = True
     for name, t in results.items():
-        p50, p95, target = _pct(t.ours, 50), _pct(t.ours, 95), TARGETS[name.split(",")[0]]
+        p50, p95, target = pct(t.ours, 50), pct(t.ours, 95), TARGETS[name.split(",")[0]]
         verdict = "pass" if p95 <= target and t.answered == len(t.ours) else "FAIL"
         ok = ok and verdict == "pass"
-        beats = f"{_yes(p50 < _pct(t.base, 50))} / {_yes(p95 < _pct(t.base, 95))}"
+        beats = f"{yes(p50 < pct(t.base, 50))} / {yes(p95 < pct(t.base, 95))}"
         print(
-            f"  /{name:<15} {p50:8.1f} {p95:8.1f} {_pct(t.base, 50):9.1f} "
-            f"{_pct(t.base, 95):9.1f} {'p95 <= ' + format(target, '.0f'):>12}  "
+            f"  /{name:<15} {p50:8.1f} {p95:8.1f} {pct(t.base, 50):9.1f} "
+            f"{pct(t.base, 95):9.1f} {'p95 <= ' + format(target, '.0f'):>12}  "
             f"{verdict:<6}  {beats}"
         )
     print(
@@ -620,8 +247,8 @@ async def run_backend(
         if t.sql_ours:
             print(
                 f"  /{name}: the statement alone, in one hop of the store's reader: ours p50 "
-                f"{_pct(t.sql_ours, 50):.2f} / p95 {_pct(t.sql_ours, 95):.2f} ms, the naive scan "
-                f"{_pct(t.sql_base, 50):.2f} / {_pct(t.sql_base, 95):.2f} ms"
+                f"{pct(t.sql_ours, 50):.2f} / p95 {pct(t.sql_ours, 95):.2f} ms, the naive scan "
+                f"{pct(t.sql_base, 50):.2f} / {pct(t.sql_base, 95):.2f} ms"
             )
     for name, t in results.items():
         for query in t.misses[:5]:

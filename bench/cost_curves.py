@@ -41,18 +41,15 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.commands import (
+from bench.command_timing import CONTEXT, TARGETS, measure, pct
+from bench.commands import DEFAULT_PG
+from bench.news_corpus import (
     COMPANIES,
-    CONTEXT,
-    DEFAULT_PG,
     OUTLETS,
-    TARGETS,
     Corpus,
-    _pct,
     ask_questions,
     company_queries,
     generate,
-    measure,
 )
 from bot.app import chat_fetcher_factory
 from bot.chat.command import parse_command
@@ -187,12 +184,12 @@ def report(results: list[dict[str, Any]], queries: int) -> bool:
         c, a = r["company"], r["ask"]
         answered = f"{c.answered}/{queries} + {a.answered}/{queries}"
         ok = ok and c.answered == queries and a.answered == queries
-        ok = ok and _pct(c.ours, 95) <= TARGETS["company"] and _pct(a.ours, 95) <= TARGETS["ask"]
+        ok = ok and pct(c.ours, 95) <= TARGETS["company"] and pct(a.ours, 95) <= TARGETS["ask"]
         print(
-            f"{r['size']:>10,} {r['generated'] + r['loaded']:>7.0f}  {_pct(c.ours, 50):>12.1f} "
-            f"{_pct(c.ours, 95):>6.1f} {_pct(c.base, 50):>9.1f} {_pct(c.base, 95):>6.1f}  "
-            f"{_pct(a.ours, 50):>8.1f} {_pct(a.ours, 95):>6.1f} {_pct(a.base, 50):>9.1f} "
-            f"{_pct(a.base, 95):>6.1f}  {answered}"
+            f"{r['size']:>10,} {r['generated'] + r['loaded']:>7.0f}  {pct(c.ours, 50):>12.1f} "
+            f"{pct(c.ours, 95):>6.1f} {pct(c.base, 50):>9.1f} {pct(c.base, 95):>6.1f}  "
+            f"{pct(a.ours, 50):>8.1f} {pct(a.ours, 95):>6.1f} {pct(a.base, 50):>9.1f} "
+            f"{pct(a.base, 95):>6.1f}  {answered}"
         )
     for r in results:
         for name in ("company", "ask"):

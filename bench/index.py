@@ -55,7 +55,7 @@ from sqlalchemy import bindparam, select, text, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.commands import OUTLETS, Company, make_event, write_article  # noqa: E402
+from bench.news_corpus import OUTLETS, Company, make_event, write_article  # noqa: E402
 from bot.eval.clusters import bcubed, detokenise  # noqa: E402
 from bot.models import Article  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
