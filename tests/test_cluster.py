@@ -135,6 +135,36 @@ def test_window_excludes_old_articles() -> None:
     assert ["a"] not in c.clusters()
 
 
+def _daily_reports(days: int) -> list[tuple[str, str, str, datetime, str]]:
+    """The same running story retold every 12 hours (as a desk rewrites a wire), each report
+    close to the one before: a chain with nothing to break it but time."""
+    return [
+        (
+            str(i),
+            "Huawei Mate X7 shipments paused",
+            DEVELOPMENT + f" Update {i}: retailers in {2 + i % 3} more countries followed.",
+            T0 + timedelta(hours=12 * i),
+            "Wire",
+        )
+        for i in range(2 * days)
+    ]
+
+
+def test_a_story_takes_reports_for_three_days_not_forever() -> None:
+    c = clusterer_with(*_daily_reports(10))
+    spans = []
+    for members in c.clusters():
+        times = [T0 + timedelta(hours=12 * int(d)) for d in members]
+        spans.append(max(times) - min(times))
+    assert max(spans) <= timedelta(hours=72)  # a digest's story is not last week's news
+    assert len(c.clusters()) >= 3  # ten days of reports: a new story every three days at most
+    # Without the span the chain never breaks (what bench/index_stored.py --real-fill found).
+    chained = StoryClusterer(span=None)
+    for doc in _daily_reports(10):
+        chained.add(*doc)
+    assert len(chained.clusters()) == 1
+
+
 def test_undated_and_naive_datetimes_mix_with_aware_ones() -> None:
     c = StoryClusterer()
     a = c.add("a", "Huawei launches Mate X7", WIRE, datetime(2025, 3, 3, 9), "Reuters")

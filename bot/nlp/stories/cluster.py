@@ -20,6 +20,10 @@ articles in the time window) and either joins a story or opens one:
   two parts are far apart (`bot.nlp.stories.split`): this undoes two events grown as one;
 - articles older than `window` relative to the newest seen leave the centroids and the IDF; their
   stories stay listed but take no new articles once all their articles are out of the window;
+- a story takes articles for `span` (72 hours) after its first one, copies included: over a
+  stream, a story that took every close report would otherwise grow for as long as its subject
+  stays in the news (a company's recurring news chained into one story spanning the 90 days
+  kept, `bench/index_stored.py --real-fill`); a later report opens a story of its own;
 - the stories scored are candidates, not every story of the window (`stories.vectors`): those
   whose centroids, or whose members, weigh most on the article's `query_terms` best terms,
   through each term's `per_term` most recent postings; the best `candidates` of each kind are
@@ -60,6 +64,7 @@ __all__ = [
 ]
 
 WINDOW = timedelta(hours=72)
+SPAN = timedelta(hours=72)  # a story takes articles for this long after its first one
 THRESHOLD = 0.30  # score to join a story of one article
 SIZE_PRIOR = 0.08  # ... lowered by this times ln(articles in the story)
 FLOOR = 0.20  # ... never below this (lower, big stories snowball over a stream)
@@ -100,6 +105,7 @@ class StoryClusterer(StoryStore):
         query_terms: int = QUERY_TERMS,
         per_term: int = PER_TERM,
         per_story: int = PER_STORY,
+        span: timedelta | None = SPAN,
     ) -> None:
         super().__init__(window, syndication)
         self.threshold = threshold
@@ -115,6 +121,7 @@ class StoryClusterer(StoryStore):
         self.query_terms = query_terms
         self.per_term = per_term
         self.per_story = per_story
+        self.span = span
         self._checks: dict[int, int] = {}  # story -> size at which to test it for a split
 
     @classmethod
@@ -160,10 +167,11 @@ class StoryClusterer(StoryStore):
         )
         if original is not None and self._docs[original].active:
             story = self.story_of(original)
-            self._place(doc_id, Doc(story, source, found.words, {}, copy_of=original), when)
-            return story
+            if self._takes(story, when):  # else a copy of old news: a story of its own
+                self._place(doc_id, Doc(story, source, found.words, {}, copy_of=original), when)
+                return story
         vector = self._tfidf.add_counts(found.counts)
-        scores = self._scores(doc_id, "", vector)
+        scores = {s: v for s, v in self._scores(doc_id, "", vector).items() if self._takes(s, when)}
         story, waits = self._choose(scores)
         if story is None:
             story = self._open()
@@ -233,6 +241,13 @@ class StoryClusterer(StoryStore):
             weight = self.nearest
             scores = {s: (1 - weight) * c + weight * near.get(s, 0.0) for s, c in scores.items()}
         return scores
+
+    def _takes(self, story: int, when: datetime | None) -> bool:
+        """Whether the story still takes an article arriving at ``when``: it started less than
+        ``span`` before it (over a stream, a story that took every close report would grow
+        for as long as its subject stays in the news)."""
+        started = self.started(story)
+        return self.span is None or when is None or started is None or when - started <= self.span
 
     def _bar(self, story: int) -> float:
         size = self._centroids.count[story]

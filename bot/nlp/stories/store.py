@@ -42,6 +42,7 @@ class Doc:
     vector: Vector  # unit TF-IDF vector, weighted with the IDF of its arrival
     copy_of: str | None = None
     active: bool = True
+    at: datetime | None = None  # when it arrived (published; undated: the newest time seen)
 
 
 class StoryStore:
@@ -63,6 +64,7 @@ class StoryStore:
         self._alive: dict[int, int] = {}  # story -> its articles in the window
         self._emptied: set[int] = set()  # stories whose articles all left the window
         self._shortlist: dict[int, tuple[int, list[str]]] = {}  # story -> (size, best few)
+        self._started: dict[int, datetime] = {}  # story -> when its first article arrived
 
     def clusters(self) -> list[list[str]]:
         """Every story's article ids, in order of arrival, stories in order of opening."""
@@ -152,9 +154,14 @@ class StoryStore:
             self._merged = {a: b for a, b in self._merged.items() if b in self._members}
         return gone
 
+    def started(self, story: int) -> datetime | None:
+        """When the story's first article (by time) arrived; None when none is dated."""
+        return self._started.get(story)
+
     def _drop(self, story: int) -> None:
         """A story is gone (merged or pruned)."""
         self._shortlist.pop(story, None)
+        self._started.pop(story, None)
         self._forget(story)
 
     def _forget(self, story: int) -> None:
@@ -178,9 +185,11 @@ class StoryStore:
 
     def _place(self, doc_id: str, doc: Doc, when: datetime | None) -> None:
         """Put a new article in its story (a copy adds nothing to the centroid or the index)."""
+        doc.at = when
         self._docs[doc_id] = doc
         self._members[doc.cluster].append(doc_id)
         self._alive[doc.cluster] += 1
+        self._start(doc.cluster, when)
         if doc.copy_of is None:
             self._centroids.put(doc.cluster, doc.vector, +1)
             self._index.add(doc_id, doc.vector)
@@ -199,6 +208,7 @@ class StoryStore:
         self._alive[keep] += self._alive.pop(gone)
         self._merged[gone] = keep
         self._shortlist.pop(keep, None)
+        self._start(keep, self._started.get(gone))
         self._drop(gone)
         return keep
 
@@ -222,7 +232,17 @@ class StoryStore:
                 stay.append(doc_id)
         self._members[story] = stay
         self._shortlist.pop(story, None)
+        self._started.pop(story, None)
+        for doc_id in stay:
+            self._start(story, self._docs[doc_id].at)
+        for doc_id in self._members[new]:
+            self._start(new, self._docs[doc_id].at)
         return new
+
+    def _start(self, story: int, when: datetime | None) -> None:
+        """The story holds an article that arrived at ``when``: it started then at the latest."""
+        if when is not None and (story not in self._started or when < self._started[story]):
+            self._started[story] = when
 
     def _expire(self) -> None:
         if self._newest is None:
