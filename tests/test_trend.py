@@ -14,7 +14,7 @@ from PIL import Image as PILImage
 from PIL import ImageStat
 
 from bot.cli import main
-from bot.demo.month import PEAK_DAY, month_of_articles
+from bot.demo.month import PEAK_DAY, month_of_articles, news_day
 from bot.digest.chart import render_png
 from bot.digest.trend import build_trend, parse_period
 from bot.models import CompanyArticle
@@ -77,7 +77,7 @@ async def test_month_counts_peaks_and_chart(store: Store) -> None:
     stored_stories = {r.story_id for r in rows}
     assert None not in stored_stories and trend.total == len(stored_stories)
     assert trend.total >= 20  # the indexer told the month's events apart
-    peak_day = (now - timedelta(days=PEAK_DAY)).astimezone(BERLIN).date()
+    peak_day = news_day(now, PEAK_DAY)  # the same date in Berlin
     assert [p.day for p in trend.peaks] == [peak_day]
     (peak,) = trend.peaks
     assert peak.stories == 8 and peak.story_id in stored_stories  # one story per event
@@ -116,7 +116,7 @@ def test_cli_trend_png_and_json(
     assert len(out["days"]) == 30
     assert all(set(d) == {"date", "stories", "sources"} for d in out["days"])
     assert all(set(p) == {"date", "story_id", "title"} for p in out["peaks"])
-    peak_day = (datetime.now(UTC) - timedelta(days=PEAK_DAY)).astimezone(BERLIN).date()
+    peak_day = news_day(datetime.now(UTC), PEAK_DAY)
     assert [p["date"] for p in out["peaks"]] == [peak_day.isoformat()]
     assert PILImage.open(png).size == (1000, 500)
 

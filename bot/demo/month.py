@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.ingest.poll import content_hash
@@ -43,6 +43,18 @@ def _event(rng: random.Random, n: int, company: str) -> tuple[str, str]:
     return f"{company} {deed} {thing} business in {place} with {partner}", " ".join(sentences)
 
 
+def _last_noon(now: datetime) -> datetime:
+    """The latest 12:00 UTC not after ``now``."""
+    return (now - timedelta(hours=12)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def news_day(now: datetime, ago: int) -> date:
+    """The date of the news :func:`month_of_articles` tells ``ago`` days back: each day's news
+    falls between 03:00 and 11:20 UTC, the same date from UTC-3 to UTC+12 (a day's stories stay
+    on one day on a chat's clock, whatever the hour is now)."""
+    return (_last_noon(now) - timedelta(days=ago)).date()
+
+
 def month_of_articles(
     now: datetime, company: str = "Huawei", *, seed: int = 7, peak_day: int = PEAK_DAY
 ) -> list[Article]:
@@ -55,7 +67,8 @@ def month_of_articles(
         for _ in range(8 if ago == peak_day else rng.choice((0, 1, 1, 2))):
             n += 1
             title, body = _event(rng, n, company)
-            when = now - timedelta(days=ago, hours=rng.randint(2, 9))
+            noon = _last_noon(now) - timedelta(days=ago)
+            when = noon - timedelta(hours=rng.randint(2, 9))
             for k, outlet in enumerate(OUTLETS[: rng.randint(1, 3)]):
                 at = when + timedelta(minutes=40 * k)
                 out.append(
