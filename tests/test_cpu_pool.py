@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cpu import CpuPool, TooSlow
+from tests.loop_ticks import ticks_during
 
 
 def spin(seconds: float, pid_file: str | None = None) -> int:
@@ -88,17 +89,7 @@ async def test_the_task_s_own_error_reaches_the_caller(pool: CpuPool) -> None:
 
 
 async def test_the_event_loop_runs_while_a_task_does(pool: CpuPool) -> None:
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
-    await pool.run(spin, 0.5)
-    ticker.cancel()
+    _, ticks = await ticks_during(pool.run(spin, 0.5))
     assert ticks >= 10  # a task run on the loop itself would have allowed none
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.store import Store
 from bot.store.schema import feeds
+from tests.loop_ticks import ticks_during
 
 
 def _feed_urls(conn: Connection) -> list[str]:
@@ -41,21 +42,13 @@ async def test_reads_run_side_by_side_with_writes(store: Store) -> None:
 async def test_a_slow_read_on_a_sqlite_file_leaves_the_bot_responsive(tmp_path: Path) -> None:
     store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
     try:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
 
         def slow(conn: Connection) -> int:
             time.sleep(0.5)  # a long scan, as far as the event loop can tell
             return int(conn.execute(text("SELECT 1")).scalar_one())
 
-        running = asyncio.create_task(ticker())
-        assert await store.read(slow) == 1
-        running.cancel()
+        result, ticks = await ticks_during(store.read(slow))
+        assert result == 1
         assert ticks >= 20  # the loop went on answering while the read ran
     finally:
         await store.close()
