@@ -359,6 +359,14 @@ def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def verdict(failures: list[str]) -> int:
+    """Print each target not met and the verdict; the exit status (1 when one is not met)."""
+    for failure in failures:
+        print(f"NOT met: {failure}")
+    print("targets: " + ("met" if not failures else "NOT met"))
+    return 1 if failures else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=400)
@@ -434,10 +442,7 @@ def main() -> int:
         " every chat the dead worker held got its next part; from reg. = the same two from the"
         " restarted worker's registration; sending = parts under way at the kill"
     )
-    for failure in failures:
-        print(f"NOT met: {failure}")
-    print("targets: " + ("met" if not failures else "NOT met"))
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

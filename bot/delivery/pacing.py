@@ -29,6 +29,11 @@ class Limit:
     period: float
 
 
+# Telegram's flood limits: 30 messages a second per bot, 1 a second per chat, 20 a minute per
+# group (its Bot API FAQ); both pacers use them.
+TELEGRAM_LIMITS = (Limit(30, 1.0), Limit(1, 1.0), Limit(20, 60.0))
+
+
 class _Slots:
     """One limit's slots: ``busy`` held by sends under way, ``releases`` (a heap) coming back."""
 
@@ -125,7 +130,7 @@ class Pacer:
     def telegram(cls, **options: Any) -> Pacer:
         """Telegram: 30 messages/s overall, 1/s per chat, 20/minute per group; ``options`` are
         the constructor's keywords (margin, clock, sleep)."""
-        return cls(Limit(30, 1.0), Limit(1, 1.0), Limit(20, 60.0), **options)
+        return cls(*TELEGRAM_LIMITS, **options)
 
     @classmethod
     def slack(cls, **options: Any) -> Pacer:

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.delivery.pacing import Limit, Pacer, Pacing, Prepare
+from bot.delivery.pacing import TELEGRAM_LIMITS, Limit, Pacer, Pacing, Prepare
 from bot.store import Store
 from bot.store.pace import PaceSlots, PacingUnavailable, SlotLimit, Taken
 
@@ -120,7 +120,7 @@ class SharedPacer:
     @classmethod
     def telegram(cls, slots: PaceSlots, bot: str, **options: float) -> SharedPacer:
         """Telegram's limits (as Pacer.telegram) for bot ``bot``."""
-        return cls(slots, bot, Limit(30, 1.0), Limit(1, 1.0), Limit(20, 60.0), **options)
+        return cls(slots, bot, *TELEGRAM_LIMITS, **options)
 
     def _own(self, chat: str, group: bool) -> SlotLimit:
         key, m = f"{self.bot}:{chat}", self.margin
