@@ -144,3 +144,23 @@ def cites_event(reply: Any, event: Event, urls: dict[str, int]) -> bool:
     """Whether an /ask reply cites an article of the very event the question was made from."""
     shown = _text(reply)
     return any(url in shown for url, e in urls.items() if e == id(event))
+
+
+def _select_one(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT 1")).scalar_one())
+
+
+async def access_cost(store: Store, n: int = 200) -> tuple[float, float]:
+    """The p50 ms of a bare ``SELECT 1`` through the async engine and in one hop of the store's
+    reader: what each read costs before its statement does anything."""
+    engine: list[float] = []
+    reader: list[float] = []
+    for _ in range(n):
+        started = time.perf_counter()
+        async with store.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        engine.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await store.read(_select_one)
+        reader.append((time.perf_counter() - started) * 1000)
+    return pct(engine, 50), pct(reader, 50)

@@ -59,7 +59,7 @@ from bot.summarize.stored import prepare_summaries
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.command_timing import CONTEXT, TARGETS, measure, pct, yes  # noqa: E402
+from bench.command_timing import CONTEXT, TARGETS, access_cost, measure, pct, yes  # noqa: E402
 from bench.news_corpus import (  # noqa: E402
     COMPANIES,
     DAYS,
@@ -208,6 +208,7 @@ async def run_backend(
             results["company, again"] = await measure(
                 store, core, "company", companies, args.baseline_every
             )
+            bare = await access_cost(store)
         finally:
             await core.aclose()
     finally:
@@ -250,6 +251,10 @@ async def run_backend(
                 f"{pct(t.sql_ours, 50):.2f} / p95 {pct(t.sql_ours, 95):.2f} ms, the naive scan "
                 f"{pct(t.sql_base, 50):.2f} / {pct(t.sql_base, 95):.2f} ms"
             )
+    print(
+        f"  a bare SELECT 1, p50: {bare[0]:.2f} ms through the async engine, {bare[1]:.2f} ms in "
+        "one hop of the store's reader"
+    )
     for name, t in results.items():
         for query in t.misses[:5]:
             print(f"  /{name} not answered: {query}")
