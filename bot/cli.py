@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score newsbot on a ../shared/eval data set")
     ev.add_argument(
         "name",
-        choices=["extraction", "feeds", "extraction-en", "summaries", "quotes", "clusters"],
+        choices=["extraction", "feeds", "extraction-en", "summaries", "quotes", "clusters", "ask"],
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--data", type=Path, help="evaluation data folder (default ../shared/eval)")

@@ -28,6 +28,8 @@ def _runner(name: str):  # type: ignore[no-untyped-def]
         from bot.eval.quotes import run
     elif name == "clusters":
         from bot.eval.clusters import run
+    elif name == "ask":
+        from bot.eval.ask import run
     else:
         raise ValueError(f"unknown evaluation {name!r}")
     return run

@@ -20,6 +20,7 @@ from bot.store.mentions import clean_name as _clean_name
 from bot.store.schema import article_companies, articles
 from bot.store.search import SearchHit
 from bot.store.search import search as search_articles
+from bot.store.search_related import texts_with, word_frequencies
 from bot.store.store import Store, utcnow
 from bot.store.story_state import (
     Features,
@@ -240,3 +241,13 @@ class NewsIndex:
             )
             by_id = {r.id: _article(r) for r in rows}
         return [SearchHit(by_id[i], s) for i, s in scored if i in by_id]
+
+    async def texts_with(self, word: str, *, limit: int = 100) -> list[str]:
+        """The title and opening of the newest articles holding a word (for related words)."""
+        async with self._engine.begin() as conn:
+            return await texts_with(conn, self._store.dialect, word, limit)
+
+    async def word_frequencies(self, words: list[str]) -> tuple[int, dict[str, int]]:
+        """(articles stored, {word: articles holding it}), as search counts them."""
+        async with self._engine.begin() as conn:
+            return await word_frequencies(conn, self._store.dialect, words)

@@ -14,11 +14,12 @@ from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
 from bot.store.company_stories import CompanyPage
 from bot.store.search_words import ALSO
+from bot.summarize.related import Related, WordSource, partial_cover, related_words
 
 log = logging.getLogger("newsbot.chat.ask")
 
 
-class Index(Protocol):
+class Index(WordSource, Protocol):
     """The part of NewsIndex the chat commands use."""
 
     async def story(self, story_id: int) -> Story | None: ...
@@ -83,6 +84,9 @@ FRAME_WEIGHT = 0.25
 _WORD = re.compile(r"[^\W_]+")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
+# A question word that at most half the candidate stories hold has its related words looked up
+# (bot/summarize/related.py); at most this many words per question, the heaviest.
+MAX_EXPANDED = 2
 
 
 # The irregular forms news writes and questions ask in another form ("Why did shares rise?" of
@@ -172,18 +176,37 @@ def term_weights(
     }
 
 
-def cover(weights: dict[str, float], vocabulary: _Vocabulary) -> float:
-    """The share of the question's weight the text covers (0..1)."""
+def cover(
+    weights: dict[str, float],
+    vocabulary: _Vocabulary,
+    related: dict[str, Related] | None = None,
+) -> float:
+    """The share of the question's weight the text covers (0..1): a word it holds counts
+    whole, a word it does not hold counts in part through its related words."""
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if vocabulary.has(t)) / total if total else 0.0
+    if not total:
+        return 0.0
+    covered = 0.0
+    for term, weight in weights.items():
+        if vocabulary.has(term):
+            covered += weight
+        elif related and related.get(term):
+            covered += weight * partial_cover(related[term], vocabulary.has)
+    return covered / total
 
 
-def _sentence_score(weights: dict[str, float], sentence: str, before: str, speech: bool) -> float:
-    own = cover(weights, _Vocabulary(terms(sentence)))
+def _sentence_score(
+    weights: dict[str, float],
+    sentence: str,
+    before: str,
+    speech: bool,
+    related: dict[str, Related] | None = None,
+) -> float:
+    own = cover(weights, _Vocabulary(terms(sentence)), related)
     if own == 0:
         return 0.0
     # The sentence before often names who speaks or what about; it counts for a little.
-    context = 0.3 * cover(weights, _Vocabulary(terms(before))) if before else 0.0
+    context = 0.3 * cover(weights, _Vocabulary(terms(before)), related) if before else 0.0
     quoted = 0.15 if speech and any(ch in _QUOTE_MARKS for ch in sentence) else 0.0
     # Among equals, shorter sentences say it more directly.
     return (own + context + quoted) / (1.0 + 0.05 * math.log1p(len(sentence.split())))
@@ -194,6 +217,7 @@ def best_sentences(
     articles: list[Article],
     limit: int,
     weights: dict[str, float] | None = None,
+    related: dict[str, Related] | None = None,
 ) -> tuple[list[str], float]:
     """The sentences of the articles that answer the question best, best first: those that
     cover most of its (weighted) words, with their preceding sentence as context, a quoting
@@ -210,7 +234,7 @@ def best_sentences(
         previous = ""
         for sentence in split_sentences(article.text):
             if len(sentence) >= 20 and sentence not in scored:
-                scored[sentence] = _sentence_score(weights, sentence, previous, speech)
+                scored[sentence] = _sentence_score(weights, sentence, previous, speech, related)
             previous = sentence
     ranked = sorted(scored, key=lambda s: -scored[s])
     chosen = [s for s in ranked if scored[s] > 0][:limit]
@@ -221,10 +245,11 @@ def best_sentences(
 
 
 async def retrieve(
-    index: Index, question: str, *, stories: int = 5, sentences: int = 3
+    index: Index, question: str, *, stories: int = 5, sentences: int = 3, related: bool = True
 ) -> list[Passage]:
     """The stories that answer a question (one passage per story), best first; none when no
-    story covers enough of the question (see MIN_COVER): unrelated stories are no answer."""
+    story covers enough of the question (see MIN_COVER): unrelated stories are no answer.
+    With `related`, a question word few candidates hold is also met by its related words."""
     hits = await index.search(question, limit=stories * 4)
     groups: dict[object, list[Article]] = {}
     for hit in hits:
@@ -240,8 +265,12 @@ async def retrieve(
     }
     by_article = [_Vocabulary(each) for group in words.values() for each in group]
     vocabularies = {key: _Vocabulary(set().union(*group)) for key, group in words.items()}
-    weights = term_weights(wanted, by_article, named_terms(question))
-    covers = {key: cover(weights, vocabulary) for key, vocabulary in vocabularies.items()}
+    names = named_terms(question)
+    weights = term_weights(wanted, by_article, names)
+    near = {}
+    if related:
+        near = await _related(index, wanted, names, weights, list(vocabularies.values()))
+    covers = {key: cover(weights, vocabulary, near) for key, vocabulary in vocabularies.items()}
     best = max(covers.values())
     floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
     # The stories that answer, those covering most first; among equals, search order
@@ -250,13 +279,42 @@ async def retrieve(
     kept = sorted(answering, key=lambda key: -covers[key])[:stories]
     log.info(
         "retrieved",
-        extra={"candidates": len(groups), "answering": len(kept), "best_cover": round(best, 2)},
+        extra={
+            "candidates": len(groups),
+            "answering": len(kept),
+            "best_cover": round(best, 2),
+            "related": {word: len(words) for word, words in near.items()},
+        },
     )
     passages = []
     for n, key in enumerate(kept, start=1):
         articles = groups[key]
         lead = articles[0]
         source = Source(n, lead.title, lead.source, lead.url, lead.story_id)
-        chosen, score = best_sentences(question, articles, sentences, weights)
+        chosen, score = best_sentences(question, articles, sentences, weights, near)
         passages.append(Passage(source, chosen, score))
     return passages
+
+
+async def _related(
+    index: Index,
+    wanted: list[str],
+    names: set[str],
+    weights: dict[str, float],
+    vocabularies: list[_Vocabulary],
+) -> dict[str, Related]:
+    """The related words of the question's words that at most half the candidates hold
+    (not names, frame words or numbers: a name has no stand-in), the heaviest MAX_EXPANDED."""
+    rare = [
+        term
+        for term in wanted
+        if term not in names
+        and term not in _FRAME
+        and not term.isdigit()
+        and 2 * sum(v.has(term) for v in vocabularies) <= len(vocabularies)
+    ]
+    own = _Vocabulary(wanted)  # a word of the question is no stand-in for another
+    found = {}
+    for term in sorted(rare, key=lambda t: -weights[t])[:MAX_EXPANDED]:
+        found[term] = await related_words(index, term, own.has)
+    return found
