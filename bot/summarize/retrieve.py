@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import math
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.models import Article, Story
 from bot.nlp.stories.cluster import terms
-from bot.nlp.text import split_sentences
 from bot.store.company_stories import CompanyPage
-from bot.store.search_words import ALSO
-from bot.summarize.related import Related, WordSource, partial_cover, related_words
+from bot.summarize.match import (
+    Vocabulary,
+    best_sentences,
+    cover,
+    is_frame,
+    named_terms,
+    question_terms,
+    term_weights,
+)
+from bot.summarize.related import Related, WordSource, related_words
 
 log = logging.getLogger("newsbot.chat.ask")
 
@@ -67,181 +72,9 @@ class Passage:
 # the best story's cover: a story that shares one common word of the question is no answer.
 MIN_COVER = 0.6
 MIN_COVER_OF_BEST = 0.7
-_QUOTE_MARKS = frozenset('"“”„«»「」『』‘’‚‹›')
-# A question about what someone said prefers a sentence that quotes them.
-_SPEECH_WORDS = """say says said tell told think thinks thought comment commented quote quoted
-    claim claimed warn warned respond responded react reacted reply replied promise promised"""
-_SPEECH = frozenset(_SPEECH_WORDS.split())
-# Words that frame a question about the news rather than say what it is about ("What did
-# Huawei announce?"), or name the kind of amount it asks for ("How much did Tesla pay for Rossi
-# Energy?" of "agreed to buy Rossi Energy for $87 billion"): an answer rarely repeats them, so
-# they weigh little.
-_FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
-    plan planned happen happened latest recent recently update detail news think mean going
-    many much pay paid cost costs worth price"""
-_FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
-FRAME_WEIGHT = 0.25
-_WORD = re.compile(r"[^\W_]+")
-_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-NAME_WEIGHT = 2.0
 # A question word that at most half the candidate stories hold has its related words looked up
 # (bot/summarize/related.py); at most this many words per question, the heaviest.
 MAX_EXPANDED = 2
-
-
-# The irregular forms news writes and questions ask in another form ("Why did shares rise?" of
-# "shares rose"), and the forms of "lay off" and "layoffs": each meets its base.
-_IRREGULAR_FORMS = """rose:rise risen:rise fell:fall fallen:fall bought:buy paid:pay sold:sell
-    took:take taken:take led:lead grew:grow grown:grow won:win lost:lose spent:spend built:build
-    began:begin begun:begin gave:give given:give went:go gone:go held:hold brought:bring
-    sought:seek struck:strike chose:choose chosen:choose wrote:write written:write became:become
-    came:come fought:fight left:leave met:meet thought:think saw:see seen:see hid:hide
-    laid:lay laying:lay layoff:lay layoffs:lay"""
-_IRREGULAR = dict(pair.split(":") for pair in _IRREGULAR_FORMS.split())
-# The other forms a question's word has in articles ("CEO" of "chief executive"): the
-# search's own list.
-_SPELLED_OUT = {word: tuple(other.split()) for word, other in ALSO.items()}
-
-
-def stem(word: str) -> str:
-    """A word without the English endings that change its form, not its sense: "cutting" and
-    "cut", "announced" and "announce", "buying" and "buy", "rose" and "rise" meet. (Plural -s
-    is gone already.)"""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) > 5 and word.endswith("ing"):
-        word = word[:-3]
-    elif len(word) > 4 and word.endswith("ed"):
-        word = word[:-2]
-    elif len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]  # "cutt" → "cut", "stopp" → "stop"; "sell", "pass" stay
-    return word
-
-
-class _Vocabulary:
-    """The words of a text, for matching a question's word loosely: the same stem, or one that
-    begins the same as far as a prefix tells ("founder" ~ "founded", "europe" ~ "european")."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self.words = {stem(w) for w in words}
-        self.prefixes = {w[:k] for w in self.words for k in (4, 5) if len(w) >= k}
-
-    def has(self, term: str) -> bool:
-        spelled = _SPELLED_OUT.get(term)
-        if spelled is not None and all(self.has(word) for word in spelled):
-            return True
-        term = stem(term)
-        if term in self.words:
-            return True
-        if len(term) >= 5 and term[:5] in self.prefixes:
-            return True
-        if len(term) == 4 and term in self.prefixes:
-            return True
-        return any(term[:k] in self.words for k in range(4, len(term)))
-
-
-def question_terms(question: str) -> list[str]:
-    """The content words of a question, in any script (stop words of English left out)."""
-    return list(dict.fromkeys(terms(question)))
-
-
-def named_terms(question: str) -> set[str]:
-    """The words of the names a question gives: capitalised words after its first ("What did
-    Huawei's founder say about Joe Biden?" → huawei, joe, biden)."""
-    words = _NAME_WORD.findall(question)[1:]
-    return {t for word in words if word[:1].isupper() for t in terms(word)}
-
-
-def _kind_weight(term: str, names: set[str]) -> float:
-    if term in names:
-        return NAME_WEIGHT
-    # A bare number is a detail an answer may write otherwise ("10", "ten", "10.0").
-    return FRAME_WEIGHT if term in _FRAME or term.isdigit() else 1.0
-
-
-def term_weights(
-    wanted: list[str], vocabularies: list[_Vocabulary], names: set[str] = frozenset()
-) -> dict[str, float]:
-    """Each question word's weight: how rare it is among the candidates (inverse document
-    frequency; a word no candidate has weighs most), doubled for a word of a name (an answer
-    is about who or what the question names), a quarter for a word that only frames the
-    question ("announce", "say") and for a bare number."""
-    count = len(vocabularies)
-    return {
-        term: _kind_weight(term, names)
-        * math.log(1.0 + (count + 1) / (sum(v.has(term) for v in vocabularies) + 0.5))
-        for term in wanted
-    }
-
-
-def cover(
-    weights: dict[str, float],
-    vocabulary: _Vocabulary,
-    related: dict[str, Related] | None = None,
-) -> float:
-    """The share of the question's weight the text covers (0..1): a word it holds counts
-    whole, a word it does not hold counts in part through its related words."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    covered = 0.0
-    for term, weight in weights.items():
-        if vocabulary.has(term):
-            covered += weight
-        elif related and related.get(term):
-            covered += weight * partial_cover(related[term], vocabulary.has)
-    return covered / total
-
-
-def _sentence_score(
-    weights: dict[str, float],
-    sentence: str,
-    before: str,
-    speech: bool,
-    related: dict[str, Related] | None = None,
-) -> float:
-    own = cover(weights, _Vocabulary(terms(sentence)), related)
-    if own == 0:
-        return 0.0
-    # The sentence before often names who speaks or what about; it counts for a little.
-    context = 0.3 * cover(weights, _Vocabulary(terms(before)), related) if before else 0.0
-    quoted = 0.15 if speech and any(ch in _QUOTE_MARKS for ch in sentence) else 0.0
-    # Among equals, shorter sentences say it more directly.
-    return (own + context + quoted) / (1.0 + 0.05 * math.log1p(len(sentence.split())))
-
-
-def best_sentences(
-    question: str,
-    articles: list[Article],
-    limit: int,
-    weights: dict[str, float] | None = None,
-    related: dict[str, Related] | None = None,
-) -> tuple[list[str], float]:
-    """The sentences of the articles that answer the question best, best first: those that
-    cover most of its (weighted) words, with their preceding sentence as context, a quoting
-    sentence first when the question asks what someone said.
-
-    With no sentence sharing a word, the lead article's first sentence stands in.
-    """
-    wanted = question_terms(question)
-    if weights is None:
-        weights = dict.fromkeys(wanted, 1.0)
-    speech = any(word in _SPEECH for word in _WORD.findall(question.casefold()))
-    scored: dict[str, float] = {}
-    for article in articles:
-        previous = ""
-        for sentence in split_sentences(article.text):
-            if len(sentence) >= 20 and sentence not in scored:
-                scored[sentence] = _sentence_score(weights, sentence, previous, speech, related)
-            previous = sentence
-    ranked = sorted(scored, key=lambda s: -scored[s])
-    chosen = [s for s in ranked if scored[s] > 0][:limit]
-    if not chosen and articles:
-        first = split_sentences(articles[0].text)
-        chosen = first[:1] or [articles[0].title]
-    return chosen, scored.get(chosen[0], 0.0) if chosen else 0.0
 
 
 async def retrieve(
@@ -249,7 +82,10 @@ async def retrieve(
 ) -> list[Passage]:
     """The stories that answer a question (one passage per story), best first; none when no
     story covers enough of the question (see MIN_COVER): unrelated stories are no answer.
-    With `related`, a question word few candidates hold is also met by its related words."""
+    With `related`, a question word few candidates hold is also met by its related words.
+
+    The reading of the candidates' texts (up to 20 articles of up to [ingest]
+    max_article_chars each) runs in a worker thread, not on the event loop."""
     hits = await index.search(question, limit=stories * 4)
     groups: dict[object, list[Article]] = {}
     for hit in hits:
@@ -257,64 +93,75 @@ async def retrieve(
         story_id = article.story_id
         key = ("story", story_id) if story_id is not None else ("article", article.id)
         groups.setdefault(key, []).append(article)
-    wanted = question_terms(question)
-    if not groups or not wanted:
+    if not groups or not question_terms(question):
         return []
-    words = {
-        key: [set(terms(f"{a.title}\n{a.text}")) for a in group] for key, group in groups.items()
-    }
-    by_article = [_Vocabulary(each) for group in words.values() for each in group]
-    vocabularies = {key: _Vocabulary(set().union(*group)) for key, group in words.items()}
-    names = named_terms(question)
-    weights = term_weights(wanted, by_article, names)
-    near = {}
+    found = await asyncio.to_thread(Candidates, question, groups)
+    near: dict[str, Related] = {}
     if related:
-        near = await _related(index, wanted, names, weights, list(vocabularies.values()))
-    covers = {key: cover(weights, vocabulary, near) for key, vocabulary in vocabularies.items()}
-    best = max(covers.values())
-    floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
-    # The stories that answer, those covering most first; among equals, search order
-    # (relevance weighted by recency).
-    answering = [key for key in groups if covers[key] >= floor]
-    kept = sorted(answering, key=lambda key: -covers[key])[:stories]
-    log.info(
-        "retrieved",
-        extra={
-            "candidates": len(groups),
-            "answering": len(kept),
-            "best_cover": round(best, 2),
-            "related": {word: len(words) for word, words in near.items()},
-        },
-    )
-    passages = []
-    for n, key in enumerate(kept, start=1):
-        articles = groups[key]
-        lead = articles[0]
-        source = Source(n, lead.title, lead.source, lead.url, lead.story_id)
-        chosen, score = best_sentences(question, articles, sentences, weights, near)
-        passages.append(Passage(source, chosen, score))
-    return passages
+        own = Vocabulary(found.wanted)  # a word of the question is no stand-in for another
+        for term in found.rare()[:MAX_EXPANDED]:
+            near[term] = await related_words(index, term, own.has)
+    return await asyncio.to_thread(found.passages, near, stories, sentences)
 
 
-async def _related(
-    index: Index,
-    wanted: list[str],
-    names: set[str],
-    weights: dict[str, float],
-    vocabularies: list[_Vocabulary],
-) -> dict[str, Related]:
-    """The related words of the question's words that at most half the candidates hold
-    (not names, frame words or numbers: a name has no stand-in), the heaviest MAX_EXPANDED."""
-    rare = [
-        term
-        for term in wanted
-        if term not in names
-        and term not in _FRAME
-        and not term.isdigit()
-        and 2 * sum(v.has(term) for v in vocabularies) <= len(vocabularies)
-    ]
-    own = _Vocabulary(wanted)  # a word of the question is no stand-in for another
-    found = {}
-    for term in sorted(rare, key=lambda t: -weights[t])[:MAX_EXPANDED]:
-        found[term] = await related_words(index, term, own.has)
-    return found
+class Candidates:
+    """The stories search found for a question, read: each one's words, and the weight of each
+    question word among them (CPU work: build it off the event loop)."""
+
+    def __init__(self, question: str, groups: dict[object, list[Article]]) -> None:
+        self.question = question
+        self.groups = groups
+        self.wanted = question_terms(question)
+        self.names = named_terms(question)
+        words = {
+            key: [set(terms(f"{a.title}\n{a.text}")) for a in group]
+            for key, group in groups.items()
+        }
+        by_article = [Vocabulary(each) for group in words.values() for each in group]
+        self.vocabularies = {key: Vocabulary(set().union(*group)) for key, group in words.items()}
+        self.weights = term_weights(self.wanted, by_article, self.names)
+
+    def rare(self) -> list[str]:
+        """The question's words that at most half the stories hold, heaviest first: those whose
+        related words may stand in (not names, frame words or numbers: a name has no
+        stand-in)."""
+        stories = list(self.vocabularies.values())
+        rare = [
+            term
+            for term in self.wanted
+            if term not in self.names
+            and not is_frame(term)
+            and not term.isdigit()
+            and 2 * sum(v.has(term) for v in stories) <= len(stories)
+        ]
+        return sorted(rare, key=lambda t: -self.weights[t])
+
+    def passages(self, near: dict[str, Related], stories: int, sentences: int) -> list[Passage]:
+        """The stories that cover enough of the question (see MIN_COVER), those covering most
+        first (among equals, search order: relevance weighted by recency), each with its best
+        sentences."""
+        covers = {
+            key: cover(self.weights, vocabulary, near)
+            for key, vocabulary in self.vocabularies.items()
+        }
+        best = max(covers.values())
+        floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
+        answering = [key for key in self.groups if covers[key] >= floor]
+        kept = sorted(answering, key=lambda key: -covers[key])[:stories]
+        log.info(
+            "retrieved",
+            extra={
+                "candidates": len(self.groups),
+                "answering": len(kept),
+                "best_cover": round(best, 2),
+                "related": {word: len(words) for word, words in near.items()},
+            },
+        )
+        passages = []
+        for n, key in enumerate(kept, start=1):
+            articles = self.groups[key]
+            lead = articles[0]
+            source = Source(n, lead.title, lead.source, lead.url, lead.story_id)
+            chosen, score = best_sentences(self.question, articles, sentences, self.weights, near)
+            passages.append(Passage(source, chosen, score))
+        return passages
