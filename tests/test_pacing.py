@@ -235,6 +235,28 @@ async def test_waiters_for_the_overall_cap_go_in_the_order_they_came() -> None:
     assert [(s.start, s.chat) for s in sender.log] == [(1.5 * n, n + 1) for n in range(5)]
 
 
+async def test_a_reply_goes_before_the_digest_parts_waiting_and_still_no_429() -> None:
+    # 64 digest parts to 64 chats fill two seconds of the bot's 30 a second; someone asks a
+    # question meanwhile: the answer takes the next free slot, not the 65th.
+    vt = VirtualTime()
+    sender = Sender(vt, telegram(vt), latency=0.05)
+    asked_at = 0.1
+
+    async def reply() -> None:
+        await vt.sleep(asked_at)
+        async with sender.pacer.turn("999", urgent=True):
+            now = vt.now
+            sender.log.append(Sent(now, now + 0.01, 999))
+            await vt.sleep(0.05)
+
+    await vt.run(*(sender.send(chat) for chat in range(1, 65)), reply())
+    [answered] = sender.starts(999)
+    parts_after = [s.start for s in sender.log if s.chat != 999 and s.start > asked_at]
+    assert len(parts_after) == 34 and answered <= min(parts_after), (answered, parts_after)
+    assert answered - asked_at < 1.1  # one period of the overall cap at most, not two
+    assert telegram_429s(sender.log) == 0
+
+
 async def test_an_exception_in_a_turn_still_releases_after_the_period() -> None:
     vt = VirtualTime()
     pacer = telegram(vt)

@@ -5,7 +5,9 @@ that applies when it starts and gives it back ``period`` seconds after the platf
 A message arrives between our start and the answer, so every message that arrived in any server
 window of ``period`` seconds still holds its slot, and the server never counts more than
 ``count`` there, whatever the latency or its jitter. A hold (a 429's retry_after) stops its chat
-only; waiters get free slots in the order they came, skipping those whose own chat must wait.
+only; waiters get free slots in the order they came, skipping those whose own chat must wait,
+except that a reply (someone waiting for it) goes before every digest part still waiting: it
+still takes a slot of every limit, so the platform counts it as any other message.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class Pacer:
         self._groups: dict[str, _Slots] = {}
         self._holds: dict[str, float] = {}
         self._waiters: dict[int, _Waiter] = {}  # in the order they came
+        self._replies: dict[int, _Waiter] = {}  # urgent ones, granted before the others
         self._tickets = itertools.count()
         self._events: list[float] = []  # a heap of release times and hold ends
         self._timer: asyncio.Task[None] | None = None
@@ -150,10 +153,11 @@ class Pacer:
 
         They are released a period after the block ends, however it ends. A hold placed on the
         chat while waiting is honoured; a waiter cancelled before its turn takes nothing.
-        Replies to users (``urgent``) take their turns like digest parts, in the order they
-        came: Telegram counts every message. ``prepare`` runs first thing in the turn.
+        Replies to users (``urgent``) go before the digest parts waiting, in the order they
+        came, and hold slots like them: Telegram counts every message. ``prepare`` runs first
+        thing in the turn.
         """
-        slots = await self._acquire(chat, group)
+        slots = await self._acquire(chat, group, urgent)
         try:
             if prepare is not None:
                 await prepare()
@@ -172,7 +176,7 @@ class Pacer:
         until = self._clock() + max(seconds, 0.0)
         self._holds[chat] = max(until, self._holds.get(chat, -math.inf))
         heapq.heappush(self._events, until)
-        if self._waiters:
+        if self._waiters or self._replies:
             self._arm(self._clock())
 
     def restore(self, sends: Iterable[tuple[str, bool, float]]) -> bool:
@@ -180,7 +184,7 @@ class Pacer:
         platform answered)``, from the outbox): each holds its slots for what is left of its
         periods, so a pacer taking over a bot's delivery does not burst where the last one
         stopped. Only when idle (nothing waiting or under way): returns whether it restored."""
-        if self._waiters or (self._overall and self._overall.busy):
+        if self._waiters or self._replies or (self._overall and self._overall.busy):
             return False
         if any(slot.busy for slots in (self._chats, self._groups) for slot in slots.values()):
             return False
@@ -208,40 +212,43 @@ class Pacer:
             at = max(at, slot.free_at(now, self._margin))
         return at - now
 
-    async def _acquire(self, chat: str, group: bool) -> list[_Slots]:
+    async def _acquire(self, chat: str, group: bool, urgent: bool = False) -> list[_Slots]:
         ticket = next(self._tickets)
         future: asyncio.Future[list[_Slots]] = asyncio.get_running_loop().create_future()
-        self._waiters[ticket] = (chat, group, future)
+        queue = self._replies if urgent else self._waiters
+        queue[ticket] = (chat, group, future)
         self._grant()
         try:
             return await future
         except BaseException:
-            if self._waiters.pop(ticket, None) is None and future.done() and not future.cancelled():
+            if queue.pop(ticket, None) is None and future.done() and not future.cancelled():
                 for slot in future.result():  # granted as we were cancelled: nothing was sent
                     slot.busy -= 1
             self._grant()
             raise
 
     def _grant(self) -> None:
-        """Start the waiters that can go now, first come first served; wake when one might."""
+        """Start the waiters that can go now, replies first, then first come first served;
+        wake when one might."""
         now = self._clock()
-        done: list[int] = []
-        for ticket, (chat, group, future) in self._waiters.items():
-            if self._overall and self._overall.used(now) >= self._overall.count:
-                break
-            if future.done():  # cancelled, not yet cleaned up by its task
-                done.append(ticket)
-                continue
-            if self._holds.get(chat, -math.inf) > now:
-                continue
-            slots = self._slots(chat, group)
-            if all(slot.used(now) < slot.count for slot in slots):
-                for slot in slots:
-                    slot.busy += 1
-                done.append(ticket)
-                future.set_result(slots)
-        for ticket in done:
-            del self._waiters[ticket]
+        for queue in (self._replies, self._waiters):
+            done: list[int] = []
+            for ticket, (chat, group, future) in queue.items():
+                if self._overall and self._overall.used(now) >= self._overall.count:
+                    break
+                if future.done():  # cancelled, not yet cleaned up by its task
+                    done.append(ticket)
+                    continue
+                if self._holds.get(chat, -math.inf) > now:
+                    continue
+                slots = self._slots(chat, group)
+                if all(slot.used(now) < slot.count for slot in slots):
+                    for slot in slots:
+                        slot.busy += 1
+                    done.append(ticket)
+                    future.set_result(slots)
+            for ticket in done:
+                del queue[ticket]
         self._arm(now)
 
     def _arm(self, now: float) -> None:
@@ -249,12 +256,13 @@ class Pacer:
             heapq.heappop(self._events)
         at = self._events[0] if self._events else math.inf
         running = self._timer is not None and not self._timer.done()
-        if running and self._waiters and self._timer_at <= at:
+        waiting = bool(self._waiters or self._replies)
+        if running and waiting and self._timer_at <= at:
             return  # already set to wake in time; if only sends under way block, they wake us
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if at < math.inf and self._waiters:
+        if at < math.inf and waiting:
             self._timer_at = at
             self._timer = asyncio.ensure_future(self._wake(at - now))
 
