@@ -37,168 +37,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import random
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.news_corpus import OUTLETS, Company, make_event, write_article  # noqa: E402
-from bot.eval.clusters import bcubed, detokenise  # noqa: E402
+from bench.index_news import (  # noqa: E402
+    COMPANIES,
+    Corpus,
+    generate,
+    real_sentences,
+    settle,
+    store_articles,
+    store_window,
+)
+from bench.loop_stall import Heartbeat, IdleLoop  # noqa: E402
+from bot.eval.clusters import bcubed  # noqa: E402
 from bot.models import Article  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402
-from bot.nlp.stories.cluster import StoryClusterer  # noqa: E402
-from bot.nlp.stories.plan import encode  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.news import NewsIndex  # noqa: E402
-from bot.store.schema import articles, stories, story_features  # noqa: E402
-
-EVAL = ROOT.parent / "shared" / "eval"
-COMPANIES = ROOT / "config" / "companies.toml"  # the gazetteer the indexer uses
-CORPUS = ROOT / "bench" / "index_corpus.json"  # the companies the events are about
-WINDOW = timedelta(hours=72)
-END = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # the newest article of every run
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'\u201c]?[A-Z])")
-
-
-def real_sentences() -> tuple[str, list[str]]:
-    """Sentences of real news articles, from the shared eval folder, and where they came from."""
-    texts = []
-    summeval = EVAL / "summaries" / "summeval_cnndm_test100.jsonl"
-    for line in summeval.read_text(encoding="utf-8").splitlines():
-        texts.append(detokenise(json.loads(line)["source"]))
-    for folder in (EVAL / "quotes-train" / "dev" / "text", EVAL / "quotes" / "dev" / "text"):
-        texts += [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    sentences = []
-    for body in texts:
-        for part in _SENTENCE.split(" ".join(body.split())):
-            if 6 <= len(part.split()) <= 60:
-                sentences.append(part)
-    return f"{len(sentences)} sentences of {len(texts)} real articles in {EVAL}", sentences
-
-
-def corpus_companies() -> list[Company]:
-    """The companies of the generated events: a data file, not the shipped gazetteer, so
-    that the corpus stays the same when config/companies.toml changes."""
-    entries = json.loads(CORPUS.read_text(encoding="utf-8"))["companies"]
-    return [Company(e["name"], list(e["aliases"]), list(e["people"])) for e in entries]
-
-
-@dataclass(slots=True)
-class Corpus:
-    window: list[tuple[Article, int]]  # article, event number; oldest first
-    batch: list[tuple[Article, int]]
-
-
-def generate(
-    size: int, batch: int, seed: int, pool: list[str], period: timedelta = WINDOW
-) -> Corpus:
-    """`size` articles over the `period` (72 hours) before the batch, then `batch` articles
-    after them."""
-    rng = random.Random(seed)
-    companies = corpus_companies()
-    total = size + batch
-    span = period * total / size
-    start = END - span
-    items: list[tuple[Article, int]] = []
-    event_no = 0
-    while len(items) < total:
-        at = start + timedelta(seconds=rng.uniform(0, span.total_seconds()))
-        event = make_event(rng, companies, at)
-        background = rng.sample(pool, 10)  # what every report of the event may retell
-        for _ in range(event.reports):
-            article, _ = write_article(rng, event, len(items))
-            told = rng.sample(background, rng.randint(3, 7)) + rng.sample(pool, rng.randint(1, 3))
-            article.text = " ".join([article.text, *told])
-            article.published = min(END, article.published or at)
-            items.append((article, event_no))
-        event_no += 1
-    items.sort(key=lambda item: item[0].published)  # type: ignore[arg-type,return-value]
-    items = items[-total:]
-    for serial, (article, _) in enumerate(items):
-        article.url = f"{article.url.split('/news/')[0]}/news/{serial}"
-    return Corpus(items[:size], items[size:])
-
-
-async def store_articles(store: Store, items: list[tuple[Article, int]]) -> list[Article]:
-    """Store articles (their feeds too), in chunks; return them with ids."""
-    feeds = {}
-    for outlet, domain in OUTLETS:
-        feed, _ = await store.add_feed(f"https://{domain}/feed.xml", outlet)
-        feeds[outlet] = feed.id
-    stored: list[Article] = []
-    for begin in range(0, len(items), 1000):
-        chunk = items[begin : begin + 1000]
-        for article, _ in chunk:
-            article.feed_id = feeds[article.source]
-        new = await store.store_articles([(a, a.url) for a, _ in chunk])
-        if len(new) != len(chunk):
-            raise SystemExit(f"bench: stored {len(new)} of {len(chunk)} articles")
-        stored.extend(new)
-    return stored
-
-
-async def store_window(store: Store, corpus: Corpus) -> None:
-    """Store the window's articles with their stories (the events), written in bulk."""
-    stored = await store_articles(store, corpus.window)
-    members: dict[int, list[int]] = {}
-    for (_, event), article in zip(corpus.window, stored, strict=True):
-        members.setdefault(event, []).append(article.id)  # type: ignore[arg-type]
-    groups = list(members.values())
-    async with store.engine.begin() as conn:
-        ids: list[int] = []
-        for begin in range(0, len(groups), 5000):
-            rows = [
-                {"created_at": END, "updated_at": END, "lead_article_id": g[0]}
-                for g in groups[begin : begin + 5000]
-            ]
-            result = await conn.execute(
-                stories.insert().returning(stories.c.id, sort_by_parameter_order=True), rows
-            )
-            ids.extend(int(i) for (i,) in result)
-        moves = [{"aid": a, "sid": s} for s, g in zip(ids, groups, strict=True) for a in g]
-        stmt = (
-            update(articles)
-            .where(articles.c.id == bindparam("aid"))
-            .values(story_id=bindparam("sid"))
-        )
-        for begin in range(0, len(moves), 5000):
-            await conn.execute(stmt, moves[begin : begin + 5000])
-        # What the indexer keeps of each article it indexed, as it would have kept it.
-        clusterer = StoryClusterer()
-        rows = []
-        for (article, _), kept in zip(corpus.window, stored, strict=True):
-            terms, shingles, words = encode(clusterer.features(article.title, article.text))
-            rows.append(
-                {"article_id": kept.id, "terms": terms, "shingles": shingles, "words": words}
-            )
-        for begin in range(0, len(rows), 5000):
-            await conn.execute(story_features.insert(), rows[begin : begin + 5000])
-
-
-async def settle(store: Store) -> None:
-    """Put what was written in bulk on disk before timing anything (a running store's history
-    was written long ago): SQLite's write-ahead log checkpointed, PostgreSQL checkpointed."""
-    async with store.engine.connect() as conn:
-        if store.dialect == "sqlite":
-            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        else:
-            await conn.execute(text("CHECKPOINT"))
-        await conn.commit()
-    await asyncio.to_thread(os.sync)
+from bot.store.schema import articles  # noqa: E402
 
 
 async def index_one_by_one(
@@ -216,57 +85,6 @@ async def index_one_by_one(
         child, before = await indexer.cpu_seconds(), child
         cpu_times.append((cpu_used + child - before) * 1000)
     return times, cpu_times
-
-
-class Heartbeat:
-    """A task that sleeps 10 ms at a time and records how late it wakes: the loop's stalls."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _beat(self) -> None:
-        while True:
-            started = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.worst = max(self.worst, time.perf_counter() - started - 0.01)
-
-    def __enter__(self) -> Heartbeat:
-        self._task = asyncio.get_running_loop().create_task(self._beat())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-class IdleLoop:
-    """The baseline of the stalls: the same heartbeat in an event loop of its own process
-    that does nothing else, at the same time, so on a machine as busy; `reading()` is its
-    longest stall since the last reading."""
-
-    def __init__(self) -> None:
-        command = [sys.executable, __file__, "--idle"]
-        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def reading(self) -> float:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(b"\n")
-        self._proc.stdin.flush()
-        return float(self._proc.stdout.readline())
-
-    def close(self) -> None:
-        self._proc.kill()
-        self._proc.wait()
-
-
-async def idle_loop() -> None:
-    """The --idle mode: a heartbeat; each line read on stdin is answered with its worst."""
-    loop = asyncio.get_running_loop()
-    with Heartbeat() as beat:
-        while await loop.run_in_executor(None, sys.stdin.readline):
-            print(beat.worst, flush=True)
-            beat.worst = 0.0
 
 
 @dataclass(slots=True)
@@ -445,11 +263,7 @@ def main() -> None:
     # worse one.
     parser.add_argument("--floor", type=float, default=0.80, help="lowest B-cubed F1 accepted")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # LABEL:SIZE, run in a child process
-    parser.add_argument("--idle", action="store_true", help=argparse.SUPPRESS)  # IdleLoop
     args = parser.parse_args()
-    if args.idle:
-        asyncio.run(idle_loop())
-        return
     if args.one:
         asyncio.run(run_one(args.one, args))
         return

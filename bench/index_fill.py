@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.index import COMPANIES, generate, real_sentences, store_articles
+from bench.index_news import COMPANIES, generate, real_sentences, store_articles
 from bot.eval.clusters import bcubed
 from bot.nlp.companies import Gazetteer
 from bot.nlp.indexer import StoryIndexer

@@ -49,17 +49,17 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.index import (  # noqa: E402
+from bench.index import index_one_by_one  # noqa: E402
+from bench.index_fill import real_fill  # noqa: E402
+from bench.index_news import (  # noqa: E402
     COMPANIES,
     Corpus,
     generate,
-    index_one_by_one,
     real_sentences,
     settle,
     store_articles,
     store_window,
 )
-from bench.index_fill import real_fill  # noqa: E402
 from bot.eval.clusters import bcubed  # noqa: E402
 from bot.nlp.companies import Gazetteer  # noqa: E402
 from bot.nlp.indexer import StoryIndexer  # noqa: E402

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scale_delivery import (  # noqa: E402
+from bench.delivery_cluster import (  # noqa: E402
     PARTS,
     TOKEN,
     Cluster,
