@@ -170,14 +170,19 @@ async def test_a_reply_goes_ahead_of_a_digest_backlog(
                 await asyncio.sleep(0.01)
             asked = time.monotonic()
             await replies.send_reply(73_000, Reply.message("Your answer"))
-            waited = server.sent[73_000][0]["at"] - asked
+            answered = server.sent[73_000][0]["at"]
             backlog = len(chats) - sum(len(server.sent[chat]) for chat in chats)
             await delivering
             for pacer in (worker.senders["telegram"].pacer, replies.sender.pacer):
                 await pacer.close()
-    print(f"the reply waited {waited * 1000:.0f} ms with {backlog} digest parts still to go")
+    # Digest parts that reached Telegram between the question and its answer: those holding
+    # the bot's slots at most 0.25 s ahead (about 8) and the sends under way, not the backlog.
+    # Counted, not timed: a loaded machine slows the digests as much as the answer.
+    overtaken = sum(asked < m["at"] < answered for chat in chats for m in server.sent[chat])
+    print(f"the reply waited {(answered - asked) * 1000:.0f} ms behind {overtaken} digest parts,"
+          f" with {backlog} still to go")  # fmt: skip
     assert backlog > 100  # it did not wait for the digests to end
-    assert waited < 0.6  # digest parts take the bot's slots at most 0.25 s ahead
+    assert overtaken <= 30, overtaken  # at most a second of the bot's 30 a second
     assert server.too_many_requests == 0
 
 
