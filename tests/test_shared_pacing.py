@@ -146,8 +146,10 @@ async def test_replies_and_digest_parts_from_two_senders_keep_telegrams_limits_t
     assert server.too_many_requests == 0
     for chat in people:  # one message a second in each chat, whoever sent it
         assert min(gaps(server.sent[chat])) >= 1.0, (chat, gaps(server.sent[chat]))
-    # 180 messages at 30/s take 6 s; together they still go at about that pace.
-    assert took < 9.0
+    # 180 messages at 30/s take 6 s; together they still go at about that pace (measured: 6.3
+    # s quiet, 10.7 s with the machine's two cores busy elsewhere). Twice that is a pacing
+    # where the two senders wait for each other, not a slow machine.
+    assert took < 12.0
 
 
 async def test_a_reply_goes_ahead_of_a_digest_backlog(
