@@ -243,6 +243,38 @@ async def test_rebuild_after_a_restart_keeps_story_ids(store: Store, gazetteer: 
     assert story is not None and story.sources == ["Reuters", "Yahoo"]
 
 
+async def test_a_story_keeps_its_three_days_across_a_restart(
+    store: Store, gazetteer: Gazetteer
+) -> None:
+    # A story opened at NOW took a rewrite at +60 h; the process restarts at +100 h, when the
+    # window (72 h) holds the rewrite only. A report of the same event at +100 h is past the
+    # story's three days from its first article: a new story, as in a process that never
+    # restarted, not a story stretched to six days by the restart.
+    index = NewsIndex(store)
+    wire, rewrite = await put(
+        store,
+        article("w", "Huawei launches Mate X7 foldable", WIRE, "Reuters", NOW),
+        article("r", "Mate X7 costs 1,999 euros", REWRITE, "The Verge", NOW + timedelta(hours=60)),
+    )
+    running = StoryIndexer(gazetteer)
+    try:
+        await running.index(index, [wire])
+        await running.index(index, [rewrite])
+    finally:
+        running.close()
+    first = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert first[wire.id] == first[rewrite.id]
+    later = NOW + timedelta(hours=100)
+    restarted = await StoryIndexer.rebuild(index, gazetteer, now=later)
+    try:
+        (late,) = await put(store, article("l", "Huawei's foldable", COPY, "Yahoo", later))
+        await restarted.index(index, [late])
+    finally:
+        restarted.close()
+    after = {a.id: a.story_id for a in await index.recent_articles(NOW - timedelta(days=1))}
+    assert after[late.id] is not None and after[late.id] != first[wire.id], after
+
+
 async def test_rebuild_reads_what_the_clusterer_kept_not_the_texts(
     store: Store, gazetteer: Gazetteer
 ) -> None:

@@ -73,6 +73,7 @@ class StoryIndexer:
 
     async def _restore(self, index: NewsIndex, now: datetime, window: timedelta) -> None:
         since, pending, restored = now - window, [], 0
+        stories: set[int] = set()
         running: asyncio.Task[Any] | None = None
         while True:  # slice by slice: the next is read while the process restores this one
             until = since + SLICE
@@ -83,6 +84,7 @@ class StoryIndexer:
                 if a.story_id is not None
             ]
             pending += [a.id for a in part if a.story_id is None]
+            stories.update(a.story_id for a in part if a.story_id is not None)
             if running is not None:
                 restored += await running
             running = asyncio.ensure_future(self._call("restore", rows))
@@ -90,6 +92,7 @@ class StoryIndexer:
                 break
             since = until
         restored += await running
+        await self._call("started", await index.story_starts(sorted(stories)))
         await self._call("restored")
         log.info("story index rebuilt", extra={"articles": restored, "unindexed": len(pending)})
         if pending:

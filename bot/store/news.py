@@ -30,6 +30,7 @@ from bot.store.story_state import (
     open_story,
     save_features,
     set_article_story,
+    story_starts,
     window_articles,
 )
 from bot.store.story_summaries import StoredSummary
@@ -133,6 +134,10 @@ class NewsIndex:
     ) -> list[WindowArticle]:
         """The window as the story index's rebuild reads it (`bot.store.story_state`)."""
         return await window_articles(self._engine, since, until)
+
+    async def story_starts(self, story_ids: list[int]) -> dict[int, datetime]:
+        """When each story's first stored article was published (`bot.store.story_state`)."""
+        return await story_starts(self._engine, story_ids)
 
     async def articles(self, ids: list[int]) -> list[Article]:
         """Stored articles by id (those that exist)."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import metrics
 from bot.models import Article
 from bot.store.article_store import _article
-from bot.store.schema import articles, stories, story_features
+from bot.store.schema import articles, as_utc, stories, story_features
 from bot.store.store import utcnow
 
 # An article's features as the clusterer stores them: terms (JSON), shingles, word count.
@@ -157,4 +157,23 @@ async def articles_by_id(engine: AsyncEngine, ids: list[int]) -> list[Article]:
                 select(articles).where(articles.c.id.in_(chunk)).order_by(articles.c.id)
             )
             found.extend(_article(r) for r in rows)
+    return found
+
+
+async def story_starts(engine: AsyncEngine, story_ids: list[int]) -> dict[int, datetime]:
+    """When each story's first stored article was published (or, undated, fetched), out of
+    the window too: a story keeps its start across a restart."""
+    start = func.min(func.coalesce(articles.c.published_at, articles.c.fetched_at))
+    found: dict[int, datetime] = {}
+    async with engine.connect() as conn:
+        for begin in range(0, len(story_ids), 5000):
+            part = story_ids[begin : begin + 5000]
+            query = (
+                select(articles.c.story_id, start)
+                .where(articles.c.story_id.in_(part))
+                .group_by(articles.c.story_id)
+            )
+            for story_id, when in await conn.execute(query):
+                if when is not None:
+                    found[int(story_id)] = as_utc(when)
     return found

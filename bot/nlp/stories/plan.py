@@ -85,6 +85,14 @@ class StoryPlan:
         gc.freeze()  # this process holds nothing but the index
         return len(stored)
 
+    def started(self, starts: dict[int, datetime]) -> None:
+        """When each restored stored story began (its first article, maybe before the window):
+        a story takes articles for its span from there, not from its first one in the window."""
+        for story_id, when in starts.items():
+            cluster = self._restored.get(story_id)
+            if cluster is not None:
+                self.clusterer.started_at(cluster, when)
+
     def restored(self) -> None:
         """The rebuild is over: forget its map of stored stories to clusters."""
         self._restored = {}

@@ -158,6 +158,12 @@ class StoryStore:
         """When the story's first article (by time) arrived; None when none is dated."""
         return self._started.get(story)
 
+    def started_at(self, story: int, when: datetime) -> None:
+        """The story started at ``when`` at the latest: its first article, which may have left
+        the window (a rebuild after a restart reads the window only)."""
+        if story in self._members:
+            self._start(story, aware(when))
+
     def _drop(self, story: int) -> None:
         """A story is gone (merged or pruned)."""
         self._shortlist.pop(story, None)
