@@ -154,7 +154,8 @@ class Candidates:
                 "candidates": len(self.groups),
                 "answering": len(kept),
                 "best_cover": round(best, 2),
-                "related": {word: len(words) for word, words in near.items()},
+                # how many question words had stand-ins, not the words: users' text stays out
+                "related": sum(bool(words) for words in near.values()),
             },
         )
         passages = []
