@@ -160,6 +160,27 @@ async def test_ask_meets_a_question_in_other_words_than_the_story(testbot: ChatB
     assert all("Normandy" not in title for title in _cited(out)), out
 
 
+async def test_ask_puts_the_story_about_who_it_names_before_a_passing_mention(
+    testbot: ChatBot,
+) -> None:
+    # The appeal story holds every word of the question, but names the two only in passing;
+    # the story whose headline names them answers it.
+    passing = [
+        "Juniper Networks will appeal the ruling, it said on Monday.",
+        "Lucas Schmidt, who led the inquiry, said rivals including Boeing had complained.",
+        "Lawyers expect the appeal to take two years.",
+    ]
+    about = [
+        "Boeing named Lucas Schmidt as chief executive on Monday, replacing its founder.",
+        "Schmidt previously ran the company's business in Europe.",
+    ]
+    await testbot.publish("juniper", "Juniper Networks to appeal Japan ruling", passing)
+    await testbot.publish("boeing", "Boeing names Lucas Schmidt chief executive", about)
+    out = await testbot.exec("/ask When does Lucas Schmidt take over at Boeing?")
+    cited = _cited(out)
+    assert cited and cited[0].startswith("Boeing names Lucas Schmidt chief executive"), out
+
+
 async def test_ask_says_when_nothing_stored_answers(testbot: ChatBot) -> None:
     await testbot.publish("harvest", "Normandy apple harvest is the best in a decade", HARVEST)
     for question in (

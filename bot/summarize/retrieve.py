@@ -120,6 +120,17 @@ class Candidates:
         by_article = [Vocabulary(each) for group in words.values() for each in group]
         self.vocabularies = {key: Vocabulary(set().union(*group)) for key, group in words.items()}
         self.weights = term_weights(self.wanted, by_article, self.names)
+        self.headlines = {
+            key: Vocabulary(word for a in group for word in terms(a.title))
+            for key, group in groups.items()
+        }
+
+    def about(self, key: object) -> float:
+        """How much a story is about what the question names: the share of the names' weight
+        its headlines hold, as 0.5..1 (1 when the question names nothing). A story that names
+        them only in passing ("rivals including Boeing") ranks below one whose headline does."""
+        named = {t: w for t, w in self.weights.items() if t in self.names}
+        return 0.5 + 0.5 * cover(named, self.headlines[key]) if named else 1.0
 
     def rare(self) -> list[str]:
         """The question's words that at most half the stories hold, heaviest first: those whose
@@ -138,8 +149,9 @@ class Candidates:
 
     def passages(self, near: dict[str, Related], stories: int, sentences: int) -> list[Passage]:
         """The stories that cover enough of the question (see MIN_COVER), those covering most
-        first (among equals, search order: relevance weighted by recency), each with its best
-        sentences."""
+        first, a story whose headlines name what the question names ahead of one that names it
+        in passing (`about`; among equals, search order: relevance weighted by recency), each
+        with its best sentences."""
         covers = {
             key: cover(self.weights, vocabulary, near)
             for key, vocabulary in self.vocabularies.items()
@@ -147,7 +159,7 @@ class Candidates:
         best = max(covers.values())
         floor = max(MIN_COVER, MIN_COVER_OF_BEST * best)
         answering = [key for key in self.groups if covers[key] >= floor]
-        kept = sorted(answering, key=lambda key: -covers[key])[:stories]
+        kept = sorted(answering, key=lambda key: -covers[key] * self.about(key))[:stories]
         log.info(
             "retrieved",
             extra={
