@@ -501,6 +501,56 @@ async def test_search_finds_the_article_with_the_rare_words_among_many_newer_com
     assert hits[0].article.title == "Zephyr Robotics to cut 300 jobs"
 
 
+async def test_a_word_that_frames_the_question_does_not_choose_the_articles(
+    store: Store,
+) -> None:
+    # "say" only frames the question. Layoffs and unions are common news; Zephyr's "says"
+    # headlines must not fill the hits ahead of the one story about Zephyr's layoffs (as
+    # "Goldman Sachs says ... caused outage" did for "What did unions say about Goldman Sachs
+    # layoffs?" at 100,000 articles).
+    says = [
+        article(
+            f"s{i}",
+            f"Zephyr Robotics says outage {i} is over",
+            "Zephyr Robotics says its service is back after an outage.",
+            "Wire",
+            NOW - timedelta(minutes=i),
+        )
+        for i in range(20)
+    ]
+    others = [
+        article(
+            f"o{i}",
+            f"Firm {i} announces layoffs",
+            f"Firm {i} will cut 200 jobs. The union called the layoffs a betrayal.",
+            "Wire",
+            NOW - timedelta(hours=1, minutes=i),
+        )
+        for i in range(80)
+    ]
+    plants = [
+        article(
+            f"p{i}",
+            f"Zephyr Robotics opens plant {i}",
+            "Zephyr Robotics opened a plant that will build warehouse robots.",
+            "Wire",
+            NOW - timedelta(hours=2, minutes=i),
+        )
+        for i in range(40)
+    ]
+    layoffs = article(
+        "cuts",
+        "Zephyr Robotics announces layoffs",
+        "Zephyr Robotics will cut 300 jobs. The union called the layoffs a betrayal.",
+        "Ledger",
+        NOW - timedelta(days=3),
+    )
+    await put(store, layoffs, *says, *others, *plants)
+    question = "What did unions say about Zephyr Robotics layoffs?"
+    hits = await NewsIndex(store).search(question, limit=20, now=NOW)
+    assert "Zephyr Robotics announces layoffs" in [hit.article.title for hit in hits]
+
+
 async def test_company_names_include_a_company_indexed_after_an_earlier_look(
     store: Store,
 ) -> None:

@@ -39,6 +39,23 @@ ALSO = {
 }
 
 
+# A question about what someone said ("What did unions say about ...?").
+_SPEECH_WORDS = """say says said tell told think thinks thought comment commented quote quoted
+    claim claimed warn warned respond responded react reacted reply replied promise promised"""
+SPEECH = frozenset(_SPEECH_WORDS.split())
+# Words that frame a question about the news rather than say what it is about ("What did
+# Huawei announce?"), or name the kind of amount it asks for ("How much did Tesla pay for Rossi
+# Energy?" of "agreed to buy Rossi Energy for $87 billion"): an answer rarely repeats them, so
+# they weigh a quarter, in search and in /ask's cover alike. (Weighed fully, "say" made
+# "Goldman Sachs says ... caused outage" the heaviest match of "What did unions say about
+# Goldman Sachs layoffs?", and outage stories filled the candidates.)
+_FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
+    plan planned happen happened latest recent recently update detail news think mean going
+    many much pay paid cost costs worth price"""
+FRAME = SPEECH | frozenset(_FRAME_WORDS.split())
+FRAME_WEIGHT = 0.25
+
+
 def search_terms(query: str) -> list[str]:
     """The words of a user's query, lower-cased, without operators, quotes or stop words."""
     text_ = unicodedata.normalize("NFKC", query).casefold()
@@ -80,13 +97,19 @@ def term_weights(
     frequencies: dict[str, int], total: int, names: set[str] | frozenset[str] = frozenset()
 ) -> dict[str, float]:
     """Each word's weight, log(1 + N / df), doubled for a word of a name (the question is
-    about who or what it names), for the words found at all; the rarest words first, at most
-    RANKED_TERMS of them."""
+    about who or what it names), a quarter for a word that frames the question (FRAME), for
+    the words found at all; the rarest words first, at most RANKED_TERMS of them."""
     found = sorted((df, term) for term, df in frequencies.items() if df > 0)
     return {
-        term: (NAME_WEIGHT if term in names else 1.0) * math.log(1.0 + max(total, df) / df)
+        term: _kind(term, names) * math.log(1.0 + max(total, df) / df)
         for df, term in found[:RANKED_TERMS]
     }
+
+
+def _kind(term: str, names: set[str] | frozenset[str]) -> float:
+    if term in names:
+        return NAME_WEIGHT
+    return FRAME_WEIGHT if term in FRAME else 1.0
 
 
 def word_sets(weights: dict[str, float], share: float) -> list[tuple[str, ...]]:

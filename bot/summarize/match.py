@@ -11,23 +11,14 @@ from collections.abc import Iterable
 from bot.models import Article
 from bot.nlp.stories.cluster import terms
 from bot.nlp.text import split_sentences
-from bot.store.search_words import ALSO
+from bot.store.search_words import ALSO, FRAME, FRAME_WEIGHT, SPEECH
 from bot.summarize.related import Related, partial_cover
 
 _QUOTE_MARKS = frozenset('"“”„«»「」『』‘’‚‹›')
-# A question about what someone said prefers a sentence that quotes them.
-_SPEECH_WORDS = """say says said tell told think thinks thought comment commented quote quoted
-    claim claimed warn warned respond responded react reacted reply replied promise promised"""
-_SPEECH = frozenset(_SPEECH_WORDS.split())
-# Words that frame a question about the news rather than say what it is about ("What did
-# Huawei announce?"), or name the kind of amount it asks for ("How much did Tesla pay for Rossi
-# Energy?" of "agreed to buy Rossi Energy for $87 billion"): an answer rarely repeats them, so
-# they weigh little.
-_FRAME_WORDS = """announce announced announcement unveil unveiled reveal revealed report reported
-    plan planned happen happened latest recent recently update detail news think mean going
-    many much pay paid cost costs worth price"""
-_FRAME = frozenset(terms(_FRAME_WORDS)) | _SPEECH
-FRAME_WEIGHT = 0.25
+# A question about what someone said prefers a sentence that quotes them. Words that only frame
+# a question weigh little (the search's own list, bot/store/search_words.py).
+_SPEECH = SPEECH
+_FRAME = frozenset(terms(" ".join(FRAME))) | _SPEECH
 _WORD = re.compile(r"[^\W_]+")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
