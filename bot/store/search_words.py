@@ -109,7 +109,9 @@ def term_weights(
 def _kind(term: str, names: set[str] | frozenset[str]) -> float:
     if term in names:
         return NAME_WEIGHT
-    return FRAME_WEIGHT if term in FRAME else 1.0
+    # Search keeps a word's own form ("announces"); /ask's terms drop the plural -s.
+    framing = term in FRAME or (term.endswith("s") and term[:-1] in FRAME)
+    return FRAME_WEIGHT if framing else 1.0
 
 
 def word_sets(weights: dict[str, float], share: float) -> list[tuple[str, ...]]:

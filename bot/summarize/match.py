@@ -17,8 +17,7 @@ from bot.summarize.related import Related, partial_cover
 _QUOTE_MARKS = frozenset('"“”„«»「」『』‘’‚‹›')
 # A question about what someone said prefers a sentence that quotes them. Words that only frame
 # a question weigh little (the search's own list, bot/store/search_words.py).
-_SPEECH = SPEECH
-_FRAME = frozenset(terms(" ".join(FRAME))) | _SPEECH
+_FRAME = frozenset(terms(" ".join(FRAME))) | FRAME
 _WORD = re.compile(r"[^\W_]+")
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 NAME_WEIGHT = 2.0
@@ -168,7 +167,7 @@ def best_sentences(
     wanted = question_terms(question)
     if weights is None:
         weights = dict.fromkeys(wanted, 1.0)
-    speech = any(word in _SPEECH for word in _WORD.findall(question.casefold()))
+    speech = any(word in SPEECH for word in _WORD.findall(question.casefold()))
     scored: dict[str, float] = {}
     for article in articles:
         previous = ""

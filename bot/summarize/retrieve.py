@@ -120,6 +120,7 @@ class Candidates:
         by_article = [Vocabulary(each) for group in words.values() for each in group]
         self.vocabularies = {key: Vocabulary(set().union(*group)) for key, group in words.items()}
         self.weights = term_weights(self.wanted, by_article, self.names)
+        self.named = {t: w for t, w in self.weights.items() if t in self.names}
         self.headlines = {
             key: Vocabulary(word for a in group for word in terms(a.title))
             for key, group in groups.items()
@@ -129,8 +130,7 @@ class Candidates:
         """How much a story is about what the question names: the share of the names' weight
         its headlines hold, as 0.5..1 (1 when the question names nothing). A story that names
         them only in passing ("rivals including Boeing") ranks below one whose headline does."""
-        named = {t: w for t, w in self.weights.items() if t in self.names}
-        return 0.5 + 0.5 * cover(named, self.headlines[key]) if named else 1.0
+        return 0.5 + 0.5 * cover(self.named, self.headlines[key]) if self.named else 1.0
 
     def rare(self) -> list[str]:
         """The question's words that at most half the stories hold, heaviest first: those whose
